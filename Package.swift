@@ -1,0 +1,34 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+let package = Package(
+    name: "lpom",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lpom", targets: ["lpom"]),
+        .library(name: "LiftedTrain", targets: ["LiftedTrain"]),
+        .library(name: "ArchFromOpt", targets: ["ArchFromOpt"]),
+        .library(name: "Surfing", targets: ["Surfing"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Thin system-library targets: the only places that see the C headers.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", pkgConfig: "lapacke",
+                       providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .target(name: "LiftedTrain", dependencies: ["CBLAS", "CLAPACKE", "CHDF5"]),
+        .target(name: "ArchFromOpt", dependencies: ["LiftedTrain"]),
+        .target(name: "Surfing", dependencies: ["LiftedTrain"]),
+        .executableTarget(name: "lpom", dependencies: [
+            "LiftedTrain", "ArchFromOpt", "Surfing",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "LiftedTrainTests", dependencies: ["LiftedTrain"]),
+        .testTarget(name: "lpomTests", dependencies: ["lpom", "LiftedTrain"]),
+    ]
+)

@@ -1,0 +1,2 @@
+#include <cblas.h>
+/* OpenBLAS thread control (declared in cblas.h of OpenBLAS). */
