@@ -21,7 +21,9 @@ let package = Package(
                        providers: [.apt(["liblapacke-dev"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev"])]),
-        .target(name: "LiftedTrain", dependencies: ["CBLAS", "CLAPACKE", "CHDF5"]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "LiftedTrain", dependencies: ["CBLAS", "CLAPACKE", "CHDF5", "CZlib"]),
         .target(name: "ArchFromOpt", dependencies: ["LiftedTrain"]),
         .target(name: "Surfing", dependencies: ["LiftedTrain"]),
         .executableTarget(name: "lpom", dependencies: [
