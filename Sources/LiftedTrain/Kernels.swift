@@ -1,0 +1,148 @@
+import Foundation
+
+/// The activation functions φ. All are non-decreasing and Lipschitz, as LPOM requires.
+public enum ActivationKind: String, CaseIterable, Sendable, Codable {
+    case relu, leakyRelu = "leaky_relu", sigmoid, tanh, elu, softplus, identity
+
+    /// The Lipschitz constant β of φ (for the given `alpha` where it matters).
+    public func lipschitz(alpha: Double) -> Double {
+        switch self {
+        case .relu, .identity, .softplus: return 1
+        case .leakyRelu: return max(1, alpha)
+        case .sigmoid: return 0.25
+        case .tanh: return 1
+        case .elu: return max(1, alpha)
+        }
+    }
+}
+
+/// Elementary functions the kernels need, for the concrete scalar types.
+public protocol ElementaryScalar {
+    /// eˣ
+    static func _exp(_ x: Self) -> Self
+    /// log x
+    static func _log(_ x: Self) -> Self
+    /// log(1 + x)
+    static func _log1p(_ x: Self) -> Self
+    /// tanh x
+    static func _tanh(_ x: Self) -> Self
+}
+extension Float: ElementaryScalar {
+    @inline(__always) public static func _exp(_ x: Float) -> Float { Foundation.exp(x) }
+    @inline(__always) public static func _log(_ x: Float) -> Float { Foundation.log(x) }
+    @inline(__always) public static func _log1p(_ x: Float) -> Float { Foundation.log1p(x) }
+    @inline(__always) public static func _tanh(_ x: Float) -> Float { Foundation.tanh(x) }
+}
+extension Double: ElementaryScalar {
+    @inline(__always) public static func _exp(_ x: Double) -> Double { Foundation.exp(x) }
+    @inline(__always) public static func _log(_ x: Double) -> Double { Foundation.log(x) }
+    @inline(__always) public static func _log1p(_ x: Double) -> Double { Foundation.log1p(x) }
+    @inline(__always) public static func _tanh(_ x: Double) -> Double { Foundation.tanh(x) }
+}
+
+/// Per-element loops, written once and specialised for `Float` and `Double` by their
+/// `NNScalar` conformances (the only callers), so each loop compiles to straight-line code.
+enum Kernels {
+    @inline(__always)
+    static func sigmoid<T: BinaryFloatingPoint & ElementaryScalar>(_ z: T) -> T {
+        // Stable for large |z|: never exponentiates a positive number.
+        if z >= 0 { return 1 / (1 + T._exp(-z)) }
+        let e = T._exp(z)
+        return e / (1 + e)
+    }
+
+    static func activationForward<T: BinaryFloatingPoint & ElementaryScalar>(
+        _ kind: ActivationKind, alpha: T, _ x: UnsafeMutableBufferPointer<T>
+    ) {
+        switch kind {
+        case .identity: return
+        case .relu: for i in x.indices { x[i] = x[i] > 0 ? x[i] : 0 }
+        case .leakyRelu: for i in x.indices { x[i] = x[i] > 0 ? x[i] : alpha * x[i] }
+        case .sigmoid: for i in x.indices { x[i] = sigmoid(x[i]) }
+        case .tanh: for i in x.indices { x[i] = T._tanh(x[i]) }
+        case .elu: for i in x.indices { let z = x[i]; x[i] = z > 0 ? z : alpha * (T._exp(z) - 1) }
+        case .softplus:
+            // log(1 + eᶻ) = max(z, 0) + log1p(e^{-|z|})
+            for i in x.indices { let z = x[i]; x[i] = max(z, 0) + T._log1p(T._exp(-abs(z))) }
+        }
+    }
+
+    static func activationBackward<T: BinaryFloatingPoint & ElementaryScalar>(
+        _ kind: ActivationKind, alpha: T, z: UnsafeBufferPointer<T>, y: UnsafeBufferPointer<T>,
+        dy: UnsafeMutableBufferPointer<T>
+    ) {
+        switch kind {
+        case .identity: return
+        case .relu: for i in dy.indices where !(z[i] > 0) { dy[i] = 0 }
+        case .leakyRelu: for i in dy.indices where !(z[i] > 0) { dy[i] *= alpha }
+        case .sigmoid: for i in dy.indices { dy[i] *= y[i] * (1 - y[i]) }
+        case .tanh: for i in dy.indices { dy[i] *= 1 - y[i] * y[i] }
+        case .elu: for i in dy.indices where !(z[i] > 0) { dy[i] *= y[i] + alpha }
+        case .softplus: for i in dy.indices { dy[i] *= sigmoid(z[i]) }
+        }
+    }
+
+    static func softmaxCrossEntropy<T: BinaryFloatingPoint & ElementaryScalar>(
+        logits: UnsafeBufferPointer<T>, labels: UnsafeBufferPointer<Int32>, classes c: Int,
+        grad: UnsafeMutableBufferPointer<T>?, scale: T
+    ) -> (Double, Int) {
+        let b = labels.count
+        var loss = 0.0
+        var correct = 0
+        for r in 0..<b {
+            let row = r * c
+            var mx = logits[row]
+            var arg = 0
+            for j in 1..<c where logits[row + j] > mx { mx = logits[row + j]; arg = j }
+            var sum: T = 0
+            for j in 0..<c { sum += T._exp(logits[row + j] - mx) }
+            let label = Int(labels[r])
+            if arg == label { correct += 1 }
+            let logZ = mx + T._log(sum)
+            loss += Double(logZ - logits[row + label])
+            if let g = grad {
+                let inv = 1 / sum
+                for j in 0..<c { g[row + j] = scale * T._exp(logits[row + j] - mx) * inv }
+                g[row + label] -= scale
+            }
+        }
+        return (loss, correct)
+    }
+
+    static func adamStep<T: BinaryFloatingPoint & ElementaryScalar>(
+        p: UnsafeMutableBufferPointer<T>, g: UnsafeBufferPointer<T>, m: UnsafeMutableBufferPointer<T>,
+        v: UnsafeMutableBufferPointer<T>, lr: T, beta1: T, beta2: T, eps: T, correction1: T, correction2: T
+    ) {
+        let a = lr / correction1
+        let c2 = 1 / correction2
+        for i in p.indices {
+            let gi = g[i]
+            m[i] = beta1 * m[i] + (1 - beta1) * gi
+            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
+            p[i] -= a * m[i] / ((v[i] * c2).squareRoot() + eps)
+        }
+    }
+
+    static func multiply<T: BinaryFloatingPoint>(_ x: UnsafeBufferPointer<T>, _ y: UnsafeBufferPointer<T>,
+                                                 into z: UnsafeMutableBufferPointer<T>) {
+        for i in z.indices { z[i] = x[i] * y[i] }
+    }
+
+    static func maxAbs<T: BinaryFloatingPoint>(_ x: UnsafeBufferPointer<T>) -> T {
+        var m: T = 0
+        for v in x {
+            if v.isNaN { return v }
+            m = max(m, abs(v))
+        }
+        return m
+    }
+
+    static func clamp<T: BinaryFloatingPoint>(_ x: UnsafeMutableBufferPointer<T>, lo: T, hi: T) {
+        for i in x.indices { x[i] = min(max(x[i], lo), hi) }
+    }
+
+    static func fromBytes<T: BinaryFloatingPoint>(_ bytes: UnsafeBufferPointer<UInt8>, scale: T,
+                                                  into out: UnsafeMutableBufferPointer<T>) {
+        for i in out.indices { out[i] = T(bytes[i]) * scale }
+    }
+}

@@ -1,0 +1,57 @@
+/// The training losses, averaged over the batch.
+public enum LossKind: String, CaseIterable, Sendable, Codable {
+    /// Softmax cross-entropy on logits: L = (1/b) Σ (log Σ_j e^{y_j} − y_label).
+    case crossEntropy = "cross-entropy"
+    /// Squared error on one-hot labels: L = (1/b) Σ ½‖y − onehot(label)‖².
+    case squaredError = "squared-error"
+
+    /// Loss (batch mean) and number of correct argmax predictions.
+    public func evaluate<S: NNScalar>(_ output: Tensor<S>, labels: [Int32]) -> (loss: Double, correct: Int) {
+        evaluate(output, labels: labels, gradientPointer: nil)
+    }
+
+    /// Loss (batch mean) and number of correct argmax predictions, with ∂L/∂output written
+    /// into `gradient` (resized as needed).
+    public func evaluate<S: NNScalar>(_ output: Tensor<S>, labels: [Int32],
+                                      gradient: inout Tensor<S>) -> (loss: Double, correct: Int) {
+        withUnsafeMutablePointer(to: &gradient) { evaluate(output, labels: labels, gradientPointer: $0) }
+    }
+
+    private func evaluate<S: NNScalar>(_ output: Tensor<S>, labels: [Int32],
+                                       gradientPointer gradient: UnsafeMutablePointer<Tensor<S>>?) -> (loss: Double, correct: Int) {
+        let b = output.rows
+        let c = output.cols
+        precondition(labels.count == b, "loss: \(labels.count) labels for \(b) outputs")
+        if let g = gradient, g.pointee.shape != output.shape { g.pointee = Tensor(zeros: output.shape) }
+        switch self {
+        case .crossEntropy:
+            let (sum, correct) = output.data.withUnsafeBufferPointer { po in
+                labels.withUnsafeBufferPointer { pl in
+                    if let g = gradient {
+                        return g.pointee.data.withUnsafeMutableBufferPointer { pg in
+                            S.softmaxCrossEntropy(logits: po, labels: pl, classes: c, grad: pg, scale: S(1) / S(b))
+                        }
+                    }
+                    return S.softmaxCrossEntropy(logits: po, labels: pl, classes: c, grad: nil, scale: 1)
+                }
+            }
+            return (sum / Double(b), correct)
+        case .squaredError:
+            var diff = output
+            var correct = 0
+            for r in 0..<b {
+                let row = r * c
+                var arg = 0
+                for j in 1..<c where output.data[row + j] > output.data[row + arg] { arg = j }
+                if arg == Int(labels[r]) { correct += 1 }
+                diff.data[row + Int(labels[r])] -= 1
+            }
+            let loss = Double(diff.squaredNorm) / (2 * Double(b))
+            if let g = gradient {
+                diff.scale(by: S(1) / S(b))
+                g.pointee = diff
+            }
+            return (loss, correct)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+/// How dense weights are drawn at initialisation (biases start at zero).
+public enum Initialization: String, CaseIterable, Sendable {
+    /// N(0, 2/in) — He et al. 2015, for ReLU-like φ.
+    case he
+    /// N(0, 2/(in+out)) — Glorot & Bengio 2010, for sigmoid/tanh.
+    case xavier
+    /// U(−1/√in, 1/√in) — PyTorch's `nn.Linear` default.
+    case uniform
+    /// The customary choice for φ: He for ReLU-like activations, Xavier otherwise.
+    case auto
+
+    func std(inputs: Int, outputs: Int, activation: ActivationKind) -> Double {
+        switch self {
+        case .he: return (2.0 / Double(inputs)).squareRoot()
+        case .xavier: return (2.0 / Double(inputs + outputs)).squareRoot()
+        case .uniform: return 1 / (3 * Double(inputs)).squareRoot()
+        case .auto:
+            switch activation {
+            case .relu, .leakyRelu, .elu, .softplus: return Initialization.he.std(inputs: inputs, outputs: outputs, activation: activation)
+            default: return Initialization.xavier.std(inputs: inputs, outputs: outputs, activation: activation)
+            }
+        }
+    }
+}
+
+/// A sequential network built from a `ModelSpec`, with its parameters in one named store.
+public final class Network<Scalar: NNScalar> {
+    /// The description it was built from (what histories store).
+    public let spec: ModelSpec
+    /// Trainable parameters by name.
+    public let parameters = ParameterStore<Scalar>()
+    /// Non-trainable state saved with each snapshot (batch-norm statistics).
+    public let buffers = ParameterStore<Scalar>()
+    /// The layers in order.
+    public private(set) var layers: [any Layer<Scalar>] = []
+
+    /// Builds the network and draws its initial parameters from `rng`.
+    public init(spec: ModelSpec, initialization: Initialization = .auto, rng: inout SplitMix64) throws {
+        self.spec = spec
+        guard let inShape = spec.inputShape.first, spec.inputShape.count == 1, inShape > 0 else {
+            throw ModelError("input_shape \(spec.inputShape) is not supported (dense networks take one positive size)")
+        }
+        guard !spec.layers.isEmpty else { throw ModelError("the model has no layers") }
+        var width = inShape
+        // The activation following each dense layer picks its initialisation scale.
+        func nextActivation(after i: Int) -> ActivationKind {
+            for l in spec.layers[(i + 1)...] {
+                if l.type == "dense" { break }
+                if let k = ActivationKind(rawValue: l.type) { return k }
+            }
+            return .identity
+        }
+        for (i, l) in spec.layers.enumerated() {
+            switch l.type {
+            case "dense":
+                guard let name = l.name, let a = l.in, let b = l.out else {
+                    throw ModelError("layer \(i) (dense) needs 'name', 'in' and 'out'")
+                }
+                guard a == width else { throw ModelError("layer \(i) (\(name)) takes \(a) inputs but receives \(width)") }
+                guard b > 0, b <= 1 << 24, a <= 1 << 24 else { throw ModelError("layer \(i) (\(name)) has an impossible size \(a)→\(b)") }
+                let std = initialization.std(inputs: a, outputs: b, activation: nextActivation(after: i))
+                let weight: Tensor<Scalar> = initialization == .uniform
+                    ? .randomUniform(shape: [b, a], lo: -std * 3.0.squareRoot(), hi: std * 3.0.squareRoot(), using: &rng)
+                    : .randomNormal(shape: [b, a], std: std, using: &rng)
+                layers.append(Dense(name: name, inputSize: a, outputSize: b, store: parameters,
+                                    weight: weight, bias: Tensor(zeros: [b])))
+                width = b
+            case "normalize":
+                guard let m = l.mean, let s = l.std, s > 0, m.isFinite else {
+                    throw ModelError("layer \(i) (normalize) needs 'mean' and a positive 'std'")
+                }
+                layers.append(Normalize(mean: m, std: s))
+            default:
+                guard let k = ActivationKind(rawValue: l.type) else {
+                    throw ModelError("layer \(i) has unknown type '\(l.type)'")
+                }
+                layers.append(Activation(k, alpha: l.alpha))
+            }
+        }
+        outputSize = width
+    }
+
+    /// Width of the output.
+    public let outputSize: Int
+    /// Width of one input sample.
+    public var inputSize: Int { spec.inputShape.reduce(1, *) }
+
+    /// The network's output for a batch `[b, inputSize]`. With `training`, layers keep what
+    /// `backward` needs.
+    public func forward(_ x: Tensor<Scalar>, training: Bool = false) -> Tensor<Scalar> {
+        var h = x
+        for l in layers { h = l.forward(h, training: training) }
+        return h
+    }
+
+    /// Back-propagates ∂L/∂output through the last `forward(training: true)`, filling
+    /// `parameters.grads`; returns ∂L/∂input when `needInputGradient`.
+    @discardableResult
+    public func backward(_ dy: Tensor<Scalar>, needInputGradient: Bool = false) -> Tensor<Scalar>? {
+        var g: Tensor<Scalar>? = dy
+        for (i, l) in layers.enumerated().reversed() {
+            guard let cur = g else { break }
+            let need = i > 0 || needInputGradient
+            g = l.backward(cur, needInput: need)
+        }
+        return needInputGradient ? g : nil
+    }
+
+    /// Loads every parameter (and buffer) from name → Float32 arrays, checking names and sizes.
+    public func load(parameters values: [String: [Float]], buffers bufs: [String: [Float]] = [:]) throws {
+        for (i, n) in parameters.names.enumerated() {
+            guard let v = values[n] else { throw ModelError("missing parameter '\(n)'") }
+            guard v.count == parameters.values[i].count else {
+                throw ModelError("parameter '\(n)' has \(v.count) values; the model needs shape \(parameters.values[i].shape)")
+            }
+            parameters.values[i] = Tensor(shape: parameters.values[i].shape, data: v.map { Scalar($0) })
+        }
+        for (i, n) in buffers.names.enumerated() {
+            guard let v = bufs[n], v.count == buffers.values[i].count else { throw ModelError("missing or misshapen buffer '\(n)'") }
+            buffers.values[i] = Tensor(shape: buffers.values[i].shape, data: v.map { Scalar($0) })
+        }
+    }
+}

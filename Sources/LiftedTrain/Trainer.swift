@@ -1,0 +1,112 @@
+/// What one training step reports.
+public struct StepReport: Sendable {
+    /// Training loss on the batch (before the update).
+    public var loss: Double
+    /// Fraction of the batch classified correctly (before the update).
+    public var accuracy: Double
+    /// Method-specific diagnostics (LPOM objective, residuals …), recorded as metrics.
+    public var extra: [String: Double]
+
+    /// A report.
+    public init(loss: Double, accuracy: Double, extra: [String: Double] = [:]) {
+        self.loss = loss; self.accuracy = accuracy; self.extra = extra
+    }
+}
+
+/// The trainer seam: gradient training, LPOM and GGN each turn a mini-batch into an update of
+/// one network's parameters. One loop (`TrainingLoop`) drives any of them.
+public protocol Trainer<Scalar>: AnyObject {
+    /// The scalar type.
+    associatedtype Scalar: NNScalar
+    /// The network being trained.
+    var network: Network<Scalar> { get }
+    /// The history's method name (`sgd`, `adam`, `lpom`, `ggn`).
+    var method: String { get }
+    /// Hyperparameters for the history's `training` JSON.
+    var hyperparameters: [String: Double] { get }
+    /// Trains on one batch: inputs `[b, inputSize]`, labels `[b]`.
+    func step(inputs: Tensor<Scalar>, labels: [Int32]) throws -> StepReport
+}
+
+/// Backpropagation plus a first-order optimizer.
+public final class GradientTrainer<Scalar: NNScalar, Optimizer: GradientOptimizer>: Trainer
+where Optimizer.Scalar == Scalar {
+    public let network: Network<Scalar>
+    /// The loss minimised.
+    public let loss: LossKind
+    /// The optimizer and its state.
+    public var optimizer: Optimizer
+    private var dOut = Tensor<Scalar>(zeros: [0])
+
+    /// A trainer for `network` minimising `loss` with `optimizer`.
+    public init(network: Network<Scalar>, loss: LossKind, optimizer: Optimizer) {
+        self.network = network; self.loss = loss; self.optimizer = optimizer
+    }
+
+    public var method: String { optimizer.name }
+    public var hyperparameters: [String: Double] { optimizer.hyperparameters }
+
+    public func step(inputs: Tensor<Scalar>, labels: [Int32]) throws -> StepReport {
+        let out = network.forward(inputs, training: true)
+        let (l, correct) = loss.evaluate(out, labels: labels, gradient: &dOut)
+        guard l.isFinite else { return StepReport(loss: l, accuracy: 0) }
+        network.backward(dOut)
+        optimizer.update(network.parameters)
+        return StepReport(loss: l, accuracy: Double(correct) / Double(labels.count))
+    }
+}
+
+/// A labelled data set held as one `[N, features]` tensor.
+public struct TensorDataset<Scalar: NNScalar>: Sendable {
+    /// Inputs, one sample per row.
+    public var inputs: Tensor<Scalar>
+    /// Class labels.
+    public var labels: [Int32]
+    /// Number of samples.
+    public var count: Int { labels.count }
+
+    /// A data set from its parts (rows of `inputs` match `labels`).
+    public init(inputs: Tensor<Scalar>, labels: [Int32]) {
+        precondition(inputs.rows == labels.count, "TensorDataset: \(inputs.rows) rows, \(labels.count) labels")
+        self.inputs = inputs; self.labels = labels
+    }
+
+    /// Pixel bytes (N × features) scaled by 1/255, with byte labels.
+    public init(pixels: [UInt8], labels: [UInt8], count: Int, features: Int) {
+        var x = Tensor<Scalar>(zeros: [count, features])
+        pixels.withUnsafeBufferPointer { pb in
+            x.data.withUnsafeMutableBufferPointer { Scalar.fromBytes(UnsafeBufferPointer(rebasing: pb[0..<(count * features)]), scale: Scalar(1) / 255, into: $0) }
+        }
+        self.inputs = x
+        self.labels = labels.prefix(count).map { Int32($0) }
+    }
+
+    /// The first `n` samples.
+    public func prefix(_ n: Int) -> TensorDataset {
+        let k = min(n, count)
+        let f = inputs.cols
+        return TensorDataset(inputs: Tensor(shape: [k, f], data: Array(inputs.data[0..<(k * f)])),
+                             labels: Array(labels[0..<k]))
+    }
+}
+
+/// Loss and accuracy of `network` on a whole data set, in batches, without training caches.
+public func evaluate<S: NNScalar>(_ network: Network<S>, on data: TensorDataset<S>, loss: LossKind,
+                                  batchSize: Int = 1000) -> (loss: Double, accuracy: Double) {
+    var total = 0.0
+    var correct = 0
+    let f = data.inputs.cols
+    var start = 0
+    var batch = Tensor<S>(zeros: [0])
+    while start < data.count {
+        let n = min(batchSize, data.count - start)
+        batch.resize([n, f])
+        batch.gatherRows(from: data.inputs, indices: (start..<(start + n)).map { $0 }[...])
+        let out = network.forward(batch)
+        let (l, c) = loss.evaluate(out, labels: Array(data.labels[start..<(start + n)]))
+        total += l * Double(n)
+        correct += c
+        start += n
+    }
+    return (total / Double(max(1, data.count)), Double(correct) / Double(max(1, data.count)))
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct LPOMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lpom", abstract: "lpom")
+}
