@@ -101,6 +101,10 @@ struct TrainCommand: ParsableCommand {
         _ = try parseLayers(layers)
     }
 
+    /// The arguments recorded in a history (what `--resume` re-parses). By default the process's
+    /// own `lpom train …` arguments; tests that call the command in-process set them here.
+    nonisolated(unsafe) static var recordedArguments: [String]? = nil
+
     var defaultHistoryPath: String {
         let l = layers.replacingOccurrences(of: ",", with: "-")
         return "runs/\(method.rawValue)-\(dataset.rawValue)-\(l)-s\(seed).h5"
@@ -123,7 +127,7 @@ struct TrainCommand: ParsableCommand {
         var rng = SplitMix64(seed: seed)
         let network = try Network<Float>(spec: spec, initialization: initialization, rng: &rng)
         let trainer = try makeTrainer(network: network)
-        let trainingJSON = trainingDescription(trainer: trainer, argv: Array(CommandLine.arguments.dropFirst(2)))
+        let trainingJSON = trainingDescription(trainer: trainer, argv: TrainCommand.recordedArguments ?? Array(CommandLine.arguments.dropFirst(2)))
         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                                                 withIntermediateDirectories: true)
         let writer = try HistoryWriter(path: path, model: spec.json(), training: trainingJSON,
