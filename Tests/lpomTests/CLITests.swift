@@ -82,9 +82,10 @@ final class CLITests: XCTestCase {
     }
 
     func testResumedRunEqualsUninterruptedRun() throws {
-        // Plain SGD (no optimizer state), so resuming from a snapshot must reproduce the run exactly.
+        // Plain SGD (no optimizer state) at a constant rate (a decaying schedule depends on the total
+        // length, which --epochs changes), so resuming from a snapshot must reproduce the run exactly.
         let a = dir + "/a.h5", b = dir + "/b.h5"
-        let common = ["--momentum", "0", "--snapshot-every", "4", "--lr", "0.05"]
+        let common = ["--momentum", "0", "--snapshot-every", "4", "--lr", "0.05", "--schedule", "constant"]
         try train(common + ["--epochs", "3", "--history", a])
         try train(common + ["--epochs", "2", "--history", b])
         var resume = try TrainCommand.parse(["--resume", b, "--epochs", "3", "--quiet"])
