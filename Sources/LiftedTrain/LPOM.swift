@@ -81,9 +81,6 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
         guard hiddenKinds.count <= 1 else {
             throw ModelError("LPOM: hidden layers must share one activation, found \(hiddenKinds.sorted())")
         }
-        for (k, a) in acts.dropLast().enumerated() where a.0 == .identity {
-            throw ModelError("LPOM: hidden layer \(dense[k].name) has no activation")
-        }
         depth = dense.count
         try configuration.validate(layers: depth)
         preprocess = pre
@@ -231,6 +228,10 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
             let kappa = betas[i] * (loss == .squaredError ? 1 : 0.5) / mus[i]
             return 2 / (2 + kappa)
         }
+        // A Jacobi sweep moves all levels at once: the coupling blocks between neighbouring
+        // levels double the spread of the joint Jacobian (a block-tridiagonal A satisfies
+        // A ≺ 2·blockdiag(A)), so the step is halved to θ = 1/(1 + ρ).
+        if configuration.sweep == .jacobi { return 1 / (1 + contraction(level: i)) }
         return 2 / (2 + contraction(level: i))
     }
 }
