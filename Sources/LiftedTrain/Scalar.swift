@@ -63,28 +63,41 @@ extension Float: NNScalar {
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, blasTrans(transA), blasTrans(transB), Int32(m), Int32(n), Int32(k),
-                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        BLASProfile.time {
+            cblas_sgemm(CblasRowMajor, blasTrans(transA), blasTrans(transB), Int32(m), Int32(n), Int32(k),
+                        alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        }
     }
     public static func gemv(trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                             x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>) {
-        cblas_sgemv(CblasRowMajor, blasTrans(trans), Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+        BLASProfile.time {
+            cblas_sgemv(CblasRowMajor, blasTrans(trans), Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+        }
     }
     public static func ger(m: Int, n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
                            a: UnsafeMutablePointer<Float>, lda: Int) {
-        cblas_sger(CblasRowMajor, Int32(m), Int32(n), alpha, x, 1, y, 1, a, Int32(lda))
+        BLASProfile.time {
+            cblas_sger(CblasRowMajor, Int32(m), Int32(n), alpha, x, 1, y, 1, a, Int32(lda))
+        }
     }
     public static func axpy(n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        cblas_saxpy(Int32(n), alpha, x, 1, y, 1)
+        BLASProfile.time {
+            cblas_saxpy(Int32(n), alpha, x, 1, y, 1)
+        }
     }
     public static func scal(n: Int, alpha: Float, x: UnsafeMutablePointer<Float>) {
-        cblas_sscal(Int32(n), alpha, x, 1)
+        BLASProfile.time {
+            cblas_sscal(Int32(n), alpha, x, 1)
+        }
     }
     public static func dot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
-        cblas_sdot(Int32(n), x, 1, y, 1)
+        BLASProfile.time { cblas_sdot(Int32(n), x, 1, y, 1) }
     }
     public static func choleskySolve(n: Int, nrhs: Int, a: UnsafeMutablePointer<Float>,
                                      b: UnsafeMutablePointer<Float>) -> Int32 {
+        BLASProfile.time { spotrfs(n: n, nrhs: nrhs, a: a, b: b) }
+    }
+    private static func spotrfs(n: Int, nrhs: Int, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>) -> Int32 {
         let info = LAPACKE_spotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), a, Int32(n))
         if info != 0 { return info }
         return LAPACKE_spotrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), Int32(nrhs), a, Int32(n), b, Int32(nrhs))
@@ -183,4 +196,25 @@ public enum BLASThreads {
     public static func set(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
     /// The current number of OpenBLAS threads.
     public static var current: Int { Int(openblas_get_num_threads()) }
+}
+
+/// Optional accounting of the wall time spent inside BLAS/LAPACK calls on Float (for `lpom bench`).
+/// Off by default; when off it costs one branch per call.
+public enum BLASProfile {
+    /// Whether calls are timed.
+    nonisolated(unsafe) public static var enabled = false
+    /// Seconds accumulated since the last `reset()`.
+    nonisolated(unsafe) public static var seconds = 0.0
+    /// Sets the accumulated time to zero.
+    public static func reset() { seconds = 0 }
+
+    @inline(__always) static func time<T>(_ body: () -> T) -> T {
+        guard enabled else { return body() }
+        var t0 = timespec(), t1 = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t0)
+        let r = body()
+        clock_gettime(CLOCK_MONOTONIC, &t1)
+        seconds += Double(t1.tv_sec - t0.tv_sec) + Double(t1.tv_nsec - t0.tv_nsec) * 1e-9
+        return r
+    }
 }

@@ -1,0 +1,115 @@
+import Foundation
+
+/// A labelled image set: N images of rows×cols pixels (bytes), labels 0..<classes.
+public struct LabeledImages: Equatable, Sendable {
+    /// The number of images N.
+    public let count: Int
+    /// Pixel rows per image.
+    public let rows: Int
+    /// Pixel columns per image.
+    public let cols: Int
+    /// `count × rows × cols` bytes, image after image, each row-major.
+    public let pixels: [UInt8]
+    /// `count` class labels.
+    public let labels: [UInt8]
+
+    /// A set built from arrays already in memory; throws unless `pixels` holds exactly
+    /// `count × rows × cols` bytes and `labels` exactly `count` labels.
+    public init(count: Int, rows: Int, cols: Int, pixels: [UInt8], labels: [UInt8]) throws {
+        guard count >= 0, rows > 0, cols > 0 else {
+            throw DataError("LabeledImages: bad shape \(count)×\(rows)×\(cols)")
+        }
+        let (area, overflow1) = rows.multipliedReportingOverflow(by: cols)
+        let (size, overflow2) = count.multipliedReportingOverflow(by: area)
+        guard !overflow1, !overflow2, pixels.count == size, labels.count == count else {
+            throw DataError("LabeledImages: \(pixels.count) pixels and \(labels.count) labels "
+                + "do not fit \(count) images of \(rows)×\(cols)")
+        }
+        self.count = count
+        self.rows = rows
+        self.cols = cols
+        self.pixels = pixels
+        self.labels = labels
+    }
+
+    /// Reads an IDX image file (`N × rows × cols`, magic 0x00000803) and an IDX label file
+    /// (`N`, magic 0x00000801), raw or gzip, and checks that they agree in N and that every
+    /// label is below `classCount`.
+    public init(imagesPath: String, labelsPath: String,
+                classCount: Int = ImageDataset.classCount) throws {
+        let images = try IDXFile(path: imagesPath)
+        guard images.dims.count == 3 else {
+            throw DataError(path: imagesPath, "expected 3-D images (magic 0x00000803), found "
+                + "\(images.dims.count) dimensions \(images.dims)")
+        }
+        let labels = try IDXFile(path: labelsPath)
+        guard labels.dims.count == 1 else {
+            throw DataError(path: labelsPath, "expected 1-D labels (magic 0x00000801), found "
+                + "\(labels.dims.count) dimensions \(labels.dims)")
+        }
+        guard labels.dims[0] == images.dims[0] else {
+            throw DataError(path: labelsPath, "\(labels.dims[0]) labels but \(images.dims[0]) "
+                + "images in \(imagesPath)")
+        }
+        if let i = labels.bytes.firstIndex(where: { Int($0) >= classCount }) {
+            throw DataError(path: labelsPath, "label \(labels.bytes[i]) at index \(i) is not "
+                + "below \(classCount)")
+        }
+        self.count = images.dims[0]
+        self.rows = images.dims[1]
+        self.cols = images.dims[2]
+        self.pixels = images.bytes
+        self.labels = labels.bytes
+    }
+}
+
+/// The data sets `data/setup.sh` installs; the raw value is the folder name under `data/`.
+public enum DatasetName: String, CaseIterable, Sendable {
+    /// MNIST handwritten digits (LeCun, Cortes & Burges).
+    case mnist
+    /// Fashion-MNIST (Xiao, Rasul & Vollgraf 2017).
+    case fashionMNIST = "fashion-mnist"
+}
+
+/// A data set's training and test images.
+public struct ImageDataset: Equatable, Sendable {
+    /// Which data set this is.
+    public let name: DatasetName
+    /// The training split (60,000 images for the full sets).
+    public let train: LabeledImages
+    /// The test split (10,000 images for the full sets).
+    public let test: LabeledImages
+
+    /// The number of classes of both data sets: labels are 0..<10.
+    public static let classCount = 10
+
+    /// A data set from splits already in memory.
+    public init(name: DatasetName, train: LabeledImages, test: LabeledImages) {
+        self.name = name
+        self.train = train
+        self.test = test
+    }
+
+    /// Loads <directory>/<name>/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (prefer .gz,
+    /// fall back to raw). Checks that images and labels agree in count, labels < 10; missing
+    /// file → DataError naming the file and suggesting `bash data/setup.sh`.
+    public static func load(_ name: DatasetName, directory: String) throws -> ImageDataset {
+        let folder = (directory as NSString).appendingPathComponent(name.rawValue)
+        func split(_ prefix: String) throws -> LabeledImages {
+            try LabeledImages(imagesPath: try locate(folder, "\(prefix)-images-idx3-ubyte"),
+                              labelsPath: try locate(folder, "\(prefix)-labels-idx1-ubyte"))
+        }
+        return ImageDataset(name: name, train: try split("train"), test: try split("t10k"))
+    }
+
+    /// `<folder>/<stem>.gz` if it exists, else `<folder>/<stem>`, else an error.
+    private static func locate(_ folder: String, _ stem: String) throws -> String {
+        let gz = (folder as NSString).appendingPathComponent(stem + ".gz")
+        let raw = (folder as NSString).appendingPathComponent(stem)
+        let files = FileManager.default
+        if files.fileExists(atPath: gz) { return gz }
+        if files.fileExists(atPath: raw) { return raw }
+        throw DataError(path: gz, "missing (nor is there an uncompressed \(stem)); run "
+            + "`bash data/setup.sh` from the repository root to fetch MNIST and Fashion-MNIST")
+    }
+}

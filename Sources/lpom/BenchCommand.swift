@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import LiftedTrain
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time one SGD epoch of 784-300-100-10 (batch 100, float32) on 1 and 2 threads, the share spent in BLAS, and the cost of snapshots.",
+        discussion: "bench/run.sh runs this beside the PyTorch peer in the same go and prints the ratios.")
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Thread counts to time, comma-separated.")
+    var threads: String = "1,2"
+
+    @Option(help: "Hidden layer widths.")
+    var layers: String = "300,100"
+
+    @Option(help: "Repetitions per setting (the fastest is reported).")
+    var repeats: Int = 2
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+    }
+
+    func run() throws {
+        let (train, _) = try data.load(.mnist)
+        let hidden = try parseLayers(layers)
+        let counts = try threads.split(separator: ",").map { s -> Int in
+            guard let t = Int(s), t >= 1 else { throw ValidationError("--threads takes positive integers, got '\(s)'") }
+            return t
+        }
+        var results: [[String: Any]] = []
+        for t in counts {
+            BLASThreads.set(t)
+            var best = Double.infinity, blas = 0.0, withSnap = Double.infinity
+            for _ in 0..<repeats {
+                let (s, b) = try epoch(train: train, hidden: hidden, snapshotEvery: 0)
+                if s < best { best = s; blas = b }
+                let (s2, _) = try epoch(train: train, hidden: hidden, snapshotEvery: 40)
+                withSnap = min(withSnap, s2)
+            }
+            results.append(["threads": t, "epoch_seconds": best, "blas_fraction": blas / best,
+                            "epoch_seconds_snapshot_every_40": withSnap,
+                            "snapshot_overhead": withSnap / best - 1, "steps": (train.count + 99) / 100])
+            if !output.json {
+                print(String(format: "threads %d: epoch %.3f s, %.0f%% in BLAS; with a snapshot every 40 steps %.3f s (%+.1f%%)",
+                             t, best, 100 * blas / best, withSnap, 100 * (withSnap / best - 1)))
+            }
+        }
+        if output.json { printJSON(["lpom": results, "layers": layers, "batch_size": 100]) }
+    }
+
+    /// One epoch; returns (seconds, seconds inside BLAS).
+    private func epoch(train: TensorDataset<Float>, hidden: [Int], snapshotEvery: Int) throws -> (Double, Double) {
+        var rng = SplitMix64(seed: 1)
+        let net = try Network<Float>(spec: .mlp(input: 784, hidden: hidden, output: 10, activation: .relu), rng: &rng)
+        let trainer = GradientTrainer(network: net, loss: .crossEntropy, optimizer: SGD<Float>(learningRate: 0.1, momentum: 0.9))
+        var loop = TrainingLoop<Float>(epochs: 1, batchSize: 100, seed: 1, snapshotEvery: snapshotEvery)
+        loop.evaluateEachEpoch = false
+        var writer: HistoryWriter? = nil
+        let path = NSTemporaryDirectory() + "lpom-bench-\(getpid()).h5"
+        if snapshotEvery > 0 {
+            writer = try HistoryWriter(path: path, model: net.spec.json(), training: "{}", createdBy: "lpom bench",
+                                       parameters: net.parameters.shapes, buffers: [])
+        }
+        let observer = writer.map { SnapshotOnly(network: net, writer: $0) }
+        BLASProfile.reset()
+        BLASProfile.enabled = true
+        let t0 = now()
+        try loop.run(trainer, train: train, test: nil, observer: observer)
+        try writer?.close()
+        let s = now() - t0
+        BLASProfile.enabled = false
+        try? FileManager.default.removeItem(atPath: path)
+        return (s, BLASProfile.seconds)
+    }
+}
+
+/// Writes snapshots and nothing else (benchmarking the cost of histories).
+final class SnapshotOnly: TrainingObserver {
+    let network: Network<Float>
+    let writer: HistoryWriter
+    init(network: Network<Float>, writer: HistoryWriter) { self.network = network; self.writer = writer }
+    func didStep(_ step: Int, of total: Int, epoch: Int, report: StepReport) throws {}
+    func snapshotDue(step: Int) throws {
+        try writer.appendSnapshot(step: step, parameters: network.parameters.floatArrays(), buffers: [:])
+    }
+    func didFinishEpoch(_ epoch: Int, step: Int, test: (loss: Double, accuracy: Double)?) throws {}
+}

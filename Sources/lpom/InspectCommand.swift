@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import LiftedTrain
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show what a history holds: model, method, snapshots, curves, parameter norms.")
+
+    @Argument(help: "History file.")
+    var history: String
+
+    @Option(help: "Write an SVG plot of the training loss (per step) and test accuracy.")
+    var plot: String?
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let reader = try HistoryReader(path: history)
+        defer { reader.close() }
+        let spec: ModelSpec
+        do { spec = try ModelSpec.parse(reader.model) } catch { throw CommandError("\(history): \(error)") }
+        let info = trainingInfo(reader)
+        let steps = reader.snapshotSteps
+        // Parameter norms at θ_0 and the final θ, and how far the run moved them.
+        var params: [[String: Any]] = []
+        var total = 0
+        for name in reader.parameterShapes.keys.sorted(by: naturalOrder) {
+            let shape = reader.parameterShapes[name] ?? []
+            total += shape.reduce(1, *)
+            var row: [String: Any] = ["name": name, "shape": shape]
+            if !steps.isEmpty {
+                let first = try reader.parameter(name, snapshot: 0)
+                let last = try reader.parameter(name, snapshot: -1)
+                let n0 = norm(first), n1 = norm(last)
+                let d = norm(zip(first, last).map { $0.1 - $0.0 })
+                row["norm_initial"] = n0
+                row["norm_final"] = n1
+                row["relative_change"] = n0 > 0 ? d / n0 : d
+            }
+            params.append(row)
+        }
+        var metrics: [String: Any] = [:]
+        let mSteps = (try? reader.metricSteps()) ?? []
+        for m in reader.metricNames {
+            let v = (try? reader.metric(m)) ?? []
+            let finite = v.filter { $0.isFinite }
+            metrics[m] = ["rows": finite.count, "last": finite.last ?? NSNull(), "min": finite.min() ?? NSNull(), "max": finite.max() ?? NSNull()]
+        }
+        if let plot { try makePlot(reader: reader, steps: mSteps).write(to: plot) }
+        if output.json {
+            printJSON(["history": history, "created_by": reader.createdBy, "model": (try? JSONSerialization.jsonObject(with: Data(reader.model.utf8))) ?? reader.model,
+                       "training": info, "snapshots": steps.count, "snapshot_steps": steps, "parameters": params,
+                       "parameter_count": total, "metrics": metrics])
+            return
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: history)[.size] as? Int) ?? 0
+        print("history   \(history) (\(formatBytes(size))), created by \(reader.createdBy)")
+        print("model     \(describe(spec))  (\(total.formatted()) parameters)")
+        let hp = (info["hyperparameters"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let keys = ["method", "dataset", "seed", "epochs", "batch_size", "loss"]
+        print("training  " + keys.compactMap { k in info[k].map { "\(k) \($0)" } }.joined(separator: ", "))
+        if !hp.isEmpty { print("          \(hp)") }
+        if let f = steps.first, let l = steps.last {
+            print("snapshots \(steps.count), steps \(f) … \(l)")
+        } else {
+            print("snapshots none")
+        }
+        if !metrics.isEmpty {
+            print("\nmetric                          rows          last           min           max")
+            for m in reader.metricNames.sorted(by: naturalOrder) {
+                guard let d = metrics[m] as? [String: Any] else { continue }
+                func f(_ x: Any?) -> String { (x as? Double).map { String(format: "%13.6g", $0) } ?? String(repeating: " ", count: 12) + "–" }
+                print(m.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%6d", d["rows"] as? Int ?? 0) + " " + f(d["last"]) + " " + f(d["min"]) + " " + f(d["max"]))
+            }
+        }
+        print("\nparameter              shape          ‖θ_0‖      ‖θ_T‖   ‖θ_T−θ_0‖/‖θ_0‖")
+        for p in params {
+            let shape = (p["shape"] as? [Int] ?? []).map(String.init).joined(separator: "×")
+            print((p["name"] as! String).padding(toLength: 22, withPad: " ", startingAt: 0) + " " +
+                  shape.padding(toLength: 12, withPad: " ", startingAt: 0) +
+                  String(format: " %10.4g %10.4g %12.4g", p["norm_initial"] as? Double ?? .nan,
+                         p["norm_final"] as? Double ?? .nan, p["relative_change"] as? Double ?? .nan))
+        }
+    }
+
+    private func makePlot(reader: HistoryReader, steps: [Int]) throws -> LinePlot {
+        var p = LinePlot(title: URL(fileURLWithPath: history).lastPathComponent, xLabel: "step", yLabel: "value")
+        for name in ["loss", "test_loss", "test_accuracy"] where reader.metricNames.contains(name) {
+            let v = try reader.metric(name)
+            let pairs = zip(steps, v).filter { $0.1.isFinite }
+            // Thin per-step curves to at most ~1000 points, averaging within each bin.
+            let bin = max(1, pairs.count / 1000)
+            var xs: [Double] = [], ys: [Double] = []
+            var i = 0
+            while i < pairs.count {
+                let chunk = pairs[i..<min(pairs.count, i + bin)]
+                xs.append(Double(chunk.last!.0))
+                ys.append(chunk.map(\.1).reduce(0, +) / Double(chunk.count))
+                i += bin
+            }
+            p.series.append(.init(name: name, x: xs, y: ys))
+        }
+        return p
+    }
+}
+
+/// "layers.2.weight" after "layers.10.weight"? No: numbers compare as numbers.
+func naturalOrder(_ a: String, _ b: String) -> Bool {
+    a.compare(b, options: .numeric) == .orderedAscending
+}
+
+func norm(_ v: [Float]) -> Double {
+    v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+}
+
+func formatBytes(_ n: Int) -> String {
+    if n >= 1 << 20 { return String(format: "%.1f MB", Double(n) / 1_048_576) }
+    if n >= 1 << 10 { return String(format: "%.1f KB", Double(n) / 1024) }
+    return "\(n) B"
+}
+
+/// "784 → dense 300 → relu → dense 10".
+func describe(_ spec: ModelSpec) -> String {
+    var parts = [spec.inputShape.map(String.init).joined(separator: "×")]
+    for l in spec.layers {
+        if l.type == "dense", let o = l.out { parts.append("dense \(o)") } else { parts.append(l.type) }
+    }
+    return parts.joined(separator: " → ")
+}

@@ -1,0 +1,304 @@
+import ArgumentParser
+import Foundation
+import LiftedTrain
+
+/// Training methods behind the trainer seam.
+enum TrainMethod: String, ExpressibleByArgument, CaseIterable {
+    case sgd, adam, lpom
+}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a multilayer perceptron on MNIST or Fashion-MNIST and save its history.",
+        discussion: """
+        Saves θ_0, a snapshot every --snapshot-every steps and the final θ into an HDF5 history, \
+        evaluates the test set after every epoch, and prints a table (or JSON with --json). \
+        A killed run keeps every completed snapshot; continue it with --resume FILE.
+        """)
+
+    @Option(help: "Training method: sgd, adam (backpropagation) or lpom (lifted proximal operator machine).")
+    var method: TrainMethod = .sgd
+
+    @Option(help: "Data set: mnist or fashion-mnist.")
+    var dataset: DatasetName = .mnist
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Hidden layer widths, comma-separated (e.g. 300,100); 'none' for a linear model.")
+    var layers: String = "300,100"
+
+    @Option(help: "Hidden activation φ: relu, leaky_relu, sigmoid, tanh, elu, softplus, identity.")
+    var activation: ActivationKind = .relu
+
+    @Option(help: "Parameter of leaky_relu (negative slope, default 0.01) or elu (default 1).")
+    var alpha: Double?
+
+    @Option(help: "Activation after the last layer (identity: logits).")
+    var outputActivation: ActivationKind = .identity
+
+    @Option(help: "Loss: cross-entropy (softmax on the outputs) or squared-error (on one-hot labels).")
+    var loss: LossKind = .crossEntropy
+
+    @Option(name: .customLong("init"), help: "Weight initialisation: auto (He for ReLU-like φ, else Xavier), he, xavier, uniform.")
+    var initialization: Initialization = .auto
+
+    @Option(help: "Passes over the training set (default 10).")
+    var epochs: Int?
+
+    @Option(help: "Mini-batch size.")
+    var batchSize: Int = 100
+
+    @Option(help: "Learning rate (default 0.1 for sgd, 0.001 for adam).")
+    var lr: Double?
+
+    @Option(help: "SGD momentum (0 = plain SGD).")
+    var momentum: Double = 0.9
+
+    @Flag(help: "Use Nesterov momentum with sgd.")
+    var nesterov = false
+
+    @Option(help: "L2 weight decay (sgd, adam).")
+    var weightDecay: Double = 0
+
+    @Option(help: "Seed of initialisation and shuffling; the same seed gives the same run.")
+    var seed: UInt64 = 0
+
+    @Option(help: "History file (default runs/<method>-<dataset>-<layers>-s<seed>.h5).")
+    var history: String?
+
+    @Flag(help: "Replace an existing history file.")
+    var overwrite = false
+
+    @Option(help: "Save θ every this many steps (0: only the initial and final θ).")
+    var snapshotEvery: Int = 40
+
+    @Option(help: "OpenBLAS threads (0: OpenBLAS's default, all cores).")
+    var threads: Int = 0
+
+    @Option(help: "Continue the run saved in this history from its last snapshot (its settings come from the file; --epochs may extend it).")
+    var resume: String?
+
+    @Option(help: "Write an SVG plot of training loss and test accuracy per epoch.")
+    var plot: String?
+
+    @OptionGroup(title: "LPOM options (--method lpom)") var lpom: LPOMOptions
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if resume != nil { return }
+        let e = epochs ?? 10
+        guard e >= 1 else { throw ValidationError("--epochs must be at least 1, got \(e)") }
+        guard e <= 100_000 else { throw ValidationError("--epochs \(e) is too many") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must be ≥ 0, got \(snapshotEvery)") }
+        guard threads >= 0 && threads <= 256 else { throw ValidationError("--threads must be between 0 and 256, got \(threads)") }
+        if let lr { guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") } }
+        guard momentum >= 0 && momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+        guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay)") }
+        if let alpha { guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be ≥ 0, got \(alpha)") } }
+        _ = try parseLayers(layers)
+    }
+
+    var defaultHistoryPath: String {
+        let l = layers.replacingOccurrences(of: ",", with: "-")
+        return "runs/\(method.rawValue)-\(dataset.rawValue)-\(l)-s\(seed).h5"
+    }
+
+    func run() throws {
+        if let resume {
+            try resumeRun(from: resume)
+            return
+        }
+        if threads > 0 { BLASThreads.set(threads) }
+        let path = history ?? defaultHistoryPath
+        if FileManager.default.fileExists(atPath: path) && !overwrite {
+            throw CommandError("\(path) exists; pass --overwrite to replace it, or --resume \(path) to continue it")
+        }
+        let (train, test) = try data.load(dataset)
+        let hidden = try parseLayers(layers)
+        let spec = ModelSpec.mlp(input: train.inputs.cols, hidden: hidden, output: 10, activation: activation,
+                                 alpha: alpha, outputActivation: outputActivation)
+        var rng = SplitMix64(seed: seed)
+        let network = try Network<Float>(spec: spec, initialization: initialization, rng: &rng)
+        let trainer = try makeTrainer(network: network)
+        let trainingJSON = trainingDescription(trainer: trainer, argv: Array(CommandLine.arguments.dropFirst(2)))
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                                                withIntermediateDirectories: true)
+        let writer = try HistoryWriter(path: path, model: spec.json(), training: trainingJSON,
+                                       createdBy: "lpom \(lpomVersion)", parameters: network.parameters.shapes,
+                                       buffers: network.buffers.shapes)
+        try execute(trainer: trainer, writer: writer, train: train, test: test, startStep: 0)
+    }
+
+    /// The trainer for `--method`.
+    func makeTrainer(network: Network<Float>) throws -> any Trainer<Float> {
+        switch method {
+        case .sgd:
+            return GradientTrainer(network: network, loss: loss,
+                                   optimizer: SGD<Float>(learningRate: Float(lr ?? 0.1), momentum: Float(momentum),
+                                                         nesterov: nesterov, weightDecay: Float(weightDecay)))
+        case .adam:
+            return GradientTrainer(network: network, loss: loss,
+                                   optimizer: Adam<Float>(learningRate: Float(lr ?? 1e-3), weightDecay: Float(weightDecay)))
+        case .lpom:
+            return try lpom.makeTrainer(network: network, loss: loss, seed: seed)
+        }
+    }
+
+    func trainingDescription(trainer: any Trainer<Float>, argv: [String]) -> String {
+        let obj: [String: Any] = [
+            "method": trainer.method, "dataset": dataset.rawValue, "seed": seed, "epochs": epochs ?? 10,
+            "batch_size": batchSize, "loss": loss.rawValue, "snapshot_every": snapshotEvery,
+            "hyperparameters": trainer.hyperparameters, "argv": argv, "init": initialization.rawValue,
+            "train_limit": data.trainLimit,
+        ]
+        guard let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: d, as: UTF8.self)
+    }
+
+    /// Re-runs the command line stored in the history, from its last snapshot.
+    func resumeRun(from path: String) throws {
+        let reader = try HistoryReader(path: path)
+        guard let info = try? JSONSerialization.jsonObject(with: Data(reader.training.utf8)) as? [String: Any],
+              let argv = info["argv"] as? [String] else {
+            throw CommandError("\(path): its training attribute has no command line to resume (not written by lpom train)")
+        }
+        guard let lastStep = reader.snapshotSteps.last else { throw CommandError("\(path): holds no snapshot to resume from") }
+        var original = try TrainCommand.parse(argv.filter { $0 != "--overwrite" })
+        if let e = epochs { original.epochs = e }
+        if threads > 0 { original.threads = threads }
+        original.output = output
+        if original.threads > 0 { BLASThreads.set(original.threads) }
+        let (train, test) = try original.data.load(original.dataset)
+        let network = try loadNetwork(from: reader, snapshot: -1)
+        reader.close()
+        let trainer = try original.makeTrainer(network: network)
+        let writer = try HistoryWriter.openForAppend(path: path)
+        if !output.quiet { printErr("resuming \(path) at step \(lastStep)") }
+        try original.execute(trainer: trainer, writer: writer, train: train, test: test, startStep: lastStep)
+    }
+
+    /// Runs the loop with progress, history and the final report.
+    func execute(trainer: any Trainer<Float>, writer: HistoryWriter, train: TensorDataset<Float>,
+                 test: TensorDataset<Float>, startStep: Int) throws {
+        var loop = TrainingLoop<Float>(epochs: epochs ?? 10, batchSize: batchSize, seed: seed, snapshotEvery: snapshotEvery)
+        loop.evaluationLoss = loss
+        let total = loop.stepsPerEpoch(samples: train.count) * loop.epochs
+        guard startStep < total else {
+            throw CommandError("\(writer.path) already holds all \(total) steps; pass a larger --epochs to extend it")
+        }
+        let recorder = RunRecorder(network: trainer.network, writer: writer, total: total,
+                                   epochs: loop.epochs, startStep: startStep, quiet: output.quiet || output.json)
+        let t0 = now()
+        do {
+            try loop.run(trainer, train: train, test: test, startStep: startStep, observer: recorder)
+        } catch {
+            recorder.finish()
+            try? writer.close()
+            throw CommandError("\(error) — history \(writer.path) keeps \(writer.snapshotCount) snapshots up to step \(writer.lastStep ?? 0)")
+        }
+        recorder.finish()
+        try writer.close()
+        let seconds = now() - t0
+        let last = recorder.rows.last
+        if let plot { try recorder.plot(title: "\(trainer.method) on \(dataset.rawValue), \(layers)").write(to: plot) }
+        if output.json {
+            var obj: [String: Any] = [
+                "method": trainer.method, "dataset": dataset.rawValue, "layers": layers, "epochs": loop.epochs,
+                "steps": total, "seconds": seconds, "history": writer.path, "snapshots": writer.snapshotCount,
+                "seed": seed,
+            ]
+            obj["test_accuracy"] = last?.testAccuracy ?? NSNull()
+            obj["test_loss"] = last?.testLoss ?? NSNull()
+            obj["train_loss"] = last?.trainLoss ?? NSNull()
+            obj["curve"] = recorder.rows.map { ["epoch": $0.epoch, "train_loss": $0.trainLoss,
+                                                "test_accuracy": $0.testAccuracy, "test_loss": $0.testLoss, "seconds": $0.seconds] }
+            printJSON(obj)
+        } else {
+            print(recorder.table())
+            print(String(format: "test accuracy %.2f%% after %d epochs, %.1f s; history %@ (%d snapshots)",
+                         100 * (last?.testAccuracy ?? .nan), loop.epochs, seconds, writer.path, writer.snapshotCount))
+        }
+    }
+}
+
+/// Turns loop events into history rows, progress and the per-epoch table.
+final class RunRecorder: TrainingObserver {
+    struct Row { var epoch: Int; var trainLoss: Double; var trainAccuracy: Double; var testLoss: Double; var testAccuracy: Double; var seconds: Double }
+    let network: Network<Float>
+    let writer: HistoryWriter
+    let bar: ProgressBar
+    let quiet: Bool
+    let epochs: Int
+    private(set) var rows: [Row] = []
+    private var lossSum = 0.0, accSum = 0.0, count = 0
+    private var pending: (step: Int, values: [String: Double])?
+    private var epochStart = now()
+
+    init(network: Network<Float>, writer: HistoryWriter, total: Int, epochs: Int, startStep: Int, quiet: Bool) {
+        self.network = network; self.writer = writer; self.quiet = quiet; self.epochs = epochs
+        bar = ProgressBar(total: total, startAt: startStep, quiet: quiet)
+    }
+
+    private func flush() throws {
+        if let p = pending { try writer.appendMetrics(step: p.step, values: p.values) }
+        pending = nil
+    }
+
+    func didStep(_ step: Int, of total: Int, epoch: Int, report: StepReport) throws {
+        try flush()
+        var v = report.extra
+        v["loss"] = report.loss
+        v["accuracy"] = report.accuracy
+        pending = (step, v)
+        lossSum += report.loss; accSum += report.accuracy; count += 1
+        bar.update(step, suffix: String(format: "epoch %d/%d loss %.4f", epoch + 1, epochs, lossSum / Double(count)))
+    }
+
+    func snapshotDue(step: Int) throws {
+        try flush()
+        try writer.appendSnapshot(step: step, parameters: network.parameters.floatArrays(),
+                                  buffers: network.buffers.floatArrays())
+    }
+
+    func didFinishEpoch(_ epoch: Int, step: Int, test: (loss: Double, accuracy: Double)?) throws {
+        let row = Row(epoch: epoch, trainLoss: lossSum / Double(max(count, 1)), trainAccuracy: accSum / Double(max(count, 1)),
+                      testLoss: test?.loss ?? .nan, testAccuracy: test?.accuracy ?? .nan, seconds: now() - epochStart)
+        rows.append(row)
+        if pending?.step == step, let t = test {
+            pending?.values["test_loss"] = t.loss
+            pending?.values["test_accuracy"] = t.accuracy
+        }
+        try flush()
+        lossSum = 0; accSum = 0; count = 0
+        epochStart = now()
+        if !quiet {
+            bar.clear()
+            printErr(String(format: "epoch %3d/%d  train loss %.4f  train acc %6.2f%%  test loss %.4f  test acc %6.2f%%  %.1f s",
+                            epoch, epochs, row.trainLoss, 100 * row.trainAccuracy, row.testLoss, 100 * row.testAccuracy, row.seconds))
+        }
+    }
+
+    func finish() {
+        try? flush()
+        bar.clear()
+    }
+
+    func table() -> String {
+        var s = "epoch  train loss  train acc  test loss  test acc  seconds\n"
+        for r in rows {
+            s += String(format: "%5d  %10.4f  %8.2f%%  %9.4f  %7.2f%%  %7.1f\n", r.epoch, r.trainLoss, 100 * r.trainAccuracy,
+                        r.testLoss, 100 * r.testAccuracy, r.seconds)
+        }
+        return s
+    }
+
+    func plot(title: String) -> LinePlot {
+        var p = LinePlot(title: title, xLabel: "epoch", yLabel: "accuracy (%)")
+        p.series.append(.init(name: "test accuracy %", x: rows.map { Double($0.epoch) }, y: rows.map { 100 * $0.testAccuracy }))
+        p.series.append(.init(name: "train accuracy %", x: rows.map { Double($0.epoch) }, y: rows.map { 100 * $0.trainAccuracy }))
+        return p
+    }
+}

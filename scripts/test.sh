@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The test command of the README (and of CI): builds and runs every unit test. Needs only the
+# system libraries (scripts/install.sh installs them) — the tests use the fixtures in
+# data/fixtures and generated data, no download.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PKGS="libopenblas-dev liblapacke-dev libhdf5-dev hdf5-tools zlib1g-dev pkg-config"
+missing=""
+for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+    echo "test: installing system packages:$missing"
+    as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -q && as_root apt-get install -y -q --no-install-recommends $missing
+fi
+# h5py lets the tests check files against an independent reader; skipped (with a note) without it.
+python3 -c "import h5py" 2>/dev/null || pip install -q h5py 2>/dev/null || echo "test: h5py unavailable; h5py interop tests will be skipped"
+set +e
+swift build --build-tests > /tmp/lpom-build.log 2>&1
+rc=$?
+if [ $rc -ne 0 ]; then grep -E "error" /tmp/lpom-build.log | head -n 40; tail -n 20 /tmp/lpom-build.log; exit $rc; fi
+swift test --skip-build > /tmp/lpom-test.log 2>&1
+rc=$?
+grep -E "error:|failed|skipped|Skipped" /tmp/lpom-test.log | head -n 60
+tail -n 4 /tmp/lpom-test.log
+exit $rc
