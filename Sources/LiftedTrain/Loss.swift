@@ -22,6 +22,8 @@ public enum LossKind: String, CaseIterable, Sendable, Codable {
         let b = output.rows
         let c = output.cols
         precondition(labels.count == b, "loss: \(labels.count) labels for \(b) outputs")
+        // Labels index the output row: out-of-range labels would read past it.
+        precondition(labels.allSatisfy { $0 >= 0 && Int($0) < c }, "loss: a label is outside 0..<\(c)")
         if let g = gradient, g.pointee.shape != output.shape { g.pointee = Tensor(zeros: output.shape) }
         switch self {
         case .crossEntropy:

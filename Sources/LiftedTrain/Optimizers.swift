@@ -1,8 +1,11 @@
-/// A first-order optimizer: reads `store.grads` and updates `store.values` in place.
+/// A first-order optimizer: reads `store.grads` and updates `store.values` in place (weight decay
+/// is added into `store.grads` first, so after `update` the gradients hold g + λθ).
 /// Its state (velocities, moments) is plain data held in the optimizer value (optax style).
 public protocol GradientOptimizer<Scalar> {
     /// The scalar type.
     associatedtype Scalar: NNScalar
+    /// The step size η (schedules set it before each step).
+    var learningRate: Scalar { get set }
     /// Applies one update to every parameter of `store` from its gradient.
     mutating func update(_ store: ParameterStore<Scalar>)
     /// Name for histories (`sgd`, `adam`).

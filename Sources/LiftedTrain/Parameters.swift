@@ -35,7 +35,7 @@ public final class ParameterStore<Scalar: NNScalar> {
     /// Replaces a value by name; the shape must match (checked, with a message).
     public func set(_ name: String, _ value: Tensor<Scalar>) throws {
         guard let i = index[name] else { throw ModelError("no parameter named '\(name)'") }
-        guard values[i].count == value.count else {
+        guard values[i].shape == value.shape else {
             throw ModelError("parameter '\(name)' has shape \(values[i].shape), got \(value.shape)")
         }
         values[i] = Tensor(shape: values[i].shape, data: value.data)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one training step reports.
 public struct StepReport: Sendable {
     /// Training loss on the batch (before the update).
@@ -26,6 +28,34 @@ public protocol Trainer<Scalar>: AnyObject {
     var hyperparameters: [String: Double] { get }
     /// Trains on one batch: inputs `[b, inputSize]`, labels `[b]`.
     func step(inputs: Tensor<Scalar>, labels: [Int32]) throws -> StepReport
+    /// Called by the loop before each step with the number of completed steps and the total
+    /// (schedules use it; a resumed run starts at its snapshot's step).
+    func prepare(step: Int, of total: Int)
+}
+
+extension Trainer {
+    /// Default: nothing to prepare.
+    public func prepare(step: Int, of total: Int) {}
+}
+
+/// How the learning rate changes over a run: η_t = η · factor(t / T).
+public enum LearningRateSchedule: String, CaseIterable, Sendable {
+    /// η_t = η.
+    case constant
+    /// η_t = η · ½(1 + cos(π t/T)) (Loshchilov & Hutter 2017, without restarts).
+    case cosine
+    /// η_t = η · 0.1^⌊3t/T⌋ … stepped down tenfold after 50% and 75% of the run.
+    case step
+
+    /// The factor after `step` of `total` steps.
+    public func factor(step: Int, total: Int) -> Double {
+        let x = total > 0 ? Double(step) / Double(total) : 0
+        switch self {
+        case .constant: return 1
+        case .cosine: return 0.5 * (1 + Foundation.cos(Double.pi * x))
+        case .step: return x < 0.5 ? 1 : (x < 0.75 ? 0.1 : 0.01)
+        }
+    }
 }
 
 /// Backpropagation plus a first-order optimizer.
@@ -36,15 +66,29 @@ where Optimizer.Scalar == Scalar {
     public let loss: LossKind
     /// The optimizer and its state.
     public var optimizer: Optimizer
+    /// The learning-rate schedule applied to the optimizer's initial rate.
+    public let schedule: LearningRateSchedule
+    private let baseLearningRate: Scalar
     private var dOut = Tensor<Scalar>(zeros: [0])
 
-    /// A trainer for `network` minimising `loss` with `optimizer`.
-    public init(network: Network<Scalar>, loss: LossKind, optimizer: Optimizer) {
+    /// A trainer for `network` minimising `loss` with `optimizer`, whose learning rate follows
+    /// `schedule` over the run.
+    public init(network: Network<Scalar>, loss: LossKind, optimizer: Optimizer, schedule: LearningRateSchedule = .constant) {
         self.network = network; self.loss = loss; self.optimizer = optimizer
+        self.schedule = schedule
+        self.baseLearningRate = optimizer.learningRate
     }
 
     public var method: String { optimizer.name }
-    public var hyperparameters: [String: Double] { optimizer.hyperparameters }
+    public var hyperparameters: [String: Double] {
+        var h = optimizer.hyperparameters
+        h["lr"] = Double(baseLearningRate)
+        return h
+    }
+
+    public func prepare(step: Int, of total: Int) {
+        optimizer.learningRate = baseLearningRate * Scalar(schedule.factor(step: step, total: total))
+    }
 
     public func step(inputs: Tensor<Scalar>, labels: [Int32]) throws -> StepReport {
         let out = network.forward(inputs, training: true)

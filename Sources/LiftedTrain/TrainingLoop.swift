@@ -68,6 +68,7 @@ public struct TrainingLoop<Scalar: NNScalar> {
                 batch.gatherRows(from: train.inputs, indices: order[lo..<hi])
                 labels.removeAll(keepingCapacity: true)
                 for i in order[lo..<hi] { labels.append(train.labels[i]) }
+                trainer.prepare(step: step, of: total)
                 let report = try trainer.step(inputs: batch, labels: labels)
                 step += 1
                 pos += 1

@@ -45,7 +45,9 @@ struct InspectCommand: ParsableCommand {
         for m in reader.metricNames {
             let v = (try? reader.metric(m)) ?? []
             let finite = v.filter { $0.isFinite }
-            metrics[m] = ["rows": finite.count, "last": finite.last ?? NSNull(), "min": finite.min() ?? NSNull(), "max": finite.max() ?? NSNull()]
+            var d: [String: Any] = ["rows": finite.count]
+            if let l = finite.last, let lo = finite.min(), let hi = finite.max() { d["last"] = l; d["min"] = lo; d["max"] = hi }
+            metrics[m] = d
         }
         if let plot { try makePlot(reader: reader, steps: mSteps).write(to: plot) }
         if output.json {

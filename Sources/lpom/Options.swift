@@ -6,6 +6,7 @@ extension DatasetName: ExpressibleByArgument {}
 extension ActivationKind: ExpressibleByArgument {}
 extension LossKind: ExpressibleByArgument {}
 extension Initialization: ExpressibleByArgument {}
+extension LearningRateSchedule: ExpressibleByArgument {}
 
 /// Where the data sets live.
 struct DataOptions: ParsableArguments {

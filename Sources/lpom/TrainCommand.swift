@@ -52,6 +52,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning rate (default 0.1 for sgd, 0.001 for adam).")
     var lr: Double?
 
+    @Option(help: "Learning-rate schedule over the run: constant, cosine (decay to 0), step (÷10 at 50% and 75%).")
+    var schedule: LearningRateSchedule = .cosine
+
     @Option(help: "SGD momentum (0 = plain SGD).")
     var momentum: Double = 0.9
 
@@ -101,6 +104,10 @@ struct TrainCommand: ParsableCommand {
         _ = try parseLayers(layers)
     }
 
+    /// The arguments recorded in a history (what `--resume` re-parses). By default the process's
+    /// own `lpom train …` arguments; tests that call the command in-process set them here.
+    nonisolated(unsafe) static var recordedArguments: [String]? = nil
+
     var defaultHistoryPath: String {
         let l = layers.replacingOccurrences(of: ",", with: "-")
         return "runs/\(method.rawValue)-\(dataset.rawValue)-\(l)-s\(seed).h5"
@@ -123,7 +130,7 @@ struct TrainCommand: ParsableCommand {
         var rng = SplitMix64(seed: seed)
         let network = try Network<Float>(spec: spec, initialization: initialization, rng: &rng)
         let trainer = try makeTrainer(network: network)
-        let trainingJSON = trainingDescription(trainer: trainer, argv: Array(CommandLine.arguments.dropFirst(2)))
+        let trainingJSON = trainingDescription(trainer: trainer, argv: TrainCommand.recordedArguments ?? Array(CommandLine.arguments.dropFirst(2)))
         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                                                 withIntermediateDirectories: true)
         let writer = try HistoryWriter(path: path, model: spec.json(), training: trainingJSON,
@@ -138,10 +145,12 @@ struct TrainCommand: ParsableCommand {
         case .sgd:
             return GradientTrainer(network: network, loss: loss,
                                    optimizer: SGD<Float>(learningRate: Float(lr ?? 0.1), momentum: Float(momentum),
-                                                         nesterov: nesterov, weightDecay: Float(weightDecay)))
+                                                         nesterov: nesterov, weightDecay: Float(weightDecay)),
+                                   schedule: schedule)
         case .adam:
             return GradientTrainer(network: network, loss: loss,
-                                   optimizer: Adam<Float>(learningRate: Float(lr ?? 1e-3), weightDecay: Float(weightDecay)))
+                                   optimizer: Adam<Float>(learningRate: Float(lr ?? 1e-3), weightDecay: Float(weightDecay)),
+                                   schedule: schedule)
         case .lpom:
             return try lpom.makeTrainer(network: network, loss: loss, seed: seed)
         }
@@ -150,7 +159,7 @@ struct TrainCommand: ParsableCommand {
     func trainingDescription(trainer: any Trainer<Float>, argv: [String]) -> String {
         let obj: [String: Any] = [
             "method": trainer.method, "dataset": dataset.rawValue, "seed": seed, "epochs": epochs ?? 10,
-            "batch_size": batchSize, "loss": loss.rawValue, "snapshot_every": snapshotEvery,
+            "batch_size": batchSize, "loss": loss.rawValue, "schedule": schedule.rawValue, "snapshot_every": snapshotEvery,
             "hyperparameters": trainer.hyperparameters, "argv": argv, "init": initialization.rawValue,
             "train_limit": data.trainLimit,
         ]
