@@ -41,10 +41,13 @@ public struct LPOMConfiguration: Codable, Equatable, Sendable {
     /// An X-phase stops when the largest relative change ‖Xᵗ⁺¹ − Xᵗ‖_F/‖Xᵗ‖_F of a sweep is below this.
     public var fixedPointTolerance: Double = 1e-3
     /// Relaxation θ of the fixed-point step X ← X + θ(φ(…) − X). 1 is the paper's plain
-    /// iteration, which converges only when the contraction ρ = (μ_{i+1}/μ_i)·β²‖W^i‖₂² < 1.
-    /// 0 (default) chooses θ = 2/(2 + ρ) per level from a power-iteration estimate of ‖W^i‖₂:
-    /// the Jacobian of the map has real eigenvalues in [−ρ, 0], so this θ contracts with rate
-    /// ρ/(2 + ρ) < 1 for every ρ, and is faster than θ = 1 even when ρ < 1.
+    /// iteration, guaranteed to converge only when the contraction ρ = (μ_{i+1}/μ_i)·β²‖W^i‖₂² < 1
+    /// (it is the proximal-gradient step with step 1 on a block of smoothness 1 + ρ).
+    /// 0 (default) is automatic: each X-phase starts plain on every hidden level and a level whose
+    /// relative change does not shrink by 5% per sweep falls back to θ = 2/(2 + ρ) (Gauss–Seidel)
+    /// or 1/(1 + ρ) (Jacobi), with ‖W^i‖₂ from a warm-started power iteration: the Jacobian has
+    /// real eigenvalues in [−ρ, 0], so that θ contracts for every ρ. ρ is a worst-case bound (φ′
+    /// switches units off), so the plain step usually converges in fewer sweeps even for ρ > 1.
     public var relaxation: Double = 0
     /// Accelerated proximal-gradient (FISTA) steps of each W-update.
     public var apgIterations: Int = 3
