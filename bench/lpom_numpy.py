@@ -54,7 +54,7 @@ def cho_solve(a, b):
 
 
 class LPOM:
-    def __init__(self, sizes, act, out, loss, mu, fp, tol, apg, eps, alternations, rng):
+    def __init__(self, sizes, act, out, loss, mu, fp, tol, apg, eps, relative, alternations, rng):
         self.L = len(sizes) - 1
         self.W, self.b = [], []
         for k in range(self.L):
@@ -65,7 +65,7 @@ class LPOM:
         self.beta = [None] + [ACT[act][1]] * (self.L - 1) + [ACT[out][1]]
         self.out, self.loss = out, loss
         self.mu = [None] + (mu * self.L if len(mu) == 1 else mu)
-        self.fp, self.tol, self.apg, self.eps, self.alt = fp, tol, apg, eps, alternations
+        self.fp, self.tol, self.apg, self.eps, self.relative, self.alt = fp, tol, apg, eps, relative, alternations
         self.power = [np.ones(sizes[k], np.float32) for k in range(self.L)]
         self.norm2 = [0.0] * self.L
         self.first = True
@@ -132,10 +132,11 @@ class LPOM:
             b = X[k].shape[0]
             Xa = np.hstack([X[k], np.ones((b, 1), np.float32)])
             n = Xa.shape[1]
+            eps = self.eps * (float(np.sum(Xa * Xa)) / b if self.relative else 1.0)
             if b <= n:
-                P = cho_solve(Xa @ Xa.T + self.eps * np.eye(b, dtype=np.float32), Xa)
+                P = cho_solve(Xa @ Xa.T + eps * np.eye(b, dtype=np.float32), Xa)
             else:
-                P = cho_solve(Xa.T @ Xa + self.eps * np.eye(n, dtype=np.float32), Xa.T).T
+                P = cho_solve(Xa.T @ Xa + eps * np.eye(n, dtype=np.float32), Xa.T).T
             Wt = np.hstack([self.W[k], self.b[k][:, None]])
             prev, Yk, t = Wt, Wt, 1.0
             for it in range(self.apg):
@@ -174,6 +175,7 @@ def main():
     ap.add_argument("--fixed-point-tolerance", type=float, default=1e-3)
     ap.add_argument("--apg-iterations", type=int, default=3)
     ap.add_argument("--ridge", type=float, default=1.0)
+    ap.add_argument("--no-relative-ridge", action="store_true")
     ap.add_argument("--alternations", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=100)
     ap.add_argument("--epochs", type=int, default=1)
@@ -187,7 +189,7 @@ def main():
     rng = np.random.default_rng(a.seed)
     hidden = [int(s) for s in a.layers.split(",") if s]
     m = LPOM([784] + hidden + [10], a.activation, a.output_activation, a.loss, [float(v) for v in a.mu.split(",")],
-             a.fixed_point_iterations, a.fixed_point_tolerance, a.apg_iterations, a.ridge, a.alternations, rng)
+             a.fixed_point_iterations, a.fixed_point_tolerance, a.apg_iterations, a.ridge, not a.no_relative_ridge, a.alternations, rng)
     for epoch in range(a.epochs):
         order = rng.permutation(len(ys))
         t0 = time.perf_counter()

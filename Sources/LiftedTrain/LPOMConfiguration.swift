@@ -54,10 +54,17 @@ public struct LPOMConfiguration: Codable, Equatable, Sendable {
     /// Restart the APG momentum when it points against the last step (O'Donoghue & Candès 2015,
     /// gradient scheme); keeps the W-updates nearly monotone.
     public var apgRestart: Bool = true
-    /// Ridge ε of the pseudo-inverse (X̃ᵀX̃ + εI)⁻¹: damps the preconditioned W step. ε → 0 is
-    /// a Gauss–Newton/Kaczmarz step that fits the mini-batch exactly; large ε is a gradient
-    /// step with rate 1/(βε).
+    /// Ridge of the pseudo-inverse (X̃ᵀX̃ + εI)⁻¹: damps the preconditioned W step. ε → 0 is
+    /// a Gauss–Newton/Kaczmarz step that fits the mini-batch exactly (and amplifies the batch's
+    /// weak directions into weight noise); large ε is a gradient step with rate 1/(βε).
+    /// With `relativeRidge` (default) ε = ridge · mean‖x̃‖² over the batch rows of the layer
+    /// input, so the damping follows the scale of each layer's activations.
     public var ridge: Double = 1
+    /// Scale the ridge by the mean squared row norm of each layer input (see `ridge`). Without
+    /// it, ε = ridge for every layer — and a hidden layer whose activations grow sees a ridge
+    /// that shrinks relative to its Gram matrix, which feeds the growth (measured:
+    /// notes/lpom-experiments.md).
+    public var relativeRidge: Bool = true
     /// Which Gram system computes the pseudo-inverse.
     public var gramSystem: LPOMGramSystem = .auto
     /// X-phase / W-phase alternations per mini-batch.
@@ -103,6 +110,7 @@ public struct LPOMConfiguration: Codable, Equatable, Sendable {
             "apg_iterations": Double(apgIterations),
             "apg_restart": apgRestart ? 1 : 0,
             "ridge": ridge,
+            "relative_ridge": relativeRidge ? 1 : 0,
             "alternations": Double(alternations),
         ]
         for (k, m) in mu.enumerated() { h[mu.count == 1 ? "mu" : "mu.\(k)"] = m }

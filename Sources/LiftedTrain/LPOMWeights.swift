@@ -107,7 +107,9 @@ extension LPOMTrainer {
         case .batch: useBatch = true
         case .features: useBatch = false
         }
-        let eps = Scalar(configuration.ridge)
+        var epsilon = configuration.ridge
+        if configuration.relativeRidge { epsilon *= Double(st.augmented.squaredNorm) / Double(max(1, b)) }
+        let eps = Scalar(epsilon)
         let info: Int32
         if useBatch {
             // (X̃X̃ᵀ + εI) P = X̃, b × b

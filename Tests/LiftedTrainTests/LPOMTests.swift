@@ -250,7 +250,7 @@ final class LPOMTests: XCTestCase {
         for r in 0..<b { for c in 0..<3 { x[r, c] = cos(0.9 * Double(r) + 0.4 * Double(c)) } }
         var config = LPOMConfiguration()
         config.mu = [1.5, 2, 3]; config.relaxation = 0.7; config.fixedPointIterations = 3; config.fixedPointTolerance = 0
-        config.apgIterations = 4; config.ridge = 0.5; config.sweep = .gaussSeidel; config.parallel = false
+        config.apgIterations = 4; config.ridge = 0.5; config.relativeRidge = false; config.sweep = .gaussSeidel; config.parallel = false
         let t = try LPOMTrainer(network: net, loss: .crossEntropy, configuration: config)
         let report = try t.step(inputs: x, labels: [0, 1, 1, 0, 1])
 
