@@ -219,12 +219,9 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
         for k in 1..<max(1, depth) { layers[k].estimateNorm() }
     }
 
-    /// θ of level i's fixed-point step: the configured value, or in automatic mode the level's
-    /// current θ (see `adaptRelaxation`); for the output level always the safe value.
+    /// θ of level i's fixed-point step: the configured value, or in automatic mode the safe one.
     func relaxation(level i: Int) -> Double {
-        if configuration.relaxation > 0 { return configuration.relaxation }
-        if i == depth { return safeRelaxation(level: i) }
-        return levels[i].theta
+        configuration.relaxation > 0 ? configuration.relaxation : safeRelaxation(level: i)
     }
 
     /// The θ that contracts for every Jacobian the bound allows.
@@ -240,27 +237,6 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
         // A ≺ 2·blockdiag(A)), so the step is halved to θ = 1/(1 + ρ).
         if configuration.sweep == .jacobi { return 1 / (1 + contraction(level: i)) }
         return 2 / (2 + contraction(level: i))
-    }
-
-    /// Automatic relaxation: every X-phase starts with the paper's plain step θ = 1 on every
-    /// hidden level — ρ is a worst-case bound (it ignores the units φ′ switches off) and the
-    /// plain step usually converges even when ρ > 1, in fewer sweeps. A level whose change
-    /// grows from one sweep to the next falls back to the safe θ for the rest of the phase.
-    func resetRelaxation() {
-        for i in 1..<max(1, depth) {
-            levels[i].theta = 1
-            levels[i].previousChange = 0
-        }
-    }
-
-    /// See `resetRelaxation`.
-    func adaptRelaxation(level i: Int) {
-        guard configuration.relaxation == 0, i < depth else { return }
-        let L = levels[i]
-        if L.previousChange > 0 && L.change > 0.95 * L.previousChange {
-            L.theta = min(L.theta, safeRelaxation(level: i))
-        }
-        L.previousChange = L.change
     }
 }
 
@@ -335,7 +311,5 @@ final class LPOMLevel<Scalar: NNScalar> {
     var scratch = Tensor<Scalar>(zeros: [0])
     var back = Tensor<Scalar>(zeros: [0])
     var change = 0.0
-    var previousChange = 0.0
-    var theta = 1.0
     init(width: Int) { self.width = width }
 }

@@ -18,7 +18,6 @@ extension LPOMTrainer {
         let cap = configuration.fixedPointIterations
         let tol = configuration.fixedPointTolerance
         var smallest = Double.infinity
-        resetRelaxation()
         for sweep in 1...cap {
             computePreactivations(levels: Array((sweep == 1 ? 1 : 2)...depth))
             switch configuration.sweep {
@@ -31,7 +30,6 @@ extension LPOMTrainer {
                     commit(level: i)
                 }
             }
-            for i in 1...depth { adaptRelaxation(level: i) }
             var worst = 0.0, worstLevel = depth
             for i in 1...depth where !(levels[i].change <= worst) { worst = levels[i].change; worstLevel = i }
             lastChange = worst
@@ -54,13 +52,11 @@ extension LPOMTrainer {
     /// Solves the block problem of one level alone (all other blocks fixed) to `tolerance`:
     /// the exact block-coordinate update of the paper.
     func solveLevel(_ i: Int, tolerance: Double, maxIterations: Int) throws {
-        resetRelaxation()
         for it in 1...maxIterations {
             preactivation(level: i)
             if i < depth { preactivation(level: i + 1) }
             candidate(level: i)
             commit(level: i)
-            adaptRelaxation(level: i)
             if !levels[i].change.isFinite { throw divergence(level: i, sweeps: it, what: "not finite") }
             if levels[i].change <= tolerance { return }
         }
