@@ -54,10 +54,20 @@ enum Kernels {
     static func activationForward<T: BinaryFloatingPoint & ElementaryScalar>(
         _ kind: ActivationKind, alpha: T, _ x: UnsafeMutableBufferPointer<T>
     ) {
+        guard let p = x.baseAddress else { return }
+        let n = x.count
         switch kind {
         case .identity: return
-        case .relu: for i in x.indices { x[i] = x[i] > 0 ? x[i] : 0 }
-        case .leakyRelu: for i in x.indices { x[i] = x[i] > 0 ? x[i] : alpha * x[i] }
+        // In-place scalar selects compile to conditional stores that LLVM does not vectorise;
+        // Float (the training type) takes explicit SIMD loops, Double the plain ones.
+        case .relu:
+            if T.self == Float.self { FloatSIMD.relu(UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self), n); return }
+            for i in 0..<n { let v = p[i]; p[i] = v > 0 ? v : 0 }
+        case .leakyRelu:
+            if T.self == Float.self {
+                FloatSIMD.leakyRelu(UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self), n, alpha: Float(alpha)); return
+            }
+            for i in 0..<n { let v = p[i]; p[i] = v > 0 ? v : alpha * v }
         case .sigmoid: for i in x.indices { x[i] = sigmoid(x[i]) }
         case .tanh: for i in x.indices { x[i] = T._tanh(x[i]) }
         case .elu: for i in x.indices { let z = x[i]; x[i] = z > 0 ? z : alpha * (T._exp(z) - 1) }
@@ -71,10 +81,22 @@ enum Kernels {
         _ kind: ActivationKind, alpha: T, z: UnsafeBufferPointer<T>, y: UnsafeBufferPointer<T>,
         dy: UnsafeMutableBufferPointer<T>
     ) {
+        guard let pd = dy.baseAddress, let pz = z.baseAddress else { return }
+        let n = dy.count
         switch kind {
         case .identity: return
-        case .relu: for i in dy.indices where !(z[i] > 0) { dy[i] = 0 }
-        case .leakyRelu: for i in dy.indices where !(z[i] > 0) { dy[i] *= alpha }
+        case .relu:
+            if T.self == Float.self {
+                FloatSIMD.reluBackward(UnsafeMutableRawPointer(pd).assumingMemoryBound(to: Float.self),
+                                       UnsafeRawPointer(pz).assumingMemoryBound(to: Float.self), n, alpha: 0); return
+            }
+            for i in 0..<n { let g = pd[i]; pd[i] = pz[i] > 0 ? g : 0 }
+        case .leakyRelu:
+            if T.self == Float.self {
+                FloatSIMD.reluBackward(UnsafeMutableRawPointer(pd).assumingMemoryBound(to: Float.self),
+                                       UnsafeRawPointer(pz).assumingMemoryBound(to: Float.self), n, alpha: Float(alpha)); return
+            }
+            for i in 0..<n { let g = pd[i]; pd[i] = pz[i] > 0 ? g : alpha * g }
         case .sigmoid: for i in dy.indices { dy[i] *= y[i] * (1 - y[i]) }
         case .tanh: for i in dy.indices { dy[i] *= 1 - y[i] * y[i] }
         case .elu: for i in dy.indices where !(z[i] > 0) { dy[i] *= y[i] + alpha }
@@ -144,5 +166,39 @@ enum Kernels {
     static func fromBytes<T: BinaryFloatingPoint>(_ bytes: UnsafeBufferPointer<UInt8>, scale: T,
                                                   into out: UnsafeMutableBufferPointer<T>) {
         for i in out.indices { out[i] = T(bytes[i]) * scale }
+    }
+}
+
+/// Explicit eight-lane loops for the hottest Float kernels (concrete types: generic SIMD code
+/// is not lowered to vector instructions).
+enum FloatSIMD {
+    typealias V = SIMD8<Float>
+
+    /// x ← max(x, 0) (0 where x ≤ 0).
+    static func relu(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        leakyRelu(p, n, alpha: 0)
+    }
+
+    /// x ← x > 0 ? x : αx.
+    static func leakyRelu(_ p: UnsafeMutablePointer<Float>, _ n: Int, alpha: Float) {
+        var i = 0
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(p + i).storeBytes(of: v.replacing(with: alpha * v, where: v .<= 0), as: V.self)
+            i += 8
+        }
+        while i < n { let v = p[i]; p[i] = v > 0 ? v : alpha * v; i += 1 }
+    }
+
+    /// g ← z > 0 ? g : αg.
+    static func reluBackward(_ g: UnsafeMutablePointer<Float>, _ z: UnsafePointer<Float>, _ n: Int, alpha: Float) {
+        var i = 0
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+            let w = UnsafeRawPointer(z + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(g + i).storeBytes(of: v.replacing(with: alpha * v, where: w .<= 0), as: V.self)
+            i += 8
+        }
+        while i < n { let v = g[i]; g[i] = z[i] > 0 ? v : alpha * v; i += 1 }
     }
 }

@@ -38,7 +38,7 @@ public final class Dense<Scalar: NNScalar>: Layer {
     }
 
     private func onesVector(_ n: Int) -> [Scalar] {
-        if ones.count != n { ones = [Scalar](repeating: 1, count: n) }
+        if ones.count != n { ones = Scalar.filledArray(1, count: n) }
         return ones
     }
 

@@ -113,11 +113,11 @@ public final class Network<Scalar: NNScalar> {
             guard v.count == parameters.values[i].count else {
                 throw ModelError("parameter '\(n)' has \(v.count) values; the model needs shape \(parameters.values[i].shape)")
             }
-            parameters.values[i] = Tensor(shape: parameters.values[i].shape, data: v.map { Scalar($0) })
+            parameters.values[i] = Tensor(shape: parameters.values[i].shape, data: Scalar.fromFloats(v))
         }
         for (i, n) in buffers.names.enumerated() {
             guard let v = bufs[n], v.count == buffers.values[i].count else { throw ModelError("missing or misshapen buffer '\(n)'") }
-            buffers.values[i] = Tensor(shape: buffers.values[i].shape, data: v.map { Scalar($0) })
+            buffers.values[i] = Tensor(shape: buffers.values[i].shape, data: Scalar.fromFloats(v))
         }
     }
 }

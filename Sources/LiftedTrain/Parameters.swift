@@ -51,7 +51,7 @@ public final class ParameterStore<Scalar: NNScalar> {
     public func floatArrays() -> [String: [Float]] {
         var d: [String: [Float]] = [:]
         for (n, v) in zip(names, values) {
-            d[n] = Scalar.self == Float.self ? (v.data as! [Float]) : v.data.map { Float($0) }
+            d[n] = Scalar.toFloats(v.data)
         }
         return d
     }

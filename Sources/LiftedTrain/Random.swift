@@ -45,17 +45,17 @@ extension Tensor {
     /// i.i.d. N(0, std²) entries.
     public static func randomNormal(shape: [Int], std: Double, using rng: inout SplitMix64) -> Tensor {
         let n = shape.reduce(1, *)
-        var d = [Scalar](repeating: 0, count: n)
-        for i in 0..<n { d[i] = Scalar(rng.normal() * std) }
-        return Tensor(shape: shape, data: d)
+        var d = [Double](repeating: 0, count: n)
+        for i in 0..<n { d[i] = rng.normal() * std }
+        return Tensor(shape: shape, data: Scalar.fromDoubles(d))
     }
 
     /// i.i.d. U[lo, hi) entries.
     public static func randomUniform(shape: [Int], lo: Double, hi: Double, using rng: inout SplitMix64) -> Tensor {
         let n = shape.reduce(1, *)
-        var d = [Scalar](repeating: 0, count: n)
-        for i in 0..<n { d[i] = Scalar(lo + (hi - lo) * rng.uniform()) }
-        return Tensor(shape: shape, data: d)
+        var d = [Double](repeating: 0, count: n)
+        for i in 0..<n { d[i] = lo + (hi - lo) * rng.uniform() }
+        return Tensor(shape: shape, data: Scalar.fromDoubles(d))
     }
 }
 

@@ -53,6 +53,16 @@ where Self.RawSignificand: FixedWidthInteger {
     static func maxAbs(_ x: UnsafeBufferPointer<Self>) -> Self
     /// Clamps every element to [lo, hi].
     static func clamp(_ x: UnsafeMutableBufferPointer<Self>, lo: Self, hi: Self)
+    /// An array of `count` copies of `value` (a memset, not a generic per-element loop).
+    static func filledArray(_ value: Self, count: Int) -> [Self]
+    /// Sets every element to `value`.
+    static func fill(_ x: UnsafeMutableBufferPointer<Self>, with value: Self)
+    /// Converts from Float32 (history files); for `Float` this returns the same storage.
+    static func fromFloats(_ a: [Float]) -> [Self]
+    /// Converts to Float32 (history files); for `Float` this returns the same storage.
+    static func toFloats(_ a: [Self]) -> [Float]
+    /// Converts from Double (random draws).
+    static func fromDoubles(_ a: [Double]) -> [Self]
     /// Converts pixel bytes to scalars, scaled by `scale`.
     static func fromBytes(_ bytes: UnsafeBufferPointer<UInt8>, scale: Self, into out: UnsafeMutableBufferPointer<Self>)
 }
@@ -60,6 +70,11 @@ where Self.RawSignificand: FixedWidthInteger {
 @inline(__always) func blasTrans(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
 
 extension Float: NNScalar {
+    public static func filledArray(_ value: Float, count: Int) -> [Float] { [Float](repeating: value, count: count) }
+    public static func fill(_ x: UnsafeMutableBufferPointer<Float>, with value: Float) { x.update(repeating: value) }
+    public static func fromFloats(_ a: [Float]) -> [Float] { a }
+    public static func toFloats(_ a: [Float]) -> [Float] { a }
+    public static func fromDoubles(_ a: [Double]) -> [Float] { a.map { Float($0) } }
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -132,6 +147,11 @@ extension Float: NNScalar {
 }
 
 extension Double: NNScalar {
+    public static func filledArray(_ value: Double, count: Int) -> [Double] { [Double](repeating: value, count: count) }
+    public static func fill(_ x: UnsafeMutableBufferPointer<Double>, with value: Double) { x.update(repeating: value) }
+    public static func fromFloats(_ a: [Float]) -> [Double] { a.map { Double($0) } }
+    public static func toFloats(_ a: [Double]) -> [Float] { a.map { Float($0) } }
+    public static func fromDoubles(_ a: [Double]) -> [Double] { a }
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {

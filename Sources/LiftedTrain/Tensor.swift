@@ -9,13 +9,13 @@ public struct Tensor<Scalar: NNScalar>: Sendable {
     /// A tensor of zeros.
     public init(zeros shape: [Int]) {
         self.shape = shape
-        self.data = [Scalar](repeating: 0, count: shape.reduce(1, *))
+        self.data = Scalar.filledArray(0, count: shape.reduce(1, *))
     }
 
     /// A tensor filled with `value`.
     public init(repeating value: Scalar, shape: [Int]) {
         self.shape = shape
-        self.data = [Scalar](repeating: value, count: shape.reduce(1, *))
+        self.data = Scalar.filledArray(value, count: shape.reduce(1, *))
     }
 
     /// A tensor over existing elements; `data.count` must equal the product of `shape`.
@@ -41,7 +41,7 @@ public struct Tensor<Scalar: NNScalar>: Sendable {
     /// otherwise reallocating zeros (used for reusable work buffers).
     public mutating func resize(_ newShape: [Int]) {
         let n = newShape.reduce(1, *)
-        if n != data.count { data = [Scalar](repeating: 0, count: n) }
+        if n != data.count { data = Scalar.filledArray(0, count: n) }
         shape = newShape
     }
 
@@ -70,7 +70,7 @@ public struct Tensor<Scalar: NNScalar>: Sendable {
 
     /// Fills with zeros without reallocating.
     public mutating func zero() {
-        data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        data.withUnsafeMutableBufferPointer { Scalar.fill($0, with: 0) }
     }
 
     /// self ← self + alpha · other (BLAS axpy).
