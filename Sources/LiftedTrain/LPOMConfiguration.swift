@@ -32,7 +32,7 @@ public struct LPOMConfiguration: Codable, Equatable, Sendable {
     /// Larger μ keeps the activations closer to a forward pass; μ of the output layer acts as
     /// an inverse step size (the output moves 1/(1+μ) of the way to a squared-loss target), and
     /// the ratios μ_{i+1}/μ_i set the contraction of the hidden fixed points.
-    public var mu: [Double] = [20]
+    public var mu: [Double] = [5]
     /// Sweep order of the X-phase fixed-point iteration.
     public var sweep: LPOMSweep = .gaussSeidel
     /// Cap on the fixed-point sweeps of one X-phase (and on the inner iterations of the

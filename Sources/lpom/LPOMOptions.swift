@@ -32,8 +32,11 @@ struct LPOMOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Restart the APG momentum when it points against the last step.")
     var apgRestart: Bool = LPOMOptions.defaults.apgRestart
 
-    @Option(help: "Ridge ε of the regularised pseudo-inverse (X̃ᵀX̃ + εI)⁻¹ in the W-update: small = fit the batch (Gauss–Newton), large = gradient step 1/(βε).")
+    @Option(help: "Ridge of the regularised pseudo-inverse (X̃ᵀX̃ + εI)⁻¹ in the W-update (relative to the layer input scale unless --no-relative-ridge): small = fit the batch (Gauss–Newton), large = gradient step 1/(βε).")
     var ridge: Double = LPOMOptions.defaults.ridge
+
+    @Flag(inversion: .prefixedNo, help: "Scale --ridge by the mean squared row norm of each layer input (ε = ridge·mean‖x̃‖²); without it ε = ridge for every layer.")
+    var relativeRidge: Bool = LPOMOptions.defaults.relativeRidge
 
     @Option(help: "Gram system of the pseudo-inverse: auto (the smaller), batch (b × b) or features ((d+1) × (d+1)).")
     var gramSystem: LPOMGramSystem = LPOMOptions.defaults.gramSystem
@@ -85,6 +88,7 @@ struct LPOMOptions: ParsableArguments {
         c.apgIterations = apgIterations
         c.apgRestart = apgRestart
         c.ridge = ridge
+        c.relativeRidge = relativeRidge
         c.gramSystem = gramSystem
         c.alternations = alternations
         c.parallel = !serial

@@ -16,7 +16,7 @@ final class LPOMOptionsTests: XCTestCase {
     func testEveryFlagReachesTheConfiguration() throws {
         let o = try LPOMOptions.parse(["--mu", "1,2.5,4", "--sweep", "jacobi", "--fixed-point-iterations", "7",
                                        "--fixed-point-tolerance", "1e-5", "--relaxation", "1", "--apg-iterations", "9",
-                                       "--no-apg-restart", "--ridge", "0.25", "--gram-system", "features",
+                                       "--no-apg-restart", "--ridge", "0.25", "--no-relative-ridge", "--gram-system", "features",
                                        "--alternations", "2", "--serial", "--no-lpom-diagnostics"])
         let c = try o.configuration()
         XCTAssertEqual(c.mu, [1, 2.5, 4])
@@ -27,6 +27,7 @@ final class LPOMOptionsTests: XCTestCase {
         XCTAssertEqual(c.apgIterations, 9)
         XCTAssertFalse(c.apgRestart)
         XCTAssertEqual(c.ridge, 0.25)
+        XCTAssertFalse(c.relativeRidge)
         XCTAssertEqual(c.gramSystem, .features)
         XCTAssertEqual(c.alternations, 2)
         XCTAssertFalse(c.parallel)
