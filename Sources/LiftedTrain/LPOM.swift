@@ -106,6 +106,15 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
 
     // MARK: - The step
 
+    /// One LPOM step on a mini-batch. The report's loss and accuracy are those of the forward
+    /// pass *before* the update; `extra` holds
+    /// - `fixed_point_iterations`: X-phase sweeps used (summed over alternations),
+    /// - `fixed_point_change`: the largest relative change of the last sweep,
+    /// - `fixed_point_unconverged`: X-phases that hit the sweep cap,
+    /// and with `diagnostics`, for the updated W and X:
+    /// - `lpom_objective`: F(W, X) per sample,
+    /// - `residual.layers.K`: ‖(φ(W X̃) − X⁺) X̃ᵀ‖_F / b of layer K (its W-optimality residual),
+    /// - `contraction.layers.K`: ρ = (μ_{K+1}/μ_K) β² ‖W_K‖₂² of the hidden level feeding layer K.
     public func step(inputs: Tensor<Scalar>, labels: [Int32]) throws -> StepReport {
         try prepare(inputs: inputs, labels: labels)
         unconverged = 0
