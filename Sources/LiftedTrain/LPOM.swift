@@ -40,6 +40,8 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
     var labels: [Int32] = []
     var ones: [Scalar] = []
     var batch = 0
+    /// True while every `levels[k].z` matches the current X and W (after the forward pass).
+    var preactivationsCurrent = false
 
     /// Counters of the last step (for diagnostics and tests).
     var lastSweeps = 0
@@ -161,6 +163,7 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
             levels[k].x = levels[k].z
             applyPhi(level: k, &levels[k].x)
         }
+        preactivationsCurrent = true
     }
 
     /// Writes the trainer's weights back into the network's parameter store.

@@ -19,7 +19,11 @@ extension LPOMTrainer {
         let tol = configuration.fixedPointTolerance
         var smallest = Double.infinity
         for sweep in 1...cap {
-            computePreactivations(levels: Array((sweep == 1 ? 1 : 2)...depth))
+            // Z¹ depends only on the fixed input; right after the forward pass every Z is current.
+            if !(sweep == 1 && preactivationsCurrent) {
+                computePreactivations(levels: Array((sweep == 1 ? 1 : 2)...depth))
+            }
+            preactivationsCurrent = false
             switch configuration.sweep {
             case .jacobi:
                 perform(levels: Array(1...depth)) { self.candidate(level: $0) }

@@ -56,6 +56,7 @@ final class LPOMTests: XCTestCase {
             l.W.add(.randomNormal(shape: l.W.shape, std: std, using: &rng))
             l.bias.add(.randomNormal(shape: l.bias.shape, std: std, using: &rng))
         }
+        t.preactivationsCurrent = false
         t.estimateNorms()
     }
 
