@@ -1,0 +1,59 @@
+import ArgumentParser
+import XCTest
+import LiftedTrain
+@testable import lpom
+
+/// `LPOMOptions`: every flag reaches `LPOMConfiguration`, and bad values get messages that name the flag.
+final class LPOMOptionsTests: XCTestCase {
+    func message(_ args: [String]) -> String? {
+        do { _ = try LPOMOptions.parse(args); return nil } catch { return LPOMOptions.message(for: error) }
+    }
+
+    func testDefaultsAreTheConfigurationDefaults() throws {
+        XCTAssertEqual(try LPOMOptions.parse([]).configuration(), LPOMConfiguration())
+    }
+
+    func testEveryFlagReachesTheConfiguration() throws {
+        let o = try LPOMOptions.parse(["--mu", "1,2.5,4", "--sweep", "jacobi", "--fixed-point-iterations", "7",
+                                       "--fixed-point-tolerance", "1e-5", "--relaxation", "1", "--apg-iterations", "9",
+                                       "--no-apg-restart", "--ridge", "0.25", "--no-relative-ridge", "--gram-system", "features",
+                                       "--alternations", "2", "--serial", "--no-lpom-diagnostics"])
+        let c = try o.configuration()
+        XCTAssertEqual(c.mu, [1, 2.5, 4])
+        XCTAssertEqual(c.sweep, .jacobi)
+        XCTAssertEqual(c.fixedPointIterations, 7)
+        XCTAssertEqual(c.fixedPointTolerance, 1e-5)
+        XCTAssertEqual(c.relaxation, 1)
+        XCTAssertEqual(c.apgIterations, 9)
+        XCTAssertFalse(c.apgRestart)
+        XCTAssertEqual(c.ridge, 0.25)
+        XCTAssertFalse(c.relativeRidge)
+        XCTAssertEqual(c.gramSystem, .features)
+        XCTAssertEqual(c.alternations, 2)
+        XCTAssertFalse(c.parallel)
+        XCTAssertFalse(c.diagnostics)
+    }
+
+    func testValidationMessagesNameTheFlag() {
+        XCTAssertNil(message(["--mu", "3"]))
+        XCTAssertTrue(message(["--mu", "1,,2"])?.contains("--mu") ?? false)
+        XCTAssertTrue(message(["--mu", "-1"])?.contains("--mu") ?? false)
+        XCTAssertTrue(message(["--relaxation", "2.5"])?.contains("--relaxation") ?? false)
+        XCTAssertTrue(message(["--apg-iterations", "0"])?.contains("--apg-iterations") ?? false)
+        XCTAssertTrue(message(["--ridge", "-1"])?.contains("--ridge") ?? false)
+        XCTAssertTrue(message(["--alternations", "0"])?.contains("--alternations") ?? false)
+        XCTAssertTrue(message(["--fixed-point-iterations", "0"])?.contains("--fixed-point-iterations") ?? false)
+        XCTAssertNotNil(message(["--sweep", "random"]))
+    }
+
+    func testMakeTrainerBuildsLPOMAndChecksTheMuCount() throws {
+        var rng = SplitMix64(seed: 1)
+        let net = try Network<Float>(spec: .mlp(input: 4, hidden: [3], output: 2, activation: .relu), rng: &rng)
+        let t = try LPOMOptions.parse(["--mu", "2,3"]).makeTrainer(network: net, loss: .squaredError, seed: 0)
+        XCTAssertEqual(t.method, "lpom")
+        XCTAssertEqual(t.hyperparameters["mu.1"], 3)
+        XCTAssertThrowsError(try LPOMOptions.parse(["--mu", "1,2,3"]).makeTrainer(network: net, loss: .squaredError, seed: 0)) {
+            XCTAssertTrue("\($0)".contains("--mu"))
+        }
+    }
+}
