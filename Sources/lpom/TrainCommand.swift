@@ -4,7 +4,7 @@ import LiftedTrain
 
 /// Training methods behind the trainer seam.
 enum TrainMethod: String, ExpressibleByArgument, CaseIterable {
-    case sgd, adam, lpom
+    case sgd, adam, lpom, ggn
 }
 
 struct TrainCommand: ParsableCommand {
@@ -17,7 +17,7 @@ struct TrainCommand: ParsableCommand {
         A killed run keeps every completed snapshot; continue it with --resume FILE.
         """)
 
-    @Option(help: "Training method: sgd, adam (backpropagation) or lpom (lifted proximal operator machine).")
+    @Option(help: "Training method: sgd, adam (backpropagation), lpom (lifted proximal operator machine) or ggn (Gram-Gauss-Newton, square loss).")
     var method: TrainMethod = .sgd
 
     @Option(help: "Data set: mnist or fashion-mnist.")
@@ -87,6 +87,8 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup(title: "LPOM options (--method lpom)") var lpom: LPOMOptions
 
+    @OptionGroup(title: "Regression and GGN options (--task regression, --method ggn)") var ggn: GGNOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -110,7 +112,7 @@ struct TrainCommand: ParsableCommand {
 
     var defaultHistoryPath: String {
         let l = layers.replacingOccurrences(of: ",", with: "-")
-        return "runs/\(method.rawValue)-\(dataset.rawValue)-\(l)-s\(seed).h5"
+        return "runs/\(method.rawValue)-\(ggn.datasetLabel(dataset))-\(l)-s\(seed).h5"
     }
 
     func run() throws {
@@ -123,10 +125,10 @@ struct TrainCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: path) && !overwrite {
             throw CommandError("\(path) exists; pass --overwrite to replace it, or --resume \(path) to continue it")
         }
-        let (train, test) = try data.load(dataset)
+        let (train, test) = try ggn.load(dataset, data: data, seed: seed)
         let hidden = try parseLayers(layers)
-        let spec = ModelSpec.mlp(input: train.inputs.cols, hidden: hidden, output: 10, activation: activation,
-                                 alpha: alpha, outputActivation: outputActivation)
+        let spec = ggn.adjust(ModelSpec.mlp(input: train.inputs.cols, hidden: hidden, output: train.targets?.cols ?? 10,
+                                            activation: activation, alpha: alpha, outputActivation: outputActivation))
         var rng = SplitMix64(seed: seed)
         let network = try Network<Float>(spec: spec, initialization: initialization, rng: &rng)
         let trainer = try makeTrainer(network: network)
@@ -141,6 +143,7 @@ struct TrainCommand: ParsableCommand {
 
     /// The trainer for `--method`.
     func makeTrainer(network: Network<Float>) throws -> any Trainer<Float> {
+        let loss = trainingLoss
         switch method {
         case .sgd:
             return GradientTrainer(network: network, loss: loss,
@@ -153,16 +156,22 @@ struct TrainCommand: ParsableCommand {
                                    schedule: schedule)
         case .lpom:
             return try lpom.makeTrainer(network: network, loss: loss, seed: seed)
+        case .ggn:
+            return ggn.makeTrainer(network: network)
         }
     }
 
+    /// The loss minimised (mse for --task regression; see `GGNOptions.effectiveLoss`).
+    var trainingLoss: LossKind { ggn.effectiveLoss(loss, method: method) }
+
     func trainingDescription(trainer: any Trainer<Float>, argv: [String]) -> String {
-        let obj: [String: Any] = [
-            "method": trainer.method, "dataset": dataset.rawValue, "seed": seed, "epochs": epochs ?? 10,
-            "batch_size": batchSize, "loss": loss.rawValue, "schedule": schedule.rawValue, "snapshot_every": snapshotEvery,
+        var obj: [String: Any] = [
+            "method": trainer.method, "dataset": ggn.datasetLabel(dataset), "seed": seed, "epochs": epochs ?? 10,
+            "batch_size": batchSize, "loss": trainingLoss.rawValue, "schedule": schedule.rawValue, "snapshot_every": snapshotEvery,
             "hyperparameters": trainer.hyperparameters, "argv": argv, "init": initialization.rawValue,
             "train_limit": data.trainLimit,
         ]
+        obj.merge(ggn.trainingFields(seed: seed)) { $1 }
         guard let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) else { return "{}" }
         return String(decoding: d, as: UTF8.self)
     }
@@ -180,7 +189,7 @@ struct TrainCommand: ParsableCommand {
         if threads > 0 { original.threads = threads }
         original.output = output
         if original.threads > 0 { BLASThreads.set(original.threads) }
-        let (train, test) = try original.data.load(original.dataset)
+        let (train, test) = try original.ggn.load(original.dataset, data: original.data, seed: original.seed)
         let network = try loadNetwork(from: reader, snapshot: -1)
         reader.close()
         let trainer = try original.makeTrainer(network: network)
@@ -193,7 +202,7 @@ struct TrainCommand: ParsableCommand {
     func execute(trainer: any Trainer<Float>, writer: HistoryWriter, train: TensorDataset<Float>,
                  test: TensorDataset<Float>, startStep: Int) throws {
         var loop = TrainingLoop<Float>(epochs: epochs ?? 10, batchSize: batchSize, seed: seed, snapshotEvery: snapshotEvery)
-        loop.evaluationLoss = loss
+        loop.evaluationLoss = trainingLoss
         let total = loop.stepsPerEpoch(samples: train.count) * loop.epochs
         guard startStep < total else {
             throw CommandError("\(writer.path) already holds all \(total) steps; pass a larger --epochs to extend it")
@@ -212,23 +221,29 @@ struct TrainCommand: ParsableCommand {
         try writer.close()
         let seconds = now() - t0
         let last = recorder.rows.last
-        if let plot { try recorder.plot(title: "\(trainer.method) on \(dataset.rawValue), \(layers)").write(to: plot) }
+        if let plot { try recorder.plot(title: "\(trainer.method) on \(ggn.datasetLabel(dataset)), \(layers)", regression: train.targets != nil).write(to: plot) }
         if output.json {
             var obj: [String: Any] = [
-                "method": trainer.method, "dataset": dataset.rawValue, "layers": layers, "epochs": loop.epochs,
+                "method": trainer.method, "dataset": ggn.datasetLabel(dataset), "layers": layers, "epochs": loop.epochs,
                 "steps": total, "seconds": seconds, "history": writer.path, "snapshots": writer.snapshotCount,
                 "seed": seed,
             ]
-            obj["test_accuracy"] = last?.testAccuracy ?? NSNull()
-            obj["test_loss"] = last?.testLoss ?? NSNull()
-            obj["train_loss"] = last?.trainLoss ?? NSNull()
-            obj["curve"] = recorder.rows.map { ["epoch": $0.epoch, "train_loss": $0.trainLoss,
-                                                "test_accuracy": $0.testAccuracy, "test_loss": $0.testLoss, "seconds": $0.seconds] }
+            // JSON has no NaN (regression accuracies, missing test sets): null instead.
+            func num(_ x: Double?) -> Any { x.flatMap { $0.isFinite ? $0 : nil } ?? NSNull() }
+            obj["test_accuracy"] = num(last?.testAccuracy)
+            obj["test_loss"] = num(last?.testLoss)
+            obj["train_loss"] = num(last?.trainLoss)
+            obj["last_step_loss"] = num(recorder.lastLoss)
+            obj["curve"] = recorder.rows.map { ["epoch": $0.epoch, "train_loss": num($0.trainLoss),
+                                                "test_accuracy": num($0.testAccuracy), "test_loss": num($0.testLoss), "seconds": $0.seconds] }
             printJSON(obj)
         } else {
             print(recorder.table())
-            print(String(format: "test accuracy %.2f%% after %d epochs, %.1f s; history %@ (%d snapshots)",
-                         100 * (last?.testAccuracy ?? .nan), loop.epochs, seconds, writer.path, writer.snapshotCount))
+            if train.targets != nil {
+                print(String(format: "final training loss %.4g, test loss %.4g after %d epochs, %.1f s; history %@ (%d snapshots)",
+                             recorder.lastLoss, last?.testLoss ?? .nan, loop.epochs, seconds, writer.path, writer.snapshotCount))
+            } else { print(String(format: "test accuracy %.2f%% after %d epochs, %.1f s; history %@ (%d snapshots)",
+                         100 * (last?.testAccuracy ?? .nan), loop.epochs, seconds, writer.path, writer.snapshotCount)) }
         }
     }
 }
@@ -245,6 +260,8 @@ final class RunRecorder: TrainingObserver {
     private var lossSum = 0.0, accSum = 0.0, count = 0
     private var pending: (step: Int, values: [String: Double])?
     private var epochStart = now()
+    /// The training loss of the last step (before its update).
+    private(set) var lastLoss = Double.nan
 
     init(network: Network<Float>, writer: HistoryWriter, total: Int, epochs: Int, startStep: Int, quiet: Bool) {
         self.network = network; self.writer = writer; self.quiet = quiet; self.epochs = epochs
@@ -263,6 +280,7 @@ final class RunRecorder: TrainingObserver {
         v["accuracy"] = report.accuracy
         pending = (step, v)
         lossSum += report.loss; accSum += report.accuracy; count += 1
+        lastLoss = report.loss
         bar.update(step, suffix: String(format: "epoch %d/%d loss %.4f", epoch + 1, epochs, lossSum / Double(count)))
     }
 
@@ -304,7 +322,13 @@ final class RunRecorder: TrainingObserver {
         return s
     }
 
-    func plot(title: String) -> LinePlot {
+    func plot(title: String, regression: Bool = false) -> LinePlot {
+        if regression {
+            var p = LinePlot(title: title, xLabel: "epoch", yLabel: "log10 loss")
+            p.series.append(.init(name: "train loss", x: rows.map { Double($0.epoch) }, y: rows.map { log10($0.trainLoss) }))
+            p.series.append(.init(name: "test loss", x: rows.map { Double($0.epoch) }, y: rows.map { log10($0.testLoss) }))
+            return p
+        }
         var p = LinePlot(title: title, xLabel: "epoch", yLabel: "accuracy (%)")
         p.series.append(.init(name: "test accuracy %", x: rows.map { Double($0.epoch) }, y: rows.map { 100 * $0.testAccuracy }))
         p.series.append(.init(name: "train accuracy %", x: rows.map { Double($0.epoch) }, y: rows.map { 100 * $0.trainAccuracy }))
