@@ -110,4 +110,43 @@ final class GGNCLITests: XCTestCase {
             XCTAssertLessThan(loss.last!, loss.first!, "\(method) on bottom-half ink")
         }
     }
+
+    /// `lpom ntk` on a GGN run of Du et al.'s model: rows per snapshot, θ_0 first, numbers equal to
+    /// the library's on the rebuilt data; plot and JSON outputs; refusals.
+    func testNTKCommandOnATeacherStudentRun() throws {
+        let h = dir + "/du.h5"
+        try train(teacher + ["--method", "ggn", "--epochs", "3", "--snapshot-every", "1", "--history", h])
+        let cmd = try NTKCommand.parse([h, "--points", "12", "--quiet"])
+        let (analysis, spec, points) = try cmd.analyse()
+        XCTAssertEqual(points, 12)
+        XCTAssertTrue(NTKAnalysis.isOneHiddenReLU(spec))
+        XCTAssertEqual(analysis.rows.map(\.step), [0, 1, 2, 3])
+        XCTAssertEqual(analysis.rows[0].weightMovement, 0)
+        XCTAssertGreaterThan(analysis.rows[3].weightMovement, 0)
+        XCTAssertLessThan(analysis.rows[3].loss, 1e-3 * analysis.rows[0].loss)
+        // λ_min(H(0)) from the first snapshot and the rebuilt inputs, directly.
+        let r = try HistoryReader(path: h)
+        let w = try r.parameter("layers.0.weight", snapshot: 0).map(Double.init)
+        // The history trains (and `ntk` rebuilds) the data in Float.
+        let xf = TeacherStudentTask(inputDim: 4, teacherWidth: 50, samples: 20, testSamples: 10, seed: 0).make(Float.self).train.prefix(12).inputs
+        let x = Tensor<Double>(shape: xf.shape, data: xf.data.map(Double.init))
+        let h0 = NTKGram.relu(weights: Tensor(shape: [64, 4], data: w), inputs: x)
+        assertCloseTo(analysis.rows[0].lambdaMinH, try NTKGram.smallestEigenvalue(h0))
+        assertCloseTo(analysis.lambda0, try NTKGram.smallestEigenvalue(NTKGram.infiniteWidth(inputs: x)))
+        r.close()
+        var run = try NTKCommand.parse([h, "--points", "12", "--stride", "2", "--plot", dir + "/ntk.svg", "--json"])
+        try run.run()
+        XCTAssertTrue(try String(contentsOfFile: dir + "/ntk.svg", encoding: .utf8).contains("λmin(H(t))/λ₀"))
+        XCTAssertNotNil(parseNTKError(["x.h5", "--points", "0"]))
+        var missing = try NTKCommand.parse([dir + "/missing.h5"])
+        XCTAssertThrowsError(try missing.run())
+    }
+
+    func parseNTKError(_ args: [String]) -> String? {
+        do { _ = try NTKCommand.parse(args); return nil } catch { return NTKCommand.message(for: error) }
+    }
+
+    func assertCloseTo(_ a: Double, _ b: Double, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a, b, accuracy: 1e-9 * max(1, abs(b)), file: file, line: line)
+    }
 }
