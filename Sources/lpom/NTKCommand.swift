@@ -44,18 +44,11 @@ struct NTKCommand: ParsableCommand {
     /// The training set the history was trained on, in Double.
     func trainingData(_ reader: HistoryReader) throws -> TensorDataset<Double> {
         let info = trainingInfo(reader)
-        let regression = (info["task"] as? String) == "regression"
         let set: TensorDataset<Float>
-        if let ts = info["teacher_student"] as? [String: Any] {
-            guard let d = ts["input_dim"] as? Int, let m = ts["teacher_width"] as? Int, let n = ts["samples"] as? Int,
-                  let seed = (ts["data_seed"] as? NSNumber)?.uint64Value else {
-                throw CommandError("\(history): the training JSON's teacher_student entry is incomplete")
-            }
-            let task = TeacherStudentTask(inputDim: d, teacherWidth: m, samples: n, testSamples: 0, seed: seed)
-            set = task.make(Float.self).train
+        if let sets = try regressionData(info: info, data: data, history: history) {
+            set = sets.train
         } else if let name = (info["dataset"] as? String).flatMap(DatasetName.init(rawValue:)) {
-            let train = try data.load(name).train
-            set = regression ? BottomHalfInk.make(from: train) : train
+            set = try data.load(name).train
         } else {
             throw CommandError("\(history): the training JSON names no data set this command can rebuild (teacher-student, mnist, fashion-mnist)")
         }

@@ -73,6 +73,11 @@ final class GGNCLITests: XCTestCase {
         XCTAssertGreaterThan(LossKind.mse.evaluate(final.forward(o.inputs), targets: o.targets!), 1e-4)
         let losses = try r.metric("loss")
         XCTAssertEqual(losses.count, 5)
+        // eval rebuilds the test set from the training JSON too.
+        let sets = try XCTUnwrap(try regressionData(info: t, data: try DataOptions.parse([]), history: h))
+        XCTAssertEqual(sets.test.inputs, task.make(Float.self).test.inputs)
+        var eval = try EvalCommand.parse([h, "--all", "--json"])
+        XCTAssertNoThrow(try eval.run())
         XCTAssertTrue(r.metricNames.contains("ggn_damping"))
     }
 
