@@ -25,6 +25,7 @@ public final class GGNTrainer<Scalar: NNScalar>: Trainer {
     private let jacobianEvaluator: BatchJacobian<Scalar>
     private var jacobian = Tensor<Scalar>(zeros: [0])
     private var step = [Scalar]()
+    private var gram = Tensor<Scalar>(zeros: [0])
 
     /// A GGN trainer with damping λ ≥ 0 and step size η > 0.
     public init(network: Network<Scalar>, damping: Double = 0, stepSize: Double = 1) {
@@ -67,10 +68,16 @@ public final class GGNTrainer<Scalar: NNScalar>: Trainer {
         r.add(targets, scaledBy: -1)
         let loss = Double(r.squaredNorm) / (2 * Double(max(1, f.rows)))
         guard loss.isFinite else { return (correct, StepReport(loss: loss, accuracy: .nan)) }
-        let gram = matmul(jacobian, jacobian, transposeB: true)
+        // Lower triangle of J Jᵀ (BLAS syrk): all that the Cholesky solve reads.
+        let n = jacobian.rows, P = jacobianEvaluator.parameterCount
+        gram.resize([n, n])
+        jacobian.data.withUnsafeBufferPointer { pj in
+            gram.data.withUnsafeMutableBufferPointer { pg in
+                Scalar.syrkLower(n: n, k: P, alpha: 1, a: pj.baseAddress!, lda: P, beta: 0, c: pg.baseAddress!, ldc: n)
+            }
+        }
         let (alpha, used) = try solveGram(gram, r.data, damping: damping, maxRetries: maxDampingRetries)
         // s = Jᵀ α (BLAS gemv); w ← w − η s, parameter by parameter (BLAS axpy).
-        let n = jacobian.rows, P = jacobianEvaluator.parameterCount
         if step.count != P { step = Scalar.filledArray(0, count: P) }
         jacobian.data.withUnsafeBufferPointer { pj in
             alpha.withUnsafeBufferPointer { pa in
@@ -94,7 +101,8 @@ public final class GGNTrainer<Scalar: NNScalar>: Trainer {
     }
 }
 
-/// Solves (G + λI) α = r for a symmetric positive semidefinite G `[n, n]` by LAPACKE Cholesky,
+/// Solves (G + λI) α = r for a symmetric positive semidefinite G `[n, n]` (only its lower
+/// triangle is read) by LAPACKE Cholesky,
 /// raising λ when the system is numerically singular (see `GGNTrainer`). Returns α and the λ used.
 /// Throws `TrainingError` when no damping up to `maxRetries` raises makes the system solvable.
 public func solveGram<S: NNScalar>(_ gram: Tensor<S>, _ r: [S], damping: Double,

@@ -124,4 +124,25 @@ final class GGNTests: XCTestCase {
         XCTAssertEqual(r.accuracy, 1)
         XCTAssertLessThan(r.loss, 1e-6)
     }
+
+    func testSyrkLowerIsTheLowerTriangleOfAAt() {
+        let (n, k) = (5, 7)
+        let a = randomArray(n * k, seed: 311)
+        let full = naiveMatmul(a, rows: n, cols: k, transposeA: false, a, rows: n, cols: k, transposeB: true)
+        var c = [Double](repeating: -7, count: n * n)
+        a.withUnsafeBufferPointer { pa in
+            c.withUnsafeMutableBufferPointer { Double.syrkLower(n: n, k: k, alpha: 2, a: pa.baseAddress!, lda: k, beta: 0, c: $0.baseAddress!, ldc: n) }
+        }
+        for i in 0..<n {
+            for j in 0..<n {
+                if j <= i { assertClose(c[i * n + j], 2 * full[i * n + j], rtol: 1e-13) } else { XCTAssertEqual(c[i * n + j], -7) }
+            }
+        }
+        var cf = [Float](repeating: 0, count: n * n)
+        let af = a.map(Float.init)
+        af.withUnsafeBufferPointer { pa in
+            cf.withUnsafeMutableBufferPointer { Float.syrkLower(n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k, beta: 0, c: $0.baseAddress!, ldc: n) }
+        }
+        for i in 0..<n { for j in 0...i { assertClose(cf[i * n + j], full[i * n + j], rtol: 1e-5, atol: 1e-5) } }
+    }
 }
