@@ -4,7 +4,9 @@
 ///
 ///     w ← w − η J_Bᵀ (J_B J_Bᵀ + λI)⁻¹ (f_B(w) − y_B).
 ///
-/// Only the (b·c) × (b·c) Gram system is solved (LAPACKE Cholesky), never a P × P one. With
+/// Only the (b·c) × (b·c) Gram system is solved (LAPACKE Cholesky), never a P × P one, and J_B
+/// itself is never formed: J Jᵀ and Jᵀα come from its per-layer factors (`BatchJacobian.gram`,
+/// `transposeProduct`), so a step costs a few batched gemms of the layers' own sizes. With
 /// η = 1 and λ → 0 one step solves the linearised problem f(w) + J(w' − w) = y exactly with the
 /// smallest ‖w' − w‖ (the minimum-norm least-squares step).
 ///
@@ -23,9 +25,6 @@ public final class GGNTrainer<Scalar: NNScalar>: Trainer {
     /// How many times the damping is raised before a step gives up.
     public var maxDampingRetries = 8
     private let jacobianEvaluator: BatchJacobian<Scalar>
-    private var jacobian = Tensor<Scalar>(zeros: [0])
-    private var step = [Scalar]()
-    private var gram = Tensor<Scalar>(zeros: [0])
 
     /// A GGN trainer with damping λ ≥ 0 and step size η > 0.
     public init(network: Network<Scalar>, damping: Double = 0, stepSize: Double = 1) {
@@ -57,7 +56,7 @@ public final class GGNTrainer<Scalar: NNScalar>: Trainer {
     }
 
     private func update(inputs: Tensor<Scalar>, targets: Tensor<Scalar>, labels: [Int32]?) throws -> (correct: Int, report: StepReport) {
-        let f = jacobianEvaluator.evaluate(inputs, into: &jacobian)
+        let (f, layers) = jacobianEvaluator.factors(inputs)
         guard f.shape == targets.shape else {
             throw TrainingError("the network has \(f.cols) outputs but the targets have \(targets.cols) columns")
         }
@@ -68,25 +67,11 @@ public final class GGNTrainer<Scalar: NNScalar>: Trainer {
         r.add(targets, scaledBy: -1)
         let loss = Double(r.squaredNorm) / (2 * Double(max(1, f.rows)))
         guard loss.isFinite else { return (correct, StepReport(loss: loss, accuracy: .nan)) }
-        // Lower triangle of J Jᵀ (BLAS syrk): all that the Cholesky solve reads.
-        let n = jacobian.rows, P = jacobianEvaluator.parameterCount
-        gram.resize([n, n])
-        jacobian.data.withUnsafeBufferPointer { pj in
-            gram.data.withUnsafeMutableBufferPointer { pg in
-                Scalar.syrkLower(n: n, k: P, alpha: 1, a: pj.baseAddress!, lda: P, beta: 0, c: pg.baseAddress!, ldc: n)
-            }
-        }
+        // J Jᵀ and Jᵀ α from the per-layer factors of J, which is never formed.
+        let gram = BatchJacobian<Scalar>.gram(layers)
         let (alpha, used) = try solveGram(gram, r.data, damping: damping, maxRetries: maxDampingRetries)
-        // s = Jᵀ α (BLAS gemv); w ← w − η s, parameter by parameter (BLAS axpy).
-        if step.count != P { step = Scalar.filledArray(0, count: P) }
-        jacobian.data.withUnsafeBufferPointer { pj in
-            alpha.withUnsafeBufferPointer { pa in
-                step.withUnsafeMutableBufferPointer { ps in
-                    Scalar.gemv(trans: true, m: n, n: P, alpha: 1, a: pj.baseAddress!, lda: P,
-                                x: pa.baseAddress!, beta: 0, y: ps.baseAddress!)
-                }
-            }
-        }
+        let step = jacobianEvaluator.transposeProduct(layers, alpha)
+        // w ← w − η Jᵀ α, parameter by parameter (BLAS axpy).
         let params = network.parameters
         step.withUnsafeBufferPointer { ps in
             for k in params.values.indices {

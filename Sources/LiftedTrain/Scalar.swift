@@ -16,10 +16,6 @@ where Self.RawSignificand: FixedWidthInteger {
     /// y ← α op(A) x + β y, row-major A of m × n.
     static func gemv(trans: Bool, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
                      x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
-    /// Lower triangle of C ← α A Aᵀ + β C, row-major A of n × k, C of n × n (BLAS syrk; the strict
-    /// upper triangle of C is not touched). Half the flops of the gemm for a Gram matrix.
-    static func syrkLower(n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
-                          beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
     /// A ← α x yᵀ + A, row-major A of m × n.
     static func ger(m: Int, n: Int, alpha: Self, x: UnsafePointer<Self>, y: UnsafePointer<Self>,
                     a: UnsafeMutablePointer<Self>, lda: Int)
@@ -91,12 +87,6 @@ extension Float: NNScalar {
                             x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>) {
         BLASProfile.time {
             cblas_sgemv(CblasRowMajor, blasTrans(trans), Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
-        }
-    }
-    public static func syrkLower(n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        BLASProfile.time {
-            cblas_ssyrk(CblasRowMajor, CblasLower, CblasNoTrans, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
         }
     }
     public static func ger(m: Int, n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
@@ -171,10 +161,6 @@ extension Double: NNScalar {
     public static func gemv(trans: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
                             x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>) {
         cblas_dgemv(CblasRowMajor, blasTrans(trans), Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
-    }
-    public static func syrkLower(n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
-                                 beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
-        cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
     }
     public static func ger(m: Int, n: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafePointer<Double>,
                            a: UnsafeMutablePointer<Double>, lda: Int) {

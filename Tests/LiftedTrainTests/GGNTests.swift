@@ -125,24 +125,23 @@ final class GGNTests: XCTestCase {
         XCTAssertLessThan(r.loss, 1e-6)
     }
 
-    func testSyrkLowerIsTheLowerTriangleOfAAt() {
-        let (n, k) = (5, 7)
-        let a = randomArray(n * k, seed: 311)
-        let full = naiveMatmul(a, rows: n, cols: k, transposeA: false, a, rows: n, cols: k, transposeB: true)
-        var c = [Double](repeating: -7, count: n * n)
-        a.withUnsafeBufferPointer { pa in
-            c.withUnsafeMutableBufferPointer { Double.syrkLower(n: n, k: k, alpha: 2, a: pa.baseAddress!, lda: k, beta: 0, c: $0.baseAddress!, ldc: n) }
-        }
-        for i in 0..<n {
-            for j in 0..<n {
-                if j <= i { assertClose(c[i * n + j], 2 * full[i * n + j], rtol: 1e-13) } else { XCTAssertEqual(c[i * n + j], -7) }
-            }
-        }
-        var cf = [Float](repeating: 0, count: n * n)
-        let af = a.map(Float.init)
-        af.withUnsafeBufferPointer { pa in
-            cf.withUnsafeMutableBufferPointer { Float.syrkLower(n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k, beta: 0, c: $0.baseAddress!, ldc: n) }
-        }
-        for i in 0..<n { for j in 0...i { assertClose(cf[i * n + j], full[i * n + j], rtol: 1e-5, atol: 1e-5) } }
+    /// The factored products GGN uses (J never formed) equal the products with the explicit J.
+    func testFactoredGramAndTransposeProductEqualExplicitJacobian() throws {
+        var spec = ModelSpec.mlp(input: 4, hidden: [5, 3], output: 2, activation: .relu)
+        spec.layers.append(LayerSpec(type: "normalize", mean: 0, std: 3))
+        let net = try network(spec, seed: 312)
+        let x = Tensor<Double>(shape: [6, 4], data: randomArray(24, seed: 313))
+        let jac = BatchJacobian(network: net)
+        var J = Tensor<Double>(zeros: [0])
+        jac.evaluate(x, into: &J)
+        let (f, layers) = jac.factors(x)
+        assertClose(f, net.forward(x), rtol: 1e-14)
+        let rows = 12, P = jac.parameterCount
+        let jjt = naiveMatmul(J.data, rows: rows, cols: P, transposeA: false, J.data, rows: rows, cols: P, transposeB: true)
+        assertClose(BatchJacobian<Double>.gram(layers).data, jjt, rtol: 1e-12, atol: 1e-13)
+        assertClose(jac.kernel(x).kernel.data, jjt, rtol: 1e-12, atol: 1e-13)
+        let alpha = randomArray(rows, seed: 314)
+        let jta = naiveMatmul(J.data, rows: rows, cols: P, transposeA: true, alpha, rows: rows, cols: 1, transposeB: false)
+        assertClose(jac.transposeProduct(layers, alpha), jta, rtol: 1e-12, atol: 1e-13)
     }
 }
