@@ -205,7 +205,7 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
     func lossGradient(_ x: Tensor<Scalar>, into g: inout Tensor<Scalar>) {
         let c = x.cols
         switch loss {
-        case .squaredError:
+        case .squaredError, .mse:  // .mse on class labels is the one-hot squared error
             g = x
             for r in 0..<labels.count { g.data[r * c + Int(labels[r])] -= 1 }
         case .crossEntropy:

@@ -4,6 +4,9 @@ public enum LossKind: String, CaseIterable, Sendable, Codable {
     case crossEntropy = "cross-entropy"
     /// Squared error on one-hot labels: L = (1/b) Σ ½‖y − onehot(label)‖².
     case squaredError = "squared-error"
+    /// Square loss on real-valued regression targets: L = (1/b) Σ ½‖f(x) − y‖²
+    /// (`evaluate(_:targets:)`). On class labels it is `squaredError` (targets = one-hot labels).
+    case mse
 
     /// Loss (batch mean) and number of correct argmax predictions.
     public func evaluate<S: NNScalar>(_ output: Tensor<S>, labels: [Int32]) -> (loss: Double, correct: Int) {
@@ -38,7 +41,7 @@ public enum LossKind: String, CaseIterable, Sendable, Codable {
                 }
             }
             return (sum / Double(b), correct)
-        case .squaredError:
+        case .squaredError, .mse:
             var diff = output
             var correct = 0
             for r in 0..<b {
@@ -55,5 +58,32 @@ public enum LossKind: String, CaseIterable, Sendable, Codable {
             }
             return (loss, correct)
         }
+    }
+
+    /// Regression loss L = (1/b) Σ ½‖f(x) − y‖² against real targets `[b, outputs]` (every kind:
+    /// the square loss is the only loss defined on real-valued targets).
+    public func evaluate<S: NNScalar>(_ output: Tensor<S>, targets: Tensor<S>) -> Double {
+        LossKind.squareLoss(output, targets: targets, gradient: nil)
+    }
+
+    /// Regression loss as `evaluate(_:targets:)`, with ∂L/∂output = (f − y)/b written into `gradient`.
+    public func evaluate<S: NNScalar>(_ output: Tensor<S>, targets: Tensor<S>, gradient: inout Tensor<S>) -> Double {
+        withUnsafeMutablePointer(to: &gradient) { LossKind.squareLoss(output, targets: targets, gradient: $0) }
+    }
+
+    /// The residual r = f − y (BLAS axpy) and ½‖r‖²/b (BLAS dot).
+    static func squareLoss<S: NNScalar>(_ output: Tensor<S>, targets: Tensor<S>,
+                                        gradient: UnsafeMutablePointer<Tensor<S>>?) -> Double {
+        precondition(output.count == targets.count && output.rows == targets.rows,
+                     "loss: targets \(targets.shape) for outputs \(output.shape)")
+        let b = output.rows
+        var diff = output
+        diff.add(targets, scaledBy: -1)
+        let loss = Double(diff.squaredNorm) / (2 * Double(max(b, 1)))
+        if let g = gradient {
+            diff.scale(by: S(1) / S(max(b, 1)))
+            g.pointee = Tensor(shape: output.shape, data: diff.data)
+        }
+        return loss
     }
 }

@@ -8,12 +8,18 @@ public enum Initialization: String, CaseIterable, Sendable {
     case uniform
     /// The customary choice for φ: He for ReLU-like activations, Xavier otherwise.
     case auto
+    /// Du et al. (2018): N(0, 1) weights in every dense layer but the last, whose weights are
+    /// ±1 with equal probability (a_r ~ unif{−1, 1}). With an output scale m^{-1/2} after the
+    /// last layer (`normalize` with mean 0, std √m) a one-hidden-layer ReLU network is
+    /// f(W, a, x) = m^{-1/2} Σ_r a_r relu(w_rᵀx) at initialisation (biases start at zero).
+    case ntk
 
     func std(inputs: Int, outputs: Int, activation: ActivationKind) -> Double {
         switch self {
         case .he: return (2.0 / Double(inputs)).squareRoot()
         case .xavier: return (2.0 / Double(inputs + outputs)).squareRoot()
         case .uniform: return 1 / (3 * Double(inputs)).squareRoot()
+        case .ntk: return 1
         case .auto:
             switch activation {
             case .relu, .leakyRelu, .elu, .softplus: return Initialization.he.std(inputs: inputs, outputs: outputs, activation: activation)
@@ -59,9 +65,15 @@ public final class Network<Scalar: NNScalar> {
                 guard a == width else { throw ModelError("layer \(i) (\(name)) takes \(a) inputs but receives \(width)") }
                 guard b > 0, b <= 1 << 24, a <= 1 << 24 else { throw ModelError("layer \(i) (\(name)) has an impossible size \(a)→\(b)") }
                 let std = initialization.std(inputs: a, outputs: b, activation: nextActivation(after: i))
-                let weight: Tensor<Scalar> = initialization == .uniform
-                    ? .randomUniform(shape: [b, a], lo: -std * 3.0.squareRoot(), hi: std * 3.0.squareRoot(), using: &rng)
-                    : .randomNormal(shape: [b, a], std: std, using: &rng)
+                let isLastDense = !spec.layers[(i + 1)...].contains { $0.type == "dense" }
+                let weight: Tensor<Scalar>
+                if initialization == .uniform {
+                    weight = .randomUniform(shape: [b, a], lo: -std * 3.0.squareRoot(), hi: std * 3.0.squareRoot(), using: &rng)
+                } else if initialization == .ntk && isLastDense {
+                    weight = .randomSigns(shape: [b, a], using: &rng)
+                } else {
+                    weight = .randomNormal(shape: [b, a], std: std, using: &rng)
+                }
                 layers.append(Dense(name: name, inputSize: a, outputSize: b, store: parameters,
                                     weight: weight, bias: Tensor(zeros: [b])))
                 width = b

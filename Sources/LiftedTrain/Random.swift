@@ -50,6 +50,14 @@ extension Tensor {
         return Tensor(shape: shape, data: Scalar.fromDoubles(d))
     }
 
+    /// i.i.d. entries ±1 with equal probability (Rademacher).
+    public static func randomSigns(shape: [Int], using rng: inout SplitMix64) -> Tensor {
+        let n = shape.reduce(1, *)
+        var d = [Double](repeating: 0, count: n)
+        for i in 0..<n { d[i] = rng.next() & 1 == 0 ? -1 : 1 }
+        return Tensor(shape: shape, data: Scalar.fromDoubles(d))
+    }
+
     /// i.i.d. U[lo, hi) entries.
     public static func randomUniform(shape: [Int], lo: Double, hi: Double, using rng: inout SplitMix64) -> Tensor {
         let n = shape.reduce(1, *)

@@ -28,6 +28,9 @@ public protocol Trainer<Scalar>: AnyObject {
     var hyperparameters: [String: Double] { get }
     /// Trains on one batch: inputs `[b, inputSize]`, labels `[b]`.
     func step(inputs: Tensor<Scalar>, labels: [Int32]) throws -> StepReport
+    /// Trains on one regression batch: inputs `[b, inputSize]`, real targets `[b, outputs]`.
+    /// The report's accuracy is NaN (not defined for regression).
+    func step(inputs: Tensor<Scalar>, targets: Tensor<Scalar>) throws -> StepReport
     /// Called by the loop before each step with the number of completed steps and the total
     /// (schedules use it; a resumed run starts at its snapshot's step).
     func prepare(step: Int, of total: Int)
@@ -36,6 +39,11 @@ public protocol Trainer<Scalar>: AnyObject {
 extension Trainer {
     /// Default: nothing to prepare.
     public func prepare(step: Int, of total: Int) {}
+
+    /// Default: regression is not supported by this method.
+    public func step(inputs: Tensor<Scalar>, targets: Tensor<Scalar>) throws -> StepReport {
+        throw TrainingError("method \(method) does not train on real-valued regression targets")
+    }
 }
 
 /// How the learning rate changes over a run: η_t = η · factor(t / T).
@@ -98,21 +106,49 @@ where Optimizer.Scalar == Scalar {
         optimizer.update(network.parameters)
         return StepReport(loss: l, accuracy: Double(correct) / Double(labels.count))
     }
+
+    /// One step on the square loss L = (1/b) Σ ½‖f(x) − y‖² (any `loss` but cross-entropy).
+    public func step(inputs: Tensor<Scalar>, targets: Tensor<Scalar>) throws -> StepReport {
+        guard loss != .crossEntropy else {
+            throw TrainingError("cross-entropy is not defined on real-valued targets; use the mse loss for regression")
+        }
+        let out = network.forward(inputs, training: true)
+        guard out.shape == targets.shape else {
+            throw TrainingError("the network has \(out.cols) outputs but the targets have \(targets.cols) columns")
+        }
+        let l = loss.evaluate(out, targets: targets, gradient: &dOut)
+        guard l.isFinite else { return StepReport(loss: l, accuracy: .nan) }
+        network.backward(dOut)
+        optimizer.update(network.parameters)
+        return StepReport(loss: l, accuracy: .nan)
+    }
 }
 
-/// A labelled data set held as one `[N, features]` tensor.
+/// A labelled data set held as one `[N, features]` tensor: class labels for classification,
+/// or real-valued `targets` `[N, outputs]` for regression.
 public struct TensorDataset<Scalar: NNScalar>: Sendable {
     /// Inputs, one sample per row.
     public var inputs: Tensor<Scalar>
-    /// Class labels.
+    /// Class labels (may be empty for a regression set).
     public var labels: [Int32]
+    /// Regression targets `[N, outputs]`, one row per sample; nil for a classification set.
+    /// When present, training and evaluation use the square loss against them.
+    public var targets: Tensor<Scalar>? = nil
     /// Number of samples.
-    public var count: Int { labels.count }
+    public var count: Int { inputs.rows }
 
     /// A data set from its parts (rows of `inputs` match `labels`).
     public init(inputs: Tensor<Scalar>, labels: [Int32]) {
         precondition(inputs.rows == labels.count, "TensorDataset: \(inputs.rows) rows, \(labels.count) labels")
         self.inputs = inputs; self.labels = labels
+    }
+
+    /// A regression set: inputs `[N, features]`, targets `[N, outputs]`, and optionally the class
+    /// labels the samples came with (empty or N of them).
+    public init(inputs: Tensor<Scalar>, targets: Tensor<Scalar>, labels: [Int32] = []) {
+        precondition(inputs.rows == targets.rows, "TensorDataset: \(inputs.rows) rows, \(targets.rows) targets")
+        precondition(labels.isEmpty || labels.count == inputs.rows, "TensorDataset: \(inputs.rows) rows, \(labels.count) labels")
+        self.inputs = inputs; self.labels = labels; self.targets = targets
     }
 
     /// Pixel bytes (N × features) scaled by 1/255, with byte labels.
@@ -129,12 +165,18 @@ public struct TensorDataset<Scalar: NNScalar>: Sendable {
     public func prefix(_ n: Int) -> TensorDataset {
         let k = min(n, count)
         let f = inputs.cols
-        return TensorDataset(inputs: Tensor(shape: [k, f], data: Array(inputs.data[0..<(k * f)])),
-                             labels: Array(labels[0..<k]))
+        let x = Tensor(shape: [k, f], data: Array(inputs.data[0..<(k * f)]))
+        if let t = targets {
+            return TensorDataset(inputs: x, targets: Tensor(shape: [k, t.cols], data: Array(t.data[0..<(k * t.cols)])),
+                                 labels: Array(labels.prefix(k)))
+        }
+        return TensorDataset(inputs: x, labels: Array(labels[0..<k]))
     }
 }
 
 /// Loss and accuracy of `network` on a whole data set, in batches, without training caches.
+/// On a regression set (with `targets`) the loss is the square loss ½‖f − y‖² averaged over the
+/// samples, whatever `loss` says, and the accuracy is NaN.
 public func evaluate<S: NNScalar>(_ network: Network<S>, on data: TensorDataset<S>, loss: LossKind,
                                   batchSize: Int = 1000) -> (loss: Double, accuracy: Double) {
     var total = 0.0
@@ -147,10 +189,17 @@ public func evaluate<S: NNScalar>(_ network: Network<S>, on data: TensorDataset<
         batch.resize([n, f])
         batch.gatherRows(from: data.inputs, indices: (start..<(start + n)).map { $0 }[...])
         let out = network.forward(batch)
-        let (l, c) = loss.evaluate(out, labels: Array(data.labels[start..<(start + n)]))
-        total += l * Double(n)
-        correct += c
+        if let t = data.targets {
+            var y = Tensor<S>(zeros: [n, t.cols])
+            y.gatherRows(from: t, indices: (start..<(start + n)).map { $0 }[...])
+            total += loss.evaluate(out, targets: y) * Double(n)
+        } else {
+            let (l, c) = loss.evaluate(out, labels: Array(data.labels[start..<(start + n)]))
+            total += l * Double(n)
+            correct += c
+        }
         start += n
     }
-    return (total / Double(max(1, data.count)), Double(correct) / Double(max(1, data.count)))
+    let accuracy = data.targets == nil ? Double(correct) / Double(max(1, data.count)) : .nan
+    return (total / Double(max(1, data.count)), accuracy)
 }

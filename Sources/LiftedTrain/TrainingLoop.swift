@@ -54,6 +54,7 @@ public struct TrainingLoop<Scalar: NNScalar> {
         let f = train.inputs.cols
         var batch = Tensor<Scalar>(zeros: [0])
         var labels: [Int32] = []
+        var targets = Tensor<Scalar>(zeros: [0])
         if startStep == 0 { try observer?.snapshotDue(step: 0) }
         var step = startStep
         while step < total {
@@ -66,10 +67,17 @@ public struct TrainingLoop<Scalar: NNScalar> {
                 let hi = min(n, lo + batchSize)
                 batch.resize([hi - lo, f])
                 batch.gatherRows(from: train.inputs, indices: order[lo..<hi])
-                labels.removeAll(keepingCapacity: true)
-                for i in order[lo..<hi] { labels.append(train.labels[i]) }
                 trainer.prepare(step: step, of: total)
-                let report = try trainer.step(inputs: batch, labels: labels)
+                let report: StepReport
+                if let t = train.targets {
+                    targets.resize([hi - lo, t.cols])
+                    targets.gatherRows(from: t, indices: order[lo..<hi])
+                    report = try trainer.step(inputs: batch, targets: targets)
+                } else {
+                    labels.removeAll(keepingCapacity: true)
+                    for i in order[lo..<hi] { labels.append(train.labels[i]) }
+                    report = try trainer.step(inputs: batch, labels: labels)
+                }
                 step += 1
                 pos += 1
                 guard report.loss.isFinite else {

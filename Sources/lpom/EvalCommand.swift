@@ -40,6 +40,12 @@ struct EvalCommand: ParsableCommand {
         let reader = try HistoryReader(path: history)
         defer { reader.close() }
         let info = trainingInfo(reader)
+        if let sets = try regressionData(info: info, data: data, history: history) {
+            let t = reader.snapshotCount
+            let k = snapshot < 0 ? t + snapshot : snapshot
+            try evaluateRegression(reader: reader, test: sets.test, snapshots: all ? Array(0..<t) : [k], json: output.json)
+            return
+        }
         guard let name = dataset ?? (info["dataset"] as? String).flatMap(DatasetName.init(rawValue:)) else {
             throw CommandError("\(history): the history does not name its data set; pass --dataset mnist or fashion-mnist")
         }

@@ -4,7 +4,7 @@ import LiftedTrain
 
 /// Training methods behind the trainer seam.
 enum TrainMethod: String, ExpressibleByArgument, CaseIterable {
-    case sgd, adam, lpom
+    case sgd, adam, lpom, ggn
 }
 
 struct TrainCommand: ParsableCommand {
@@ -17,7 +17,7 @@ struct TrainCommand: ParsableCommand {
         A killed run keeps every completed snapshot; continue it with --resume FILE.
         """)
 
-    @Option(help: "Training method: sgd, adam (backpropagation) or lpom (lifted proximal operator machine).")
+    @Option(help: "Training method: sgd, adam (backpropagation), lpom (lifted proximal operator machine) or ggn (Gram-Gauss-Newton, square loss).")
     var method: TrainMethod = .sgd
 
     @Option(help: "Data set: mnist or fashion-mnist.")
@@ -87,6 +87,8 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup(title: "LPOM options (--method lpom)") var lpom: LPOMOptions
 
+    @OptionGroup(title: "Regression and GGN options (--task regression, --method ggn)") var ggn: GGNOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -110,7 +112,7 @@ struct TrainCommand: ParsableCommand {
 
     var defaultHistoryPath: String {
         let l = layers.replacingOccurrences(of: ",", with: "-")
-        return "runs/\(method.rawValue)-\(dataset.rawValue)-\(l)-s\(seed).h5"
+        return "runs/\(method.rawValue)-\(ggn.datasetLabel(dataset))-\(l)-s\(seed).h5"
     }
 
     func run() throws {
@@ -126,10 +128,10 @@ struct TrainCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: path) && !overwrite {
             throw CommandError("\(path) exists; pass --overwrite to replace it, or --resume \(path) to continue it")
         }
-        let (train, test) = try data.load(dataset)
+        let (train, test) = try ggn.load(dataset, data: data, seed: seed)
         let hidden = try parseLayers(layers)
-        let spec = ModelSpec.mlp(input: train.inputs.cols, hidden: hidden, output: 10, activation: activation,
-                                 alpha: alpha, outputActivation: outputActivation)
+        let spec = ggn.adjust(ModelSpec.mlp(input: train.inputs.cols, hidden: hidden, output: train.targets?.cols ?? 10,
+                                            activation: activation, alpha: alpha, outputActivation: outputActivation))
         var rng = SplitMix64(seed: seed)
         let network = try Network<Float>(spec: spec, initialization: initialization, rng: &rng)
         let trainer = try makeTrainer(network: network)
@@ -144,6 +146,7 @@ struct TrainCommand: ParsableCommand {
 
     /// The trainer for `--method`.
     func makeTrainer(network: Network<Float>) throws -> any Trainer<Float> {
+        let loss = trainingLoss
         switch method {
         case .sgd:
             return GradientTrainer(network: network, loss: loss,
@@ -156,16 +159,22 @@ struct TrainCommand: ParsableCommand {
                                    schedule: schedule)
         case .lpom:
             return try lpom.makeTrainer(network: network, loss: loss, seed: seed)
+        case .ggn:
+            return ggn.makeTrainer(network: network)
         }
     }
 
+    /// The loss minimised (mse for --task regression; see `GGNOptions.effectiveLoss`).
+    var trainingLoss: LossKind { ggn.effectiveLoss(loss, method: method) }
+
     func trainingDescription(trainer: any Trainer<Float>, argv: [String]) -> String {
-        let obj: [String: Any] = [
-            "method": trainer.method, "dataset": dataset.rawValue, "seed": seed, "epochs": epochs ?? 10,
-            "batch_size": batchSize, "loss": loss.rawValue, "schedule": schedule.rawValue, "snapshot_every": snapshotEvery,
+        var obj: [String: Any] = [
+            "method": trainer.method, "dataset": ggn.datasetLabel(dataset), "seed": seed, "epochs": epochs ?? 10,
+            "batch_size": batchSize, "loss": trainingLoss.rawValue, "schedule": schedule.rawValue, "snapshot_every": snapshotEvery,
             "hyperparameters": trainer.hyperparameters, "argv": argv, "init": initialization.rawValue,
             "train_limit": data.trainLimit,
         ]
+        obj.merge(ggn.trainingFields(seed: seed)) { $1 }
         guard let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) else { return "{}" }
         return String(decoding: d, as: UTF8.self)
     }
@@ -183,7 +192,7 @@ struct TrainCommand: ParsableCommand {
         if threads > 0 { original.threads = threads }
         original.output = output
         if original.threads > 0 { BLASThreads.set(original.threads) }
-        let (train, test) = try original.data.load(original.dataset)
+        let (train, test) = try original.ggn.load(original.dataset, data: original.data, seed: original.seed)
         let network = try loadNetwork(from: reader, snapshot: -1)
         reader.close()
         let trainer = try original.makeTrainer(network: network)
@@ -196,7 +205,7 @@ struct TrainCommand: ParsableCommand {
     func execute(trainer: any Trainer<Float>, writer: HistoryWriter, train: TensorDataset<Float>,
                  test: TensorDataset<Float>, startStep: Int) throws -> RunSummary {
         var loop = TrainingLoop<Float>(epochs: epochs ?? 10, batchSize: batchSize, seed: seed, snapshotEvery: snapshotEvery)
-        loop.evaluationLoss = loss
+        loop.evaluationLoss = trainingLoss
         let total = loop.stepsPerEpoch(samples: train.count) * loop.epochs
         guard startStep < total else {
             throw CommandError("\(writer.path) already holds all \(total) steps; pass a larger --epochs to extend it")
@@ -214,10 +223,10 @@ struct TrainCommand: ParsableCommand {
         recorder.finish()
         try writer.close()
         let seconds = now() - t0
-        if let plot { try recorder.plot(title: "\(trainer.method) on \(dataset.rawValue), \(layers)").write(to: plot) }
-        return RunSummary(method: trainer.method, dataset: dataset.rawValue, layers: layers, epochs: loop.epochs,
+        if let plot { try recorder.plot(title: "\(trainer.method) on \(ggn.datasetLabel(dataset)), \(layers)", regression: train.targets != nil).write(to: plot) }
+        return RunSummary(method: trainer.method, dataset: ggn.datasetLabel(dataset), layers: layers, epochs: loop.epochs,
                           steps: total, seconds: seconds, history: writer.path, snapshots: writer.snapshotCount,
-                          seed: seed, rows: recorder.rows)
+                          seed: seed, rows: recorder.rows, lastLoss: recorder.lastLoss, regression: train.targets != nil)
     }
 }
 
@@ -230,18 +239,23 @@ struct RunSummary {
     var snapshots: Int
     var seed: UInt64
     var rows: [RunRecorder.Row]
+    /// Training loss of the last step.
+    var lastLoss: Double
+    /// A regression run (accuracies are NaN).
+    var regression: Bool
 
     var testAccuracy: Double? { rows.last?.testAccuracy }
 
-    /// The JSON object of `lpom train --json`.
+    /// The JSON object of `lpom train --json` (JSON has no NaN: null instead).
     var json: [String: Any] {
         let last = rows.last
+        func num(_ x: Double?) -> Any { x.flatMap { $0.isFinite ? $0 : nil } ?? NSNull() }
         return ["method": method, "dataset": dataset, "layers": layers, "epochs": epochs, "steps": steps,
                 "seconds": seconds, "history": history, "snapshots": snapshots, "seed": seed,
-                "test_accuracy": last?.testAccuracy ?? NSNull(), "test_loss": last?.testLoss ?? NSNull(),
-                "train_loss": last?.trainLoss ?? NSNull(),
-                "curve": rows.map { ["epoch": $0.epoch, "train_loss": $0.trainLoss, "train_accuracy": $0.trainAccuracy,
-                                     "test_accuracy": $0.testAccuracy, "test_loss": $0.testLoss, "seconds": $0.seconds] }]
+                "test_accuracy": num(last?.testAccuracy), "test_loss": num(last?.testLoss),
+                "train_loss": num(last?.trainLoss), "last_step_loss": num(lastLoss),
+                "curve": rows.map { ["epoch": $0.epoch, "train_loss": num($0.trainLoss), "train_accuracy": num($0.trainAccuracy),
+                                     "test_accuracy": num($0.testAccuracy), "test_loss": num($0.testLoss), "seconds": $0.seconds] }]
     }
 
     /// Prints the per-epoch table and a summary line, or the JSON object.
@@ -253,8 +267,12 @@ struct RunSummary {
                         r.testLoss, 100 * r.testAccuracy, r.seconds)
         }
         print(t)
-        print("test accuracy " + String(format: "%.2f%%", 100 * (testAccuracy ?? .nan)) + " after \(epochs) epochs, "
-              + String(format: "%.1f s", seconds) + "; history \(history) (\(snapshots) snapshots)")
+        let tail = " after \(epochs) epochs, " + String(format: "%.1f s", seconds) + "; history \(history) (\(snapshots) snapshots)"
+        if regression {
+            print(String(format: "final training loss %.4g, test loss %.4g", lastLoss, rows.last?.testLoss ?? .nan) + tail)
+        } else {
+            print("test accuracy " + String(format: "%.2f%%", 100 * (testAccuracy ?? .nan)) + tail)
+        }
     }
 }
 
@@ -270,6 +288,8 @@ final class RunRecorder: TrainingObserver {
     private var lossSum = 0.0, accSum = 0.0, count = 0
     private var pending: (step: Int, values: [String: Double])?
     private var epochStart = now()
+    /// The training loss of the last step (before its update).
+    private(set) var lastLoss = Double.nan
 
     init(network: Network<Float>, writer: HistoryWriter, total: Int, epochs: Int, startStep: Int, quiet: Bool) {
         self.network = network; self.writer = writer; self.quiet = quiet; self.epochs = epochs
@@ -288,6 +308,7 @@ final class RunRecorder: TrainingObserver {
         v["accuracy"] = report.accuracy
         pending = (step, v)
         lossSum += report.loss; accSum += report.accuracy; count += 1
+        lastLoss = report.loss
         bar.update(step, suffix: String(format: "epoch %d/%d loss %.4f", epoch + 1, epochs, lossSum / Double(count)))
     }
 
@@ -320,7 +341,13 @@ final class RunRecorder: TrainingObserver {
         bar.clear()
     }
 
-    func plot(title: String) -> LinePlot {
+    func plot(title: String, regression: Bool = false) -> LinePlot {
+        if regression {
+            var p = LinePlot(title: title, xLabel: "epoch", yLabel: "log10 loss")
+            p.series.append(.init(name: "train loss", x: rows.map { Double($0.epoch) }, y: rows.map { log10($0.trainLoss) }))
+            p.series.append(.init(name: "test loss", x: rows.map { Double($0.epoch) }, y: rows.map { log10($0.testLoss) }))
+            return p
+        }
         var p = LinePlot(title: title, xLabel: "epoch", yLabel: "accuracy (%)")
         p.series.append(.init(name: "test accuracy %", x: rows.map { Double($0.epoch) }, y: rows.map { 100 * $0.testAccuracy }))
         p.series.append(.init(name: "train accuracy %", x: rows.map { Double($0.epoch) }, y: rows.map { 100 * $0.trainAccuracy }))
