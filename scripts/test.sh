@@ -23,5 +23,10 @@ if [ $rc -ne 0 ]; then grep -E "error" /tmp/lpom-build.log | head -n 40; tail -n
 swift test --skip-build > /tmp/lpom-test.log 2>&1
 rc=$?
 grep -E "error:|failed|skipped|Skipped" /tmp/lpom-test.log | head -n 60
-tail -n 4 /tmp/lpom-test.log
+# XCTest's overall summary, then a plain closing line for CI.
+summary=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" /tmp/lpom-test.log | tail -n 1)
+echo "$summary"
+total=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
+failed=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
+if [ -n "$total" ] && [ -n "$failed" ]; then echo "tests: $((total - failed)) passed, $failed failed"; fi
 exit $rc

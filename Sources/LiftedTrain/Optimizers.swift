@@ -39,8 +39,8 @@ public struct SGD<Scalar: NNScalar>: GradientOptimizer {
 
     public var name: String { "sgd" }
     public var hyperparameters: [String: Double] {
-        ["lr": Double(learningRate), "momentum": Double(momentum), "nesterov": nesterov ? 1 : 0,
-         "weight_decay": Double(weightDecay)]
+        ["lr": decimal(learningRate), "momentum": decimal(momentum), "nesterov": nesterov ? 1 : 0,
+         "weight_decay": decimal(weightDecay)]
     }
 
     public mutating func update(_ store: ParameterStore<Scalar>) {
@@ -94,8 +94,8 @@ public struct Adam<Scalar: NNScalar>: GradientOptimizer {
 
     public var name: String { "adam" }
     public var hyperparameters: [String: Double] {
-        ["lr": Double(learningRate), "beta1": Double(beta1), "beta2": Double(beta2),
-         "eps": Double(epsilon), "weight_decay": Double(weightDecay)]
+        ["lr": decimal(learningRate), "beta1": decimal(beta1), "beta2": decimal(beta2),
+         "eps": decimal(epsilon), "weight_decay": decimal(weightDecay)]
     }
 
     /// Forgets the moments and the step count (surfing resets Adam at each snapshot).
@@ -125,6 +125,9 @@ public struct Adam<Scalar: NNScalar>: GradientOptimizer {
         }
     }
 }
+
+/// A Float hyperparameter as the Double a person typed (0.9, not 0.8999999761581421).
+func decimal<S: NNScalar>(_ x: S) -> Double { Double(x.description) ?? Double(x) }
 
 @inline(__always) func pow<S: NNScalar>(_ x: S, _ n: Int) -> S {
     S(Foundation.pow(Double(x), Double(n)))

@@ -82,7 +82,7 @@ where Optimizer.Scalar == Scalar {
     public var method: String { optimizer.name }
     public var hyperparameters: [String: Double] {
         var h = optimizer.hyperparameters
-        h["lr"] = Double(baseLearningRate)
+        h["lr"] = decimal(baseLearningRate)
         return h
     }
 

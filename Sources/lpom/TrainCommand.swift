@@ -114,10 +114,13 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let resume {
-            try resumeRun(from: resume)
-            return
-        }
+        let summary = try perform()
+        summary.report(json: output.json)
+    }
+
+    /// Trains (or resumes) and returns what happened, printing nothing on stdout.
+    func perform() throws -> RunSummary {
+        if let resume { return try resumeRun(from: resume) }
         if threads > 0 { BLASThreads.set(threads) }
         let path = history ?? defaultHistoryPath
         if FileManager.default.fileExists(atPath: path) && !overwrite {
@@ -136,7 +139,7 @@ struct TrainCommand: ParsableCommand {
         let writer = try HistoryWriter(path: path, model: spec.json(), training: trainingJSON,
                                        createdBy: "lpom \(lpomVersion)", parameters: network.parameters.shapes,
                                        buffers: network.buffers.shapes)
-        try execute(trainer: trainer, writer: writer, train: train, test: test, startStep: 0)
+        return try execute(trainer: trainer, writer: writer, train: train, test: test, startStep: 0)
     }
 
     /// The trainer for `--method`.
@@ -168,7 +171,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// Re-runs the command line stored in the history, from its last snapshot.
-    func resumeRun(from path: String) throws {
+    func resumeRun(from path: String) throws -> RunSummary {
         let reader = try HistoryReader(path: path)
         guard let info = try? JSONSerialization.jsonObject(with: Data(reader.training.utf8)) as? [String: Any],
               let argv = info["argv"] as? [String] else {
@@ -186,12 +189,12 @@ struct TrainCommand: ParsableCommand {
         let trainer = try original.makeTrainer(network: network)
         let writer = try HistoryWriter.openForAppend(path: path)
         if !output.quiet { printErr("resuming \(path) at step \(lastStep)") }
-        try original.execute(trainer: trainer, writer: writer, train: train, test: test, startStep: lastStep)
+        return try original.execute(trainer: trainer, writer: writer, train: train, test: test, startStep: lastStep)
     }
 
-    /// Runs the loop with progress, history and the final report.
+    /// Runs the loop with progress and history; returns the summary.
     func execute(trainer: any Trainer<Float>, writer: HistoryWriter, train: TensorDataset<Float>,
-                 test: TensorDataset<Float>, startStep: Int) throws {
+                 test: TensorDataset<Float>, startStep: Int) throws -> RunSummary {
         var loop = TrainingLoop<Float>(epochs: epochs ?? 10, batchSize: batchSize, seed: seed, snapshotEvery: snapshotEvery)
         loop.evaluationLoss = loss
         let total = loop.stepsPerEpoch(samples: train.count) * loop.epochs
@@ -211,25 +214,47 @@ struct TrainCommand: ParsableCommand {
         recorder.finish()
         try writer.close()
         let seconds = now() - t0
-        let last = recorder.rows.last
         if let plot { try recorder.plot(title: "\(trainer.method) on \(dataset.rawValue), \(layers)").write(to: plot) }
-        if output.json {
-            var obj: [String: Any] = [
-                "method": trainer.method, "dataset": dataset.rawValue, "layers": layers, "epochs": loop.epochs,
-                "steps": total, "seconds": seconds, "history": writer.path, "snapshots": writer.snapshotCount,
-                "seed": seed,
-            ]
-            obj["test_accuracy"] = last?.testAccuracy ?? NSNull()
-            obj["test_loss"] = last?.testLoss ?? NSNull()
-            obj["train_loss"] = last?.trainLoss ?? NSNull()
-            obj["curve"] = recorder.rows.map { ["epoch": $0.epoch, "train_loss": $0.trainLoss,
-                                                "test_accuracy": $0.testAccuracy, "test_loss": $0.testLoss, "seconds": $0.seconds] }
-            printJSON(obj)
-        } else {
-            print(recorder.table())
-            print(String(format: "test accuracy %.2f%% after %d epochs, %.1f s; history %@ (%d snapshots)",
-                         100 * (last?.testAccuracy ?? .nan), loop.epochs, seconds, writer.path, writer.snapshotCount))
+        return RunSummary(method: trainer.method, dataset: dataset.rawValue, layers: layers, epochs: loop.epochs,
+                          steps: total, seconds: seconds, history: writer.path, snapshots: writer.snapshotCount,
+                          seed: seed, rows: recorder.rows)
+    }
+}
+
+/// What a training run produced.
+struct RunSummary {
+    var method: String, dataset: String, layers: String
+    var epochs: Int, steps: Int
+    var seconds: Double
+    var history: String
+    var snapshots: Int
+    var seed: UInt64
+    var rows: [RunRecorder.Row]
+
+    var testAccuracy: Double? { rows.last?.testAccuracy }
+
+    /// The JSON object of `lpom train --json`.
+    var json: [String: Any] {
+        let last = rows.last
+        return ["method": method, "dataset": dataset, "layers": layers, "epochs": epochs, "steps": steps,
+                "seconds": seconds, "history": history, "snapshots": snapshots, "seed": seed,
+                "test_accuracy": last?.testAccuracy ?? NSNull(), "test_loss": last?.testLoss ?? NSNull(),
+                "train_loss": last?.trainLoss ?? NSNull(),
+                "curve": rows.map { ["epoch": $0.epoch, "train_loss": $0.trainLoss, "train_accuracy": $0.trainAccuracy,
+                                     "test_accuracy": $0.testAccuracy, "test_loss": $0.testLoss, "seconds": $0.seconds] }]
+    }
+
+    /// Prints the per-epoch table and a summary line, or the JSON object.
+    func report(json asJSON: Bool) {
+        if asJSON { printJSON(json); return }
+        var t = "epoch  train loss  train acc  test loss  test acc  seconds\n"
+        for r in rows {
+            t += String(format: "%5d  %10.4f  %8.2f%%  %9.4f  %7.2f%%  %7.1f\n", r.epoch, r.trainLoss, 100 * r.trainAccuracy,
+                        r.testLoss, 100 * r.testAccuracy, r.seconds)
         }
+        print(t)
+        print("test accuracy " + String(format: "%.2f%%", 100 * (testAccuracy ?? .nan)) + " after \(epochs) epochs, "
+              + String(format: "%.1f s", seconds) + "; history \(history) (\(snapshots) snapshots)")
     }
 }
 
@@ -293,15 +318,6 @@ final class RunRecorder: TrainingObserver {
     func finish() {
         try? flush()
         bar.clear()
-    }
-
-    func table() -> String {
-        var s = "epoch  train loss  train acc  test loss  test acc  seconds\n"
-        for r in rows {
-            s += String(format: "%5d  %10.4f  %8.2f%%  %9.4f  %7.2f%%  %7.1f\n", r.epoch, r.trainLoss, 100 * r.trainAccuracy,
-                        r.testLoss, 100 * r.testAccuracy, r.seconds)
-        }
-        return s
     }
 
     func plot(title: String) -> LinePlot {

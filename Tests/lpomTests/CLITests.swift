@@ -123,4 +123,21 @@ final class CLITests: XCTestCase {
             XCTAssertTrue("\(e)".contains("setup.sh"), "\(e)")
         }
     }
+
+    func testCompareTrainsEveryNetworkMethodAndSeed() throws {
+        var cmp = try CompareCommand.parse(["--data-dir", fixtures, "--networks", "16;16-8", "--methods", "sgd,adam",
+                                            "--epochs", "1", "--seeds", "0,1", "--runs-dir", dir, "--quiet", "--json"])
+        try cmp.run()
+        for net in ["16", "16-8"] {
+            for m in ["sgd", "adam"] {
+                for s in 0...1 {
+                    let r = try HistoryReader(path: "\(dir)/\(m)-mnist-\(net)-s\(s).h5")
+                    XCTAssertEqual(r.snapshotSteps.last, 2, "200 images, batch 100, 1 epoch")
+                    r.close()
+                }
+            }
+        }
+        XCTAssertNotNil(parseError(CompareCommand.self, ["--methods", "sgd,newton"]))
+        XCTAssertNotNil(parseError(CompareCommand.self, ["--networks", "300;abc"]))
+    }
 }

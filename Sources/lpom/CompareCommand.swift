@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import LiftedTrain
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Train the LPOM paper's MNIST networks with SGD and with LPOM and tabulate them beside the published numbers.",
+        discussion: """
+        Networks (hidden layers): 300; 300-100; 500-150; 500-200-100; 400-200-100-50 (Li, Fang, Lin, AAAI 2019, \
+        table of MNIST accuracies, with Askari et al. 2018). Every run is an ordinary `lpom train` run whose \
+        history lands in --runs-dir; --sgd-args and --lpom-args pass further `lpom train` options.
+
+        Example: lpom compare --epochs 10 --seeds 0,1,2 --plot runs/compare.svg
+        """)
+
+    /// Published MNIST test accuracies (%) from the LPOM slides (ALGORITHMS.md §1).
+    static let published: [String: (askari: Double, lpom: Double)] = [
+        "300": (89.8, 97.7), "300,100": (87.5, 96.9), "500,150": (86.5, 97.1),
+        "500,200,100": (85.3, 96.2), "400,200,100,50": (77.0, 96.1),
+    ]
+    static let paperNetworks = ["300", "300,100", "500,150", "500,200,100", "400,200,100,50"]
+
+    @Option(help: "Data set.")
+    var dataset: DatasetName = .mnist
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Networks to train, as hidden widths separated by ';' (default: the paper's five).")
+    var networks: String = CompareCommand.paperNetworks.joined(separator: ";")
+
+    @Option(help: "Methods, comma-separated (sgd, adam, lpom).")
+    var methods: String = "sgd,lpom"
+
+    @Option(help: "Epochs per run.")
+    var epochs: Int = 10
+
+    @Option(help: "Seeds, comma-separated; each network and method is trained once per seed.")
+    var seeds: String = "0"
+
+    @Option(help: "Folder for the runs' histories.")
+    var runsDir: String = "runs/compare"
+
+    @Option(help: "Extra `lpom train` options for the SGD runs (one string, e.g. \"--lr 0.05\").")
+    var sgdArgs: String = ""
+
+    @Option(help: "Extra `lpom train` options for the Adam runs.")
+    var adamArgs: String = ""
+
+    @Option(help: "Extra `lpom train` options for the LPOM runs (e.g. \"--mu 5 --apg-iterations 3\").")
+    var lpomArgs: String = ""
+
+    @Option(help: "Snapshot interval of every run.")
+    var snapshotEvery: Int = 100
+
+    @Option(help: "Write an SVG plot of the test-accuracy curves.")
+    var plot: String?
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        for n in networkList { _ = try parseLayers(n) }
+        for m in methodList where TrainMethod(rawValue: m) == nil {
+            throw ValidationError("--methods: unknown method '\(m)' (sgd, adam, lpom)")
+        }
+        _ = try seedList()
+    }
+
+    var networkList: [String] {
+        networks.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "-", with: ",") }
+    }
+    var methodList: [String] { methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    func seedList() throws -> [UInt64] {
+        try seeds.split(separator: ",").map {
+            guard let s = UInt64($0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds takes integers, got '\($0)'") }
+            return s
+        }
+    }
+
+    func extraArgs(_ method: String) -> [String] {
+        let s = method == "sgd" ? sgdArgs : method == "adam" ? adamArgs : lpomArgs
+        return s.split(separator: " ").map(String.init)
+    }
+
+    func run() throws {
+        var results: [String: [String: [RunSummary]]] = [:]
+        let runs = networkList.count * methodList.count * (try seedList()).count
+        var k = 0
+        for net in networkList {
+            for m in methodList {
+                for seed in try seedList() {
+                    k += 1
+                    let tag = net.replacingOccurrences(of: ",", with: "-")
+                    var argv = ["--method", m, "--dataset", dataset.rawValue, "--layers", net, "--epochs", "\(epochs)",
+                                "--seed", "\(seed)", "--history", "\(runsDir)/\(m)-\(dataset.rawValue)-\(tag)-s\(seed).h5",
+                                "--overwrite", "--snapshot-every", "\(snapshotEvery)", "--quiet"]
+                    if let d = data.dataDir { argv += ["--data-dir", d] }
+                    argv += extraArgs(m)
+                    if !output.quiet { printErr("[\(k)/\(runs)] lpom train \(argv.joined(separator: " "))") }
+                    TrainCommand.recordedArguments = argv
+                    let cmd = try TrainCommand.parse(argv)
+                    let s = try cmd.perform()
+                    if !output.quiet {
+                        printErr(String(format: "        test accuracy %.2f%%, %.1f s", 100 * (s.testAccuracy ?? .nan), s.seconds))
+                    }
+                    results[net, default: [:]][m, default: []].append(s)
+                }
+            }
+        }
+        TrainCommand.recordedArguments = nil
+        if let plot { try curves(results).write(to: plot) }
+        if output.json {
+            var rows: [[String: Any]] = []
+            for net in networkList {
+                var row: [String: Any] = ["hidden": net]
+                if let p = CompareCommand.published[net], dataset == .mnist {
+                    row["published_askari"] = p.askari; row["published_lpom"] = p.lpom
+                }
+                for m in methodList {
+                    let acc = (results[net]?[m] ?? []).compactMap(\.testAccuracy).map { 100 * $0 }
+                    row[m] = ["accuracies": acc, "mean": mean(acc), "sd": sd(acc),
+                              "seconds_per_epoch": mean((results[net]?[m] ?? []).map { $0.seconds / Double($0.epochs) })]
+                }
+                rows.append(row)
+            }
+            printJSON(["dataset": dataset.rawValue, "epochs": epochs, "seeds": try seedList(), "networks": rows])
+            return
+        }
+        var header = "hidden layers     "
+        if dataset == .mnist { header += " Askari'18  LPOM paper" }
+        for m in methodList { header += "  " + "\(m) mean ± sd (min)".padding(toLength: 24, withPad: " ", startingAt: 0) + " s/epoch" }
+        print(header)
+        for net in networkList {
+            var line = net.replacingOccurrences(of: ",", with: "-").padding(toLength: 18, withPad: " ", startingAt: 0)
+            if dataset == .mnist {
+                let p = CompareCommand.published[net]
+                line += p.map { String(format: " %8.1f%%  %9.1f%%", $0.askari, $0.lpom) } ?? String(repeating: " ", count: 21)
+            }
+            for m in methodList {
+                let rs = results[net]?[m] ?? []
+                let acc = rs.compactMap(\.testAccuracy).map { 100 * $0 }
+                let spe = mean(rs.map { $0.seconds / Double($0.epochs) })
+                line += "  " + String(format: "%6.2f ± %4.2f (%6.2f)", mean(acc), sd(acc), acc.min() ?? .nan)
+                    .padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: " %7.1f", spe)
+            }
+            print(line)
+        }
+        print("\(dataset.rawValue), \(epochs) epochs, seeds \(seeds); test accuracy in % on the test set")
+    }
+
+    private func curves(_ results: [String: [String: [RunSummary]]]) -> LinePlot {
+        var p = LinePlot(title: "Test accuracy per epoch, \(dataset.rawValue)", xLabel: "epoch", yLabel: "test accuracy (%)")
+        for net in networkList {
+            for m in methodList {
+                guard let first = results[net]?[m]?.first else { continue }
+                p.series.append(.init(name: "\(m) \(net.replacingOccurrences(of: ",", with: "-"))",
+                                      x: first.rows.map { Double($0.epoch) }, y: first.rows.map { 100 * $0.testAccuracy }))
+            }
+        }
+        return p
+    }
+}
+
+func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
+func sd(_ v: [Double]) -> Double {
+    guard v.count > 1 else { return 0 }
+    let m = mean(v)
+    return (v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(v.count - 1)).squareRoot()
+}
