@@ -17,7 +17,7 @@ final class LPOMOptionsTests: XCTestCase {
     func testEveryFlagReachesTheConfiguration() throws {
         let o = try LPOMOptions.parse(["--mu", "1,2.5,4", "--sweep", "jacobi", "--fixed-point-iterations", "7",
                                        "--fixed-point-tolerance", "1e-5", "--relaxation", "1", "--apg-iterations", "9",
-                                       "--no-apg-restart", "--ridge", "0.25", "--no-relative-ridge", "--gram-system", "features",
+                                       "--no-apg-restart", "--ridge", "0.25", "--no-relative-ridge", "--gram-system", "features", "--weight-step", "gradient",
                                        "--alternations", "2", "--serial", "--no-lpom-diagnostics"])
         let c = try o.configuration()
         XCTAssertEqual(c.mu, [1, 2.5, 4])
@@ -30,6 +30,7 @@ final class LPOMOptionsTests: XCTestCase {
         XCTAssertEqual(c.ridge, 0.25)
         XCTAssertFalse(c.relativeRidge)
         XCTAssertEqual(c.gramSystem, .features)
+        XCTAssertEqual(c.weightStep, .gradient)
         XCTAssertEqual(c.alternations, 2)
         XCTAssertFalse(c.parallel)
         XCTAssertFalse(c.diagnostics)
