@@ -44,7 +44,6 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
     var preactivationsCurrent = false
 
     /// Counters of the last step (for diagnostics and tests).
-    var lastSweeps = 0
     var lastChange = 0.0
     var unconverged = 0
 
@@ -123,12 +122,10 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
         let (l0, correct) = loss.evaluate(levels[depth].x, labels: labels)
         guard l0.isFinite else { return StepReport(loss: l0, accuracy: 0) }
         var sweeps = 0
-        var apgTotal = 0
         for _ in 0..<configuration.alternations {
             estimateNorms()
             sweeps += try activationPhase()
             try weightPhase()
-            apgTotal += configuration.apgIterations
         }
         storeWeights()
         var extra: [String: Double] = ["fixed_point_iterations": Double(sweeps),

@@ -22,6 +22,14 @@ public enum LPOMGramSystem: String, Codable, CaseIterable, Sendable {
     case features
 }
 
+/// The metric of the W-update's APG steps.
+public enum LPOMWeightStep: String, Codable, CaseIterable, Sendable {
+    /// The paper's step W ← Y − (1/β)(φ(Y X̃) − X⁺) X̃^† with the regularised pseudo-inverse.
+    case pseudoInverse = "pseudo-inverse"
+    /// Plain FISTA: W ← Y − (1/(β‖X̃‖₂²)) (φ(Y X̃) − X⁺) X̃ᵀ, no linear solve (‖X̃‖₂ by power iteration).
+    case gradient
+}
+
 /// Settings of `LPOMTrainer` (Li, Fang, Lin, "Lifted Proximal Operator Machines", AAAI 2019).
 ///
 /// The paper fixes the objective and the three block updates; everything below that it leaves
@@ -65,6 +73,8 @@ public struct LPOMConfiguration: Codable, Equatable, Sendable {
     /// that shrinks relative to its Gram matrix, which feeds the growth (measured:
     /// notes/lpom-experiments.md).
     public var relativeRidge: Bool = true
+    /// Metric of the W-update (the pseudo-inverse of the paper, or a plain gradient step).
+    public var weightStep: LPOMWeightStep = .pseudoInverse
     /// Which Gram system computes the pseudo-inverse.
     public var gramSystem: LPOMGramSystem = .auto
     /// X-phase / W-phase alternations per mini-batch.
@@ -111,6 +121,7 @@ public struct LPOMConfiguration: Codable, Equatable, Sendable {
             "apg_restart": apgRestart ? 1 : 0,
             "ridge": ridge,
             "relative_ridge": relativeRidge ? 1 : 0,
+            "gradient_weight_step": weightStep == .gradient ? 1 : 0,
             "alternations": Double(alternations),
         ]
         for (k, m) in mu.enumerated() { h[mu.count == 1 ? "mu" : "mu.\(k)"] = m }

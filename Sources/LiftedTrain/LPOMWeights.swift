@@ -101,6 +101,18 @@ extension LPOMTrainer {
                 }
             }
         }
+        if configuration.weightStep == .gradient {
+            // P = X̃/‖X̃‖₂²: the APG step becomes a gradient step with the Lipschitz constant
+            // β‖X̃‖₂² of W ↦ 1ᵀg̃(X̃Wᵀ)1.
+            let s = spectralNormSquared(st.augmented)
+            guard s > 0, s.isFinite else {
+                return TrainingError("LPOM: the input of \(st.name) has norm \(s); cannot take a gradient step")
+            }
+            st.pinv = st.augmented
+            st.pinv.scale(by: Scalar(1 / s))
+            st.pinvTransposed = false
+            return nil
+        }
         let useBatch: Bool
         switch configuration.gramSystem {
         case .auto: useBatch = b <= n
@@ -143,6 +155,32 @@ extension LPOMTrainer {
             return TrainingError("LPOM: the Gram matrix of the input of \(st.name) is not positive definite (LAPACK info \(info)); use a positive --ridge")
         }
         return nil
+    }
+
+    /// ‖A‖₂² of a [rows, cols] matrix by power iteration on AᵀA (30 steps from a fixed start,
+    /// enlarged by 2% against underestimation).
+    func spectralNormSquared(_ a: Tensor<Scalar>) -> Double {
+        let m = a.rows, n = a.cols
+        var v = [Scalar](repeating: 1, count: n)
+        var u = [Scalar](repeating: 0, count: m)
+        var lambda = 0.0
+        a.data.withUnsafeBufferPointer { pa in
+            v.withUnsafeMutableBufferPointer { pv in
+                u.withUnsafeMutableBufferPointer { pu in
+                    for _ in 0..<30 {
+                        let vv = Double(Scalar.dot(n: n, x: pv.baseAddress!, y: pv.baseAddress!))
+                        guard vv > 0, vv.isFinite else { return }
+                        Scalar.gemv(trans: false, m: m, n: n, alpha: 1, a: pa.baseAddress!, lda: n, x: pv.baseAddress!, beta: 0, y: pu.baseAddress!)
+                        lambda = Double(Scalar.dot(n: m, x: pu.baseAddress!, y: pu.baseAddress!)) / vv
+                        Scalar.gemv(trans: true, m: m, n: n, alpha: 1, a: pa.baseAddress!, lda: n, x: pu.baseAddress!, beta: 0, y: pv.baseAddress!)
+                        let norm = Double(Scalar.dot(n: n, x: pv.baseAddress!, y: pv.baseAddress!)).squareRoot()
+                        guard norm > 0, norm.isFinite else { return }
+                        Scalar.scal(n: n, alpha: Scalar(1 / norm), x: pv.baseAddress!)
+                    }
+                }
+            }
+        }
+        return lambda * 1.02
     }
 
     func dot(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Double {

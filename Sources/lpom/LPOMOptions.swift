@@ -3,6 +3,7 @@ import LiftedTrain
 
 extension LPOMSweep: ExpressibleByArgument {}
 extension LPOMGramSystem: ExpressibleByArgument {}
+extension LPOMWeightStep: ExpressibleByArgument {}
 
 /// Options of `lpom train --method lpom`: one flag per field of `LPOMConfiguration` (whose
 /// defaults they show), and `makeTrainer` building the LPOM trainer from them. The loss comes
@@ -37,6 +38,9 @@ struct LPOMOptions: ParsableArguments {
 
     @Flag(inversion: .prefixedNo, help: "Scale --ridge by the mean squared row norm of each layer input (ε = ridge·mean‖x̃‖²); without it ε = ridge for every layer.")
     var relativeRidge: Bool = LPOMOptions.defaults.relativeRidge
+
+    @Option(help: "Metric of the W-update: pseudo-inverse (the paper's step through the regularised pseudo-inverse) or gradient (plain FISTA step 1/(β‖X̃‖₂²), no linear solve).")
+    var weightStep: LPOMWeightStep = LPOMOptions.defaults.weightStep
 
     @Option(help: "Gram system of the pseudo-inverse: auto (the smaller), batch (b × b) or features ((d+1) × (d+1)).")
     var gramSystem: LPOMGramSystem = LPOMOptions.defaults.gramSystem
@@ -90,6 +94,7 @@ struct LPOMOptions: ParsableArguments {
         c.ridge = ridge
         c.relativeRidge = relativeRidge
         c.gramSystem = gramSystem
+        c.weightStep = weightStep
         c.alternations = alternations
         c.parallel = !serial
         c.diagnostics = lpomDiagnostics

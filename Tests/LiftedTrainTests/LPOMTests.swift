@@ -165,9 +165,9 @@ final class LPOMTests: XCTestCase {
     // MARK: the W-phase
 
     func testIdentityWeightUpdateReachesTheLeastSquaresSolution() throws {
-        for system in [LPOMGramSystem.features, .batch] {
+        for (system, step) in [(LPOMGramSystem.features, LPOMWeightStep.pseudoInverse), (.batch, .pseudoInverse), (.auto, .gradient)] {
             let t = try makeTrainer(sizes: [3, 2], activation: .relu, batch: 9) {
-                $0.apgIterations = 300; $0.ridge = 0.3; $0.gramSystem = system
+                $0.apgIterations = step == .gradient ? 3000 : 300; $0.ridge = 0.3; $0.gramSystem = system; $0.weightStep = step
             }
             // Targets that no affine map fits exactly.
             var rng = SplitMix64(seed: 5)
@@ -188,7 +188,7 @@ final class LPOMTests: XCTestCase {
             for o in 0..<2 { for c in 0..<4 { expected.append(rhs[c, o]) } }
             let w = t.layers[0].W, b = t.layers[0].bias
             let got = (0..<2).flatMap { o in [w[o, 0], w[o, 1], w[o, 2], b.data[o]] }
-            assertClose(got, expected, rtol: 1e-8, atol: 1e-9, "\(system)")
+            assertClose(got, expected, rtol: 1e-8, atol: 1e-9, "\(system) \(step)")
         }
     }
 

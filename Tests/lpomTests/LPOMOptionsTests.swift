@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import XCTest
 import LiftedTrain
 @testable import lpom
@@ -16,7 +17,7 @@ final class LPOMOptionsTests: XCTestCase {
     func testEveryFlagReachesTheConfiguration() throws {
         let o = try LPOMOptions.parse(["--mu", "1,2.5,4", "--sweep", "jacobi", "--fixed-point-iterations", "7",
                                        "--fixed-point-tolerance", "1e-5", "--relaxation", "1", "--apg-iterations", "9",
-                                       "--no-apg-restart", "--ridge", "0.25", "--no-relative-ridge", "--gram-system", "features",
+                                       "--no-apg-restart", "--ridge", "0.25", "--no-relative-ridge", "--gram-system", "features", "--weight-step", "gradient",
                                        "--alternations", "2", "--serial", "--no-lpom-diagnostics"])
         let c = try o.configuration()
         XCTAssertEqual(c.mu, [1, 2.5, 4])
@@ -29,6 +30,7 @@ final class LPOMOptionsTests: XCTestCase {
         XCTAssertEqual(c.ridge, 0.25)
         XCTAssertFalse(c.relativeRidge)
         XCTAssertEqual(c.gramSystem, .features)
+        XCTAssertEqual(c.weightStep, .gradient)
         XCTAssertEqual(c.alternations, 2)
         XCTAssertFalse(c.parallel)
         XCTAssertFalse(c.diagnostics)
@@ -55,5 +57,25 @@ final class LPOMOptionsTests: XCTestCase {
         XCTAssertThrowsError(try LPOMOptions.parse(["--mu", "1,2,3"]).makeTrainer(network: net, loss: .squaredError, seed: 0)) {
             XCTAssertTrue("\($0)".contains("--mu"))
         }
+    }
+
+    func testTrainWithLPOMOnFixturesRecordsItsDiagnostics() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let dir = NSTemporaryDirectory() + "lpom-lpomopts-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let h = dir + "/lpom.h5"
+        var cmd = try TrainCommand.parse(["--method", "lpom", "--data-dir", root + "/data/fixtures/tiny", "--quiet",
+                                          "--layers", "32", "--batch-size", "50", "--epochs", "2", "--history", h,
+                                          "--mu", "5", "--sweep", "jacobi"])
+        try cmd.run()
+        let r = try HistoryReader(path: h)
+        defer { r.close() }
+        XCTAssertTrue(r.metricNames.contains("lpom_objective"), "\(r.metricNames)")
+        XCTAssertTrue(r.metricNames.contains("residual.layers.0"), "\(r.metricNames)")
+        XCTAssertTrue(r.training.contains("\"mu\":5"), r.training)
+        let net = try Network<Float>.load(from: r, snapshot: -1)
+        let test = try DataOptions.parse(["--data-dir", root + "/data/fixtures/tiny"]).load(.mnist).test
+        XCTAssertGreaterThan(evaluate(net, on: test, loss: .crossEntropy).accuracy, 0.3)
     }
 }
