@@ -171,7 +171,7 @@ def main():
     ap.add_argument("--layers", default="300")
     ap.add_argument("--activation", default="relu")
     ap.add_argument("--output-activation", default="identity")
-    ap.add_argument("--loss", default="squared-error")
+    ap.add_argument("--loss", default="cross-entropy")
     ap.add_argument("--mu", default="5")
     ap.add_argument("--fixed-point-iterations", type=int, default=20)
     ap.add_argument("--fixed-point-tolerance", type=float, default=1e-3)
