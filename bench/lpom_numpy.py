@@ -13,7 +13,9 @@ Per mini-batch: forward pass; then `alternations` times
   W-phase: per layer, P = Xa (Xa^T Xa + eps I)^-1 via the smaller Gram system (Cholesky),
            FISTA with gradient restart: W+ = Y - (1/beta)(phi(Xa Y^T) - X+)^T P.
 
-Usage: python3 bench/lpom_numpy.py --data /path/with/mnist/idx --layers 300 --mu 20 --epochs 1
+Usage: OPENBLAS_NUM_THREADS=1 python3 bench/lpom_numpy.py --data /path/with/mnist/idx --layers 300 --mu 5 --epochs 1
+(one BLAS thread: the matrices are small, and on a shared machine OpenBLAS's default threads
+spin against other processes and make the epoch several times slower — notes/lpom-experiments.md §6.)
 """
 import argparse
 import gzip
@@ -169,8 +171,8 @@ def main():
     ap.add_argument("--layers", default="300")
     ap.add_argument("--activation", default="relu")
     ap.add_argument("--output-activation", default="identity")
-    ap.add_argument("--loss", default="squared-error")
-    ap.add_argument("--mu", default="20")
+    ap.add_argument("--loss", default="cross-entropy")
+    ap.add_argument("--mu", default="5")
     ap.add_argument("--fixed-point-iterations", type=int, default=20)
     ap.add_argument("--fixed-point-tolerance", type=float, default=1e-3)
     ap.add_argument("--apg-iterations", type=int, default=3)
