@@ -114,13 +114,12 @@ extension LPOMPenalty {
             d.add(z, scaledBy: -1)
             return 0.5 * Double(d.squaredNorm)
         }
+        // Through concrete Float arrays: a loop over a generic Scalar would convert each element
+        // through witness tables (the diagnostics then cost more than the update).
+        let xs = S.toFloats(x.data), zs = S.toFloats(z.data)
         var s = 0.0
-        x.data.withUnsafeBufferPointer { px in
-            z.data.withUnsafeBufferPointer { pz in
-                for i in 0..<px.count {
-                    s += gap(kind, alpha: alpha, x: Double(px[i]), z: Double(pz[i]))
-                }
-            }
+        for i in 0..<xs.count {
+            s += gap(kind, alpha: alpha, x: Double(xs[i]), z: Double(zs[i]))
         }
         return s
     }

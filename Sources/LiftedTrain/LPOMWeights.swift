@@ -211,9 +211,9 @@ extension LPOMTrainer {
             let m = matmul(r, levels[k].x, transposeA: true)
             var colSum = 0.0
             let c = r.cols
-            var sums = [Double](repeating: 0, count: c)
-            for i in 0..<r.rows { for j in 0..<c { sums[j] += Double(r.data[i * c + j]) } }
-            for s in sums { colSum += s * s }
+            // Column sums (the bias row of the residual) as rᵀ1 through BLAS.
+            let sums = matmul(r, Tensor<Scalar>(repeating: 1, shape: [r.rows, 1]), transposeA: true)
+            colSum = Double(sums.squaredNorm)
             residuals.append((Double(m.squaredNorm) + colSum).squareRoot() / b)
         }
         return (objective / b, residuals)
