@@ -114,12 +114,12 @@ extension LPOMPenalty {
             d.add(z, scaledBy: -1)
             return 0.5 * Double(d.squaredNorm)
         }
-        // Through concrete Float arrays: a loop over a generic Scalar would convert each element
+        // Through concrete Double arrays: a loop over a generic Scalar would convert each element
         // through witness tables (the diagnostics then cost more than the update).
-        let xs = S.toFloats(x.data), zs = S.toFloats(z.data)
+        let xs = S.toDoubles(x.data), zs = S.toDoubles(z.data)
         var s = 0.0
         for i in 0..<xs.count {
-            s += gap(kind, alpha: alpha, x: Double(xs[i]), z: Double(zs[i]))
+            s += gap(kind, alpha: alpha, x: xs[i], z: zs[i])
         }
         return s
     }

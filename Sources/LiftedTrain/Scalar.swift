@@ -63,6 +63,8 @@ where Self.RawSignificand: FixedWidthInteger {
     static func toFloats(_ a: [Self]) -> [Float]
     /// Converts from Double (random draws).
     static func fromDoubles(_ a: [Double]) -> [Self]
+    /// Converts to Double (diagnostics); for `Double` this returns the same storage.
+    static func toDoubles(_ a: [Self]) -> [Double]
     /// Converts pixel bytes to scalars, scaled by `scale`.
     static func fromBytes(_ bytes: UnsafeBufferPointer<UInt8>, scale: Self, into out: UnsafeMutableBufferPointer<Self>)
 }
@@ -75,6 +77,7 @@ extension Float: NNScalar {
     public static func fromFloats(_ a: [Float]) -> [Float] { a }
     public static func toFloats(_ a: [Float]) -> [Float] { a }
     public static func fromDoubles(_ a: [Double]) -> [Float] { a.map { Float($0) } }
+    public static func toDoubles(_ a: [Float]) -> [Double] { a.map { Double($0) } }
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -152,6 +155,7 @@ extension Double: NNScalar {
     public static func fromFloats(_ a: [Float]) -> [Double] { a.map { Double($0) } }
     public static func toFloats(_ a: [Double]) -> [Float] { a.map { Float($0) } }
     public static func fromDoubles(_ a: [Double]) -> [Double] { a }
+    public static func toDoubles(_ a: [Double]) -> [Double] { a }
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
