@@ -6,8 +6,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 L=.build/release/lpom
 E="${EPOCHS:-5}"
 deep=100,100,100,100,100,100,100,100,100,100
-run() { # tag, then lpom train options
+run() { # tag, then lpom train options; ONLY=regex limits the runs by tag
   local tag=$1; shift
+  [[ "$tag" =~ ${ONLY:-.} ]] || return 0
   $L train "$@" --epochs "$E" --threads 1 --snapshot-every 600 --history "runs/extra/$tag.h5" --overwrite --quiet --json \
     | python3 -c "import json,sys; d=json.load(sys.stdin); print('$tag', ' '.join('%.2f' % (100*r['test_accuracy']) for r in d['curve']), '| %.1f s' % d['seconds'])"
 }
