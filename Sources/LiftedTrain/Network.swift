@@ -37,9 +37,9 @@ public final class Network<Scalar: NNScalar> {
     /// Builds the network and draws its initial parameters from `rng`.
     public init(spec: ModelSpec, initialization: Initialization = .auto, rng: inout SplitMix64) throws {
         self.spec = spec
-        guard !spec.inputShape.isEmpty, spec.inputShape.allSatisfy({ $0 > 0 }), spec.inputShape.count <= 3,
+        guard !spec.inputShape.isEmpty, spec.inputShape.allSatisfy({ $0 > 0 }), spec.inputShape.count == 1 || spec.inputShape.count == 3,
               spec.inputShape.reduce(1, *) <= 1 << 26 else {
-            throw ModelError("input_shape \(spec.inputShape) is not supported (one to three positive sizes: [features] or [channels, height, width])")
+            throw ModelError("input_shape \(spec.inputShape) is not supported (expected [features] or [channels, height, width] with positive sizes)")
         }
         guard !spec.layers.isEmpty else { throw ModelError("the model has no layers") }
         let factory = LayerFactory<Scalar>(parameters: parameters, buffers: buffers, initialization: initialization, rng: rng)

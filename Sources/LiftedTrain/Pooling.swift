@@ -103,6 +103,7 @@ public final class GlobalAvgPool<Scalar: NNScalar>: Layer {
     /// Channels and plane size.
     public let channels: Int, plane: Int
     private var batch = 0
+    private var inputShape: [Int] = []
 
     /// A global average pool for inputs of `channels` planes of `plane` pixels.
     public init(channels: Int, plane: Int) {
@@ -121,13 +122,13 @@ public final class GlobalAvgPool<Scalar: NNScalar>: Layer {
                 }
             }
         }
-        if training { batch = n }
+        if training { batch = n; inputShape = x.shape }
         return y
     }
 
     public func backward(_ dy: Tensor<Scalar>, needInput: Bool) -> Tensor<Scalar>? {
         guard needInput else { return nil }
-        var dx = Tensor<Scalar>(zeros: [batch, channels, plane])
+        var dx = Tensor<Scalar>(zeros: inputShape)
         let avg = Scalar.filledArray(1 / Scalar(plane), count: plane)
         // dx = dy ⊗ (1/plane) 1ᵀ
         dy.data.withUnsafeBufferPointer { pdy in
