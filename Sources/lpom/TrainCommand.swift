@@ -85,6 +85,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write an SVG plot of training loss and test accuracy per epoch.")
     var plot: String?
 
+    @OptionGroup(title: "Architecture (networks from optimizer recurrences)") var arch: ArchOptions
+
     @OptionGroup(title: "LPOM options (--method lpom)") var lpom: LPOMOptions
 
     @OptionGroup var output: OutputOptions
@@ -102,6 +104,9 @@ struct TrainCommand: ParsableCommand {
         guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay)") }
         if let alpha { guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be ≥ 0, got \(alpha)") } }
         _ = try parseLayers(layers)
+        if arch.arch != .mlp && method == .lpom {
+            throw ValidationError("--method lpom trains multilayer perceptrons only; use sgd or adam with --arch \(arch.arch.rawValue)")
+        }
     }
 
     /// The arguments recorded in a history (what `--resume` re-parses). By default the process's
@@ -109,7 +114,7 @@ struct TrainCommand: ParsableCommand {
     nonisolated(unsafe) static var recordedArguments: [String]? = nil
 
     var defaultHistoryPath: String {
-        let l = layers.replacingOccurrences(of: ",", with: "-")
+        let l = arch.arch == .mlp ? layers.replacingOccurrences(of: ",", with: "-") : arch.tag
         return "runs/\(method.rawValue)-\(dataset.rawValue)-\(l)-s\(seed).h5"
     }
 
@@ -125,8 +130,11 @@ struct TrainCommand: ParsableCommand {
         }
         let (train, test) = try data.load(dataset)
         let hidden = try parseLayers(layers)
-        let spec = ModelSpec.mlp(input: train.inputs.cols, hidden: hidden, output: 10, activation: activation,
-                                 alpha: alpha, outputActivation: outputActivation)
+        // MNIST and Fashion-MNIST images are square and single-channel; rows are [n, side²].
+        let side = Int(Double(train.inputs.cols).squareRoot().rounded())
+        let spec = try arch.model(inputShape: side * side == train.inputs.cols ? [1, side, side] : [train.inputs.cols], classes: 10)
+            ?? ModelSpec.mlp(input: train.inputs.cols, hidden: hidden, output: 10, activation: activation,
+                             alpha: alpha, outputActivation: outputActivation)
         var rng = SplitMix64(seed: seed)
         let network = try Network<Float>(spec: spec, initialization: initialization, rng: &rng)
         let trainer = try makeTrainer(network: network)
@@ -161,7 +169,7 @@ struct TrainCommand: ParsableCommand {
             "method": trainer.method, "dataset": dataset.rawValue, "seed": seed, "epochs": epochs ?? 10,
             "batch_size": batchSize, "loss": loss.rawValue, "schedule": schedule.rawValue, "snapshot_every": snapshotEvery,
             "hyperparameters": trainer.hyperparameters, "argv": argv, "init": initialization.rawValue,
-            "train_limit": data.trainLimit,
+            "train_limit": data.trainLimit, "arch": arch.arch.rawValue,
         ]
         guard let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) else { return "{}" }
         return String(decoding: d, as: UTF8.self)
