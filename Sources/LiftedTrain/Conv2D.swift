@@ -16,7 +16,11 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
     let w: Int, b: Int
     private var x: [Scalar] = []
     private var batch = 0
-    private var cachedCol: [Scalar]? = nil
+    // Work buffers reused across steps (im2col writes every element, so no clearing is needed).
+    private var col: [Scalar] = []
+    private var colHoldsBatch = false
+    private var ybuf: [Scalar] = []
+    private var dcol: [Scalar] = []
     private var ones: [Scalar] = []
 
     /// A convolution whose parameters live in `store` as `name.weight [O, C, k, k]` and `name.bias [O]`.
@@ -48,7 +52,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
 
     private func unfold(_ px: UnsafePointer<Scalar>, start: Int, m: Int, into col: inout [Scalar]) {
         let need = patch * m * positions
-        if col.count != need { col = Scalar.filledArray(0, count: need) }
+        if col.count < need { col = Scalar.filledArray(0, count: need) }
         col.withUnsafeMutableBufferPointer {
             Scalar.im2col(px + start * inChannels * height * width, n: m, c: inChannels, h: height, w: width,
                           kh: kernel, kw: kernel, stride: stride, padding: padding, ho: outHeight, wo: outWidth,
@@ -62,8 +66,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         let (o, p, k) = (outChannels, positions, patch)
         var y = Tensor<Scalar>(zeros: [n, o, outHeight, outWidth])
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
-        var col: [Scalar] = []
-        var ybuf = Scalar.filledArray(0, count: o * chunk * p)
+        if ybuf.count < o * chunk * p { ybuf = Scalar.filledArray(0, count: o * chunk * p) }
         let one = onesVector(chunk * p)
         x.data.withUnsafeBufferPointer { px in
             var start = 0
@@ -95,10 +98,10 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
                 start += m
             }
         }
+        colHoldsBatch = training && chunk >= n
         if training {
             self.x = x.data
             batch = n
-            cachedCol = chunk >= n ? col : nil
         }
         return y
     }
@@ -111,15 +114,17 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         store.grads[b].zero()
         var dx = needInput ? Tensor<Scalar>(zeros: [n, inChannels, height, width]) : nil
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
-        var col: [Scalar] = cachedCol ?? []
-        var dybuf = Scalar.filledArray(0, count: o * chunk * p)
-        var dcol: [Scalar] = needInput ? Scalar.filledArray(0, count: k * chunk * p) : []
+        let reuse = colHoldsBatch
+        var dybuf: [Scalar] = []
+        swap(&dybuf, &ybuf)
+        if dybuf.count < o * chunk * p { dybuf = Scalar.filledArray(0, count: o * chunk * p) }
+        if needInput && dcol.count < k * chunk * p { dcol = Scalar.filledArray(0, count: k * chunk * p) }
         let one = onesVector(chunk * p)
         x.withUnsafeBufferPointer { px in
             var start = 0
             while start < n {
                 let m = min(chunk, n - start)
-                if cachedCol == nil { unfold(px.baseAddress!, start: start, m: m, into: &col) }
+                if !reuse { unfold(px.baseAddress!, start: start, m: m, into: &col) }
                 dy.data.withUnsafeBufferPointer { pdy in
                     dybuf.withUnsafeMutableBufferPointer { pd in
                         ImageGeometry.swapLeadingAxes(pdy.baseAddress! + start * o * p, a: m, b: o, p: p, into: pd.baseAddress!)
@@ -158,6 +163,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
                 start += m
             }
         }
+        ybuf = dybuf
         return dx
     }
 }

@@ -80,6 +80,25 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// Work buffers are reused across calls: a layer that saw other batch sizes (and an
+    /// evaluation pass) computes the same gradients as a fresh one.
+    func testReusedBuffersGiveTheSameGradients() {
+        let (used, usedStore, _, _) = makeConv(c: 2, o: 3, k: 3, s: 1, p: 1, h: 5, w: 5, seed: 16)
+        let (fresh, freshStore, _, _) = makeConv(c: 2, o: 3, k: 3, s: 1, p: 1, h: 5, w: 5, seed: 16)
+        _ = used.forward(randomTensor([5, 2, 5, 5], seed: 17), training: true)
+        _ = used.backward(randomTensor([5, 3, 5, 5], seed: 18), needInput: true)
+        let x = randomTensor([2, 2, 5, 5], seed: 19), dy = randomTensor([2, 3, 5, 5], seed: 20)
+        _ = used.forward(x, training: true)
+        _ = used.forward(randomTensor([7, 2, 5, 5], seed: 21), training: false)
+        _ = used.forward(x, training: true)
+        let a = used.backward(dy, needInput: true)!
+        _ = fresh.forward(x, training: true)
+        let b = fresh.backward(dy, needInput: true)!
+        assertClose(a, b)
+        assertClose(usedStore.grads[0], freshStore.grads[0])
+        assertClose(usedStore.grads[1], freshStore.grads[1])
+    }
+
     func testConvTranspose2DForwardMatchesNaiveLoops() {
         for (c, o, k, s, p, op) in [(2, 3, 3, 1, 1, 0), (3, 2, 4, 2, 1, 0), (2, 2, 3, 2, 1, 1), (1, 1, 5, 3, 0, 2)] {
             let store = ParameterStore<Double>()
