@@ -37,7 +37,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         let n = x.count / (c * hw)
         precondition(n * c * hw == x.count, "BatchNorm: input \(x.shape) does not have \(c) channels of \(hw)")
         var y = Tensor<Scalar>(zeros: x.shape)
-        var scale = [Scalar](repeating: 0, count: c), shift = [Scalar](repeating: 0, count: c)
+        var scale = Scalar.filledArray(0, count: c), shift = Scalar.filledArray(0, count: c)
         let g = store.values[gamma].data, bt = store.values[beta].data
         if training {
             let m = Double(n * hw)
@@ -46,7 +46,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
                 Scalar.channelMoments(px.baseAddress!, n: n, c: c, hw: hw, sum: &sum, sumSquares: &sq)
             }
             var inv = [Double](repeating: 0, count: c)
-            var shiftHat = [Scalar](repeating: 0, count: c), scaleHat = [Scalar](repeating: 0, count: c)
+            var shiftHat = Scalar.filledArray(0, count: c), scaleHat = Scalar.filledArray(0, count: c)
             var rm = buffers.values[runningMean].data, rv = buffers.values[runningVar].data
             for ch in 0..<c {
                 let mean = sum[ch] / m
@@ -59,7 +59,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
             }
             buffers.values[runningMean].data = rm
             buffers.values[runningVar].data = rv
-            var xh = [Scalar](repeating: 0, count: x.count)
+            var xh = Scalar.filledArray(0, count: x.count)
             x.data.withUnsafeBufferPointer { px in
                 xh.withUnsafeMutableBufferPointer { ph in
                     Scalar.channelAffine(px.baseAddress!, n: n, c: c, hw: hw, scale: scaleHat, shift: shiftHat, y: ph.baseAddress!)
@@ -102,7 +102,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         store.grads[beta].data = sumDy.map { Scalar($0) }
         guard needInput else { return nil }
         let g = store.values[gamma].data
-        var a = [Scalar](repeating: 0, count: c), b = a, d = a
+        var a = Scalar.filledArray(0, count: c), b = a, d = a
         for ch in 0..<c {
             let k = Double(g[ch]) * invStd[ch]
             a[ch] = Scalar(k)

@@ -13,9 +13,13 @@ public enum ImageGeometry {
     }
 
     /// dst[j, i, :] = src[i, j, :] for `src [a, b, p]` (block copies of `p` elements).
+    /// Raw byte copies: generic code is not specialised across modules, and a typed
+    /// `update(from:count:)` would then copy element by element through value witnesses.
     static func swapLeadingAxes<S>(_ src: UnsafePointer<S>, a: Int, b: Int, p: Int, into dst: UnsafeMutablePointer<S>) {
+        let size = MemoryLayout<S>.stride
+        let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
         for i in 0..<a {
-            for j in 0..<b { (dst + (j * a + i) * p).update(from: src + (i * b + j) * p, count: p) }
+            for j in 0..<b { (d + (j * a + i) * p * size).copyMemory(from: s + (i * b + j) * p * size, byteCount: p * size) }
         }
     }
 
