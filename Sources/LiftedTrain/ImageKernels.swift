@@ -93,8 +93,8 @@ enum ImageKernels {
                                 if s == 1 {
                                     let lo = min(max(0, p - j), wo), hi = min(wo, w + p - j)
                                     if hi > lo {
-                                        let r = row + (lo - p + j)
-                                        for ow in lo..<hi { r[ow - lo] += src[ow] }
+                                        let r = row + (lo - p + j), q = src + lo
+                                        for t in 0..<(hi - lo) { r[t] += q[t] }
                                     }
                                 } else {
                                     for ow in 0..<wo {
