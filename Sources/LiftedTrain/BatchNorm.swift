@@ -36,7 +36,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         let (c, hw) = (channels, plane)
         let n = x.count / (c * hw)
         precondition(n * c * hw == x.count, "BatchNorm: input \(x.shape) does not have \(c) channels of \(hw)")
-        var y = Tensor<Scalar>(zeros: x.shape)
+        var y = Tensor<Scalar>(shape: x.shape, data: Scalar.uninitializedArray(count: x.count))
         var scale = Scalar.filledArray(0, count: c), shift = Scalar.filledArray(0, count: c)
         let g = store.values[gamma].data, bt = store.values[beta].data
         if training {
@@ -59,15 +59,13 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
             }
             buffers.values[runningMean].data = rm
             buffers.values[runningVar].data = rv
-            var xh = Scalar.filledArray(0, count: x.count)
+            var xh = Scalar.uninitializedArray(count: x.count)
             x.data.withUnsafeBufferPointer { px in
                 xh.withUnsafeMutableBufferPointer { ph in
-                    Scalar.channelAffine(px.baseAddress!, n: n, c: c, hw: hw, scale: scaleHat, shift: shiftHat, y: ph.baseAddress!)
-                }
-            }
-            xh.withUnsafeBufferPointer { ph in
-                y.data.withUnsafeMutableBufferPointer { py in
-                    Scalar.channelAffine(ph.baseAddress!, n: n, c: c, hw: hw, scale: g, shift: bt, y: py.baseAddress!)
+                    y.data.withUnsafeMutableBufferPointer { py in
+                        Scalar.batchNormForward(px.baseAddress!, n: n, c: c, hw: hw, a: scaleHat, d: shiftHat, gamma: g,
+                                                beta: bt, xhat: ph.baseAddress!, y: py.baseAddress!)
+                    }
                 }
             }
             xhat = xh; invStd = inv; batch = n
@@ -109,7 +107,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
             b[ch] = Scalar(-k * sumDyXhat[ch] / m)
             d[ch] = Scalar(-k * sumDy[ch] / m)
         }
-        var dx = Tensor<Scalar>(zeros: dy.shape)
+        var dx = Tensor<Scalar>(shape: dy.shape, data: Scalar.uninitializedArray(count: dy.count))
         dy.data.withUnsafeBufferPointer { pdy in
             xhat.withUnsafeBufferPointer { ph in
                 dx.data.withUnsafeMutableBufferPointer { pdx in

@@ -64,7 +64,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         let n = x.count / (inChannels * height * width)
         precondition(n * inChannels * height * width == x.count, "Conv2D: input \(x.shape) is not [n, \(inChannels), \(height), \(width)]")
         let (o, p, k) = (outChannels, positions, patch)
-        var y = Tensor<Scalar>(zeros: [n, o, outHeight, outWidth])
+        var y = Tensor<Scalar>(shape: [n, o, outHeight, outWidth], data: Scalar.uninitializedArray(count: n * o * p))
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
         if ybuf.count < o * chunk * p { ybuf = Scalar.filledArray(0, count: o * chunk * p) }
         let one = onesVector(chunk * p)

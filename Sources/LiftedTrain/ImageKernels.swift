@@ -32,6 +32,13 @@ public protocol ImageScalar {
     /// Per-channel Σ dy and Σ dy·xhat (for the batch-norm backward pass).
     static func channelDot(_ dy: UnsafePointer<Self>, _ xhat: UnsafePointer<Self>, n: Int, c: Int, hw: Int,
                            sumDy: UnsafeMutablePointer<Double>, sumDyXhat: UnsafeMutablePointer<Double>)
+    /// x̂ = x·a[c] + d[c] and y = x̂·γ[c] + β[c] in one pass (batch-norm forward, train mode).
+    static func batchNormForward(_ x: UnsafePointer<Self>, n: Int, c: Int, hw: Int, a: UnsafePointer<Self>,
+                                 d: UnsafePointer<Self>, gamma: UnsafePointer<Self>, beta: UnsafePointer<Self>,
+                                 xhat: UnsafeMutablePointer<Self>, y: UnsafeMutablePointer<Self>)
+    /// An array of `count` elements whose values are unspecified, for outputs that are
+    /// overwritten entirely (saves the zero fill).
+    static func uninitializedArray(count: Int) -> [Self]
     /// dx = a[c]·dy + b[c]·xhat + d[c] per channel (batch-norm backward, train mode).
     static func channelCombine(_ dy: UnsafePointer<Self>, _ xhat: UnsafePointer<Self>, n: Int, c: Int, hw: Int,
                                a: UnsafePointer<Self>, b: UnsafePointer<Self>, d: UnsafePointer<Self>,
@@ -237,6 +244,20 @@ enum ImageKernels {
         }
     }
 
+    static func batchNormForward<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, n: Int, c: Int, hw: Int,
+                                                         a: UnsafePointer<T>, d: UnsafePointer<T>, gamma: UnsafePointer<T>,
+                                                         beta: UnsafePointer<T>, xhat: UnsafeMutablePointer<T>,
+                                                         y: UnsafeMutablePointer<T>) {
+        for b in 0..<n {
+            for ch in 0..<c {
+                let o = (b * c + ch) * hw
+                let ac = a[ch], dc = d[ch], g = gamma[ch], bt = beta[ch]
+                let px = x + o, ph = xhat + o, py = y + o
+                for i in 0..<hw { let h = px[i] * ac + dc; ph[i] = h; py[i] = h * g + bt }
+            }
+        }
+    }
+
     static func channelDot<T: BinaryFloatingPoint>(_ dy: UnsafePointer<T>, _ xhat: UnsafePointer<T>, n: Int, c: Int, hw: Int,
                                                    sumDy: UnsafeMutablePointer<Double>,
                                                    sumDyXhat: UnsafeMutablePointer<Double>) {
@@ -265,6 +286,14 @@ enum ImageKernels {
 }
 
 extension Float: ImageScalar {
+    public static func uninitializedArray(count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+    public static func batchNormForward(_ x: UnsafePointer<Float>, n: Int, c: Int, hw: Int, a: UnsafePointer<Float>,
+                                        d: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                                        xhat: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        ImageKernels.batchNormForward(x, n: n, c: c, hw: hw, a: a, d: d, gamma: gamma, beta: beta, xhat: xhat, y: y)
+    }
     public static func im2col(_ x: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int, kh: Int, kw: Int,
                               stride: Int, padding: Int, ho: Int, wo: Int, col: UnsafeMutablePointer<Float>) {
         ImageKernels.im2col(x, n: n, c: c, h: h, w: w, kh: kh, kw: kw, stride: stride, padding: padding, ho: ho, wo: wo, col: col)
@@ -309,6 +338,14 @@ extension Float: ImageScalar {
 }
 
 extension Double: ImageScalar {
+    public static func uninitializedArray(count: Int) -> [Double] {
+        [Double](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+    public static func batchNormForward(_ x: UnsafePointer<Double>, n: Int, c: Int, hw: Int, a: UnsafePointer<Double>,
+                                        d: UnsafePointer<Double>, gamma: UnsafePointer<Double>, beta: UnsafePointer<Double>,
+                                        xhat: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>) {
+        ImageKernels.batchNormForward(x, n: n, c: c, hw: hw, a: a, d: d, gamma: gamma, beta: beta, xhat: xhat, y: y)
+    }
     public static func im2col(_ x: UnsafePointer<Double>, n: Int, c: Int, h: Int, w: Int, kh: Int, kw: Int,
                               stride: Int, padding: Int, ho: Int, wo: Int, col: UnsafeMutablePointer<Double>) {
         ImageKernels.im2col(x, n: n, c: c, h: h, w: w, kh: kh, kw: kw, stride: stride, padding: padding, ho: ho, wo: wo, col: col)

@@ -22,7 +22,8 @@ public final class MaxPool2D<Scalar: NNScalar>: Layer {
 
     public func forward(_ x: Tensor<Scalar>, training: Bool) -> Tensor<Scalar> {
         let n = x.count / (channels * height * width)
-        var y = Tensor<Scalar>(zeros: [n, channels, outHeight, outWidth])
+        var y = Tensor<Scalar>(shape: [n, channels, outHeight, outWidth],
+                               data: Scalar.uninitializedArray(count: n * channels * outHeight * outWidth))
         var am = [Int32](repeating: 0, count: y.count)
         x.data.withUnsafeBufferPointer { px in
             y.data.withUnsafeMutableBufferPointer { py in
