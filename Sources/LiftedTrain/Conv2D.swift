@@ -112,9 +112,26 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         precondition(dy.count == n * o * p, "Conv2D.backward: dy \(dy.shape) for batch \(n)")
         store.grads[w].zero()
         store.grads[b].zero()
-        var dx = needInput ? Tensor<Scalar>(zeros: [n, inChannels, height, width]) : nil
+        var dx = needInput ? Tensor<Scalar>(zeros: [n, inChannels, height, width]) : nil  // col2im accumulates
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
         let reuse = colHoldsBatch
+        // The flipped, channel-swapped kernel for the stride-1 input gradient.
+        var flipped: [Scalar]? = nil
+        var dxbuf: [Scalar] = []
+        if needInput && stride == 1 && padding <= kernel - 1 {
+            let kk = kernel * kernel
+            let wv = store.values[w].data
+            var f = wv
+            for oc in 0..<o {
+                for ch in 0..<inChannels {
+                    for t in 0..<kk { f[(ch * o + oc) * kk + (kk - 1 - t)] = wv[(oc * inChannels + ch) * kk + t] }
+                }
+            }
+            flipped = f
+            dxbuf = Scalar.uninitializedArray(count: inChannels * chunk * height * width)
+            let need = o * kk * chunk * height * width
+            if dcol.count < need { dcol = Scalar.filledArray(0, count: need) }
+        }
         var dybuf: [Scalar] = []
         swap(&dybuf, &ybuf)
         if dybuf.count < o * chunk * p { dybuf = Scalar.filledArray(0, count: o * chunk * p) }
@@ -146,6 +163,30 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
                         }
                     }
                     guard needInput else { return }
+                    if let wf = flipped {
+                        // Stride 1: dx = conv(dY, W̃) with W̃[c, o, i, j] = W[o, c, k−1−i, k−1−j] and padding
+                        // k−1−p — an unfold (gather) and one product instead of a scatter-add fold.
+                        let kk = kernel * kernel, q = height * width
+                        dy.data.withUnsafeBufferPointer { pdy in
+                            dcol.withUnsafeMutableBufferPointer { pdc in
+                                Scalar.im2col(pdy.baseAddress! + start * o * p, n: m, c: o, h: outHeight, w: outWidth,
+                                              kh: kernel, kw: kernel, stride: 1, padding: kernel - 1 - padding,
+                                              ho: height, wo: width, col: pdc.baseAddress!)
+                                wf.withUnsafeBufferPointer { pwf in
+                                    dxbuf.withUnsafeMutableBufferPointer { pxb in
+                                        Scalar.gemm(transA: false, transB: false, m: inChannels, n: m * q, k: o * kk, alpha: 1,
+                                                    a: pwf.baseAddress!, lda: o * kk, b: pdc.baseAddress!, ldb: m * q,
+                                                    beta: 0, c: pxb.baseAddress!, ldc: m * q)
+                                        dx!.data.withUnsafeMutableBufferPointer { pdx in
+                                            ImageGeometry.swapLeadingAxes(pxb.baseAddress!, a: inChannels, b: m, p: q,
+                                                                          into: pdx.baseAddress! + start * inChannels * q)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        return
+                    }
                     // dcol = Wᵀ dY, folded back onto the input (col2im).
                     store.values[w].data.withUnsafeBufferPointer { pw in
                         dcol.withUnsafeMutableBufferPointer { pdc in
