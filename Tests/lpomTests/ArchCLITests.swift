@@ -75,6 +75,13 @@ final class ArchCLITests: XCTestCase {
         let r = try HistoryReader(path: h)
         XCTAssertFalse(r.parameterShapes.keys.contains { $0.hasSuffix(".coef") })
         XCTAssertEqual(r.parameterShapes["layers.4.blocks.1.0.weight"], [4, 4, 3, 3])
+        XCTAssertEqual(r.snapshotSteps, [0, 4])
         r.close()
+        // --resume rebuilds the recurrence network from the file and continues it.
+        var resume = try TrainCommand.parse(["--resume", h, "--epochs", "2", "--quiet"])
+        try resume.run()
+        let r2 = try HistoryReader(path: h)
+        XCTAssertEqual(r2.snapshotSteps, [0, 4, 8])
+        r2.close()
     }
 }
