@@ -9,7 +9,7 @@ lpom=${LPOM:-.build-arch/release/lpom}
 out=${OUT:-runs/archfromopt}
 mkdir -p "$out"
 run() {
-  local arch=$1
+  local arch=$1; shift
   "$lpom" train --arch "$arch" --depth "$depth" --width "$width" --dataset "$ds" --data-dir "$data" \
     --epochs "$epochs" --threads 1 --snapshot-every 0 --quiet --json --overwrite \
     --history "$out/$arch-$ds-d$depth-w$width.h5" "$@" > "$out/$arch-$ds-d$depth-w$width.json"
