@@ -31,6 +31,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LiftedTrainTests", dependencies: ["LiftedTrain"]),
-        .testTarget(name: "lpomTests", dependencies: ["lpom", "LiftedTrain"]),
+        .testTarget(name: "ArchFromOptTests", dependencies: ["ArchFromOpt", "LiftedTrain"]),
+        .testTarget(name: "lpomTests", dependencies: ["lpom", "LiftedTrain", "ArchFromOpt"]),
     ]
 )

@@ -3,9 +3,14 @@ import Foundation
 /// One layer of a model description, as stored in a history's `model` JSON attribute
 /// (HISTORY-FORMAT.md): `{"name": "layers.0", "type": "dense", "in": 784, "out": 300}`,
 /// `{"type": "relu"}`, `{"type": "leaky_relu", "alpha": 0.01}`,
-/// `{"type": "normalize", "mean": 0.1307, "std": 0.3081}`.
+/// `{"type": "normalize", "mean": 0.1307, "std": 0.3081}`,
+/// `{"name": "layers.0", "type": "conv2d", "in_channels": 1, "out_channels": 16, "kernel": 3, "stride": 1, "padding": 1}`,
+/// `{"name": "layers.1", "type": "batchnorm", "channels": 16, "eps": 1e-5, "momentum": 0.1}`,
+/// `{"type": "maxpool2d", "kernel": 2}`, `{"type": "global_avgpool"}`, `{"type": "flatten"}`,
+/// and `{"type": "recurrence", …}` (docs/HISTORY-FORMAT.md, built by ArchFromOpt).
+/// Absent fields are omitted from the JSON.
 public struct LayerSpec: Codable, Equatable, Sendable {
-    /// The layer type (`dense`, an activation name, `normalize`, …).
+    /// The layer type (`dense`, an activation name, `normalize`, `conv2d`, …).
     public var type: String
     /// The parameter prefix (`layers.K`) for layers with parameters.
     public var name: String?
@@ -19,12 +24,80 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var mean: Double?
     /// Normalisation standard deviation.
     public var std: Double?
+    /// Input channels (conv2d, conv_transpose2d).
+    public var inChannels: Int?
+    /// Output channels (conv2d, conv_transpose2d).
+    public var outChannels: Int?
+    /// Square kernel / pooling window size.
+    public var kernel: Int?
+    /// Stride (default 1 for convolutions, the kernel size for pooling).
+    public var stride: Int?
+    /// Zero padding on each side (default 0).
+    public var padding: Int?
+    /// Extra output rows and columns of a transposed convolution (default 0).
+    public var outputPadding: Int?
+    /// Channels or features normalised (batchnorm).
+    public var channels: Int?
+    /// Variance ε (batchnorm, default 1e-5).
+    public var eps: Double?
+    /// Running-statistics momentum (batchnorm, default 0.1).
+    public var momentum: Double?
+    /// Which optimizer a recurrence layer comes from (`gd`, `heavy_ball`, `nesterov`, `admm`, …; informative).
+    public var recurrence: String?
+    /// The blocks T_K of a recurrence layer, each a sequence of layers.
+    public var blocks: [[LayerSpec]]?
+    /// The states of a recurrence layer after its input (state 0), each a weighted sum of terms.
+    public var states: [RecurrenceState]?
+    /// The state a recurrence layer outputs (default: the last).
+    public var output: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case type, name, `in`, out, alpha, mean, std
+        case inChannels = "in_channels", outChannels = "out_channels", kernel, stride, padding
+        case outputPadding = "output_padding", channels, eps, momentum
+        case recurrence, blocks, states, output
+    }
 
     /// A layer description.
     public init(type: String, name: String? = nil, in: Int? = nil, out: Int? = nil,
-                alpha: Double? = nil, mean: Double? = nil, std: Double? = nil) {
+                alpha: Double? = nil, mean: Double? = nil, std: Double? = nil,
+                inChannels: Int? = nil, outChannels: Int? = nil, kernel: Int? = nil, stride: Int? = nil,
+                padding: Int? = nil, outputPadding: Int? = nil, channels: Int? = nil,
+                eps: Double? = nil, momentum: Double? = nil) {
         self.type = type; self.name = name; self.in = `in`; self.out = out
         self.alpha = alpha; self.mean = mean; self.std = std
+        self.inChannels = inChannels; self.outChannels = outChannels; self.kernel = kernel
+        self.stride = stride; self.padding = padding; self.outputPadding = outputPadding
+        self.channels = channels; self.eps = eps; self.momentum = momentum
+    }
+}
+
+/// One state x_{k+1} of a recurrence layer: Σ over its terms of `coefficient · source`, where the
+/// source is an earlier state x_j (`from`) or a block applied to it, T_b(x_j) (`from`, `block`).
+public struct RecurrenceState: Codable, Equatable, Sendable {
+    /// The terms of the sum.
+    public var terms: [RecurrenceTerm]
+    /// A state from its terms.
+    public init(terms: [RecurrenceTerm]) { self.terms = terms }
+}
+
+/// One term `coefficient · x_from` or `coefficient · T_block(x_from)` of a recurrence state.
+public struct RecurrenceTerm: Codable, Equatable, Sendable {
+    /// Index of the state the term reads (0 is the layer's input).
+    public var from: Int
+    /// Index of the block applied to it; absent for the state itself.
+    public var block: Int?
+    /// The coefficient (the initial value when learnable).
+    public var coefficient: Double
+    /// Whether the coefficient is a trainable parameter.
+    public var learnable: Bool?
+
+    enum CodingKeys: String, CodingKey { case from, block, coefficient = "coef", learnable }
+
+    /// A term.
+    public init(from: Int, block: Int? = nil, coefficient: Double, learnable: Bool = false) {
+        self.from = from; self.block = block; self.coefficient = coefficient
+        self.learnable = learnable ? true : nil
     }
 }
 

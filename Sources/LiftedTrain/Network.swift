@@ -43,55 +43,21 @@ public final class Network<Scalar: NNScalar> {
     /// Builds the network and draws its initial parameters from `rng`.
     public init(spec: ModelSpec, initialization: Initialization = .auto, rng: inout SplitMix64) throws {
         self.spec = spec
-        guard let inShape = spec.inputShape.first, spec.inputShape.count == 1, inShape > 0 else {
-            throw ModelError("input_shape \(spec.inputShape) is not supported (dense networks take one positive size)")
+        guard !spec.inputShape.isEmpty, spec.inputShape.allSatisfy({ $0 > 0 }), spec.inputShape.count == 1 || spec.inputShape.count == 3,
+              spec.inputShape.reduce(1, *) <= 1 << 26 else {
+            throw ModelError("input_shape \(spec.inputShape) is not supported (expected [features] or [channels, height, width] with positive sizes)")
         }
         guard !spec.layers.isEmpty else { throw ModelError("the model has no layers") }
-        var width = inShape
-        // The activation following each dense layer picks its initialisation scale.
-        func nextActivation(after i: Int) -> ActivationKind {
-            for l in spec.layers[(i + 1)...] {
-                if l.type == "dense" { break }
-                if let k = ActivationKind(rawValue: l.type) { return k }
-            }
-            return .identity
-        }
-        for (i, l) in spec.layers.enumerated() {
-            switch l.type {
-            case "dense":
-                guard let name = l.name, let a = l.in, let b = l.out else {
-                    throw ModelError("layer \(i) (dense) needs 'name', 'in' and 'out'")
-                }
-                guard a == width else { throw ModelError("layer \(i) (\(name)) takes \(a) inputs but receives \(width)") }
-                guard b > 0, b <= 1 << 24, a <= 1 << 24 else { throw ModelError("layer \(i) (\(name)) has an impossible size \(a)→\(b)") }
-                let std = initialization.std(inputs: a, outputs: b, activation: nextActivation(after: i))
-                let isLastDense = !spec.layers[(i + 1)...].contains { $0.type == "dense" }
-                let weight: Tensor<Scalar>
-                if initialization == .uniform {
-                    weight = .randomUniform(shape: [b, a], lo: -std * 3.0.squareRoot(), hi: std * 3.0.squareRoot(), using: &rng)
-                } else if initialization == .ntk && isLastDense {
-                    weight = .randomSigns(shape: [b, a], using: &rng)
-                } else {
-                    weight = .randomNormal(shape: [b, a], std: std, using: &rng)
-                }
-                layers.append(Dense(name: name, inputSize: a, outputSize: b, store: parameters,
-                                    weight: weight, bias: Tensor(zeros: [b])))
-                width = b
-            case "normalize":
-                guard let m = l.mean, let s = l.std, s > 0, m.isFinite else {
-                    throw ModelError("layer \(i) (normalize) needs 'mean' and a positive 'std'")
-                }
-                layers.append(Normalize(mean: m, std: s))
-            default:
-                guard let k = ActivationKind(rawValue: l.type) else {
-                    throw ModelError("layer \(i) has unknown type '\(l.type)'")
-                }
-                layers.append(Activation(k, alpha: l.alpha))
-            }
-        }
-        outputSize = width
+        let factory = LayerFactory<Scalar>(parameters: parameters, buffers: buffers, initialization: initialization, rng: rng)
+        let (built, shape) = try factory.buildSequence(spec.layers, inputShape: spec.inputShape, context: "layer ")
+        rng = factory.rng
+        layers = built
+        outputShape = shape
+        outputSize = shape.reduce(1, *)
     }
 
+    /// Shape of one output sample.
+    public let outputShape: [Int]
     /// Width of the output.
     public let outputSize: Int
     /// Width of one input sample.

@@ -7,7 +7,7 @@ import Foundation
 /// Every matrix product goes through BLAS (`sgemm`/`dgemm`); every per-element loop is a
 /// static kernel implemented once generically (`Kernels.swift`) and specialised here for each
 /// concrete type, so generic layer code pays one dynamic call per *buffer*, never per element.
-public protocol NNScalar: BinaryFloatingPoint, ElementaryScalar, Sendable, CustomStringConvertible
+public protocol NNScalar: BinaryFloatingPoint, ElementaryScalar, ImageScalar, Sendable, CustomStringConvertible
 where Self.RawSignificand: FixedWidthInteger {
     /// C ← α op(A) op(B) + β C, row-major; op(A) is m × k, op(B) is k × n.
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,

@@ -1,10 +1,12 @@
+import ArchFromOpt
 import ArgumentParser
 import Foundation
 import LiftedTrain
 
 /// Opens a history and rebuilds the network of one snapshot.
 func loadNetwork(from reader: HistoryReader, snapshot: Int) throws -> Network<Float> {
-    try Network<Float>.load(from: reader, snapshot: snapshot)
+    ArchFromOpt.register()
+    return try Network<Float>.load(from: reader, snapshot: snapshot)
 }
 
 /// The `training` JSON of a history as a dictionary (empty when absent or not JSON).

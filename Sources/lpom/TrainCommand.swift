@@ -85,6 +85,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write an SVG plot of training loss and test accuracy per epoch.")
     var plot: String?
 
+    @OptionGroup(title: "Architecture (networks from optimizer recurrences)") var arch: ArchOptions
+
     @OptionGroup(title: "LPOM options (--method lpom)") var lpom: LPOMOptions
 
     @OptionGroup(title: "Regression and GGN options (--task regression, --method ggn)") var ggn: GGNOptions
@@ -104,6 +106,9 @@ struct TrainCommand: ParsableCommand {
         guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay)") }
         if let alpha { guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be ≥ 0, got \(alpha)") } }
         _ = try parseLayers(layers)
+        if arch.arch != .mlp && method == .lpom {
+            throw ValidationError("--method lpom trains multilayer perceptrons only; use sgd or adam with --arch \(arch.arch.rawValue)")
+        }
     }
 
     /// The arguments recorded in a history (what `--resume` re-parses). By default the process's
@@ -111,7 +116,7 @@ struct TrainCommand: ParsableCommand {
     nonisolated(unsafe) static var recordedArguments: [String]? = nil
 
     var defaultHistoryPath: String {
-        let l = layers.replacingOccurrences(of: ",", with: "-")
+        let l = arch.arch == .mlp ? layers.replacingOccurrences(of: ",", with: "-") : arch.tag
         return "runs/\(method.rawValue)-\(ggn.datasetLabel(dataset))-\(l)-s\(seed).h5"
     }
 
@@ -130,8 +135,12 @@ struct TrainCommand: ParsableCommand {
         }
         let (train, test) = try ggn.load(dataset, data: data, seed: seed)
         let hidden = try parseLayers(layers)
-        let spec = ggn.adjust(ModelSpec.mlp(input: train.inputs.cols, hidden: hidden, output: train.targets?.cols ?? 10,
-                                            activation: activation, alpha: alpha, outputActivation: outputActivation))
+        // MNIST and Fashion-MNIST images are square and single-channel; rows are [n, side²].
+        let side = Int(Double(train.inputs.cols).squareRoot().rounded())
+        let outputs = train.targets?.cols ?? 10
+        let spec = try arch.model(inputShape: side * side == train.inputs.cols ? [1, side, side] : [train.inputs.cols], classes: outputs)
+            ?? ggn.adjust(ModelSpec.mlp(input: train.inputs.cols, hidden: hidden, output: outputs,
+                                        activation: activation, alpha: alpha, outputActivation: outputActivation))
         var rng = SplitMix64(seed: seed)
         let network = try Network<Float>(spec: spec, initialization: initialization, rng: &rng)
         let trainer = try makeTrainer(network: network)
@@ -172,7 +181,7 @@ struct TrainCommand: ParsableCommand {
             "method": trainer.method, "dataset": ggn.datasetLabel(dataset), "seed": seed, "epochs": epochs ?? 10,
             "batch_size": batchSize, "loss": trainingLoss.rawValue, "schedule": schedule.rawValue, "snapshot_every": snapshotEvery,
             "hyperparameters": trainer.hyperparameters, "argv": argv, "init": initialization.rawValue,
-            "train_limit": data.trainLimit,
+            "train_limit": data.trainLimit, "arch": arch.arch.rawValue,
         ]
         obj.merge(ggn.trainingFields(seed: seed)) { $1 }
         guard let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) else { return "{}" }

@@ -1,0 +1,120 @@
+/// Batch normalisation (Ioffe & Szegedy 2015) over the channels of `[n, C, H, W]` or the
+/// features of `[n, C]`, as PyTorch's `nn.BatchNorm1d/2d`:
+///
+/// train: x̂ = (x − μ_B) / √(σ²_B + eps), y = γ x̂ + β, with the batch mean and biased variance,
+/// and running_mean ← (1 − m) running_mean + m μ_B, running_var ← (1 − m) running_var + m σ²_B·M/(M−1);
+/// eval: y = γ (x − running_mean) / √(running_var + eps) + β.
+///
+/// γ, β are parameters `name.weight`, `name.bias`; the running statistics are buffers
+/// `name.running_mean`, `name.running_var` (saved with every history snapshot).
+public final class BatchNorm<Scalar: NNScalar>: Layer {
+    public let spec: LayerSpec
+    /// Channels (features) and pixels per channel (1 for 2-D input).
+    public let channels: Int, plane: Int
+    /// ε added to the variance and the running-statistics momentum m.
+    public let eps: Double, momentum: Double
+    let store: ParameterStore<Scalar>
+    let buffers: ParameterStore<Scalar>
+    let gamma: Int, beta: Int, runningMean: Int, runningVar: Int
+    private var xhat: [Scalar] = []
+    private var invStd: [Double] = []
+    private var batch = 0
+
+    /// A batch-norm layer with γ = 1, β = 0, running mean 0 and running variance 1.
+    public init(name: String, channels: Int, plane: Int = 1, eps: Double = 1e-5, momentum: Double = 0.1,
+                store: ParameterStore<Scalar>, buffers: ParameterStore<Scalar>) {
+        spec = LayerSpec(type: "batchnorm", name: name, channels: channels, eps: eps, momentum: momentum)
+        self.channels = channels; self.plane = plane; self.eps = eps; self.momentum = momentum
+        self.store = store; self.buffers = buffers
+        gamma = store.register(name + ".weight", Tensor(repeating: 1, shape: [channels]))
+        beta = store.register(name + ".bias", Tensor(zeros: [channels]))
+        runningMean = buffers.register(name + ".running_mean", Tensor(zeros: [channels]))
+        runningVar = buffers.register(name + ".running_var", Tensor(repeating: 1, shape: [channels]))
+    }
+
+    public func forward(_ x: Tensor<Scalar>, training: Bool) -> Tensor<Scalar> {
+        let (c, hw) = (channels, plane)
+        let n = x.count / (c * hw)
+        precondition(n * c * hw == x.count, "BatchNorm: input \(x.shape) does not have \(c) channels of \(hw)")
+        var y = Tensor<Scalar>(shape: x.shape, data: Scalar.uninitializedArray(count: x.count))
+        var scale = Scalar.filledArray(0, count: c), shift = Scalar.filledArray(0, count: c)
+        let g = store.values[gamma].data, bt = store.values[beta].data
+        if training {
+            let m = Double(n * hw)
+            var sum = [Double](repeating: 0, count: c), sq = [Double](repeating: 0, count: c)
+            x.data.withUnsafeBufferPointer { px in
+                Scalar.channelMoments(px.baseAddress!, n: n, c: c, hw: hw, sum: &sum, sumSquares: &sq)
+            }
+            var inv = [Double](repeating: 0, count: c)
+            var shiftHat = Scalar.filledArray(0, count: c), scaleHat = Scalar.filledArray(0, count: c)
+            var rm = buffers.values[runningMean].data, rv = buffers.values[runningVar].data
+            for ch in 0..<c {
+                let mean = sum[ch] / m
+                let variance = max(0, sq[ch] / m - mean * mean)
+                inv[ch] = 1 / (variance + eps).squareRoot()
+                scaleHat[ch] = Scalar(inv[ch]); shiftHat[ch] = Scalar(-mean * inv[ch])
+                rm[ch] = Scalar((1 - momentum) * Double(rm[ch]) + momentum * mean)
+                let unbiased = m > 1 ? variance * m / (m - 1) : variance
+                rv[ch] = Scalar((1 - momentum) * Double(rv[ch]) + momentum * unbiased)
+            }
+            buffers.values[runningMean].data = rm
+            buffers.values[runningVar].data = rv
+            var xh = Scalar.uninitializedArray(count: x.count)
+            x.data.withUnsafeBufferPointer { px in
+                xh.withUnsafeMutableBufferPointer { ph in
+                    y.data.withUnsafeMutableBufferPointer { py in
+                        Scalar.batchNormForward(px.baseAddress!, n: n, c: c, hw: hw, a: scaleHat, d: shiftHat, gamma: g,
+                                                beta: bt, xhat: ph.baseAddress!, y: py.baseAddress!)
+                    }
+                }
+            }
+            xhat = xh; invStd = inv; batch = n
+            return y
+        }
+        let rm = buffers.values[runningMean].data, rv = buffers.values[runningVar].data
+        for ch in 0..<c {
+            let s = Double(g[ch]) / (Double(rv[ch]) + eps).squareRoot()
+            scale[ch] = Scalar(s)
+            shift[ch] = Scalar(Double(bt[ch]) - Double(rm[ch]) * s)
+        }
+        x.data.withUnsafeBufferPointer { px in
+            y.data.withUnsafeMutableBufferPointer { py in
+                Scalar.channelAffine(px.baseAddress!, n: n, c: c, hw: hw, scale: scale, shift: shift, y: py.baseAddress!)
+            }
+        }
+        return y
+    }
+
+    /// Train-mode backward: dγ = Σ dy x̂, dβ = Σ dy,
+    /// dx = γ/(σ M) (M dy − Σ dy − x̂ Σ dy x̂) with M = n·H·W.
+    public func backward(_ dy: Tensor<Scalar>, needInput: Bool) -> Tensor<Scalar>? {
+        let (c, hw, n) = (channels, plane, batch)
+        let m = Double(n * hw)
+        var sumDy = [Double](repeating: 0, count: c), sumDyXhat = [Double](repeating: 0, count: c)
+        dy.data.withUnsafeBufferPointer { pdy in
+            xhat.withUnsafeBufferPointer { ph in
+                Scalar.channelDot(pdy.baseAddress!, ph.baseAddress!, n: n, c: c, hw: hw, sumDy: &sumDy, sumDyXhat: &sumDyXhat)
+            }
+        }
+        store.grads[gamma].data = sumDyXhat.map { Scalar($0) }
+        store.grads[beta].data = sumDy.map { Scalar($0) }
+        guard needInput else { return nil }
+        let g = store.values[gamma].data
+        var a = Scalar.filledArray(0, count: c), b = a, d = a
+        for ch in 0..<c {
+            let k = Double(g[ch]) * invStd[ch]
+            a[ch] = Scalar(k)
+            b[ch] = Scalar(-k * sumDyXhat[ch] / m)
+            d[ch] = Scalar(-k * sumDy[ch] / m)
+        }
+        var dx = Tensor<Scalar>(shape: dy.shape, data: Scalar.uninitializedArray(count: dy.count))
+        dy.data.withUnsafeBufferPointer { pdy in
+            xhat.withUnsafeBufferPointer { ph in
+                dx.data.withUnsafeMutableBufferPointer { pdx in
+                    Scalar.channelCombine(pdy.baseAddress!, ph.baseAddress!, n: n, c: c, hw: hw, a: a, b: b, d: d, dx: pdx.baseAddress!)
+                }
+            }
+        }
+        return dx
+    }
+}

@@ -1,0 +1,30 @@
+/// Shapes and buffer helpers shared by the image layers (NCHW, PyTorch conventions).
+public enum ImageGeometry {
+    /// Output extent of a convolution or pooling window: ⌊(n + 2p − k) / s⌋ + 1 (0 or less: does not fit).
+    public static func outputSize(_ n: Int, kernel k: Int, stride s: Int, padding p: Int) -> Int {
+        guard s > 0 else { return 0 }
+        let span = n + 2 * p - k
+        return span < 0 ? 0 : span / s + 1
+    }
+
+    /// Output extent of a transposed convolution: (n − 1)s − 2p + k + output padding.
+    public static func transposedOutputSize(_ n: Int, kernel k: Int, stride s: Int, padding p: Int, outputPadding op: Int) -> Int {
+        (n - 1) * s - 2 * p + k + op
+    }
+
+    /// dst[j, i, :] = src[i, j, :] for `src [a, b, p]` (block copies of `p` elements).
+    /// Raw byte copies: generic code is not specialised across modules, and a typed
+    /// `update(from:count:)` would then copy element by element through value witnesses.
+    static func swapLeadingAxes<S>(_ src: UnsafePointer<S>, a: Int, b: Int, p: Int, into dst: UnsafeMutablePointer<S>) {
+        let size = MemoryLayout<S>.stride
+        let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+        for i in 0..<a {
+            for j in 0..<b { (d + (j * a + i) * p * size).copyMemory(from: s + (i * b + j) * p * size, byteCount: p * size) }
+        }
+    }
+
+    /// How many samples of one im2col chunk keep the column buffer under ~8M elements.
+    static func chunk(samples n: Int, columnElementsPerSample e: Int) -> Int {
+        max(1, min(n, (8 << 20) / max(1, e)))
+    }
+}

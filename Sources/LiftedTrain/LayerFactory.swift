@@ -1,0 +1,188 @@
+import Foundation
+
+/// Builds layers from their `LayerSpec`s for one network: checks each description against the
+/// shape it receives, draws initial parameters, and registers them in the network's stores.
+/// Layer types defined outside `LiftedTrain` (ArchFromOpt's recurrences) join through
+/// `LayerRegistry`.
+public final class LayerFactory<Scalar: NNScalar> {
+    /// Trainable parameters of the network being built.
+    public let parameters: ParameterStore<Scalar>
+    /// Non-trainable buffers (batch-norm statistics).
+    public let buffers: ParameterStore<Scalar>
+    /// How weights are drawn.
+    public let initialization: Initialization
+    /// The generator the draws come from.
+    public var rng: SplitMix64
+
+    /// A factory over the given stores.
+    public init(parameters: ParameterStore<Scalar>, buffers: ParameterStore<Scalar>, initialization: Initialization,
+                rng: SplitMix64) {
+        self.parameters = parameters; self.buffers = buffers; self.initialization = initialization; self.rng = rng
+    }
+
+    /// A weight tensor of `shape` with fan-in `fanIn`, fan-out `fanOut`, scaled for activation φ.
+    public func weight(shape: [Int], fanIn: Int, fanOut: Int, activation: ActivationKind) -> Tensor<Scalar> {
+        let std = initialization.std(inputs: fanIn, outputs: fanOut, activation: activation)
+        return initialization == .uniform
+            ? .randomUniform(shape: shape, lo: -std * 3.0.squareRoot(), hi: std * 3.0.squareRoot(), using: &rng)
+            : .randomNormal(shape: shape, std: std, using: &rng)
+    }
+
+    /// Builds `specs` in order from per-sample `inputShape`; returns the layers and the output shape.
+    /// `context` prefixes error messages (e.g. "layer " or "layers.2 block 0 layer ").
+    public func buildSequence(_ specs: [LayerSpec], inputShape: [Int], context: String) throws -> ([any Layer<Scalar>], [Int]) {
+        var shape = inputShape
+        var out: [any Layer<Scalar>] = []
+        for (i, l) in specs.enumerated() {
+            let next = Self.nextActivation(in: specs, after: i)
+            let lastDense = l.type == "dense" && !specs[(i + 1)...].contains { $0.type == "dense" }
+            let (layer, s) = try build(l, inputShape: shape, nextActivation: next, label: "\(context)\(i)",
+                                       isOutputDense: lastDense)
+            out.append(layer)
+            shape = s
+        }
+        return (out, shape)
+    }
+
+    /// The activation following layer `i` (before the next layer with weights), which picks the
+    /// initialisation scale of layer `i`'s weights.
+    static func nextActivation(in specs: [LayerSpec], after i: Int) -> ActivationKind {
+        for l in specs[(i + 1)...] {
+            if ["dense", "conv2d", "conv_transpose2d", "recurrence"].contains(l.type) { break }
+            if let k = ActivationKind(rawValue: l.type) { return k }
+        }
+        return .identity
+    }
+
+    private func image(_ shape: [Int], _ label: String, _ type: String) throws -> (c: Int, h: Int, w: Int) {
+        guard shape.count == 3 else {
+            throw ModelError("\(label) (\(type)) needs [channels, height, width] input but receives \(shape)")
+        }
+        return (shape[0], shape[1], shape[2])
+    }
+
+    /// Builds one layer for per-sample input `inputShape`; returns it and its output shape.
+    /// `isOutputDense` marks the last dense layer of a sequence (NTK initialisation draws its
+    /// weights as random signs, Du et al.'s a_r ∈ {±1}).
+    public func build(_ l: LayerSpec, inputShape shape: [Int], nextActivation: ActivationKind,
+                      label: String, isOutputDense: Bool = false) throws -> (any Layer<Scalar>, [Int]) {
+        let width = shape.reduce(1, *)
+        func named() throws -> String {
+            guard let n = l.name, !n.isEmpty else { throw ModelError("\(label) (\(l.type)) needs a 'name'") }
+            return n
+        }
+        func positive(_ v: Int?, _ field: String, default d: Int? = nil, min lo: Int = 1) throws -> Int {
+            guard let x = v ?? d else { throw ModelError("\(label) (\(l.type)) needs '\(field)'") }
+            guard x >= lo, x <= 1 << 20 else { throw ModelError("\(label) (\(l.type)) has an impossible \(field) \(x)") }
+            return x
+        }
+        switch l.type {
+        case "dense":
+            guard let a = l.in, let b = l.out, let name = l.name else {
+                throw ModelError("\(label) (dense) needs 'name', 'in' and 'out'")
+            }
+            guard a == width else { throw ModelError("\(label) (\(name)) takes \(a) inputs but receives \(width)") }
+            guard b > 0, b <= 1 << 24, a <= 1 << 24 else { throw ModelError("\(label) (\(name)) has an impossible size \(a)→\(b)") }
+            let w: Tensor<Scalar> = initialization == .ntk && isOutputDense
+                ? .randomSigns(shape: [b, a], using: &rng)
+                : weight(shape: [b, a], fanIn: a, fanOut: b, activation: nextActivation)
+            return (Dense(name: name, inputSize: a, outputSize: b, store: parameters, weight: w, bias: Tensor(zeros: [b])), [b])
+        case "conv2d", "conv_transpose2d":
+            let name = try named()
+            let (c, h, w) = try image(shape, label, l.type)
+            let ci = try positive(l.inChannels, "in_channels"), co = try positive(l.outChannels, "out_channels")
+            let k = try positive(l.kernel, "kernel"), s = try positive(l.stride, "stride", default: 1)
+            let p = try positive(l.padding, "padding", default: 0, min: 0)
+            guard ci == c else { throw ModelError("\(label) (\(name)) takes \(ci) channels but receives \(c) (input \(shape))") }
+            if l.type == "conv2d" {
+                let ho = ImageGeometry.outputSize(h, kernel: k, stride: s, padding: p)
+                let wo = ImageGeometry.outputSize(w, kernel: k, stride: s, padding: p)
+                guard ho > 0, wo > 0 else {
+                    throw ModelError("\(label) (\(name)): a \(k)×\(k) kernel with padding \(p) does not fit a \(h)×\(w) input")
+                }
+                let wt = weight(shape: [co, ci, k, k], fanIn: ci * k * k, fanOut: co * k * k, activation: nextActivation)
+                return (Conv2D(name: name, inChannels: ci, outChannels: co, kernel: k, stride: s, padding: p,
+                               inputHeight: h, inputWidth: w, store: parameters, weight: wt, bias: Tensor(zeros: [co])),
+                        [co, ho, wo])
+            }
+            let op = try positive(l.outputPadding, "output_padding", default: 0, min: 0)
+            guard op < s || op < 1 else { throw ModelError("\(label) (\(name)): output_padding \(op) must be smaller than stride \(s)") }
+            let ho = ImageGeometry.transposedOutputSize(h, kernel: k, stride: s, padding: p, outputPadding: op)
+            let wo = ImageGeometry.transposedOutputSize(w, kernel: k, stride: s, padding: p, outputPadding: op)
+            guard ho > 0, wo > 0 else { throw ModelError("\(label) (\(name)): padding \(p) leaves no output") }
+            // PyTorch's fan-in of a transposed convolution's weight [C_in, C_out, k, k] is C_out·k·k.
+            let wt = weight(shape: [ci, co, k, k], fanIn: co * k * k, fanOut: ci * k * k, activation: nextActivation)
+            return (ConvTranspose2D(name: name, inChannels: ci, outChannels: co, kernel: k, stride: s, padding: p,
+                                    outputPadding: op, inputHeight: h, inputWidth: w, store: parameters, weight: wt,
+                                    bias: Tensor(zeros: [co])), [co, ho, wo])
+        case "maxpool2d", "avgpool2d":
+            let (c, h, w) = try image(shape, label, l.type)
+            let k = try positive(l.kernel, "kernel"), s = try positive(l.stride, "stride", default: k)
+            let p = try positive(l.padding, "padding", default: 0, min: 0)
+            let ho = ImageGeometry.outputSize(h, kernel: k, stride: s, padding: p)
+            let wo = ImageGeometry.outputSize(w, kernel: k, stride: s, padding: p)
+            guard ho > 0, wo > 0, 2 * p <= k else {
+                throw ModelError("\(label) (\(l.type)): a \(k)×\(k) window with padding \(p) does not fit a \(h)×\(w) input")
+            }
+            let layer: any Layer<Scalar> = l.type == "maxpool2d"
+                ? MaxPool2D(channels: c, height: h, width: w, kernel: k, stride: s, padding: p)
+                : AvgPool2D(channels: c, height: h, width: w, kernel: k, stride: s, padding: p)
+            return (layer, [c, ho, wo])
+        case "global_avgpool":
+            let (c, h, w) = try image(shape, label, l.type)
+            return (GlobalAvgPool(channels: c, plane: h * w), [c])
+        case "flatten":
+            return (Flatten(), [width])
+        case "batchnorm":
+            let name = try named()
+            let c = shape.count == 3 ? shape[0] : width
+            if let declared = l.channels, declared != c {
+                throw ModelError("\(label) (\(name)) normalises \(declared) channels but receives \(c) (input \(shape))")
+            }
+            let eps = l.eps ?? 1e-5, m = l.momentum ?? 0.1
+            guard eps > 0, eps.isFinite, m >= 0, m <= 1 else {
+                throw ModelError("\(label) (\(name)) needs eps > 0 and momentum in [0, 1]")
+            }
+            return (BatchNorm(name: name, channels: c, plane: shape.count == 3 ? shape[1] * shape[2] : 1, eps: eps,
+                              momentum: m, store: parameters, buffers: buffers), shape)
+        case "normalize":
+            guard let m = l.mean, let s = l.std, s > 0, m.isFinite else {
+                throw ModelError("\(label) (normalize) needs 'mean' and a positive 'std'")
+            }
+            return (Normalize(mean: m, std: s), shape)
+        default:
+            if let k = ActivationKind(rawValue: l.type) { return (Activation(k, alpha: l.alpha), shape) }
+            if let builder = LayerRegistry.builder(for: l.type) {
+                return try builder.build(l, inputShape: shape, factory: self, label: label)
+            }
+            throw ModelError("\(label) has unknown type '\(l.type)'")
+        }
+    }
+}
+
+/// A layer type defined outside `LiftedTrain`, built from its `LayerSpec`.
+public protocol LayerTypeBuilder {
+    /// The `type` strings this builder handles.
+    static var layerTypes: [String] { get }
+    /// Builds the layer for per-sample `inputShape`, returning it and its output shape.
+    static func build<Scalar: NNScalar>(_ spec: LayerSpec, inputShape: [Int], factory: LayerFactory<Scalar>,
+                                        label: String) throws -> (any Layer<Scalar>, [Int])
+}
+
+/// The layer types other modules add (register once at start-up, before building networks).
+public enum LayerRegistry {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var builders: [String: any LayerTypeBuilder.Type] = [:]
+
+    /// Makes `builder`'s layer types buildable from model JSON.
+    public static func register(_ builder: any LayerTypeBuilder.Type) {
+        lock.lock(); defer { lock.unlock() }
+        for t in builder.layerTypes { builders[t] = builder }
+    }
+
+    /// The builder registered for `type`, if any.
+    public static func builder(for type: String) -> (any LayerTypeBuilder.Type)? {
+        lock.lock(); defer { lock.unlock() }
+        return builders[type]
+    }
+}

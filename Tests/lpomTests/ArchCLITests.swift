@@ -1,0 +1,87 @@
+import ArgumentParser
+import ArchFromOpt
+import Foundation
+import XCTest
+import LiftedTrain
+@testable import lpom
+
+/// `lpom train --arch …` end to end on the committed fixtures (data/fixtures/tiny).
+final class ArchCLITests: XCTestCase {
+    let fixtures = CLITests.root + "/data/fixtures/tiny"
+    var dir = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "lpom-arch-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func parseError(_ args: [String]) -> String? {
+        do { _ = try TrainCommand.parse(args); return nil } catch { return TrainCommand.message(for: error) }
+    }
+
+    func train(_ extra: [String]) throws {
+        let args = ["--data-dir", fixtures, "--quiet", "--batch-size", "50", "--threads", "1"] + extra
+        TrainCommand.recordedArguments = args
+        var cmd = try TrainCommand.parse(args)
+        try cmd.run()
+    }
+
+    func testBadArchitectureOptionsGetClearMessages() {
+        XCTAssertNil(parseError(["--arch", "hbnet", "--depth", "2", "--width", "8"]))
+        XCTAssertTrue(parseError(["--arch", "hbnet", "--depth", "0"])?.contains("--depth must be at least 1") ?? false)
+        let unknown = parseError(["--arch", "transformer"]) ?? ""
+        XCTAssertTrue(unknown.contains("transformer") && unknown.contains("hbnet"), unknown)
+        XCTAssertTrue(parseError(["--arch", "resnet", "--width", "0"])?.contains("--width must be at least 1") ?? false)
+        XCTAssertTrue(parseError(["--arch", "resnet", "--width", "5000"])?.contains("does not fit") ?? false)
+        XCTAssertTrue(parseError(["--arch", "dmrnet", "--method", "lpom"])?.contains("multilayer perceptrons only") ?? false)
+        // --arch mlp ignores the recurrence options, as before.
+        XCTAssertNil(parseError(["--arch", "mlp", "--depth", "0"]))
+    }
+
+    func testRecurrenceNetworksTrainSaveEvaluateAndInspect() throws {
+        for (arch, block) in [("hbnet", "conv"), ("admmnet", "dense")] {
+            let h = dir + "/\(arch).h5"
+            try train(["--arch", arch, "--block", block, "--depth", "2", "--width", "6", "--learnable-coefficients",
+                       "--epochs", "1", "--method", "adam", "--lr", "0.01", "--history", h, "--dataset", "fashion-mnist"])
+            let r = try HistoryReader(path: h)
+            let spec = try ModelSpec.parse(r.model)
+            let rec = spec.layers.first { $0.type == "recurrence" }
+            XCTAssertNotNil(rec, "model JSON describes the recurrence")
+            XCTAssertEqual(rec?.recurrence, arch == "hbnet" ? "heavy_ball" : "admm")
+            XCTAssertEqual(spec.inputShape, block == "conv" ? [1, 28, 28] : [784])
+            XCTAssertTrue(r.parameterShapes.keys.contains { $0.hasSuffix(".coef") }, "coefficients are saved")
+            XCTAssertTrue(r.bufferShapes.keys.contains { $0.hasSuffix(".running_mean") }, "batch-norm statistics are saved")
+            let coef = try r.parameter(r.parameterShapes.keys.first { $0.hasSuffix("states.2.coef") }!, snapshot: -1)
+            let coef0 = try r.parameter(r.parameterShapes.keys.first { $0.hasSuffix("states.2.coef") }!, snapshot: 0)
+            XCTAssertNotEqual(coef, coef0, "learnable coefficients move")
+            // The network rebuilt from the file alone evaluates like any other.
+            let net = try loadNetwork(from: r, snapshot: -1)
+            let test = try DataOptions.parse(["--data-dir", fixtures]).load(.fashionMNIST).test
+            let result = evaluate(net, on: test, loss: .crossEntropy)
+            XCTAssertTrue(result.loss.isFinite)
+            r.close()
+            var eval = try EvalCommand.parse([h, "--data-dir", fixtures, "--dataset", "fashion-mnist", "--json"])
+            try eval.run()
+            var inspect = try InspectCommand.parse([h])
+            try inspect.run()
+        }
+    }
+
+    func testFixedCoefficientsAreNotParameters() throws {
+        let h = dir + "/resnet.h5"
+        try train(["--arch", "resnet", "--depth", "2", "--width", "4", "--epochs", "1", "--history", h])
+        let r = try HistoryReader(path: h)
+        XCTAssertFalse(r.parameterShapes.keys.contains { $0.hasSuffix(".coef") })
+        XCTAssertEqual(r.parameterShapes["layers.4.blocks.1.0.weight"], [4, 4, 3, 3])
+        XCTAssertEqual(r.snapshotSteps, [0, 4])
+        r.close()
+        // --resume rebuilds the recurrence network from the file and continues it.
+        var resume = try TrainCommand.parse(["--resume", h, "--epochs", "2", "--quiet"])
+        try resume.run()
+        let r2 = try HistoryReader(path: h)
+        XCTAssertEqual(r2.snapshotSteps, [0, 4, 8])
+        r2.close()
+    }
+}
