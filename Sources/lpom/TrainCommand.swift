@@ -331,9 +331,15 @@ final class RunRecorder: TrainingObserver {
         let row = Row(epoch: epoch, trainLoss: lossSum / Double(max(count, 1)), trainAccuracy: accSum / Double(max(count, 1)),
                       testLoss: test?.loss ?? .nan, testAccuracy: test?.accuracy ?? .nan, seconds: now() - epochStart)
         rows.append(row)
-        if pending?.step == step, let t = test {
-            pending?.values["test_loss"] = t.loss
-            pending?.values["test_accuracy"] = t.accuracy
+        if let t = test {
+            // The step's row may already be written (a snapshot at the epoch's last step flushes
+            // it); the writer merges a repeated step into the same row.
+            if pending?.step == step {
+                pending?.values["test_loss"] = t.loss
+                pending?.values["test_accuracy"] = t.accuracy
+            } else {
+                try writer.appendMetrics(step: step, values: ["test_loss": t.loss, "test_accuracy": t.accuracy])
+            }
         }
         try flush()
         lossSum = 0; accSum = 0; count = 0

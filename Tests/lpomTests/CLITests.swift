@@ -81,6 +81,18 @@ final class CLITests: XCTestCase {
         r.close()
     }
 
+    func testTestMetricsRecordedEveryEpochEvenWhenASnapshotEndsIt() throws {
+        // 4 steps per epoch and a snapshot every 4 steps: the snapshot flushes the epoch's last
+        // row before the test evaluation arrives.
+        let h = dir + "/epochs.h5"
+        try train(["--epochs", "3", "--snapshot-every", "4", "--history", h])
+        let r = try HistoryReader(path: h)
+        let steps = try r.metricSteps(), acc = try r.metric("test_accuracy")
+        let recorded = zip(steps, acc).filter { $0.1.isFinite }.map(\.0)
+        XCTAssertEqual(recorded, [4, 8, 12])
+        r.close()
+    }
+
     func testResumedRunEqualsUninterruptedRun() throws {
         // Plain SGD (no optimizer state) at a constant rate (a decaying schedule depends on the total
         // length, which --epochs changes), so resuming from a snapshot must reproduce the run exactly.
