@@ -151,6 +151,9 @@ enum Kernels {
     }
 
     static func maxAbs<T: BinaryFloatingPoint>(_ x: UnsafeBufferPointer<T>) -> T {
+        if T.self == Float.self, let p = x.baseAddress {
+            return T(FloatSIMD.maxAbs(UnsafeRawPointer(p).assumingMemoryBound(to: Float.self), x.count))
+        }
         var m: T = 0
         for v in x {
             if v.isNaN { return v }
@@ -188,6 +191,29 @@ enum FloatSIMD {
             i += 8
         }
         while i < n { let v = p[i]; p[i] = v > 0 ? v : alpha * v; i += 1 }
+    }
+
+    /// max |x_i|, or NaN when any element is NaN (finiteness checks run this on every sweep).
+    static func maxAbs(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var m = V(repeating: 0)
+        var nan = SIMDMask<V.MaskStorage>(repeating: false)
+        var i = 0
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
+            let a = v.replacing(with: -v, where: v .< 0)
+            nan = nan .| (v .!= v)
+            m = m.replacing(with: a, where: a .> m)
+            i += 8
+        }
+        if any(nan) { return .nan }
+        var r = m.max()
+        while i < n {
+            let v = p[i]
+            if v.isNaN { return v }
+            r = max(r, abs(v))
+            i += 1
+        }
+        return r
     }
 
     /// g ← z > 0 ? g : αg.
