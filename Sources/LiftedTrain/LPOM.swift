@@ -185,7 +185,7 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
         layer.bias.data.withUnsafeBufferPointer { pb in
             ones.withUnsafeBufferPointer { po in
                 out.data.withUnsafeMutableBufferPointer { py in
-                    py.update(repeating: 0)
+                    Scalar.fill(py, with: 0)
                     Scalar.ger(m: n, n: m, alpha: 1, x: po.baseAddress!, y: pb.baseAddress!, a: py.baseAddress!, lda: m)
                 }
             }
