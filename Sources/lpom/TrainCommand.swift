@@ -331,17 +331,10 @@ final class RunRecorder: TrainingObserver {
         let row = Row(epoch: epoch, trainLoss: lossSum / Double(max(count, 1)), trainAccuracy: accSum / Double(max(count, 1)),
                       testLoss: test?.loss ?? .nan, testAccuracy: test?.accuracy ?? .nan, seconds: now() - epochStart)
         rows.append(row)
-        if let t = test {
-            // The step's row may already be written (a snapshot at the epoch's last step flushes
-            // it); the writer merges a repeated step into the same row.
-            if pending?.step == step {
-                pending?.values["test_loss"] = t.loss
-                pending?.values["test_accuracy"] = t.accuracy
-            } else {
-                try writer.appendMetrics(step: step, values: ["test_loss": t.loss, "test_accuracy": t.accuracy])
-            }
-        }
         try flush()
+        // The writer merges a repeated step into that step's row, whether or not a snapshot
+        // has already written it.
+        if let t = test { try writer.appendMetrics(step: step, values: ["test_loss": t.loss, "test_accuracy": t.accuracy]) }
         lossSum = 0; accSum = 0; count = 0
         epochStart = now()
         if !quiet {
