@@ -146,7 +146,7 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
         precondition(inputs.cols == sizes[0], "LPOM: inputs have \(inputs.cols) features, the network takes \(sizes[0])")
         batch = inputs.rows
         self.labels = labels
-        if ones.count != batch { ones = [Scalar](repeating: 1, count: batch) }
+        if ones.count != batch { ones = Scalar.filledArray(1, count: batch) }
         for k in 0..<depth {
             layers[k].W = network.parameters.values[weightSlots[k]]
             layers[k].bias = network.parameters.values[biasSlots[k]]
@@ -180,17 +180,7 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
 
     /// out ← x Wᵀ + 1 bᵀ.
     func affine(_ x: Tensor<Scalar>, _ layer: LPOMLayerState<Scalar>, into out: inout Tensor<Scalar>) {
-        let n = x.rows, m = layer.outputs
-        out.resize([n, m])
-        layer.bias.data.withUnsafeBufferPointer { pb in
-            ones.withUnsafeBufferPointer { po in
-                out.data.withUnsafeMutableBufferPointer { py in
-                    Scalar.fill(py, with: 0)
-                    Scalar.ger(m: n, n: m, alpha: 1, x: po.baseAddress!, y: pb.baseAddress!, a: py.baseAddress!, lda: m)
-                }
-            }
-        }
-        gemm(x, layer.W, transposeB: true, into: &out, beta: 1)
+        LiftedTrain.affine(x, weight: layer.W, bias: layer.bias, ones: ones, into: &out)
     }
 
     func applyPhi(level k: Int, _ t: inout Tensor<Scalar>) {

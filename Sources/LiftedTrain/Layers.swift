@@ -43,19 +43,8 @@ public final class Dense<Scalar: NNScalar>: Layer {
     }
 
     public func forward(_ x: Tensor<Scalar>, training: Bool) -> Tensor<Scalar> {
-        let n = x.rows
-        var y = Tensor<Scalar>(zeros: [n, outputSize])
-        let one = onesVector(n)
-        // y ← 1 bᵀ (rank-1 update), then y ← x Wᵀ + y.
-        store.values[b].data.withUnsafeBufferPointer { pb in
-            one.withUnsafeBufferPointer { po in
-                y.data.withUnsafeMutableBufferPointer { py in
-                    Scalar.ger(m: n, n: outputSize, alpha: 1, x: po.baseAddress!, y: pb.baseAddress!,
-                               a: py.baseAddress!, lda: outputSize)
-                }
-            }
-        }
-        gemm(x, store.values[w], transposeB: true, into: &y, beta: 1)
+        var y = Tensor<Scalar>(zeros: [0])
+        affine(x, weight: store.values[w], bias: store.values[b], ones: onesVector(x.rows), into: &y)
         if training { self.x = x }
         return y
     }
@@ -76,6 +65,24 @@ public final class Dense<Scalar: NNScalar>: Layer {
         guard needInput else { return nil }
         return matmul(dy, store.values[w])
     }
+}
+
+/// out ← x Wᵀ + 1 bᵀ for a batch `x` `[n, in]`, weight `[out, in]`, bias `[out]` and a vector of
+/// n ones: the bias by a rank-1 update (BLAS ger), then the product (BLAS gemm) added to it.
+func affine<Scalar: NNScalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>,
+                              ones: [Scalar], into out: inout Tensor<Scalar>) {
+    let n = x.rows, m = weight.rows
+    precondition(ones.count == n && bias.count == m, "affine: \(n) rows, \(ones.count) ones, bias \(bias.shape)")
+    out.resize([n, m])
+    bias.data.withUnsafeBufferPointer { pb in
+        ones.withUnsafeBufferPointer { po in
+            out.data.withUnsafeMutableBufferPointer { py in
+                Scalar.fill(py, with: 0)
+                Scalar.ger(m: n, n: m, alpha: 1, x: po.baseAddress!, y: pb.baseAddress!, a: py.baseAddress!, lda: m)
+            }
+        }
+    }
+    gemm(x, weight, transposeB: true, into: &out, beta: 1)
 }
 
 /// Element-wise activation y = φ(z).
