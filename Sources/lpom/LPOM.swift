@@ -17,7 +17,7 @@ struct LPOMCommand: ParsableCommand {
           lpom inspect runs/sgd.h5 --plot runs/sgd.svg
         """,
         version: lpomVersion,
-        subcommands: [TrainCommand.self, EvalCommand.self, InspectCommand.self, CompareCommand.self, NTKCommand.self,
+        subcommands: [TrainCommand.self, EvalCommand.self, InspectCommand.self, CompareCommand.self, NTKCommand.self, SurfCommand.self,
                       BenchCommand.self]
     )
 }

@@ -1,0 +1,284 @@
+import Foundation
+import LiftedTrain
+
+/// How the latent x is searched for.
+public enum InversionMethod: String, CaseIterable, Sendable {
+    /// Adam on the final network only ("regular Adam" in the paper's tables).
+    case adam
+    /// Bora et al. (2017): R random restarts × S Adam steps on the final network, keep the lowest loss.
+    case restarts
+    /// Song, Fan & Lafferty (2019), Algorithm 3.1 with Adam: warm-started through the snapshots.
+    case surfing
+    /// Algorithm 3.2: projected-gradient surfing over the linear pieces near x (ReLU dense generators).
+    case projected
+}
+
+/// How the steps of the intermediate snapshots θ_0 … θ_{T−1} are budgeted.
+public enum SnapshotSchedule: String, CaseIterable, Sendable {
+    /// Front-loaded: `firstSteps` on θ_0 (x must first reach the minimiser of f_0 from a random
+    /// start), then halving at every snapshot down to `minSteps` (later snapshots move the
+    /// minimiser a little, so a warm start needs few steps). Our reading of the authors'
+    /// "front-loaded" budget, whose exact numbers the paper does not give.
+    case frontLoaded = "front-loaded"
+    /// `stepsPerSnapshot` on every intermediate snapshot.
+    case uniform
+
+    /// Steps on intermediate snapshot number `j` (0 = the first visited).
+    public func steps(_ j: Int, first: Int, min lo: Int, uniform: Int) -> Int {
+        switch self {
+        case .uniform: return uniform
+        case .frontLoaded:
+            var s = first
+            for _ in 0..<min(j, 62) { s /= 2; if s <= lo { break } }
+            return Swift.max(lo, s)
+        }
+    }
+}
+
+/// Settings of an inversion run (defaults: the paper's protocol).
+public struct InversionSettings: Sendable {
+    /// Method.
+    public var method: InversionMethod = .surfing
+    /// Adam on x (Kingma & Ba): η, β₁, β₂, ε — the paper's 0.01, 0.9, 0.999, 1e-8.
+    public var learningRate = 0.01, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
+    /// Clip x to [−1, 1] after every step (GAN latents).
+    public var clip = true
+    /// Success: ‖x − x*‖ < tolerance (0.01 in the paper); a trial stops when it gets there.
+    public var tolerance = 0.01
+    /// Step budget on the final network (the paper: up to 60,000).
+    public var finalSteps = 60_000
+    /// Intermediate-snapshot schedule and its numbers.
+    public var schedule: SnapshotSchedule = .frontLoaded
+    public var firstSteps = 1000, minSteps = 50, stepsPerSnapshot = 100
+    /// Visit about K + 1 snapshots (every ⌈T/K⌉-th); nil visits all.
+    public var snapshots: Int? = nil
+    /// Random restarts R × steps S (Bora et al.: 10 × 1000).
+    public var restarts = 10, restartSteps = 1000
+    /// Stop a trial on the final network when its loss fell by less than `plateauTolerance`
+    /// (relative) over `plateauWindow` steps; nil: only success or the budget stops it. Used
+    /// when x* is unknown (real images), where success cannot be tested.
+    public var plateauWindow: Int? = nil
+    public var plateauTolerance = 1e-4
+    /// Trials processed together (one row each in every BLAS product); 1 = one at a time.
+    public var batchSize = 1 << 30
+    /// Projected-gradient surfing: slack τ, piece cap, projected-gradient steps per piece and
+    /// its step size η (nil: 1/L from a power-iteration estimate of ‖J‖²).
+    public var tau = 0.05, maxPieces = 64, pieceSteps = 200
+    public var pieceStepSize: Double? = nil
+
+    /// Defaults.
+    public init() {}
+}
+
+/// The outcome of one trial.
+public struct TrialResult: Sendable {
+    /// x̂.
+    public var x: [Double]
+    /// f(x̂) on the final network.
+    public var loss: Double
+    /// Steps taken in all (every snapshot, every restart).
+    public var iterations: Int
+    /// Steps taken on the final network.
+    public var finalIterations: Int
+    /// ‖x̂ − x*‖ (nil when x* is unknown).
+    public var distance: Double?
+    /// ‖x̂ − x*‖ < tolerance (nil when x* is unknown).
+    public var success: Bool?
+    /// Per-pixel RMSE √(‖G(x̂) − y‖²/n) on the final network.
+    public var rmse: Double
+    /// Projected method: linear pieces searched in all.
+    public var pieces: Int = 0
+}
+
+/// Progress of a run: phase (snapshot) number, phases, and the steps done in the phase.
+public struct InversionProgress: Sendable {
+    public var phase: Int, phases: Int, step: Int, phaseSteps: Int, active: Int
+}
+
+/// Runs an inversion method over a generator's snapshots for a set of trials.
+public final class Inverter<Scalar: NNScalar> {
+    /// The objective (its network receives each snapshot in turn).
+    public let problem: InversionProblem<Scalar>
+    /// The generator's training snapshots (the last is the final network).
+    public let snapshots: GeneratorSnapshots
+    /// Settings.
+    public let settings: InversionSettings
+    /// Called now and then with the run's progress.
+    public var progress: ((InversionProgress) -> Void)?
+
+    /// An inverter for `problem` over `snapshots`.
+    public init(problem: InversionProblem<Scalar>, snapshots: GeneratorSnapshots, settings: InversionSettings) {
+        self.problem = problem; self.snapshots = snapshots; self.settings = settings
+    }
+
+    /// The final network's snapshot index.
+    var last: Int { snapshots.count - 1 }
+
+    /// Inverts every trial; the network holds the final snapshot afterwards.
+    public func run(_ trials: InversionTrials<Scalar>) throws -> [TrialResult] {
+        precondition(snapshots.count > 0, "Inverter: no snapshots")
+        switch settings.method {
+        case .adam: return try runAdam(trials, restarts: 1, steps: settings.finalSteps)
+        case .restarts: return try runAdam(trials, restarts: settings.restarts, steps: settings.restartSteps)
+        case .surfing: return try runSurfing(trials)
+        case .projected: return try runProjected(trials)
+        }
+    }
+
+    // MARK: Adam and restarts
+
+    private func runAdam(_ trials: InversionTrials<Scalar>, restarts: Int, steps: Int) throws -> [TrialResult] {
+        try snapshots.load(last, into: problem.network)
+        let n = trials.count, r = min(restarts, trials.starts.count)
+        // Rows are (restart, trial) pairs, restart-major.
+        var x = Tensor<Scalar>(zeros: [r * n, problem.latentSize])
+        for j in 0..<r { scatter(trials.starts[j], into: &x, rows: Array(j * n..<(j + 1) * n)) }
+        let signals = tile(trials.signals, r), truth = trials.truth.map { tile($0, r) }
+        let state = DescentState(x: x, measured: problem.measure(signals), truth: truth)
+        descend(state, rows: Array(0..<(r * n)), steps: steps, final: true, phase: 0, phases: 1)
+        // Keep each trial's lowest-loss restart.
+        let losses = problem.values(state.x, measuredTargets: state.measured)
+        var best = Array(0..<n), iterations = [Int](repeating: 0, count: n)
+        for i in 0..<n {
+            for j in 0..<r {
+                iterations[i] += state.iterations[j * n + i]
+                if losses[j * n + i] < losses[best[i]] || !losses[best[i]].isFinite { best[i] = j * n + i }
+            }
+        }
+        return results(x: gather(state.x, best), trials: trials, iterations: iterations,
+                       finalIterations: iterations)
+    }
+
+    // MARK: Surfing
+
+    private func runSurfing(_ trials: InversionTrials<Scalar>) throws -> [TrialResult] {
+        let visit = snapshots.indices(using: settings.snapshots)
+        let state = DescentState(x: trials.starts[0], measured: problem.measure(trials.signals), truth: trials.truth)
+        let all = Array(0..<trials.count)
+        for (j, t) in visit.enumerated() {
+            try snapshots.load(t, into: problem.network)
+            let isFinal = t == last
+            let budget = isFinal ? settings.finalSteps
+                : settings.schedule.steps(j, first: settings.firstSteps, min: settings.minSteps, uniform: settings.stepsPerSnapshot)
+            if isFinal { state.iterationsBeforeFinal = state.iterations }
+            descend(state, rows: all, steps: budget, final: isFinal, phase: j, phases: visit.count)
+        }
+        return results(x: state.x, trials: trials, iterations: state.iterations,
+                       finalIterations: zip(state.iterations, state.iterationsBeforeFinal).map { $0 - $1 })
+    }
+
+    // MARK: The batched Adam descent
+
+    /// Everything the trials carry between phases: x, Ay, x*, and step counts.
+    final class DescentState {
+        var x: Tensor<Scalar>
+        let measured: Tensor<Scalar>
+        let truth: Tensor<Scalar>?
+        var iterations: [Int]
+        var iterationsBeforeFinal: [Int]
+        init(x: Tensor<Scalar>, measured: Tensor<Scalar>, truth: Tensor<Scalar>?) {
+            self.x = x; self.measured = measured; self.truth = truth
+            iterations = [Int](repeating: 0, count: x.rows); iterationsBeforeFinal = iterations
+        }
+    }
+
+    /// Adam (state reset) for at most `steps` steps on `rows`, in chunks of `batchSize` rows. On
+    /// the final network a row leaves its batch (which is compacted) once ‖x − x*‖ < tolerance,
+    /// its loss plateaus (when enabled) or turns non-finite.
+    func descend(_ s: DescentState, rows: [Int], steps: Int, final: Bool, phase: Int, phases: Int) {
+        guard steps > 0 else { return }
+        let chunk = max(1, settings.batchSize)
+        var start = 0
+        while start < rows.count {
+            let part = Array(rows[start..<min(rows.count, start + chunk)])
+            descendChunk(s, rows: part, steps: steps, final: final, phase: phase, phases: phases)
+            start += chunk
+        }
+    }
+
+    private func descendChunk(_ s: DescentState, rows initial: [Int], steps: Int, final: Bool, phase: Int, phases: Int) {
+        let k = problem.latentSize
+        var rows = initial
+        var x = gather(s.x, rows), ay = gather(s.measured, rows)
+        var truth = final ? s.truth.map { gather($0, rows) } : nil
+        var m = Tensor<Scalar>(zeros: [rows.count, k]), v = m
+        var grad = Tensor<Scalar>(zeros: [rows.count, k])
+        let (b1, b2) = (settings.beta1, settings.beta2)
+        let (lr, eps) = (Scalar(settings.learningRate), Scalar(settings.epsilon))
+        let window = final ? settings.plateauWindow : nil
+        var reference = [Double](repeating: .infinity, count: rows.count)
+        var step = 0
+        while step < steps && !rows.isEmpty {
+            step += 1
+            let f = problem.valuesAndGradients(x, measuredTargets: ay, gradient: &grad)
+            let c1 = Scalar(1 - pow(b1, Double(step))), c2 = Scalar(1 - pow(b2, Double(step)))
+            x.data.withUnsafeMutableBufferPointer { px in
+                grad.data.withUnsafeBufferPointer { pg in
+                    m.data.withUnsafeMutableBufferPointer { pm in
+                        v.data.withUnsafeMutableBufferPointer { pv in
+                            Scalar.adamStep(p: px, g: pg, m: pm, v: pv, lr: lr, beta1: Scalar(b1), beta2: Scalar(b2),
+                                            eps: eps, correction1: c1, correction2: c2)
+                        }
+                    }
+                }
+                if settings.clip { Scalar.clamp(px, lo: -1, hi: 1) }
+            }
+            for r in rows { s.iterations[r] += 1 }
+            // Which rows stop here.
+            var keep = [Int]()
+            keep.reserveCapacity(rows.count)
+            let dist = truth.map { rowDistances(x, $0) }
+            let checkPlateau = window.map { step % $0 == 0 } ?? false
+            for i in rows.indices {
+                var done = !f[i].isFinite
+                if final, let d = dist, d[i] < settings.tolerance { done = true }
+                if checkPlateau {
+                    if reference[i] - f[i] <= settings.plateauTolerance * reference[i] { done = true }
+                    reference[i] = f[i]
+                }
+                if !done { keep.append(i) }
+            }
+            if keep.count < rows.count {
+                scatter(x, into: &s.x, rows: rows)
+                x = gather(x, keep); ay = gather(ay, keep); m = gather(m, keep); v = gather(v, keep)
+                truth = truth.map { gather($0, keep) }
+                reference = keep.map { reference[$0] }
+                rows = keep.map { rows[$0] }
+            }
+            if step % 10 == 0 || step == steps || rows.isEmpty {
+                progress?(InversionProgress(phase: phase, phases: phases, step: step, phaseSteps: steps, active: rows.count))
+            }
+        }
+        if !rows.isEmpty { scatter(x, into: &s.x, rows: rows) }
+    }
+
+    // MARK: Results
+
+    /// Per-trial results on the final network (which the network must hold).
+    func results(x: Tensor<Scalar>, trials: InversionTrials<Scalar>, iterations: [Int], finalIterations: [Int],
+                 pieces: [Int]? = nil) -> [TrialResult] {
+        let g = problem.generate(x)
+        let loss = problem.values(x, measuredTargets: problem.measure(trials.signals))
+        var diff = g
+        diff.add(trials.signals.reshaped([g.rows, g.cols]), scaledBy: -1)
+        let sq = rowSquaredNorms(diff), n = Double(problem.signalSize)
+        let dist = trials.truth.map { rowDistances(x, $0) }
+        let xd = Scalar.toDoubles(x.data), k = problem.latentSize
+        return (0..<trials.count).map { i in
+            TrialResult(x: Array(xd[i * k..<(i + 1) * k]), loss: loss[i], iterations: iterations[i],
+                        finalIterations: finalIterations[i], distance: dist?[i],
+                        success: dist.map { $0[i] < settings.tolerance }, rmse: (sq[i] / n).squareRoot(),
+                        pieces: pieces?[i] ?? 0)
+        }
+    }
+}
+
+/// `r` copies of a 2-D tensor's rows stacked.
+func tile<Scalar: NNScalar>(_ t: Tensor<Scalar>, _ r: Int) -> Tensor<Scalar> {
+    let flat = t.reshaped([t.rows, t.cols])
+    guard r > 1 else { return flat }
+    var data = [Scalar]()
+    data.reserveCapacity(flat.count * r)
+    for _ in 0..<r { data.append(contentsOf: flat.data) }
+    return Tensor(shape: [t.rows * r, t.cols], data: data)
+}

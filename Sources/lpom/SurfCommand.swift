@@ -1,0 +1,254 @@
+import ArgumentParser
+import Foundation
+import LiftedTrain
+import Surfing
+
+extension InversionMethod: ExpressibleByArgument {}
+extension SnapshotSchedule: ExpressibleByArgument {}
+extension LatentDistribution: ExpressibleByArgument {}
+
+/// What the trials try to recover.
+enum SurfTarget: String, ExpressibleByArgument, CaseIterable {
+    case inRange = "in-range", testImages = "test-images"
+}
+
+/// Whether latents are clipped to [−1, 1].
+enum ClipMode: String, ExpressibleByArgument, CaseIterable { case auto, on, off }
+
+struct SurfCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "surf",
+        abstract: "Invert a generator through its training history (surfing; Song, Fan, Lafferty 2019).",
+        discussion: """
+        Minimises f(x) = ½‖A G(x) − A y‖² over the latent x for --trials targets y, with A = I or a \
+        Gaussian m×n matrix of N(0, 1/m) entries (--measurements m, one matrix per run). Methods: \
+        adam (Adam on the final network only), restarts (Bora et al.: --restarts R × --restart-steps S, \
+        lowest loss kept), surfing (Adam warm-started through the snapshots, state reset at each; \
+        --schedule front-loaded: --first-steps on θ_0 halving down to --min-steps; uniform: \
+        --steps-per-snapshot; the final network gets --steps), projected (projected-gradient surfing \
+        over the linear pieces within --tau of x; ReLU dense generators). Targets: in-range (y = G(x*), \
+        x* and x_init from U[−1,1]^k for GANs or N(0, I) for a VAE, from the history's training method \
+        unless --prior) with success ‖x̂ − x*‖ < --tolerance; test-images (held-out images of \
+        the history's data set, per-pixel RMSE √(‖G(x̂) − y‖²/n)). Trials run as one batch (every \
+        product one BLAS call; solved trials leave the batch); --batch-size 1 runs them one at a time.
+        """)
+
+    @Argument(help: "History of a generator (dense/conv_transpose2d/batchnorm layers, image-shaped output).")
+    var history: String
+
+    @Option(help: "Number of trials.")
+    var trials = 300
+
+    @Option(help: "adam | restarts | surfing | projected.")
+    var method: InversionMethod = .surfing
+
+    @Option(help: "Gaussian measurements m (0 < m ≤ n); default none: plain inversion (A = I).")
+    var measurements: Int?
+
+    @Option(help: "in-range (y = G(x*)) | test-images (held-out images; --data-dir).")
+    var target: SurfTarget = .inRange
+
+    @Option(help: "Latent size k; checked against the model's input size.")
+    var latent: Int?
+
+    @Option(help: "Latent prior uniform (U[−1,1]^k) | normal (N(0,I)); default from the history's training method (vae → normal).")
+    var prior: LatentDistribution?
+
+    @Option(help: "Clip x to [−1, 1] after each step: auto (for the uniform prior), on, off.")
+    var clip: ClipMode = .auto
+
+    @Option(help: "Seed of x*, x_init, A and the test-image choice.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Success (and stop) when ‖x − x*‖ < tolerance.")
+    var tolerance = 0.01
+
+    @Option(help: "Step budget on the final network (the paper: up to 60000).")
+    var steps = 60_000
+
+    @Option(help: "Adam learning rate on x.")
+    var lr = 0.01
+
+    @Option(help: "Intermediate-snapshot budget: front-loaded | uniform.")
+    var schedule: SnapshotSchedule = .frontLoaded
+
+    @Option(help: "Front-loaded: steps on θ_0.")
+    var firstSteps = 1000
+
+    @Option(help: "Front-loaded: the floor the budget halves down to.")
+    var minSteps = 50
+
+    @Option(help: "Uniform: steps on every intermediate snapshot.")
+    var stepsPerSnapshot = 100
+
+    @Option(help: "Use about K + 1 snapshots: every ⌈T/K⌉-th and the final one (default: all).")
+    var snapshots: Int?
+
+    @Option(help: "Random restarts R (method restarts).")
+    var restarts = 10
+
+    @Option(help: "Steps per restart S (method restarts).")
+    var restartSteps = 1000
+
+    @Option(help: "Stop a trial when its loss falls by less than 1e-4 (relative) over this many steps (default: 1000 for test-images, off for in-range; 0 = off).")
+    var plateauWindow: Int?
+
+    @Option(help: "Trials per batch (default: all at once; 1 = one at a time).")
+    var batchSize: Int?
+
+    @Option(help: "Projected: slack τ on |pre-activation| for the pieces searched.")
+    var tau = 0.05
+
+    @Option(help: "Projected: at most this many pieces per snapshot.")
+    var maxPieces = 64
+
+    @Option(help: "Projected: projected-gradient steps per piece.")
+    var pieceSteps = 200
+
+    @Option(help: "Data set of test-images targets (default: the history's).")
+    var dataset: DatasetName?
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "OpenBLAS threads.")
+    var threads = 1
+
+    @Option(help: "Write an SVG of the distribution (CDF) of ‖x̂ − x*‖.")
+    var plotDistances: String?
+
+    @Option(help: "Write targets beside reconstructions as an image grid (.svg or .png).")
+    var grid: String?
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        guard trials >= 1 && trials <= 100_000 else { throw ValidationError("--trials must be between 1 and 100000, got \(trials)") }
+        if let m = measurements, m <= 0 { throw ValidationError("--measurements must be positive, got \(m)") }
+        if let k = latent, k <= 0 { throw ValidationError("--latent must be positive, got \(k)") }
+        guard tolerance > 0, tolerance.isFinite else { throw ValidationError("--tolerance must be positive, got \(tolerance)") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        guard firstSteps >= 0, minSteps >= 0, stepsPerSnapshot >= 0 else {
+            throw ValidationError("--first-steps, --min-steps and --steps-per-snapshot must be ≥ 0")
+        }
+        if let k = snapshots, k < 1 { throw ValidationError("--snapshots must be at least 1, got \(k)") }
+        guard restarts >= 1, restartSteps >= 1 else { throw ValidationError("--restarts and --restart-steps must be at least 1") }
+        if let w = plateauWindow, w < 0 { throw ValidationError("--plateau-window must be ≥ 0, got \(w)") }
+        if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, got \(b)") }
+        guard tau >= 0, tau.isFinite, maxPieces >= 1, pieceSteps >= 1 else {
+            throw ValidationError("--tau must be ≥ 0, --max-pieces and --piece-steps at least 1")
+        }
+        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+        if let g = grid, !(g.hasSuffix(".svg") || g.hasSuffix(".png")) {
+            throw ValidationError("--grid writes .svg or .png files, got '\(g)'")
+        }
+        if plotDistances != nil && target == .testImages {
+            throw ValidationError("--plot-distances needs in-range targets (x* is unknown for test images)")
+        }
+    }
+
+    func run() throws {
+        BLASThreads.set(threads)
+        let setup = try SurfSetup(self)
+        let bar = ProgressBar(total: setup.budget, unit: "step", quiet: output.quiet || output.json)
+        var offsets: [Int] = [0]
+        for b in setup.phaseBudgets { offsets.append(offsets.last! + b) }
+        setup.inverter.progress = { p in
+            let base = p.phase < offsets.count ? offsets[p.phase] : 0
+            bar.update(min(setup.budget, base + p.step), suffix: "snapshot \(p.phase + 1)/\(p.phases), \(p.active) active")
+        }
+        let t0 = now()
+        let results = try setup.inverter.run(setup.trials)
+        let seconds = now() - t0
+        bar.clear()
+        let summary = SurfSummary(results)
+        if let plotDistances { try distancePlot(results).write(to: plotDistances) }
+        if let grid {
+            let recon = setup.problem.generate(Tensor(shape: [results.count, setup.problem.latentSize],
+                                                      data: results.flatMap { $0.x.map { Float($0) } }))
+            try ImageGrid(targets: setup.trials.signals, reconstructions: recon, shape: setup.imageShape).write(to: grid)
+        }
+        report(summary, results: results, setup: setup, seconds: seconds)
+    }
+
+    private func report(_ s: SurfSummary, results: [TrialResult], setup: SurfSetup, seconds: Double) {
+        let totalSteps = results.reduce(0) { $0 + $1.iterations }
+        func num(_ x: Double?) -> Any { x.map { $0.isFinite ? $0 as Any : NSNull() } ?? NSNull() }
+        if output.json {
+            var obj: [String: Any] = [
+                "history": history, "method": method.rawValue, "trials": results.count, "target": target.rawValue,
+                "latent": setup.problem.latentSize, "n": setup.problem.signalSize, "prior": setup.prior.rawValue,
+                "measurements": num(measurements.map(Double.init)), "snapshots_used": setup.snapshotsUsed,
+                "snapshots_in_history": setup.snapshotCount, "seconds": seconds, "seed": seed, "tolerance": tolerance,
+                "mean_iterations": s.meanIterations, "median_iterations": s.medianIterations,
+                "mean_final_iterations": s.meanFinalIterations, "mean_rmse": s.meanRMSE, "median_rmse": s.medianRMSE,
+                "mean_loss": num(s.meanLoss), "total_steps": totalSteps,
+            ]
+            obj["success_rate"] = num(s.successRate)
+            obj["median_distance"] = num(s.medianDistance)
+            if method == .projected { obj["mean_pieces"] = s.meanPieces }
+            obj["results"] = results.map { r -> [String: Any] in
+                var d: [String: Any] = ["x": r.x, "loss": num(r.loss), "iterations": r.iterations,
+                                        "final_iterations": r.finalIterations, "rmse": num(r.rmse)]
+                if let dist = r.distance { d["distance"] = num(dist) }
+                if let ok = r.success { d["success"] = ok }
+                if method == .projected { d["pieces"] = r.pieces }
+                return d
+            }
+            printJSON(obj)
+            return
+        }
+        let a = measurements.map { "A: \($0)×\(setup.problem.signalSize) Gaussian" } ?? "A = I"
+        print("history \(history): k = \(setup.problem.latentSize), n = \(setup.problem.signalSize), \(setup.snapshotCount) snapshots (\(setup.snapshotsUsed) used), prior \(setup.prior.rawValue), \(a)")
+        print("\(method.rawValue), \(results.count) \(target.rawValue) trials, seed \(seed)")
+        print("")
+        if let rate = s.successRate {
+            print(String(format: "  success (‖x̂ − x*‖ < %g)  %6.1f%%", tolerance, 100 * rate))
+            print(String(format: "  median ‖x̂ − x*‖          %10.4g", s.medianDistance ?? .nan))
+        }
+        print(String(format: "  iterations mean/median   %8.1f / %.0f", s.meanIterations, s.medianIterations))
+        print(String(format: "  final-network mean       %8.1f", s.meanFinalIterations))
+        print(String(format: "  per-pixel RMSE mean/med  %10.4g / %.4g", s.meanRMSE, s.medianRMSE))
+        print(String(format: "  loss mean                %10.4g", s.meanLoss))
+        if method == .projected { print(String(format: "  pieces searched mean     %8.1f", s.meanPieces)) }
+        print(String(format: "  time                     %8.2f s  (%d steps, %.3g ms per trial-step)", seconds, totalSteps,
+                     totalSteps > 0 ? 1000 * seconds / Double(totalSteps) : 0))
+    }
+
+    private func distancePlot(_ results: [TrialResult]) -> LinePlot {
+        let d = results.compactMap(\.distance).map { max($0, 1e-12) }.sorted()
+        var p = LinePlot(title: "‖x̂ − x*‖ of \(method.rawValue) on \(URL(fileURLWithPath: history).lastPathComponent)",
+                         xLabel: "log10 ‖x̂ − x*‖", yLabel: "fraction of trials ≤")
+        let x = d.map { log10($0) }
+        let y = d.indices.map { Double($0 + 1) / Double(d.count) }
+        p.series.append(.init(name: method.rawValue, x: x, y: y))
+        p.series.append(.init(name: "tolerance", x: [log10(tolerance), log10(tolerance)], y: [0, 1]))
+        p.yRange = (0, 1)
+        return p
+    }
+}
+
+/// Summary statistics of a run.
+struct SurfSummary {
+    let successRate: Double?, medianDistance: Double?
+    let meanIterations: Double, medianIterations: Double, meanFinalIterations: Double
+    let meanRMSE: Double, medianRMSE: Double, meanLoss: Double, meanPieces: Double
+
+    init(_ r: [TrialResult]) {
+        func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
+        func median(_ v: [Double]) -> Double {
+            let s = v.sorted()
+            guard !s.isEmpty else { return .nan }
+            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        }
+        let ok = r.compactMap(\.success)
+        successRate = ok.isEmpty ? nil : Double(ok.filter { $0 }.count) / Double(ok.count)
+        let d = r.compactMap(\.distance)
+        medianDistance = d.isEmpty ? nil : median(d)
+        meanIterations = mean(r.map { Double($0.iterations) })
+        medianIterations = median(r.map { Double($0.iterations) })
+        meanFinalIterations = mean(r.map { Double($0.finalIterations) })
+        meanRMSE = mean(r.map(\.rmse)); medianRMSE = median(r.map(\.rmse))
+        meanLoss = mean(r.map(\.loss)); meanPieces = mean(r.map { Double($0.pieces) })
+    }
+}
