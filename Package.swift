@@ -32,6 +32,7 @@ let package = Package(
         ]),
         .testTarget(name: "LiftedTrainTests", dependencies: ["LiftedTrain"]),
         .testTarget(name: "ArchFromOptTests", dependencies: ["ArchFromOpt", "LiftedTrain"]),
-        .testTarget(name: "lpomTests", dependencies: ["lpom", "LiftedTrain", "ArchFromOpt"]),
+        .testTarget(name: "lpomTests", dependencies: ["lpom", "LiftedTrain", "ArchFromOpt", "Surfing"]),
+        .testTarget(name: "SurfingTests", dependencies: ["Surfing", "LiftedTrain"]),
     ]
 )
