@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import XCTest
+import LiftedTrain
+import Surfing
+@testable import lpom
+
+/// `lpom surf` on histories written by h5py and by lpom, and its refusals.
+final class SurfCLITests: XCTestCase {
+    let fixture = CLITests.root + "/data/fixtures/h5py-generator.h5"
+    var dir = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "lpom-surf-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    /// Runs what `lpom surf ARGS` computes (its setup and inverter), without printing.
+    func surf(_ args: [String]) throws -> [TrialResult] {
+        let c = try SurfCommand.parse(args + ["--quiet"])
+        let setup = try SurfSetup(c)
+        return try setup.inverter.run(setup.trials)
+    }
+
+    /// The error `lpom surf ARGS` stops with (validation or run), as printed.
+    func surfError(_ args: [String]) -> String? {
+        do {
+            var c = try SurfCommand.parse(args + ["--quiet"])
+            try c.run()
+            return nil
+        } catch { return SurfCommand.message(for: error) }
+    }
+
+    /// Copies the h5py history value for value through lpom's HistoryWriter.
+    func rewrite(_ source: String, to path: String) throws {
+        let r = try HistoryReader(path: source)
+        defer { r.close() }
+        let w = try HistoryWriter(path: path, model: r.model, training: r.training, createdBy: "lpom tests",
+                                  parameters: r.parameterShapes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                                  buffers: r.bufferShapes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        for t in 0..<r.snapshotCount {
+            var p: [String: [Float]] = [:], b: [String: [Float]] = [:]
+            for n in r.parameterShapes.keys { p[n] = try r.parameter(n, snapshot: t) }
+            for n in r.bufferShapes.keys { b[n] = try r.buffer(n, snapshot: t) }
+            try w.appendSnapshot(step: r.snapshotSteps[t], parameters: p, buffers: b)
+        }
+        try w.close()
+    }
+
+    /// The h5py-written generator (scripts/make_generator_history_h5py.py) reads as its JSON says,
+    /// and `lpom surf` gives the same numbers on it as on the same values written by HistoryWriter —
+    /// surfing, Adam and compressed sensing.
+    func testH5pyGeneratorHistoryMatchesOurOwnWriter() throws {
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: CLITests.root + "/data/fixtures/h5py-generator.json"))) as! [String: Any]
+        let r = try HistoryReader(path: fixture)
+        XCTAssertEqual(r.snapshotSteps, expected["snapshot_steps"] as! [Int])
+        for (name, sums) in expected["sums"] as! [String: [Double]] {
+            for (t, s) in sums.enumerated() {
+                let v = r.parameterShapes[name] != nil ? try r.parameter(name, snapshot: t) : try r.buffer(name, snapshot: t)
+                XCTAssertEqual(v.reduce(0.0) { $0 + Double($1) }, s, accuracy: 1e-9 * max(1, abs(s)), "\(name) at \(t)")
+            }
+        }
+        r.close()
+        let ours = dir + "/ours.h5"
+        try rewrite(fixture, to: ours)
+        for extra in [["--method", "surfing"], ["--method", "adam"], ["--method", "surfing", "--measurements", "20", "--schedule", "uniform"]] {
+            let args = ["--trials", "6", "--steps", "400", "--first-steps", "100", "--min-steps", "20", "--steps-per-snapshot", "30", "--seed", "3"] + extra
+            let a = try surf([fixture] + args), b = try surf([ours] + args)
+            XCTAssertEqual(a.map(\.x), b.map(\.x), "\(extra)")
+            XCTAssertEqual(a.map(\.iterations), b.map(\.iterations))
+            XCTAssertEqual(a.map(\.loss), b.map(\.loss))
+            if extra == ["--method", "surfing"] {
+                // The fixture is easy: surfing recovers x* in most trials (the run is not vacuous).
+                XCTAssertGreaterThanOrEqual(a.filter { $0.success == true }.count, 4, "\(a.map(\.distance))")
+                XCTAssertTrue(a.allSatisfy { $0.x.allSatisfy { abs($0) <= 1 } }, "GAN latents are clipped")
+            }
+        }
+    }
+
+    /// The CLI end to end with --json, --plot-distances and --grid on the fixture.
+    func testRunWritesPlotAndGrid() throws {
+        var c = try SurfCommand.parse([fixture, "--trials", "3", "--steps", "50", "--first-steps", "20", "--min-steps", "5",
+                                       "--plot-distances", dir + "/d.svg", "--grid", dir + "/g.png", "--quiet", "--json"])
+        try c.run()
+        let png = try Data(contentsOf: URL(fileURLWithPath: dir + "/g.png"))
+        XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        XCTAssertTrue(try String(contentsOfFile: dir + "/d.svg", encoding: .utf8).contains("<polyline"))
+        c = try SurfCommand.parse([fixture, "--trials", "2", "--steps", "10", "--method", "restarts", "--restarts", "2",
+                                   "--restart-steps", "5", "--grid", dir + "/g.svg", "--quiet", "--json"])
+        try c.run()
+        XCTAssertTrue(try String(contentsOfFile: dir + "/g.svg", encoding: .utf8).contains("data:image/png;base64,"))
+    }
+
+    /// Bad input: one line naming the problem, never a trap.
+    func testBadInputsAreRefusedWithReasons() throws {
+        // A classifier history is not a generator.
+        let classifier = dir + "/classifier.h5"
+        var rng = SplitMix64(seed: 1)
+        let net = try Network<Float>(spec: .mlp(input: 36, hidden: [8], output: 10, activation: .relu), rng: &rng)
+        let w = try HistoryWriter(path: classifier, model: net.spec.json(), training: "{\"method\": \"sgd\"}", createdBy: "tests",
+                                  parameters: net.parameters.shapes, buffers: [])
+        try w.appendSnapshot(step: 0, parameters: net.parameters.floatArrays(), buffers: [:])
+        try w.close()
+        XCTAssertTrue(surfError([classifier])?.contains("not a generator") ?? false, surfError([classifier]) ?? "no error")
+        let text = dir + "/notes.txt"
+        try "hello".write(toFile: text, atomically: true, encoding: .utf8)
+        XCTAssertNotNil(surfError([text]))
+        XCTAssertNotNil(surfError([dir + "/missing.h5"]))
+        XCTAssertTrue(surfError([fixture, "--latent", "5"])?.contains("--latent 5 disagrees") ?? false)
+        XCTAssertTrue(surfError([fixture, "--measurements", "37"])?.contains("exceeds the signal size n = 36") ?? false)
+        XCTAssertTrue(surfError([fixture, "--measurements", "0"])?.contains("--measurements must be positive") ?? false)
+        XCTAssertTrue(surfError([fixture, "--method", "projected"])?.contains("projected-gradient surfing needs") ?? false)
+        XCTAssertTrue(surfError([fixture, "--target", "test-images"])?.contains("does not name an image data set") ?? false)
+        XCTAssertTrue(surfError([fixture, "--grid", "x.jpg"])?.contains("--grid") ?? false)
+        XCTAssertTrue(surfError([fixture, "--trials", "0"])?.contains("--trials") ?? false)
+        XCTAssertTrue(surfError([fixture, "--target", "test-images", "--plot-distances", "a.svg"])?.contains("x* is unknown") ?? false)
+        XCTAssertNotNil(surfError([fixture, "--method", "newton"]))
+    }
+
+    /// Test-image targets on the tiny MNIST fixture through a generator whose output is 28×28.
+    func testTestImageTargetsReportRMSE() throws {
+        let h = dir + "/g784.h5"
+        var rng = SplitMix64(seed: 2)
+        let spec = try ModelSpec.parse("""
+        {"input_shape": [5], "layers": [{"name": "layers.0", "type": "dense", "in": 5, "out": 16}, {"type": "relu"},
+          {"name": "layers.2", "type": "dense", "in": 16, "out": 784}, {"type": "sigmoid"}]}
+        """)
+        let net = try Network<Float>(spec: spec, rng: &rng)
+        let w = try HistoryWriter(path: h, model: spec.json(), training: "{\"method\": \"vae\", \"dataset\": \"mnist\"}",
+                                  createdBy: "tests", parameters: net.parameters.shapes, buffers: [])
+        try w.appendSnapshot(step: 0, parameters: net.parameters.floatArrays(), buffers: [:])
+        try w.close()
+        let c = try SurfCommand.parse([h, "--target", "test-images", "--data-dir", CLITests.root + "/data/fixtures/tiny",
+                                       "--trials", "4", "--steps", "300", "--plateau-window", "50", "--quiet"])
+        let setup = try SurfSetup(c)
+        XCTAssertEqual(setup.prior, .normal, "a VAE's latents are N(0, I)")
+        let r = try setup.inverter.run(setup.trials)
+        XCTAssertTrue(r.allSatisfy { $0.success == nil && $0.distance == nil && $0.rmse > 0 && $0.rmse < 1 })
+        XCTAssertTrue(r.contains { $0.iterations < 300 }, "plateau stopping: \(r.map(\.iterations))")
+        // RMSE is √(‖G(x̂) − y‖²/n) with y the image.
+        let g = setup.problem.generate(Tensor(shape: [1, 5], data: r[0].x.map { Float($0) }))
+        let y = Array(setup.trials.signals.data[0..<784])
+        let rmse = (zip(g.data, y).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / 784).squareRoot()
+        XCTAssertEqual(r[0].rmse, rmse, accuracy: 1e-6)
+    }
+}
