@@ -5,6 +5,11 @@
 /// and running_mean ← (1 − m) running_mean + m μ_B, running_var ← (1 − m) running_var + m σ²_B·M/(M−1);
 /// eval: y = γ (x − running_mean) / √(running_var + eps) + β.
 ///
+/// With `useRunningStatistics`, `forward(training: true)` normalises with the running statistics
+/// too (and leaves them alone) while keeping what `backward` needs: the eval-mode backward
+/// dx = dy · γ/√(running_var + eps), dγ = Σ dy x̂, dβ = Σ dy — for gradients through a trained
+/// network with respect to its input (generator inversion).
+///
 /// γ, β are parameters `name.weight`, `name.bias`; the running statistics are buffers
 /// `name.running_mean`, `name.running_var` (saved with every history snapshot).
 public final class BatchNorm<Scalar: NNScalar>: Layer {
@@ -19,6 +24,9 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
     private var xhat: [Scalar] = []
     private var invStd: [Double] = []
     private var batch = 0
+    private var cachedEval = false
+    /// Normalise with the running statistics even in `forward(training: true)` (see above).
+    public var useRunningStatistics = false
 
     /// A batch-norm layer with γ = 1, β = 0, running mean 0 and running variance 1.
     public init(name: String, channels: Int, plane: Int = 1, eps: Double = 1e-5, momentum: Double = 0.1,
@@ -39,7 +47,8 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         var y = Tensor<Scalar>(shape: x.shape, data: Scalar.uninitializedArray(count: x.count))
         var scale = Scalar.filledArray(0, count: c), shift = Scalar.filledArray(0, count: c)
         let g = store.values[gamma].data, bt = store.values[beta].data
-        if training {
+        if training && !useRunningStatistics {
+            cachedEval = false
             let m = Double(n * hw)
             var sum = [Double](repeating: 0, count: c), sq = [Double](repeating: 0, count: c)
             x.data.withUnsafeBufferPointer { px in
@@ -72,8 +81,10 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
             return y
         }
         let rm = buffers.values[runningMean].data, rv = buffers.values[runningVar].data
+        var inv = [Double](repeating: 0, count: c)
         for ch in 0..<c {
-            let s = Double(g[ch]) / (Double(rv[ch]) + eps).squareRoot()
+            inv[ch] = 1 / (Double(rv[ch]) + eps).squareRoot()
+            let s = Double(g[ch]) * inv[ch]
             scale[ch] = Scalar(s)
             shift[ch] = Scalar(Double(bt[ch]) - Double(rm[ch]) * s)
         }
@@ -82,12 +93,29 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
                 Scalar.channelAffine(px.baseAddress!, n: n, c: c, hw: hw, scale: scale, shift: shift, y: py.baseAddress!)
             }
         }
+        if training {
+            // Eval statistics with a backward pass: x̂ = (x − running_mean)/√(running_var + eps) is
+            // needed only for dγ, so a frozen store skips it.
+            cachedEval = true; invStd = inv; batch = n
+            if store.frozen { xhat = [] } else {
+                var a = Scalar.filledArray(0, count: c), d = a
+                for ch in 0..<c { a[ch] = Scalar(inv[ch]); d[ch] = Scalar(-Double(rm[ch]) * inv[ch]) }
+                var xh = Scalar.uninitializedArray(count: x.count)
+                x.data.withUnsafeBufferPointer { px in
+                    xh.withUnsafeMutableBufferPointer { ph in
+                        Scalar.channelAffine(px.baseAddress!, n: n, c: c, hw: hw, scale: a, shift: d, y: ph.baseAddress!)
+                    }
+                }
+                xhat = xh
+            }
+        }
         return y
     }
 
     /// Train-mode backward: dγ = Σ dy x̂, dβ = Σ dy,
     /// dx = γ/(σ M) (M dy − Σ dy − x̂ Σ dy x̂) with M = n·H·W.
     public func backward(_ dy: Tensor<Scalar>, needInput: Bool) -> Tensor<Scalar>? {
+        if cachedEval { return evalBackward(dy, needInput: needInput) }
         let (c, hw, n) = (channels, plane, batch)
         let m = Double(n * hw)
         var sumDy = [Double](repeating: 0, count: c), sumDyXhat = [Double](repeating: 0, count: c)
@@ -113,6 +141,35 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
                 dx.data.withUnsafeMutableBufferPointer { pdx in
                     Scalar.channelCombine(pdy.baseAddress!, ph.baseAddress!, n: n, c: c, hw: hw, a: a, b: b, d: d, dx: pdx.baseAddress!)
                 }
+            }
+        }
+        return dx
+    }
+
+    /// Eval-mode backward (running statistics are constants): dx = dy · γ/√(running_var + eps),
+    /// dγ = Σ dy x̂, dβ = Σ dy (the last two skipped for a frozen store).
+    private func evalBackward(_ dy: Tensor<Scalar>, needInput: Bool) -> Tensor<Scalar>? {
+        let (c, hw, n) = (channels, plane, batch)
+        precondition(dy.count == n * c * hw, "BatchNorm.backward: dy \(dy.shape) for batch \(n)")
+        if !store.frozen {
+            var sumDy = [Double](repeating: 0, count: c), sumDyXhat = [Double](repeating: 0, count: c)
+            dy.data.withUnsafeBufferPointer { pdy in
+                xhat.withUnsafeBufferPointer { ph in
+                    Scalar.channelDot(pdy.baseAddress!, ph.baseAddress!, n: n, c: c, hw: hw, sumDy: &sumDy, sumDyXhat: &sumDyXhat)
+                }
+            }
+            store.grads[gamma].data = sumDyXhat.map { Scalar($0) }
+            store.grads[beta].data = sumDy.map { Scalar($0) }
+        }
+        guard needInput else { return nil }
+        let g = store.values[gamma].data
+        var a = Scalar.filledArray(0, count: c)
+        let zero = Scalar.filledArray(0, count: c)
+        for ch in 0..<c { a[ch] = Scalar(Double(g[ch]) * invStd[ch]) }
+        var dx = Tensor<Scalar>(shape: dy.shape, data: Scalar.uninitializedArray(count: dy.count))
+        dy.data.withUnsafeBufferPointer { pdy in
+            dx.data.withUnsafeMutableBufferPointer { pdx in
+                Scalar.channelAffine(pdy.baseAddress!, n: n, c: c, hw: hw, scale: a, shift: zero, y: pdx.baseAddress!)
             }
         }
         return dx

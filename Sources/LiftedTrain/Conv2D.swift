@@ -110,8 +110,11 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         let n = batch
         let (o, p, k) = (outChannels, positions, patch)
         precondition(dy.count == n * o * p, "Conv2D.backward: dy \(dy.shape) for batch \(n)")
-        store.grads[w].zero()
-        store.grads[b].zero()
+        let frozen = store.frozen
+        if !frozen {
+            store.grads[w].zero()
+            store.grads[b].zero()
+        }
         var dx = needInput ? Tensor<Scalar>(zeros: [n, inChannels, height, width]) : nil  // col2im accumulates
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
         let reuse = colHoldsBatch
@@ -141,14 +144,14 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
             var start = 0
             while start < n {
                 let m = min(chunk, n - start)
-                if !reuse { unfold(px.baseAddress!, start: start, m: m, into: &col) }
+                if !reuse && !frozen { unfold(px.baseAddress!, start: start, m: m, into: &col) }
                 dy.data.withUnsafeBufferPointer { pdy in
                     dybuf.withUnsafeMutableBufferPointer { pd in
                         ImageGeometry.swapLeadingAxes(pdy.baseAddress! + start * o * p, a: m, b: o, p: p, into: pd.baseAddress!)
                     }
                 }
                 dybuf.withUnsafeBufferPointer { pd in
-                    col.withUnsafeBufferPointer { pc in
+                    if !frozen { col.withUnsafeBufferPointer { pc in
                         // dW += dY colᵀ ; db += dY 1
                         store.grads[w].data.withUnsafeMutableBufferPointer { pgw in
                             Scalar.gemm(transA: false, transB: true, m: o, n: k, k: m * p, alpha: 1,
@@ -161,7 +164,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
                                             x: po.baseAddress!, beta: 1, y: pgb.baseAddress!)
                             }
                         }
-                    }
+                    } }
                     guard needInput else { return }
                     if let wf = flipped {
                         // Stride 1: dx = conv(dY, W̃) with W̃[c, o, i, j] = W[o, c, k−1−i, k−1−j] and padding

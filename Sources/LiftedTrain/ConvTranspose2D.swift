@@ -93,12 +93,14 @@ public final class ConvTranspose2D<Scalar: NNScalar>: Layer {
         let (ci, co, k, q) = (inChannels, outChannels, patch, pixels)
         let outPlane = outHeight * outWidth
         precondition(dy.count == n * co * outPlane, "ConvTranspose2D.backward: dy \(dy.shape) for batch \(n)")
-        store.grads[w].zero()
+        let frozen = store.frozen
+        if frozen && !needInput { return nil }
+        if !frozen { store.grads[w].zero() }
         // db[c] = Σ_{n,pixels} dy: row sums of dy [n·C_out, plane], then column sums over n.
         var rowSums = Scalar.filledArray(0, count: n * co)
         let onePlane = Scalar.filledArray(1, count: outPlane)
         let oneBatch = Scalar.filledArray(1, count: n)
-        dy.data.withUnsafeBufferPointer { pdy in
+        if !frozen { dy.data.withUnsafeBufferPointer { pdy in
             rowSums.withUnsafeMutableBufferPointer { pr in
                 onePlane.withUnsafeBufferPointer { po in
                     Scalar.gemv(trans: false, m: n * co, n: outPlane, alpha: 1, a: pdy.baseAddress!, lda: outPlane,
@@ -111,10 +113,10 @@ public final class ConvTranspose2D<Scalar: NNScalar>: Layer {
                     }
                 }
             }
-        }
+        } }
         var dx = needInput ? Tensor<Scalar>(zeros: [n, ci, height, width]) : nil
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * q)
-        var xbuf = Scalar.filledArray(0, count: ci * chunk * q)
+        var xbuf: [Scalar] = frozen ? [] : Scalar.filledArray(0, count: ci * chunk * q)
         var dcol = Scalar.filledArray(0, count: k * chunk * q)
         var dxbuf: [Scalar] = needInput ? Scalar.filledArray(0, count: ci * chunk * q) : []
         x.withUnsafeBufferPointer { px in
@@ -126,7 +128,7 @@ public final class ConvTranspose2D<Scalar: NNScalar>: Layer {
                         Scalar.im2col(pdy.baseAddress! + start * co * outPlane, n: m, c: co, h: outHeight, w: outWidth,
                                       kh: kernel, kw: kernel, stride: stride, padding: padding, ho: height, wo: width,
                                       col: pdc.baseAddress!)
-                        xbuf.withUnsafeMutableBufferPointer { pxb in
+                        if !frozen { xbuf.withUnsafeMutableBufferPointer { pxb in
                             ImageGeometry.swapLeadingAxes(px.baseAddress! + start * ci * q, a: m, b: ci, p: q, into: pxb.baseAddress!)
                             // dW += X dcolᵀ
                             store.grads[w].data.withUnsafeMutableBufferPointer { pgw in
@@ -134,7 +136,7 @@ public final class ConvTranspose2D<Scalar: NNScalar>: Layer {
                                             a: pxb.baseAddress!, lda: m * q, b: pdc.baseAddress!, ldb: m * q,
                                             beta: 1, c: pgw.baseAddress!, ldc: k)
                             }
-                        }
+                        } }
                         guard needInput else { return }
                         // dX = W dcol
                         store.values[w].data.withUnsafeBufferPointer { pw in

@@ -133,6 +133,11 @@ public final class LayerFactory<Scalar: NNScalar> {
             return (GlobalAvgPool(channels: c, plane: h * w), [c])
         case "flatten":
             return (Flatten(), [width])
+        case "unflatten":
+            guard let to = l.shape, to.count == 3, to.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }), to.reduce(1, *) == width else {
+                throw ModelError("\(label) (unflatten) needs a 'shape' [channels, height, width] with \(width) elements, got \(l.shape.map { "\($0)" } ?? "none")")
+            }
+            return (Unflatten(shape: to), to)
         case "batchnorm":
             let name = try named()
             let c = shape.count == 3 ? shape[0] : width

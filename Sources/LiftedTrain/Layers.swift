@@ -51,6 +51,7 @@ public final class Dense<Scalar: NNScalar>: Layer {
 
     public func backward(_ dy: Tensor<Scalar>, needInput: Bool) -> Tensor<Scalar>? {
         let n = dy.rows
+        guard !store.frozen else { return needInput ? matmul(dy, store.values[w]) : nil }
         // dW = dyᵀ x ;  db = dyᵀ 1 ;  dx = dy W
         gemm(dy, x, transposeA: true, into: &store.grads[w])
         let one = onesVector(n)

@@ -50,12 +50,14 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var states: [RecurrenceState]?
     /// The state a recurrence layer outputs (default: the last).
     public var output: Int?
+    /// The per-sample shape an `unflatten` layer produces (`[C, H, W]`).
+    public var shape: [Int]?
 
     enum CodingKeys: String, CodingKey {
         case type, name, `in`, out, alpha, mean, std
         case inChannels = "in_channels", outChannels = "out_channels", kernel, stride, padding
         case outputPadding = "output_padding", channels, eps, momentum
-        case recurrence, blocks, states, output
+        case recurrence, blocks, states, output, shape
     }
 
     /// A layer description.

@@ -84,6 +84,18 @@ public final class Network<Scalar: NNScalar> {
         return needInputGradient ? g : nil
     }
 
+    /// Input-gradient mode (inverting a trained network): the parameters are `frozen` (backward
+    /// computes only ∂L/∂input) and every batch-norm layer uses its running statistics in
+    /// `forward(training: true)` as in eval mode, keeping what `backward` needs. The other layers'
+    /// train and eval forwards are identical, so `forward(x, training: true)` followed by
+    /// `backward(dy, needInputGradient: true)` then differentiates the eval-mode network.
+    public var inputGradientMode = false {
+        didSet {
+            parameters.frozen = inputGradientMode
+            for l in layers { (l as? BatchNorm<Scalar>)?.useRunningStatistics = inputGradientMode }
+        }
+    }
+
     /// Loads every parameter (and buffer) from name → Float32 arrays, checking names and sizes.
     public func load(parameters values: [String: [Float]], buffers bufs: [String: [Float]] = [:]) throws {
         for (i, n) in parameters.names.enumerated() {

@@ -9,6 +9,11 @@ public final class ParameterStore<Scalar: NNScalar> {
     /// Gradients, parallel to `names` (same shapes as the values).
     public var grads: [Tensor<Scalar>] = []
     private var index: [String: Int] = [:]
+    /// When true, the layers registered here skip their parameter-gradient work in `backward`
+    /// (Dense, Conv2D, ConvTranspose2D, BatchNorm): only ∂L/∂input is computed — about half the
+    /// FLOPs — and `grads` keep whatever they held before. For optimising over a network's
+    /// *inputs* with the weights fixed (generator inversion, `Surfing`).
+    public var frozen = false
 
     /// An empty store.
     public init() {}
