@@ -33,5 +33,6 @@ let package = Package(
         .testTarget(name: "LiftedTrainTests", dependencies: ["LiftedTrain"]),
         .testTarget(name: "ArchFromOptTests", dependencies: ["ArchFromOpt", "LiftedTrain"]),
         .testTarget(name: "lpomTests", dependencies: ["lpom", "LiftedTrain", "ArchFromOpt"]),
+        .testTarget(name: "SurfingTests", dependencies: ["Surfing", "LiftedTrain"]),
     ]
 )

@@ -62,11 +62,11 @@ func logisticLoss<S: NNScalar>(_ l: Tensor<S>, label: Int) -> (loss: Double, gra
     return (sum / Double(b), g)
 }
 
-/// Mean of a column and a tensor of its gradient `sign / b` (the Wasserstein critic terms).
-func meanWithGradient<S: NNScalar>(_ l: Tensor<S>, sign: Double) -> (mean: Double, grad: Tensor<S>) {
+/// `sign` · mean of a column, and its gradient `sign / b` (the Wasserstein critic terms).
+func meanWithGradient<S: NNScalar>(_ l: Tensor<S>, sign: Double) -> (loss: Double, grad: Tensor<S>) {
     let b = l.count
     let mean = S.toDoubles(l.data).reduce(0, +) / Double(b)
-    return (mean, Tensor(repeating: S(sign / Double(b)), shape: l.shape))
+    return (sign * mean, Tensor(repeating: S(sign / Double(b)), shape: l.shape))
 }
 
 @inline(__always) private func _exp(_ x: Double) -> Double { Double._exp(x) }
