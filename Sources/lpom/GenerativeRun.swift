@@ -48,15 +48,9 @@ extension TrainCommand {
         let recorder = GenerativeRecorder(generator: trainer.generator, writer: writer, total: gen.steps,
                                           quiet: output.quiet || output.json)
         let t0 = now()
-        do {
+        try runClosingHistory(writer, finish: recorder.finish) {
             try loop.run(trainer, data: train.inputs, observer: recorder)
-        } catch {
-            recorder.finish()
-            try? writer.close()
-            throw CommandError("\(error) — history \(writer.path) keeps \(writer.snapshotCount) snapshots up to step \(writer.lastStep ?? 0)")
         }
-        recorder.finish()
-        try writer.close()
         let seconds = now() - t0
         if let samples = gen.sampleGrid { try sampleGrid(trainer.generator, prior: model.prior).write(to: samples) }
         return GenerativeSummary(model: model, architecture: gen.generator, latent: gen.latent, dataset: dataset.rawValue,

@@ -226,15 +226,9 @@ struct TrainCommand: ParsableCommand {
         let recorder = RunRecorder(network: trainer.network, writer: writer, total: total,
                                    epochs: loop.epochs, startStep: startStep, quiet: output.quiet || output.json)
         let t0 = now()
-        do {
+        try runClosingHistory(writer, finish: recorder.finish) {
             try loop.run(trainer, train: train, test: test, startStep: startStep, observer: recorder)
-        } catch {
-            recorder.finish()
-            try? writer.close()
-            throw CommandError("\(error) — history \(writer.path) keeps \(writer.snapshotCount) snapshots up to step \(writer.lastStep ?? 0)")
         }
-        recorder.finish()
-        try writer.close()
         let seconds = now() - t0
         if let plot { try recorder.plot(title: "\(trainer.method) on \(ggn.datasetLabel(dataset)), \(layers)", regression: train.targets != nil).write(to: plot) }
         return RunSummary(method: trainer.method, dataset: ggn.datasetLabel(dataset), layers: layers, epochs: loop.epochs,
@@ -365,4 +359,18 @@ final class RunRecorder: TrainingObserver {
         p.series.append(.init(name: "train accuracy %", x: rows.map { Double($0.epoch) }, y: rows.map { 100 * $0.trainAccuracy }))
         return p
     }
+}
+
+/// Runs a training loop, then finishes the progress display and closes the history; a failure
+/// closes them too and is rethrown as one line saying how much of the history was kept.
+func runClosingHistory(_ writer: HistoryWriter, finish: () -> Void, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch {
+        finish()
+        try? writer.close()
+        throw CommandError("\(error) — history \(writer.path) keeps \(writer.snapshotCount) snapshots up to step \(writer.lastStep ?? 0)")
+    }
+    finish()
+    try writer.close()
 }
