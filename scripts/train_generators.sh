@@ -8,8 +8,10 @@
 #
 # Step counts: fc DCGAN and VAE 8000 steps (snapshot every 80), fc WGAN and WGAN-GP 4000
 # generator steps with 5 critic steps each (every 40, the paper's interval); paper-architecture
-# DCGAN k=5 1500 steps (every 15; ~0.8 s/step on one thread). Timings measured on the project's
-# 2-core machine are in the report of the branch that added this script.
+# DCGAN k=5 1500 steps (every 15). Measured on the 2-core machine, one thread, with other builds
+# running beside it (22 Nov 2026): fc DCGAN 145-193 s, VAE 135-152 s, WGAN 209-277 s, WGAN-GP
+# 357-518 s per run (the whole fc set 49 min); paper DCGAN ~0.5-0.7 s/step, ~17 min. The files
+# take 2.5 GB (fc: 155 MB each) plus 2.7 GB (paper DCGAN, 26 MB per snapshot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LPOM=${LPOM:-.build/release/lpom}

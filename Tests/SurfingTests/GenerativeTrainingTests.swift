@@ -53,4 +53,18 @@ final class GenerativeTrainingTests: XCTestCase {
                           "mean intensity: data \(dataMean), generator \(before) → \(after)")
         XCTAssertTrue(rec.metrics.allSatisfy { $0["d_loss"]!.isFinite && $0["g_loss"]!.isFinite })
     }
+
+    func testWGANStepClipsTheCriticAndUsesOneBatchPerCriticUpdate() throws {
+        let g = try tinyNetwork(input: [3], [dense(0, 3, 5), act("relu"), dense(2, 5, 8), act("sigmoid")], seed: 1)
+        let d = try tinyNetwork(input: [8], [dense(0, 8, 6), act("leaky_relu", 0.2), dense(2, 6, 1)], seed: 2)
+        let t = try GANTrainer(generator: g, discriminator: d, configuration: GANConfiguration(method: .wgan))
+        let g0 = g.parameters.values
+        var batches = 0
+        var rng = SplitMix64(seed: 3)
+        let m = t.step(nextBatch: { batches += 1; return randomPixels(rows: 4, cols: 8, seed: UInt64(batches)) }, rng: &rng)
+        XCTAssertEqual(batches, 5)
+        XCTAssertEqual(m["wasserstein"]!, -m["d_loss"]!, accuracy: 1e-12)
+        for v in d.parameters.values { XCTAssertLessThanOrEqual(v.data.map(abs).max()!, 0.01) }
+        XCTAssertNotEqual(g.parameters.values, g0, "one generator update")
+    }
 }
