@@ -233,7 +233,7 @@ public final class Inverter<Scalar: NNScalar> {
                 var done = !f[i].isFinite
                 if final, let d = dist, d[i] < settings.tolerance { done = true }
                 if checkPlateau {
-                    if reference[i] - f[i] <= settings.plateauTolerance * reference[i] { done = true }
+                    if reference[i].isFinite && reference[i] - f[i] <= settings.plateauTolerance * reference[i] { done = true }
                     reference[i] = f[i]
                 }
                 if !done { keep.append(i) }

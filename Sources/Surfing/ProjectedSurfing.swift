@@ -19,6 +19,7 @@ import LiftedTrain
 /// θ_0 is handled as in `surfing` (Adam from the random start, the first budget of the schedule),
 /// since Thm 3.1 makes f_0 benign; every later snapshot, the final one included, is one round of
 /// the piece search. Runs trial by trial in Double (tractable for small k only, as the paper says).
+/// x is not clipped to [−1, 1] in the piece search (the paper's analysis has no box).
 public enum ProjectedSurfing {
     /// Refuses networks that are not dense ReLU networks with an element-wise output.
     public static func checkArchitecture(_ spec: ModelSpec) throws {

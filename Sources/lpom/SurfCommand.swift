@@ -157,9 +157,9 @@ struct SurfCommand: ParsableCommand {
             let base = p.phase < offsets.count ? offsets[p.phase] : 0
             bar.update(min(setup.budget, base + p.step), suffix: "snapshot \(p.phase + 1)/\(p.phases), \(p.active) active")
         }
-        let t0 = now()
+        let t0 = now(), c0 = cpuSeconds()
         let results = try setup.inverter.run(setup.trials)
-        let seconds = now() - t0
+        let seconds = now() - t0, cpu = cpuSeconds() - c0
         bar.clear()
         let summary = SurfSummary(results)
         if let plotDistances { try distancePlot(results).write(to: plotDistances) }
@@ -168,10 +168,10 @@ struct SurfCommand: ParsableCommand {
                                                       data: results.flatMap { $0.x.map { Float($0) } }))
             try ImageGrid(targets: setup.trials.signals, reconstructions: recon, shape: setup.imageShape).write(to: grid)
         }
-        report(summary, results: results, setup: setup, seconds: seconds)
+        report(summary, results: results, setup: setup, seconds: seconds, cpu: cpu)
     }
 
-    private func report(_ s: SurfSummary, results: [TrialResult], setup: SurfSetup, seconds: Double) {
+    private func report(_ s: SurfSummary, results: [TrialResult], setup: SurfSetup, seconds: Double, cpu: Double) {
         let totalSteps = results.reduce(0) { $0 + $1.iterations }
         func num(_ x: Double?) -> Any { x.map { $0.isFinite ? $0 as Any : NSNull() } ?? NSNull() }
         if output.json {
@@ -179,7 +179,7 @@ struct SurfCommand: ParsableCommand {
                 "history": history, "method": method.rawValue, "trials": results.count, "target": target.rawValue,
                 "latent": setup.problem.latentSize, "n": setup.problem.signalSize, "prior": setup.prior.rawValue,
                 "measurements": num(measurements.map(Double.init)), "snapshots_used": setup.snapshotsUsed,
-                "snapshots_in_history": setup.snapshotCount, "seconds": seconds, "seed": seed, "tolerance": tolerance,
+                "snapshots_in_history": setup.snapshotCount, "seconds": seconds, "cpu_seconds": cpu, "seed": seed, "tolerance": tolerance,
                 "mean_iterations": s.meanIterations, "median_iterations": s.medianIterations,
                 "mean_final_iterations": s.meanFinalIterations, "mean_rmse": s.meanRMSE, "median_rmse": s.medianRMSE,
                 "mean_loss": num(s.meanLoss), "total_steps": totalSteps,
@@ -251,4 +251,15 @@ struct SurfSummary {
         meanRMSE = mean(r.map(\.rmse)); medianRMSE = median(r.map(\.rmse))
         meanLoss = mean(r.map(\.loss)); meanPieces = mean(r.map { Double($0.pieces) })
     }
+}
+
+/// User + system CPU seconds of this process (timings on a shared machine).
+func cpuSeconds() -> Double {
+    var u = rusage()
+    #if os(Linux)
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    #else
+    getrusage(RUSAGE_SELF, &u)
+    #endif
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6
 }

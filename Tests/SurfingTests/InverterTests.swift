@@ -96,6 +96,24 @@ final class InverterTests: XCTestCase {
         XCTAssertEqual(r[1].iterations, s.finalSteps)
     }
 
+    /// With x* unknown (real images) a trial stops when its loss plateaus: checked every `window`
+    /// steps against the previous check, so a trial sitting at a minimum stops at step 2·window
+    /// while one still descending continues.
+    func testPlateauStopsATrialWhoseLossStalls() throws {
+        let (net, snaps) = try snapshots(seed: 24, count: 1)
+        try snaps.load(0, into: net)
+        let problem = InversionProblem(network: net)
+        let start = InversionTrials.inRange(generator: problem, count: 2, distribution: .uniform, seed: 9)
+        var trials = InversionTrials.signals(start.signals, latentSize: 3, distribution: .uniform, seed: 9)
+        scatter(gather(start.truth!, [0]), into: &trials.starts[0], rows: [0])
+        var s = settings(.adam)
+        s.plateauWindow = 20; s.finalSteps = 200
+        let r = try Inverter(problem: problem, snapshots: snaps, settings: s).run(trials)
+        XCTAssertEqual(r[0].iterations, 40)
+        XCTAssertNil(r[0].success)
+        XCTAssertGreaterThan(r[1].iterations, 60)
+    }
+
     /// Thm 3.1's setting, in range (Hand & Voroninski 2017): an expansive ReLU network k = 5 → 100 →
     /// 500 → 300 with N(0, 1/n_i) weights, no bias and a linear output, y = G(x*) for x* ~ N(0, I).
     /// The only critical points of f are then near x*, near −ρx* (ρ < 1) and near 0, so Adam from
