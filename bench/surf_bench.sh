@@ -23,7 +23,7 @@ common=(--method surfing --schedule uniform --steps-per-snapshot "$STEPS" --step
         --threads "$THREADS" --json --quiet)
 "$LPOM" surf "$DIR/paper.h5" --trials "$TRIALS" "${common[@]}" > "$DIR/swift_batched.json"
 "$LPOM" surf "$DIR/paper.h5" --trials "$ONE_TRIALS" --batch-size 1 "${common[@]}" > "$DIR/swift_single.json"
-"$TORCH" bench/torch_surf.py "$DIR/paper.npz" --trials "$TRIALS" --steps "$STEPS" --threads "$THREADS" > "$DIR/torch_batched.json"
+"$TORCH" bench/torch_surf.py "$DIR/paper.npz" --trials "$TRIALS" --steps "$STEPS" --threads "$THREADS" --save "$DIR/torch_x.npy" > "$DIR/torch_batched.json"
 "$TORCH" bench/torch_surf.py "$DIR/paper.npz" --trials "$ONE_TRIALS" --steps "$STEPS" --threads "$THREADS" --batch-size 1 > "$DIR/torch_single.json"
 python3 - "$DIR" "$TRIALS" "$STEPS" "$SNAPSHOTS" <<'PY'
 import json, sys
@@ -43,4 +43,18 @@ for name, (w, c, _) in rows:
 (sw, sc, _), (ow, oc, _), (tw, tc, _), (uw, uc, _) = [r[1] for r in rows]
 print(f"one at a time / batched (CPU): lpom {oc / sc:.1f}x, PyTorch {uc / tc:.1f}x")
 print(f"lpom / PyTorch (CPU): batched {sc / tc:.2f}, one at a time {oc / uc:.2f}")
+# Same trials on both sides: the final latents agree up to float32 rounding.
+import struct
+raw = open(f"{d}/torch_x.npy", "rb").read()
+hlen = struct.unpack("<H", raw[8:10])[0]
+tx = struct.unpack(f"<{(len(raw) - 10 - hlen) // 4}f", raw[10 + hlen:])
+lx = [v for r in json.load(open(f"{d}/swift_batched.json"))["results"] for v in r["x"]]
+sx = [v for r in json.load(open(f"{d}/swift_single.json"))["results"] for v in r["x"]]
+k = len(json.load(open(f"{d}/swift_batched.json"))["results"][0]["x"])
+def per_trial(a, b):   # max |Δx| per trial, sorted
+    return sorted(max(abs(u - v) for u, v in zip(a[i:i + k], b[i:i + k])) for i in range(0, min(len(a), len(b)), k))
+for label, other in (("PyTorch", tx), ("one at a time", sx)):
+    p = per_trial(lx, other)
+    print(f"x̂ lpom batched vs {label}: per-trial max |Δx| median {p[len(p) // 2]:.1e}, "
+          f"largest {p[-1]:.1e}, {sum(v > 1e-3 for v in p)} of {len(p)} trials above 1e-3")
 PY
