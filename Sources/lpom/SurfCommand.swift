@@ -29,8 +29,8 @@ struct SurfCommand: ParsableCommand {
         over the linear pieces within --tau of x; ReLU dense generators). Targets: in-range (y = G(x*), \
         x* and x_init from U[−1,1]^k for GANs or N(0, I) for a VAE, from the history's training method \
         unless --prior) with success ‖x̂ − x*‖ < --tolerance; test-images (held-out images of \
-        the history's data set, per-pixel RMSE √(‖G(x̂) − y‖²/n)). Trials run as one batch (every \
-        product one BLAS call; solved trials leave the batch); --batch-size 1 runs them one at a time.
+        the history's data set, per-pixel RMSE √(‖G(x̂) − y‖²/n)). Trials run as one batch of up to \
+        1024 rows (every product one BLAS call; solved trials leave the batch); --batch-size 1 runs them one at a time.
         """)
 
     @Argument(help: "History of a generator (dense/conv_transpose2d/batchnorm layers, image-shaped output).")
@@ -93,7 +93,7 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Stop a trial when its loss falls by less than 1e-4 (relative) over this many steps (default: 1000 for test-images, off for in-range; 0 = off).")
     var plateauWindow: Int?
 
-    @Option(help: "Trials per batch (default: all at once; 1 = one at a time).")
+    @Option(help: "Trials per batch (default: all at once, up to 1024 rows; 1 = one at a time).")
     var batchSize: Int?
 
     @Option(help: "Projected: slack τ on |pre-activation| for the pieces searched.")
@@ -128,6 +128,12 @@ struct SurfCommand: ParsableCommand {
         guard tolerance > 0, tolerance.isFinite else { throw ValidationError("--tolerance must be positive, got \(tolerance)") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        let cap = 1_000_000_000
+        for (name, v) in [("--steps", steps), ("--first-steps", firstSteps), ("--min-steps", minSteps),
+                          ("--steps-per-snapshot", stepsPerSnapshot), ("--restart-steps", restartSteps), ("--piece-steps", pieceSteps)]
+        where v > cap {
+            throw ValidationError("\(name) must be at most \(cap), got \(v)")
+        }
         guard firstSteps >= 0, minSteps >= 0, stepsPerSnapshot >= 0 else {
             throw ValidationError("--first-steps, --min-steps and --steps-per-snapshot must be ≥ 0")
         }
@@ -135,8 +141,11 @@ struct SurfCommand: ParsableCommand {
         guard restarts >= 1, restartSteps >= 1 else { throw ValidationError("--restarts and --restart-steps must be at least 1") }
         if let w = plateauWindow, w < 0 { throw ValidationError("--plateau-window must be ≥ 0, got \(w)") }
         if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, got \(b)") }
-        guard tau >= 0, tau.isFinite, maxPieces >= 1, pieceSteps >= 1 else {
-            throw ValidationError("--tau must be ≥ 0, --max-pieces and --piece-steps at least 1")
+        guard tau >= 0, tau.isFinite, maxPieces >= 1, maxPieces <= 1 << 20, pieceSteps >= 1 else {
+            throw ValidationError("--tau must be ≥ 0, --max-pieces between 1 and 1048576, --piece-steps at least 1")
+        }
+        if method == .restarts && restarts > 10_000_000 / max(1, trials) {
+            throw ValidationError("--trials × --restarts must be at most 10000000 (got \(trials) × \(restarts))")
         }
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
         if let g = grid, !(g.hasSuffix(".svg") || g.hasSuffix(".png")) {

@@ -70,7 +70,9 @@ final class SurfSetup {
         s.snapshots = c.snapshots; s.restarts = c.restarts; s.restartSteps = c.restartSteps
         let window = c.plateauWindow ?? (c.target == .testImages ? 1000 : 0)
         s.plateauWindow = window > 0 ? window : nil
-        s.batchSize = c.batchSize ?? (1 << 30)
+        // Default: every trial in one batch, but no more than 1024 rows (restarts count as rows),
+        // which bounds the activations held for the backward pass.
+        s.batchSize = c.batchSize ?? 1024
         s.tau = c.tau; s.maxPieces = c.maxPieces; s.pieceSteps = c.pieceSteps
         let snaps = GeneratorSnapshots(history: reader, for: network)
         snapshotCount = snaps.count

@@ -117,6 +117,10 @@ final class SurfCLITests: XCTestCase {
         XCTAssertTrue(surfError([fixture, "--trials", "0"])?.contains("--trials") ?? false)
         XCTAssertTrue(surfError([fixture, "--target", "test-images", "--plot-distances", "a.svg"])?.contains("x* is unknown") ?? false)
         XCTAssertNotNil(surfError([fixture, "--method", "newton"]))
+        XCTAssertTrue(surfError([fixture, "--steps", "9223372036854775807"])?.contains("--steps must be at most") ?? false)
+        XCTAssertTrue(surfError([fixture, "--max-pieces", "9223372036854775807"])?.contains("--max-pieces") ?? false)
+        XCTAssertTrue(surfError([fixture, "--method", "restarts", "--restarts", "9223372036854775807"])?.contains("--restarts") ?? false)
+        XCTAssertTrue(surfError([fixture, "--tolerance", "nan"])?.contains("--tolerance") ?? false)
     }
 
     /// Test-image targets on the tiny MNIST fixture through a generator whose output is 28×28.
