@@ -36,7 +36,10 @@ final class SurfSetup {
         }
         if c.method == .projected { try ProjectedSurfing.checkArchitecture(network.spec) }
         let info = trainingInfo(reader)
-        prior = c.prior ?? LatentDistribution.prior(forTrainingMethod: info["method"] as? String)
+        // The training JSON's `latent_prior` when it names one (lpom's generative trainers write it),
+        // else from the method (vae → N(0, I)).
+        prior = c.prior ?? (info["latent_prior"] as? String).flatMap(LatentDistribution.init(rawValue:))
+            ?? LatentDistribution.prior(forTrainingMethod: info["method"] as? String)
         let a = c.measurements.map { m -> MeasurementMatrix<Float> in
             var rng = SplitMix64.stream(seed: c.seed, 1 << 32)
             return MeasurementMatrix.gaussian(m: m, n: n, rng: &rng)

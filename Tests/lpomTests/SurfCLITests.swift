@@ -136,6 +136,14 @@ final class SurfCLITests: XCTestCase {
                                   createdBy: "tests", parameters: net.parameters.shapes, buffers: [])
         try w.appendSnapshot(step: 0, parameters: net.parameters.floatArrays(), buffers: [:])
         try w.close()
+        // A training JSON's latent_prior (lpom's generative trainers) wins over the method.
+        let h2 = dir + "/prior.h5"
+        let w2 = try HistoryWriter(path: h2, model: spec.json(), training: "{\"method\": \"gan\", \"latent_prior\": \"normal\"}",
+                                   createdBy: "tests", parameters: net.parameters.shapes, buffers: [])
+        try w2.appendSnapshot(step: 0, parameters: net.parameters.floatArrays(), buffers: [:])
+        try w2.close()
+        XCTAssertEqual(try SurfSetup(SurfCommand.parse([h2, "--trials", "2", "--quiet"])).prior, .normal)
+        XCTAssertEqual(try SurfSetup(SurfCommand.parse([h2, "--trials", "2", "--prior", "uniform", "--quiet"])).prior, .uniform)
         let c = try SurfCommand.parse([h, "--target", "test-images", "--data-dir", CLITests.root + "/data/fixtures/tiny",
                                        "--trials", "4", "--steps", "300", "--quiet"])
         let setup = try SurfSetup(c)
