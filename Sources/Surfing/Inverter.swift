@@ -65,6 +65,10 @@ public struct InversionSettings: Sendable {
     /// its step size η (nil: 1/L from a power-iteration estimate of ‖J‖²).
     public var tau = 0.05, maxPieces = 64, pieceSteps = 200
     public var pieceStepSize: Double? = nil
+    /// Projected: rounds of the piece search per snapshot, each re-centred at the previous round's
+    /// best x, until x stops moving. 1 is Algorithm 3.2 as written (one round per snapshot,
+    /// enough when the snapshots are close); more rounds let x cross several pieces per snapshot.
+    public var pieceRounds = 1
 
     /// Defaults.
     public init() {}

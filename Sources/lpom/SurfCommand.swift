@@ -105,6 +105,9 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Projected: projected-gradient steps per piece.")
     var pieceSteps = 200
 
+    @Option(help: "Projected: piece-search rounds per snapshot, each from the last round's x, until x stops (1 = Algorithm 3.2 as written).")
+    var pieceRounds = 1
+
     @Option(help: "Data set of test-images targets (default: the history's).")
     var dataset: DatasetName?
 
@@ -141,8 +144,8 @@ struct SurfCommand: ParsableCommand {
         guard restarts >= 1, restartSteps >= 1 else { throw ValidationError("--restarts and --restart-steps must be at least 1") }
         if let w = plateauWindow, w < 0 { throw ValidationError("--plateau-window must be ≥ 0, got \(w)") }
         if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, got \(b)") }
-        guard tau >= 0, tau.isFinite, maxPieces >= 1, maxPieces <= 1 << 20, pieceSteps >= 1 else {
-            throw ValidationError("--tau must be ≥ 0, --max-pieces between 1 and 1048576, --piece-steps at least 1")
+        guard tau >= 0, tau.isFinite, maxPieces >= 1, maxPieces <= 1 << 20, pieceSteps >= 1, pieceRounds >= 1, pieceRounds <= 1_000_000 else {
+            throw ValidationError("--tau must be ≥ 0, --max-pieces between 1 and 1048576, --piece-steps and --piece-rounds at least 1 (rounds at most 1000000)")
         }
         if method == .restarts && restarts > 10_000_000 / max(1, trials) {
             throw ValidationError("--trials × --restarts must be at most 10000000 (got \(trials) × \(restarts))")

@@ -76,7 +76,7 @@ final class SurfSetup {
         // Default: every trial in one batch, but no more than 1024 rows (restarts count as rows),
         // which bounds the activations held for the backward pass.
         s.batchSize = c.batchSize ?? 1024
-        s.tau = c.tau; s.maxPieces = c.maxPieces; s.pieceSteps = c.pieceSteps
+        s.tau = c.tau; s.maxPieces = c.maxPieces; s.pieceSteps = c.pieceSteps; s.pieceRounds = c.pieceRounds
         let snaps = GeneratorSnapshots(history: reader, for: network)
         snapshotCount = snaps.count
         inverter = Inverter(problem: problem, snapshots: snaps, settings: s)

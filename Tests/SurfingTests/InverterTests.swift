@@ -183,6 +183,33 @@ final class InverterTests: XCTestCase {
         XCTAssertEqual(near.pieces, 1)
     }
 
+    /// More rounds of the piece search per snapshot let x cross pieces: G(x) = (relu(x), relu(x − 1)),
+    /// y = (3, 2) has its minimum at x = 3, two pieces from x = −0.5. With τ = 0.6 one round (the
+    /// paper's algorithm) reaches the piece boundary x = 1; a second round from there flips the
+    /// second unit and reaches x = 3 exactly.
+    func testPieceRoundsCrossPieces() throws {
+        var rng = SplitMix64(seed: 1)
+        let net = try Network<Double>(spec: try ModelSpec.parse("""
+        {"input_shape": [1], "layers": [{"name": "w", "type": "dense", "in": 1, "out": 2}, {"type": "relu"},
+          {"name": "v", "type": "dense", "in": 2, "out": 2}]}
+        """), rng: &rng)
+        try net.parameters.set("w.weight", Tensor(shape: [2, 1], data: [1, 1]))
+        try net.parameters.set("w.bias", Tensor(shape: [2], data: [0, -1]))
+        try net.parameters.set("v.weight", Tensor(shape: [2, 2], data: [1, 0, 0, 1]))
+        try net.parameters.set("v.bias", Tensor(zeros: [2]))
+        let problem = InversionProblem(network: net)
+        let trials = InversionTrials<Double>(signals: Tensor(shape: [1, 2], data: [3, 2]), truth: Tensor(shape: [1, 1], data: [3]),
+                                             starts: [Tensor(shape: [1, 1], data: [-0.5])])
+        var s = InversionSettings()
+        s.method = .projected; s.clip = false; s.tau = 0.6; s.tolerance = 1e-8
+        let one = try Inverter(problem: problem, snapshots: GeneratorSnapshots([snapshot(net)]), settings: s).run(trials)[0]
+        XCTAssertEqual(one.x[0], 1, accuracy: 1e-10)
+        s.pieceRounds = 5
+        let more = try Inverter(problem: problem, snapshots: GeneratorSnapshots([snapshot(net)]), settings: s).run(trials)[0]
+        XCTAssertEqual(more.x[0], 3, accuracy: 1e-10)
+        XCTAssertEqual(more.success, true)
+    }
+
     /// Projected-gradient surfing over finely spaced snapshots (θ_t = θ_0 + small Gaussian drift)
     /// of a random dense ReLU generator with a Gaussian A (m = 10, n = 30, k = 2) tracks the
     /// minimiser to the exact x* (‖x̂ − x*‖ < 1e-9; Adam surfing with 20000 final steps gets ~1e-4).
