@@ -52,6 +52,9 @@ public struct InversionSettings: Sendable {
     public var firstSteps = 1000, minSteps = 50, stepsPerSnapshot = 100
     /// Visit about K + 1 snapshots (every ⌈T/K⌉-th); nil visits all.
     public var snapshots: Int? = nil
+    /// On an intermediate snapshot, a trial ends its phase early once ‖∇f_t(x)‖ < this (our
+    /// addition: the paper's "until convergence" with no test given); nil spends the whole budget.
+    public var snapshotGradientTolerance: Double? = nil
     /// Random restarts R × steps S (Bora et al.: 10 × 1000).
     public var restarts = 10, restartSteps = 1000
     /// Stop a trial on the final network when its loss fell by less than `plateauTolerance`
@@ -232,10 +235,12 @@ public final class Inverter<Scalar: NNScalar> {
             var keep = [Int]()
             keep.reserveCapacity(rows.count)
             let dist = truth.map { rowDistances(x, $0) }
+            let gradientNorms = !final && settings.snapshotGradientTolerance != nil ? rowSquaredNorms(grad) : nil
             let checkPlateau = window.map { step % $0 == 0 } ?? false
             for i in rows.indices {
                 var done = !f[i].isFinite
                 if final, let d = dist, d[i] < settings.tolerance { done = true }
+                if let g = gradientNorms, let tol = settings.snapshotGradientTolerance, g[i] < tol * tol { done = true }
                 if checkPlateau {
                     if reference[i].isFinite && reference[i] - f[i] <= settings.plateauTolerance * reference[i] { done = true }
                     reference[i] = f[i]

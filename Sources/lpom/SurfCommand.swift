@@ -84,6 +84,9 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Use about K + 1 snapshots: every ⌈T/K⌉-th and the final one (default: all).")
     var snapshots: Int?
 
+    @Option(help: "Surfing: end a trial's intermediate snapshot early once ‖∇f_t(x)‖ < this (default: spend the budget).")
+    var snapshotGtol: Double?
+
     @Option(help: "Random restarts R (method restarts).")
     var restarts = 10
 
@@ -140,6 +143,7 @@ struct SurfCommand: ParsableCommand {
         guard firstSteps >= 0, minSteps >= 0, stepsPerSnapshot >= 0 else {
             throw ValidationError("--first-steps, --min-steps and --steps-per-snapshot must be ≥ 0")
         }
+        if let g = snapshotGtol, !(g > 0 && g.isFinite) { throw ValidationError("--snapshot-gtol must be positive, got \(g)") }
         if let k = snapshots, k < 1 { throw ValidationError("--snapshots must be at least 1, got \(k)") }
         guard restarts >= 1, restartSteps >= 1 else { throw ValidationError("--restarts and --restart-steps must be at least 1") }
         if let w = plateauWindow, w < 0 { throw ValidationError("--plateau-window must be ≥ 0, got \(w)") }

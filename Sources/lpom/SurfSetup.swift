@@ -70,7 +70,7 @@ final class SurfSetup {
         s.method = c.method; s.learningRate = c.lr; s.tolerance = c.tolerance; s.finalSteps = c.steps
         s.clip = c.clip == .on || (c.clip == .auto && prior == .uniform)
         s.schedule = c.schedule; s.firstSteps = c.firstSteps; s.minSteps = c.minSteps; s.stepsPerSnapshot = c.stepsPerSnapshot
-        s.snapshots = c.snapshots; s.restarts = c.restarts; s.restartSteps = c.restartSteps
+        s.snapshots = c.snapshots; s.snapshotGradientTolerance = c.snapshotGtol; s.restarts = c.restarts; s.restartSteps = c.restartSteps
         let window = c.plateauWindow ?? (c.target == .testImages ? 1000 : 0)
         s.plateauWindow = window > 0 ? window : nil
         // Default: every trial in one batch, but no more than 1024 rows (restarts count as rows),

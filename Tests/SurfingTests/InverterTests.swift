@@ -79,6 +79,27 @@ final class InverterTests: XCTestCase {
         }
     }
 
+    /// With a gradient tolerance on intermediate snapshots a trial whose gradient is already below
+    /// it leaves the phase after one step (here every intermediate network is the final one, so a
+    /// trial started at x* has ∇f = 0 on each), the others spend the budget.
+    func testSnapshotGradientToleranceEndsIntermediatePhases() throws {
+        let (net, one) = try snapshots(seed: 25, count: 1)
+        try one.load(0, into: net)
+        let same = GeneratorSnapshots([snapshot(net), snapshot(net), snapshot(net)])
+        let problem = InversionProblem(network: net)
+        var trials = InversionTrials.inRange(generator: problem, count: 2, distribution: .uniform, seed: 10)
+        scatter(gather(trials.truth!, [0]), into: &trials.starts[0], rows: [0])
+        var s = settings(.surfing)
+        s.schedule = .uniform; s.stepsPerSnapshot = 40; s.finalSteps = 5; s.tolerance = 1e-9
+        s.snapshotGradientTolerance = 1e-12
+        let r = try Inverter(problem: problem, snapshots: same, settings: s).run(trials)
+        XCTAssertEqual(r[0].iterations - r[0].finalIterations, 2, "one step on each of the two intermediate snapshots")
+        XCTAssertEqual(r[1].iterations - r[1].finalIterations, 80)
+        s.snapshotGradientTolerance = nil
+        let full = try Inverter(problem: problem, snapshots: same, settings: s).run(trials)
+        XCTAssertEqual(full[0].iterations - full[0].finalIterations, 80)
+    }
+
     /// A trial started at x* has ∇f = 0 there: Adam stays, the trial succeeds after one step and
     /// leaves the batch while the others continue.
     func testSolvedTrialsLeaveTheBatch() throws {
