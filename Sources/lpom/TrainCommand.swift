@@ -46,8 +46,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Passes over the training set (default 10).")
     var epochs: Int?
 
-    @Option(help: "Mini-batch size.")
-    var batchSize: Int = 100
+    @Option(help: "Mini-batch size (default 100; 128 with --model).")
+    var batchSize: Int?
 
     @Option(help: "Learning rate (default 0.1 for sgd, 0.001 for adam).")
     var lr: Double?
@@ -91,14 +91,17 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup(title: "Regression and GGN options (--task regression, --method ggn)") var ggn: GGNOptions
 
+    @OptionGroup(title: "Generative models (--model; the history stores the generator)") var gen: GenerativeOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
+        if gen.model != nil { return try validateGenerative() }
         if resume != nil { return }
         let e = epochs ?? 10
         guard e >= 1 else { throw ValidationError("--epochs must be at least 1, got \(e)") }
         guard e <= 100_000 else { throw ValidationError("--epochs \(e) is too many") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        guard (batchSize ?? 100) >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize ?? 100)") }
         guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must be ≥ 0, got \(snapshotEvery)") }
         guard threads >= 0 && threads <= 256 else { throw ValidationError("--threads must be between 0 and 256, got \(threads)") }
         if let lr { guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") } }
@@ -121,6 +124,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let model = gen.model { return try performGenerative(model).report(json: output.json) }
         let summary = try perform()
         summary.report(json: output.json)
     }
@@ -179,7 +183,7 @@ struct TrainCommand: ParsableCommand {
     func trainingDescription(trainer: any Trainer<Float>, argv: [String]) -> String {
         var obj: [String: Any] = [
             "method": trainer.method, "dataset": ggn.datasetLabel(dataset), "seed": seed, "epochs": epochs ?? 10,
-            "batch_size": batchSize, "loss": trainingLoss.rawValue, "schedule": schedule.rawValue, "snapshot_every": snapshotEvery,
+            "batch_size": batchSize ?? 100, "loss": trainingLoss.rawValue, "schedule": schedule.rawValue, "snapshot_every": snapshotEvery,
             "hyperparameters": trainer.hyperparameters, "argv": argv, "init": initialization.rawValue,
             "train_limit": data.trainLimit, "arch": arch.arch.rawValue,
         ]
@@ -213,7 +217,7 @@ struct TrainCommand: ParsableCommand {
     /// Runs the loop with progress and history; returns the summary.
     func execute(trainer: any Trainer<Float>, writer: HistoryWriter, train: TensorDataset<Float>,
                  test: TensorDataset<Float>, startStep: Int) throws -> RunSummary {
-        var loop = TrainingLoop<Float>(epochs: epochs ?? 10, batchSize: batchSize, seed: seed, snapshotEvery: snapshotEvery)
+        var loop = TrainingLoop<Float>(epochs: epochs ?? 10, batchSize: batchSize ?? 100, seed: seed, snapshotEvery: snapshotEvery)
         loop.evaluationLoss = trainingLoss
         let total = loop.stepsPerEpoch(samples: train.count) * loop.epochs
         guard startStep < total else {
@@ -222,15 +226,9 @@ struct TrainCommand: ParsableCommand {
         let recorder = RunRecorder(network: trainer.network, writer: writer, total: total,
                                    epochs: loop.epochs, startStep: startStep, quiet: output.quiet || output.json)
         let t0 = now()
-        do {
+        try runClosingHistory(writer, finish: recorder.finish) {
             try loop.run(trainer, train: train, test: test, startStep: startStep, observer: recorder)
-        } catch {
-            recorder.finish()
-            try? writer.close()
-            throw CommandError("\(error) — history \(writer.path) keeps \(writer.snapshotCount) snapshots up to step \(writer.lastStep ?? 0)")
         }
-        recorder.finish()
-        try writer.close()
         let seconds = now() - t0
         if let plot { try recorder.plot(title: "\(trainer.method) on \(ggn.datasetLabel(dataset)), \(layers)", regression: train.targets != nil).write(to: plot) }
         return RunSummary(method: trainer.method, dataset: ggn.datasetLabel(dataset), layers: layers, epochs: loop.epochs,
@@ -361,4 +359,18 @@ final class RunRecorder: TrainingObserver {
         p.series.append(.init(name: "train accuracy %", x: rows.map { Double($0.epoch) }, y: rows.map { 100 * $0.trainAccuracy }))
         return p
     }
+}
+
+/// Runs a training loop, then finishes the progress display and closes the history; a failure
+/// closes them too and is rethrown as one line saying how much of the history was kept.
+func runClosingHistory(_ writer: HistoryWriter, finish: () -> Void, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch {
+        finish()
+        try? writer.close()
+        throw CommandError("\(error) — history \(writer.path) keeps \(writer.snapshotCount) snapshots up to step \(writer.lastStep ?? 0)")
+    }
+    finish()
+    try writer.close()
 }

@@ -1,0 +1,159 @@
+import LiftedTrain
+
+/// Settings of GAN training. Defaults follow the paper's protocol (ALGORITHMS.md §3) where it
+/// speaks and the reference implementations it builds on where it is silent:
+/// - DCGAN: D lr 2e-4, G lr 1e-3, Adam β₁ = 0.5, one D update per G update, non-saturating
+///   generator loss −log σ(D(G(x))) (Goodfellow et al. 2014).
+/// - WGAN: weight clipping ±0.01 and 5 critic updates per generator update (Arjovsky et al.
+///   2017). The optimiser is Adam (β₁ = 0.5) with D lr 2e-4 and G lr 2e-4, as in the
+///   PyTorch collection the paper's networks come from (Chen et al.'s InfoGAN networks as
+///   re-implemented there), not the WGAN paper's RMSprop 5e-5: the paper states "Adam β₁ = 0.5"
+///   for all its training and 5e-5 RMSprop is far too slow for runs of a few thousand steps.
+///   Clipping applies to every critic parameter, batch-norm γ and β included (as `p.clamp_`).
+///   Arjovsky's 100 critic updates in the first 25 generator steps are not done.
+/// - WGAN-GP: λ = 0.25 (the paper's value; Gulrajani et al. use 10), 5 critic updates, Adam
+///   β₁ = 0.5, D and G lr 2e-4, a critic without batch norm.
+public struct GANConfiguration: Sendable {
+    /// dcgan, wgan or wgan-gp.
+    public var method: GenerativeMethod
+    /// Generator learning rate.
+    public var generatorLearningRate: Double
+    /// Discriminator / critic learning rate.
+    public var discriminatorLearningRate: Double
+    /// Adam's β₁, β₂, ε (both networks).
+    public var adam = AdamSettings()
+    /// Discriminator updates per generator update.
+    public var criticSteps: Int
+    /// WGAN weight clipping bound c (parameters clamped to [−c, c] after each critic update).
+    public var clip: Double = 0.01
+    /// WGAN-GP penalty weight λ.
+    public var penaltyWeight: Double = 0.25
+
+    /// The defaults for `method` (see the type's documentation).
+    public init(method: GenerativeMethod) {
+        precondition(method != .vae, "GANConfiguration: vae is not a GAN")
+        self.method = method
+        discriminatorLearningRate = 2e-4
+        generatorLearningRate = method == .dcgan ? 1e-3 : 2e-4
+        criticSteps = method == .dcgan ? 1 : 5
+    }
+}
+
+/// Trains a generator against a discriminator (DCGAN) or critic (WGAN, WGAN-GP) with Adam.
+/// Each `step` runs `criticSteps` discriminator updates, each on a fresh real batch and fresh
+/// latents x ~ U[−1, 1]^k with the generator in training mode (its batch-norm running statistics
+/// advance), then one generator update on the last critic iteration's latents (as the PyTorch
+/// DCGAN example reuses its fake batch), backpropagated through the updated discriminator.
+/// Real and fake batches pass the discriminator separately (its batch norm sees one kind at a time).
+public final class GANTrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
+    public let generator: Network<Scalar>
+    /// The discriminator or critic (outputs one logit / value per sample).
+    public let discriminator: Network<Scalar>
+    /// The settings.
+    public let configuration: GANConfiguration
+    public let latent: Int
+    var generatorOptimizer: Adam<Scalar>
+    var discriminatorOptimizer: Adam<Scalar>
+
+    /// A trainer of `generator` (input `[latent]`) against `discriminator` (input the generator's
+    /// output, one output). WGAN-GP needs a critic `GradientPenalty` supports.
+    public init(generator: Network<Scalar>, discriminator: Network<Scalar>, configuration: GANConfiguration) throws {
+        guard generator.spec.inputShape.count == 1 else { throw ModelError("the generator must take a latent vector [k]") }
+        guard generator.outputSize == discriminator.inputSize, discriminator.outputSize == 1 else {
+            throw ModelError("the discriminator must map the generator's \(generator.outputSize) outputs to one value")
+        }
+        if configuration.method == .wganGP { try GradientPenalty.checkCritic(discriminator.spec) }
+        self.generator = generator; self.discriminator = discriminator; self.configuration = configuration
+        latent = generator.spec.inputShape[0]
+        generatorOptimizer = configuration.adam.make(learningRate: configuration.generatorLearningRate)
+        discriminatorOptimizer = configuration.adam.make(learningRate: configuration.discriminatorLearningRate)
+    }
+
+    public var method: GenerativeMethod { configuration.method }
+    public var partner: Network<Scalar> { discriminator }
+
+    public var hyperparameters: [String: Double] {
+        var h: [String: Double] = ["lr_generator": configuration.generatorLearningRate,
+                                   "lr_discriminator": configuration.discriminatorLearningRate,
+                                   "beta1": configuration.adam.beta1, "beta2": configuration.adam.beta2,
+                                   "adam_eps": configuration.adam.epsilon, "n_critic": Double(configuration.criticSteps)]
+        if method == .wgan { h["clip"] = configuration.clip }
+        if method == .wganGP { h["gp_lambda"] = configuration.penaltyWeight }
+        return h
+    }
+
+    public func step(nextBatch: () -> Tensor<Scalar>, rng: inout SplitMix64) -> [String: Double] {
+        var metrics: [String: Double] = [:]
+        var fake = Tensor<Scalar>(zeros: [0])
+        for _ in 0..<configuration.criticSteps {
+            let real = nextBatch()
+            let z: Tensor<Scalar> = LatentPrior.uniform.sample(rows: real.rows, latent: latent, using: &rng)
+            fake = generator.forward(z, training: true)
+            metrics = discriminatorGradients(real: real, fake: fake, rng: &rng)
+            discriminatorOptimizer.update(discriminator.parameters)
+            if method == .wgan { discriminator.parameters.clip(Scalar(configuration.clip)) }
+        }
+        metrics["g_loss"] = generatorGradients(fake: fake)
+        generatorOptimizer.update(generator.parameters)
+        return metrics
+    }
+
+    /// Gradients of the discriminator's loss into `discriminator.parameters.grads`; returns its
+    /// terms. DCGAN: L_D = mean softplus(−D(x)) + mean softplus(D(G(z))) (binary cross-entropy on
+    /// logits). WGAN: L_D = mean D(G(z)) − mean D(x). WGAN-GP: that plus the penalty at
+    /// x̂ = εx + (1 − ε)G(z), ε ~ U[0, 1] per sample.
+    func discriminatorGradients(real: Tensor<Scalar>, fake: Tensor<Scalar>, rng: inout SplitMix64) -> [String: Double] {
+        let d = discriminator
+        let realOut = d.forward(real, training: true)
+        let (lossReal, gradReal) = method == .dcgan ? logisticLoss(realOut, label: 1) : meanWithGradient(realOut, sign: -1)
+        d.backward(gradReal)
+        let accumulated = d.parameters.gradientCopy()
+        let fakeOut = d.forward(fake.reshaped(real.shape), training: true)
+        let (lossFake, gradFake) = method == .dcgan ? logisticLoss(fakeOut, label: 0) : meanWithGradient(fakeOut, sign: 1)
+        d.backward(gradFake)
+        d.parameters.addToGradients(accumulated)
+        if method == .dcgan { return ["d_loss": lossReal + lossFake] }
+        // lossReal = −mean D(x), lossFake = mean D(G(z)).
+        var m = ["d_loss": lossReal + lossFake, "wasserstein": -(lossReal + lossFake)]
+        if method == .wganGP {
+            let xhat = interpolate(real, fake.reshaped(real.shape), rng: &rng)
+            let sum = d.parameters.gradientCopy()
+            let (p, norm) = GradientPenalty.apply(critic: d, at: xhat, weight: configuration.penaltyWeight)
+            d.parameters.addToGradients(sum)
+            m["gradient_penalty"] = p
+            m["critic_grad_norm"] = norm
+            m["d_loss"] = lossReal + lossFake + p
+        }
+        return m
+    }
+
+    /// The generator's loss on `fake`, the output of its last `forward(training: true)`, with its
+    /// gradients in `generator.parameters.grads`. DCGAN: −mean log σ(D(G(z))) (non-saturating);
+    /// WGAN(-GP): −mean D(G(z)). The discriminator's parameters are frozen meanwhile (only ∂/∂input).
+    func generatorGradients(fake: Tensor<Scalar>) -> Double {
+        let d = discriminator
+        let out = d.forward(fake.reshaped([fake.rows, d.inputSize]), training: true)
+        let (loss, grad) = method == .dcgan ? logisticLoss(out, label: 1) : meanWithGradient(out, sign: -1)
+        d.parameters.frozen = true
+        defer { d.parameters.frozen = false }
+        let dfake = d.backward(grad, needInputGradient: true)!
+        generator.backward(dfake.reshaped(fake.shape))
+        return loss
+    }
+
+    /// x̂_i = x̃_i + ε_i (x_i − x̃_i), ε_i ~ U[0, 1] (row-wise BLAS axpy).
+    func interpolate(_ real: Tensor<Scalar>, _ fake: Tensor<Scalar>, rng: inout SplitMix64) -> Tensor<Scalar> {
+        var diff = real
+        diff.add(fake, scaledBy: -1)
+        var out = fake
+        let n = real.cols
+        diff.data.withUnsafeBufferPointer { pd in
+            out.data.withUnsafeMutableBufferPointer { po in
+                for i in 0..<real.rows {
+                    Scalar.axpy(n: n, alpha: Scalar(rng.uniform()), x: pd.baseAddress! + i * n, y: po.baseAddress! + i * n)
+                }
+            }
+        }
+        return out
+    }
+}

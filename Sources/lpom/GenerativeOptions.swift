@@ -1,0 +1,83 @@
+import ArgumentParser
+import LiftedTrain
+import Surfing
+
+extension GenerativeMethod: ExpressibleByArgument {}
+extension GeneratorArchitecture: ExpressibleByArgument {}
+
+/// `lpom train --model vae|dcgan|wgan|wgan-gp`: generative training whose history stores the
+/// generator (the input of `lpom surf`).
+struct GenerativeOptions: ParsableArguments {
+    @Option(help: "Train a generative model instead of a classifier: vae, dcgan, wgan or wgan-gp. The history stores the generator only.")
+    var model: GenerativeMethod?
+
+    @Option(help: "Generator (and discriminator/encoder) architecture: paper (FC-BN-convT, the surfing paper's) or fc (k → --gen-hidden → 784).")
+    var generator: GeneratorArchitecture = .paper
+
+    @Option(help: "Latent dimension k.")
+    var latent: Int = 10
+
+    @Option(help: "Generator updates (GANs: each after --n-critic discriminator updates).")
+    var steps: Int = 4000
+
+    @Option(help: "Generator learning rate (default 1e-3 for dcgan, 2e-4 for wgan and wgan-gp; the VAE uses --lr, default 1e-3).")
+    var gLr: Double?
+
+    @Option(help: "Discriminator / critic learning rate (default 2e-4).")
+    var dLr: Double?
+
+    @Option(help: "Adam β₁ of both networks.")
+    var beta1: Double = 0.5
+
+    @Option(help: "Discriminator updates per generator update (default 1 for dcgan, 5 for wgan and wgan-gp).")
+    var nCritic: Int?
+
+    @Option(help: "WGAN weight clipping bound c.")
+    var clip: Double = 0.01
+
+    @Option(help: "WGAN-GP gradient-penalty weight λ (the surfing paper: 0.25).")
+    var gpLambda: Double = 0.25
+
+    @Option(help: "Standard deviation of the initial weights N(0, σ²).")
+    var initStd: Double = 0.02
+
+    @Option(help: "Hidden width of --generator fc.")
+    var genHidden: Int = 500
+
+    @Option(help: "Write a grid of 64 images of the final generator at the end (.png or .svg).")
+    var sampleGrid: String?
+
+    func validate() throws {
+        guard latent >= 1 && latent <= 10_000 else { throw ValidationError("--latent must be between 1 and 10000, got \(latent)") }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        for (name, v) in [("--g-lr", gLr), ("--d-lr", dLr)] {
+            if let v { guard v > 0, v.isFinite else { throw ValidationError("\(name) must be a positive number, got \(v)") } }
+        }
+        guard beta1 >= 0 && beta1 < 1 else { throw ValidationError("--beta1 must be in [0, 1), got \(beta1)") }
+        if let nCritic { guard nCritic >= 1 else { throw ValidationError("--n-critic must be at least 1, got \(nCritic)") } }
+        guard clip > 0, clip.isFinite else { throw ValidationError("--clip must be positive, got \(clip)") }
+        guard gpLambda >= 0, gpLambda.isFinite else { throw ValidationError("--gp-lambda must be ≥ 0, got \(gpLambda)") }
+        guard initStd > 0, initStd.isFinite else { throw ValidationError("--init-std must be positive, got \(initStd)") }
+        guard genHidden >= 1 && genHidden <= 100_000 else { throw ValidationError("--gen-hidden must be between 1 and 100000, got \(genHidden)") }
+        if let sampleGrid {
+            guard sampleGrid.hasSuffix(".png") || sampleGrid.hasSuffix(".svg") else {
+                throw ValidationError("--sample-grid must name a .png or .svg file, got '\(sampleGrid)'")
+            }
+        }
+    }
+
+    /// The run's networks and optimiser settings; `lr` is the VAE's learning rate.
+    func setup(_ model: GenerativeMethod, lr: Double?) -> GenerativeSetup {
+        var s = GenerativeSetup(method: model, architecture: generator, latent: latent)
+        s.hidden = genHidden
+        s.initStd = initStd
+        s.vaeLearningRate = lr ?? 1e-3
+        s.gan.adam.beta1 = beta1
+        if let gLr { s.gan.generatorLearningRate = gLr }
+        if let dLr { s.gan.discriminatorLearningRate = dLr }
+        if let nCritic { s.gan.criticSteps = nCritic }
+        s.gan.clip = clip
+        s.gan.penaltyWeight = gpLambda
+        return s
+    }
+}

@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import LiftedTrain
+import Surfing
+
+extension TrainCommand {
+    /// Checks the options of `--model` runs that involve the rest of the command.
+    func validateGenerative() throws {
+        guard let model = gen.model else { return }
+        if resume != nil { throw ValidationError("--resume does not continue --model runs; start a new run with --steps") }
+        if method != .sgd { throw ValidationError("--model \(model.rawValue) trains with Adam; drop --method \(method.rawValue)") }
+        if arch.arch != .mlp { throw ValidationError("--model sets the networks itself (--generator paper|fc); drop --arch \(arch.arch.rawValue)") }
+        if epochs != nil { throw ValidationError("--model runs count generator updates: use --steps instead of --epochs") }
+        if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, got \(b)") }
+        guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must be ≥ 0, got \(snapshotEvery)") }
+        guard threads >= 0 && threads <= 256 else { throw ValidationError("--threads must be between 0 and 256, got \(threads)") }
+        if let lr { guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") } }
+        if model != .vae && lr != nil { throw ValidationError("--lr sets the VAE's learning rate; for --model \(model.rawValue) use --g-lr and --d-lr") }
+        if model == .vae && (gen.gLr != nil || gen.dLr != nil) { throw ValidationError("--model vae takes --lr (default 0.001), not --g-lr/--d-lr") }
+    }
+
+    var defaultGenerativeHistoryPath: String {
+        "runs/\(gen.model?.rawValue ?? "gen")-\(gen.generator.rawValue)-k\(gen.latent)-\(dataset.rawValue)-s\(seed).h5"
+    }
+
+    /// Trains the generative model of `--model` and writes the generator's history.
+    func performGenerative(_ model: GenerativeMethod) throws -> GenerativeSummary {
+        if threads > 0 { BLASThreads.set(threads) }
+        let path = history ?? defaultGenerativeHistoryPath
+        if FileManager.default.fileExists(atPath: path) && !overwrite {
+            throw CommandError("\(path) exists; pass --overwrite to replace it")
+        }
+        let (train, _) = try data.load(dataset)
+        let b = batchSize ?? 128
+        guard train.count >= b else {
+            throw CommandError("\(dataset.rawValue) has \(train.count) training images, fewer than one batch of \(b); lower --batch-size")
+        }
+        let setup = gen.setup(model, lr: lr)
+        let trainer: any GenerativeTrainer<Float> = try setup.makeTrainer(seed: seed)
+        let json = generativeTrainingJSON(setup: setup, trainer: trainer, batchSize: b,
+                                          argv: TrainCommand.recordedArguments ?? Array(CommandLine.arguments.dropFirst(2)))
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                                                withIntermediateDirectories: true)
+        let writer = try HistoryWriter(path: path, model: setup.generatorSpec.json(), training: json,
+                                       createdBy: "lpom \(lpomVersion)", parameters: trainer.generator.parameters.shapes,
+                                       buffers: trainer.generator.buffers.shapes)
+        let loop = GenerativeLoop(steps: gen.steps, snapshotEvery: snapshotEvery, batchSize: b, seed: seed)
+        let recorder = GenerativeRecorder(generator: trainer.generator, writer: writer, total: gen.steps,
+                                          quiet: output.quiet || output.json)
+        let t0 = now()
+        try runClosingHistory(writer, finish: recorder.finish) {
+            try loop.run(trainer, data: train.inputs, observer: recorder)
+        }
+        let seconds = now() - t0
+        if let samples = gen.sampleGrid { try sampleGrid(trainer.generator, prior: model.prior).write(to: samples) }
+        return GenerativeSummary(model: model, architecture: gen.generator, latent: gen.latent, dataset: dataset.rawValue,
+                                 steps: gen.steps, seconds: seconds, history: writer.path, snapshots: writer.snapshotCount,
+                                 last: recorder.lastMetrics, samples: gen.sampleGrid)
+    }
+
+    /// 64 samples of the final generator in eval mode (batch norm with running statistics).
+    func sampleGrid(_ g: Network<Float>, prior: LatentPrior) -> SampleGrid {
+        var rng = SplitMix64.stream(seed: seed, 99)
+        let z: Tensor<Float> = prior.sample(rows: 64, latent: gen.latent, using: &rng)
+        let y = g.forward(z, training: false)
+        let n = g.outputSize
+        return SampleGrid(images: (0..<64).map { Array(y.data[($0 * n)..<(($0 + 1) * n)]) }, side: Int(Double(n).squareRoot()))
+    }
+
+    func generativeTrainingJSON(setup: GenerativeSetup, trainer: any GenerativeTrainer<Float>, batchSize: Int, argv: [String]) -> String {
+        let partner = (try? JSONSerialization.jsonObject(with: Data(trainer.partner.spec.json().utf8))) ?? [:]
+        var obj: [String: Any] = [
+            "method": setup.method.historyMethod, "model": setup.method.rawValue, "dataset": dataset.rawValue,
+            "latent": setup.latent, "architecture": setup.architecture.rawValue, "steps": gen.steps,
+            "snapshot_every": snapshotEvery, "batch_size": batchSize, "seed": seed, "init_std": setup.initStd,
+            "latent_prior": setup.method.prior.rawValue, "hyperparameters": trainer.hyperparameters,
+            "optimizer": "adam", "argv": argv, "train_limit": data.trainLimit,
+            setup.method == .vae ? "encoder" : "discriminator": partner,
+        ]
+        if setup.method.prior == .uniform { obj["latent_bounds"] = [-1.0, 1.0] }
+        if setup.architecture == .fc { obj["hidden"] = setup.hidden }
+        guard let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: d, as: UTF8.self)
+    }
+}
+
+/// What a generative run produced.
+struct GenerativeSummary {
+    var model: GenerativeMethod
+    var architecture: GeneratorArchitecture
+    var latent: Int
+    var dataset: String
+    var steps: Int
+    var seconds: Double
+    var history: String
+    var snapshots: Int
+    var last: [String: Double]
+    var samples: String?
+
+    func report(json asJSON: Bool) {
+        if asJSON {
+            var o: [String: Any] = ["model": model.rawValue, "architecture": architecture.rawValue, "latent": latent,
+                                    "dataset": dataset, "steps": steps, "seconds": seconds,
+                                    "seconds_per_step": seconds / Double(steps), "history": history,
+                                    "snapshots": snapshots, "last_metrics": last.mapValues { $0.isFinite ? $0 : 0 }]
+            if let samples { o["samples"] = samples }
+            printJSON(o)
+            return
+        }
+        let m = last.sorted { $0.key < $1.key }.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", ")
+        print("\(model.rawValue) (\(architecture.rawValue), k = \(latent)) on \(dataset): \(steps) steps in "
+              + String(format: "%.1f s (%.1f ms/step)", seconds, 1000 * seconds / Double(steps))
+              + "; last step \(m); history \(history) (\(snapshots) snapshots)" + (samples.map { "; samples \($0)" } ?? ""))
+    }
+}
+
+/// Turns loop events into history rows and progress.
+final class GenerativeRecorder: GenerativeObserver {
+    let generator: Network<Float>
+    let writer: HistoryWriter
+    let bar: ProgressBar
+    private(set) var lastMetrics: [String: Double] = [:]
+
+    init(generator: Network<Float>, writer: HistoryWriter, total: Int, quiet: Bool) {
+        self.generator = generator; self.writer = writer
+        bar = ProgressBar(total: total, quiet: quiet)
+    }
+
+    func didStep(_ step: Int, of total: Int, metrics: [String: Double]) throws {
+        try writer.appendMetrics(step: step, values: metrics)
+        lastMetrics = metrics
+        let shown = ["loss", "d_loss", "g_loss"].compactMap { k in metrics[k].map { String(format: "%@ %.3f", k, $0) } }
+        bar.update(step, suffix: shown.joined(separator: " "))
+    }
+
+    func snapshotDue(step: Int) throws {
+        try writer.appendSnapshot(step: step, parameters: generator.parameters.floatArrays(), buffers: generator.buffers.floatArrays())
+    }
+
+    func finish() { bar.clear() }
+}

@@ -1,0 +1,112 @@
+import XCTest
+import LiftedTrain
+@testable import Surfing
+
+/// Gradient checks (central differences, Double) of the generative losses and the WGAN-GP
+/// penalty on tiny networks.
+final class GenerativeGradientTests: XCTestCase {
+    /// Decoder 2 → 6 → BN → ReLU → 9 → sigmoid, encoder 9 → 6 → lReLU → 4.
+    func tinyVAE() throws -> VAETrainer<Double> {
+        let decoder = try tinyNetwork(input: [2], [dense(0, 2, 6), bn(1, 6), act("relu"), dense(3, 6, 9), act("sigmoid")], seed: 1)
+        let encoder = try tinyNetwork(input: [9], [dense(0, 9, 6), act("leaky_relu", 0.2), dense(2, 6, 4)], std: 0.3, seed: 2)
+        return try VAETrainer(decoder: decoder, encoder: encoder)
+    }
+
+    func testVAELossGradientMatchesCentralDifferences() throws {
+        let t = try tinyVAE()
+        let x = randomPixels(rows: 5, cols: 9, seed: 3)
+        var rng = SplitMix64(seed: 4)
+        let eps: Tensor<Double> = LatentPrior.normal.sample(rows: 5, latent: 2, using: &rng)
+        let m = t.gradients(x: x, eps: eps)
+        XCTAssertEqual(m["loss"]!, m["recon"]! + m["kl"]!, accuracy: 1e-12)
+        XCTAssertGreaterThan(m["kl"]!, 0)
+        let decoderGrads = t.generator.parameters.grads
+        assertGradientsMatch(t.encoder.parameters) { t.gradients(x: x, eps: eps)["loss"]! }
+        t.generator.parameters.grads = decoderGrads
+        assertGradientsMatch(t.generator.parameters) { t.gradients(x: x, eps: eps)["loss"]! }
+    }
+
+    func testBernoulliNLLMatchesItsFormula() {
+        let p: [Double] = [0.2, 0.7, 0.5], x: [Double] = [0, 1, 0.3]
+        var g = [Double](repeating: 0, count: 3)
+        let l = p.withUnsafeBufferPointer { pp in x.withUnsafeBufferPointer { px in
+            g.withUnsafeMutableBufferPointer { Double.bernoulliNLL(p: pp, x: px, grad: $0, scale: 2) } } }
+        let expected = -log(0.8) - log(0.7) - (0.3 * log(0.5) + 0.7 * log(0.5))
+        XCTAssertEqual(l, expected, accuracy: 1e-12)
+        XCTAssertEqual(g[0], 2 * 0.2 / (0.2 * 0.8), accuracy: 1e-12)
+        XCTAssertEqual(g[2], 2 * (0.5 - 0.3) / 0.25, accuracy: 1e-12)
+    }
+
+    /// G 3 → 5 → BN → ReLU → 8 → sigmoid against D 8 → 6 → (BN) → lReLU → 1.
+    func tinyGAN(_ method: GenerativeMethod, batchNormInD: Bool = true) throws -> GANTrainer<Double> {
+        let g = try tinyNetwork(input: [3], [dense(0, 3, 5), bn(1, 5), act("relu"), dense(3, 5, 8), act("sigmoid")], seed: 5)
+        let dLayers = batchNormInD
+            ? [dense(0, 8, 6), bn(1, 6), act("leaky_relu", 0.2), dense(3, 6, 1)]
+            : [dense(0, 8, 6), act("leaky_relu", 0.2), dense(2, 6, 1)]
+        let d = try tinyNetwork(input: [8], dLayers, seed: 6)
+        return try GANTrainer(generator: g, discriminator: d, configuration: GANConfiguration(method: method))
+    }
+
+    func testGeneratorLossGradientsMatchCentralDifferences() throws {
+        for method in [GenerativeMethod.dcgan, .wgan] {
+            let t = try tinyGAN(method)
+            var rng = SplitMix64(seed: 7)
+            let z: Tensor<Double> = LatentPrior.uniform.sample(rows: 6, latent: 3, using: &rng)
+            func loss() -> Double { t.generatorGradients(fake: t.generator.forward(z, training: true)) }
+            _ = loss()
+            assertGradientsMatch(t.generator.parameters, "\(method)") { loss() }
+        }
+    }
+
+    func testDiscriminatorLossGradientsMatchCentralDifferences() throws {
+        for method in [GenerativeMethod.dcgan, .wgan, .wganGP] {
+            let t = try tinyGAN(method, batchNormInD: method != .wganGP)
+            let real = randomPixels(rows: 6, cols: 8, seed: 8)
+            let fake = randomPixels(rows: 6, cols: 8, seed: 9)
+            let rng0 = SplitMix64(seed: 10)
+            func loss() -> Double {
+                var rng = rng0  // the same interpolation weights ε at every evaluation
+                return t.discriminatorGradients(real: real, fake: fake, rng: &rng)["d_loss"]!
+            }
+            _ = loss()
+            assertGradientsMatch(t.discriminator.parameters, "\(method)") { loss() }
+        }
+    }
+
+    func testPenaltyGradientOfAFullyConnectedCriticMatchesCentralDifferences() throws {
+        let critic = try tinyNetwork(input: [7], [dense(0, 7, 6), act("leaky_relu", 0.2), dense(2, 6, 5), act("relu"),
+                                                  dense(4, 5, 1)], std: 0.8, seed: 11)
+        let x = randomPixels(rows: 4, cols: 7, seed: 12)
+        let (p, norm) = GradientPenalty.apply(critic: critic, at: x, weight: 0.25)
+        let grads = critic.parameters.grads
+        XCTAssertEqual(p, GradientPenalty.value(critic: critic, at: x, weight: 0.25), accuracy: 1e-12)
+        XCTAssertGreaterThan(norm, 0)
+        XCTAssertGreaterThan(p, 1e-3)
+        critic.parameters.grads = grads
+        // Biases do not enter ∇ₓD (masks fixed): their penalty gradient is zero.
+        XCTAssertEqual(grads[critic.parameters.slot(of: "layers.0.bias")!].squaredNorm, 0)
+        XCTAssertGreaterThan(grads[critic.parameters.slot(of: "layers.0.weight")!].squaredNorm, 0)
+        assertGradientsMatch(critic.parameters) { GradientPenalty.value(critic: critic, at: x, weight: 0.25) }
+    }
+
+    func testPenaltyGradientOfAConvCriticMatchesCentralDifferences() throws {
+        let conv = LayerSpec(type: "conv2d", name: "layers.0", inChannels: 1, outChannels: 3, kernel: 4, stride: 2, padding: 1)
+        let conv2 = LayerSpec(type: "conv2d", name: "layers.2", inChannels: 3, outChannels: 2, kernel: 3, stride: 1, padding: 1)
+        let critic = try tinyNetwork(input: [1, 6, 6], [conv, act("leaky_relu", 0.2), conv2, act("leaky_relu", 0.2),
+                                                        LayerSpec(type: "flatten"), dense(5, 18, 4), act("leaky_relu", 0.2),
+                                                        dense(7, 4, 1)], std: 0.6, seed: 13)
+        let x = randomPixels(rows: 3, cols: 36, seed: 14)
+        let (p, _) = GradientPenalty.apply(critic: critic, at: x, weight: 0.25)
+        let grads = critic.parameters.grads
+        XCTAssertEqual(p, GradientPenalty.value(critic: critic, at: x, weight: 0.25), accuracy: 1e-12)
+        XCTAssertGreaterThan(p, 1e-3)
+        critic.parameters.grads = grads
+        assertGradientsMatch(critic.parameters) { GradientPenalty.value(critic: critic, at: x, weight: 0.25) }
+    }
+
+    func testPenaltyRefusesABatchNormCritic() throws {
+        let spec = GenerativeArchitectures.discriminator(architecture: .paper, batchNorm: true)
+        XCTAssertThrowsError(try GradientPenalty.checkCritic(spec))
+        XCTAssertNoThrow(try GradientPenalty.checkCritic(GenerativeArchitectures.discriminator(architecture: .paper, batchNorm: false)))
+    }
+}
