@@ -7,10 +7,10 @@
 #   3. bench/torch_surf.py, batched and one at a time, torch.set_num_threads(THREADS).
 # Prints s/step (one batched step = one step of every trial) and the ratios.
 #
-#   bash bench/surf_bench.sh            # TRIALS=300 STEPS=10 SNAPSHOTS=4 K=20 THREADS=1 ONE_TRIALS=300
+#   bash bench/surf_bench.sh            # TRIALS=300 STEPS=5 SNAPSHOTS=4 K=20 THREADS=1 ONE_TRIALS=300
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TRIALS=${TRIALS:-300}; STEPS=${STEPS:-10}; SNAPSHOTS=${SNAPSHOTS:-4}; K=${K:-20}; THREADS=${THREADS:-1}
+TRIALS=${TRIALS:-300}; STEPS=${STEPS:-5}; SNAPSHOTS=${SNAPSHOTS:-4}; K=${K:-20}; THREADS=${THREADS:-1}
 ONE_TRIALS=${ONE_TRIALS:-$TRIALS}
 LPOM=${LPOM:-.build/release/lpom}
 H5PY=${H5PY:-/work/venv-h5/bin/python}
@@ -23,23 +23,38 @@ common=(--method surfing --schedule uniform --steps-per-snapshot "$STEPS" --step
         --threads "$THREADS" --json --quiet)
 "$LPOM" surf "$DIR/paper.h5" --trials "$TRIALS" "${common[@]}" > "$DIR/swift_batched.json"
 "$LPOM" surf "$DIR/paper.h5" --trials "$ONE_TRIALS" --batch-size 1 "${common[@]}" > "$DIR/swift_single.json"
-"$TORCH" bench/torch_surf.py "$DIR/paper.npz" --trials "$TRIALS" --steps "$STEPS" --threads "$THREADS" > "$DIR/torch_batched.json"
+"$TORCH" bench/torch_surf.py "$DIR/paper.npz" --trials "$TRIALS" --steps "$STEPS" --threads "$THREADS" --save "$DIR/torch_x.npy" > "$DIR/torch_batched.json"
 "$TORCH" bench/torch_surf.py "$DIR/paper.npz" --trials "$ONE_TRIALS" --steps "$STEPS" --threads "$THREADS" --batch-size 1 > "$DIR/torch_single.json"
 python3 - "$DIR" "$TRIALS" "$STEPS" "$SNAPSHOTS" <<'PY'
 import json, sys
 d, trials, steps, snaps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-def swift(name):
+def swift(name):   # seconds and CPU seconds per trial-step
     r = json.load(open(f"{d}/{name}.json"))
-    return r["seconds"] / (r["total_steps"]), r["trials"]   # seconds per trial-step
-sb, _ = swift("swift_batched"); ss, n1 = swift("swift_single")
-tb = json.load(open(f"{d}/torch_batched.json")); ts = json.load(open(f"{d}/torch_single.json"))
-print(f"paper generator, {trials} trials, {snaps} snapshots x {steps} Adam steps (one-at-a-time runs: {n1} trials)")
-print(f"{'':28}{'s/step (all trials)':>22}{'ms/trial-step':>16}")
-rows = [("lpom surf, batched", sb * trials, sb), ("lpom surf, one at a time", ss * trials, ss),
-        ("PyTorch, batched", tb["s_per_trial_step"] * trials, tb["s_per_trial_step"]),
-        ("PyTorch, one at a time", ts["s_per_trial_step"] * trials, ts["s_per_trial_step"])]
-for name, s, t in rows:
-    print(f"{name:28}{s:22.4f}{1000 * t:16.3f}")
-print(f"one at a time / batched: lpom {ss / sb:.1f}x, PyTorch {ts['s_per_trial_step'] / tb['s_per_trial_step']:.1f}x")
-print(f"lpom / PyTorch: batched {sb / tb['s_per_trial_step']:.2f}, one at a time {ss / ts['s_per_trial_step']:.2f}")
+    return r["seconds"] / r["total_steps"], r["cpu_seconds"] / r["total_steps"], r["trials"]
+def torch(name):
+    r = json.load(open(f"{d}/{name}.json"))
+    return r["s_per_trial_step"], r["cpu_s_per_trial_step"], r["trials"]
+rows = [("lpom surf, batched", swift("swift_batched")), ("lpom surf, one at a time", swift("swift_single")),
+        ("PyTorch, batched", torch("torch_batched")), ("PyTorch, one at a time", torch("torch_single"))]
+print(f"paper generator, {trials} trials, {snaps} snapshots x {steps} Adam steps (one-at-a-time runs: {rows[1][1][2]} trials)")
+print(f"{'':28}{'wall s/step':>13}{'CPU s/step':>12}{'wall ms/trial-step':>20}   (a step = one step of all {trials} trials)")
+for name, (w, c, _) in rows:
+    print(f"{name:28}{w * trials:13.4f}{c * trials:12.4f}{1000 * w:20.3f}")
+(sw, sc, _), (ow, oc, _), (tw, tc, _), (uw, uc, _) = [r[1] for r in rows]
+print(f"one at a time / batched (CPU): lpom {oc / sc:.1f}x, PyTorch {uc / tc:.1f}x")
+print(f"lpom / PyTorch (CPU): batched {sc / tc:.2f}, one at a time {oc / uc:.2f}")
+# Same trials on both sides: the final latents agree up to float32 rounding.
+import struct
+raw = open(f"{d}/torch_x.npy", "rb").read()
+hlen = struct.unpack("<H", raw[8:10])[0]
+tx = struct.unpack(f"<{(len(raw) - 10 - hlen) // 4}f", raw[10 + hlen:])
+lx = [v for r in json.load(open(f"{d}/swift_batched.json"))["results"] for v in r["x"]]
+sx = [v for r in json.load(open(f"{d}/swift_single.json"))["results"] for v in r["x"]]
+k = len(json.load(open(f"{d}/swift_batched.json"))["results"][0]["x"])
+def per_trial(a, b):   # max |Δx| per trial, sorted
+    return sorted(max(abs(u - v) for u, v in zip(a[i:i + k], b[i:i + k])) for i in range(0, min(len(a), len(b)), k))
+for label, other in (("PyTorch", tx), ("one at a time", sx)):
+    p = per_trial(lx, other)
+    print(f"x̂ lpom batched vs {label}: per-trial max |Δx| median {p[len(p) // 2]:.1e}, "
+          f"largest {p[-1]:.1e}, {sum(v > 1e-3 for v in p)} of {len(p)} trials above 1e-3")
 PY

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch peer of `lpom surf --method surfing` for timing (bench/surf_bench.sh).
 
-The same loop as Sources/Surfing/Inverter.swift: x* and x_init ~ U[-1, 1]^k, y = G_final(x*);
+The same loop as Sources/Surfing/Inverter.swift: x* and x_init ~ U[-1, 1]^k drawn exactly as lpom draws them
+(SplitMix64 streams, so both sides invert the same trials), y = G_final(x*);
 for every snapshot, load its parameters and batch-norm buffers (eval mode), reset Adam(lr 0.01,
 0.9, 0.999, 1e-8) on x, take a fixed number of steps on f = 1/2 sum_i ||G(x_i) - y_i||^2 (the sum
 over trials keeps each trial's gradient its own), clip x to [-1, 1] after every step. The weights
@@ -51,6 +52,42 @@ def generator(model):
     return g
 
 
+MASK = (1 << 64) - 1
+
+
+class SplitMix64:
+    """lpom's generator (Sources/LiftedTrain/Random.swift), so both sides draw the same trials."""
+
+    def __init__(self, seed):
+        self.state = seed & MASK
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        return z ^ (z >> 31)
+
+    def uniform(self):
+        return (self.next() >> 11) * 2.0 ** -53
+
+    @staticmethod
+    def stream(seed, k):
+        g = SplitMix64(seed ^ ((k * 0xD1B54A32D192ED03) & MASK))
+        g.next()
+        return SplitMix64(g.next())
+
+
+def lpom_trials(count, k, seed):
+    """x*_i then x_init_i, U[-1, 1]^k each, from stream(seed, i): InversionTrials.inRange in Swift."""
+    xs, x0 = np.zeros((count, k)), np.zeros((count, k))
+    for i in range(count):
+        g = SplitMix64.stream(seed, i)
+        xs[i] = [2 * g.uniform() - 1 for _ in range(k)]
+        x0[i] = [2 * g.uniform() - 1 for _ in range(k)]
+    return xs.astype(np.float32), x0.astype(np.float32)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("npz")
@@ -58,7 +95,8 @@ def main():
     ap.add_argument("--steps", type=int, default=10, help="Adam steps per snapshot")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=0, help="0 = all trials at once")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="lpom surf's --seed: the same x* and x_init")
+    ap.add_argument("--save", help="write the final x as .npy")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     z = np.load(a.npz)
@@ -69,14 +107,12 @@ def main():
     # num_batches_tracked is not part of the history format; strict=False leaves it at 0 (unused in eval).
     snap = [{n.split("/", 1)[1]: torch.from_numpy(z[n][t]) for n in names} for t in range(T)]
     k = model["input_shape"][0]
-    rng = np.random.default_rng(a.seed)
-    xs = torch.from_numpy(rng.uniform(-1, 1, size=(a.trials, k)).astype(np.float32))
-    x0 = torch.from_numpy(rng.uniform(-1, 1, size=(a.trials, k)).astype(np.float32))
+    xs, x0 = (torch.from_numpy(v) for v in lpom_trials(a.trials, k, a.seed))
     g.load_state_dict(snap[-1], strict=False)
     with torch.no_grad():
         y = g(xs).reshape(a.trials, -1)
     b = a.batch_size or a.trials
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out = []
     for start in range(0, a.trials, b):
         x = x0[start:start + b].clone().requires_grad_(True)
@@ -92,12 +128,15 @@ def main():
                 with torch.no_grad():
                     x.clamp_(-1, 1)
         out.append(x.detach())
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     xh = torch.cat(out)
+    if a.save:
+        np.save(a.save, xh.numpy())
     steps = T * a.steps * ((a.trials + b - 1) // b)
     print(json.dumps({"peer": "pytorch", "torch": torch.__version__, "threads": a.threads, "trials": a.trials, "batch": b,
-                      "snapshots": T, "steps_per_snapshot": a.steps, "seconds": seconds, "batched_steps": steps,
+                      "snapshots": T, "steps_per_snapshot": a.steps, "seconds": seconds, "cpu_seconds": cpu, "batched_steps": steps,
                       "s_per_step": seconds / steps, "s_per_trial_step": seconds / (T * a.steps * a.trials),
+                      "cpu_s_per_trial_step": cpu / (T * a.steps * a.trials),
                       "mean_distance": float((xh - xs).norm(dim=1).mean())}))
 
 

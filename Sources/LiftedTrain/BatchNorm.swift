@@ -118,14 +118,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         if cachedEval { return evalBackward(dy, needInput: needInput) }
         let (c, hw, n) = (channels, plane, batch)
         let m = Double(n * hw)
-        var sumDy = [Double](repeating: 0, count: c), sumDyXhat = [Double](repeating: 0, count: c)
-        dy.data.withUnsafeBufferPointer { pdy in
-            xhat.withUnsafeBufferPointer { ph in
-                Scalar.channelDot(pdy.baseAddress!, ph.baseAddress!, n: n, c: c, hw: hw, sumDy: &sumDy, sumDyXhat: &sumDyXhat)
-            }
-        }
-        store.grads[gamma].data = sumDyXhat.map { Scalar($0) }
-        store.grads[beta].data = sumDy.map { Scalar($0) }
+        let (sumDy, sumDyXhat) = parameterGradients(dy)
         guard needInput else { return nil }
         let g = store.values[gamma].data
         var a = Scalar.filledArray(0, count: c), b = a, d = a
@@ -146,21 +139,26 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         return dx
     }
 
+    /// Σ dy and Σ dy x̂ per channel, stored as dβ and dγ.
+    private func parameterGradients(_ dy: Tensor<Scalar>) -> (sumDy: [Double], sumDyXhat: [Double]) {
+        var sumDy = [Double](repeating: 0, count: channels), sumDyXhat = sumDy
+        dy.data.withUnsafeBufferPointer { pdy in
+            xhat.withUnsafeBufferPointer { ph in
+                Scalar.channelDot(pdy.baseAddress!, ph.baseAddress!, n: batch, c: channels, hw: plane,
+                                  sumDy: &sumDy, sumDyXhat: &sumDyXhat)
+            }
+        }
+        store.grads[gamma].data = sumDyXhat.map { Scalar($0) }
+        store.grads[beta].data = sumDy.map { Scalar($0) }
+        return (sumDy, sumDyXhat)
+    }
+
     /// Eval-mode backward (running statistics are constants): dx = dy · γ/√(running_var + eps),
     /// dγ = Σ dy x̂, dβ = Σ dy (the last two skipped for a frozen store).
     private func evalBackward(_ dy: Tensor<Scalar>, needInput: Bool) -> Tensor<Scalar>? {
         let (c, hw, n) = (channels, plane, batch)
         precondition(dy.count == n * c * hw, "BatchNorm.backward: dy \(dy.shape) for batch \(n)")
-        if !store.frozen {
-            var sumDy = [Double](repeating: 0, count: c), sumDyXhat = [Double](repeating: 0, count: c)
-            dy.data.withUnsafeBufferPointer { pdy in
-                xhat.withUnsafeBufferPointer { ph in
-                    Scalar.channelDot(pdy.baseAddress!, ph.baseAddress!, n: n, c: c, hw: hw, sumDy: &sumDy, sumDyXhat: &sumDyXhat)
-                }
-            }
-            store.grads[gamma].data = sumDyXhat.map { Scalar($0) }
-            store.grads[beta].data = sumDy.map { Scalar($0) }
-        }
+        if !store.frozen { _ = parameterGradients(dy) }
         guard needInput else { return nil }
         let g = store.values[gamma].data
         var a = Scalar.filledArray(0, count: c)

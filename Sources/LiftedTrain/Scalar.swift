@@ -81,6 +81,15 @@ extension Float: NNScalar {
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        // One output row is a matrix–vector product: sgemm would first pack all of op(B), which
+        // dominates when m = 1 (one sample through a wide dense layer).
+        if m == 1 {
+            BLASProfile.time {
+                cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
+                            alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
+            }
+            return
+        }
         BLASProfile.time {
             cblas_sgemm(CblasRowMajor, blasTrans(transA), blasTrans(transB), Int32(m), Int32(n), Int32(k),
                         alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -159,6 +168,11 @@ extension Double: NNScalar {
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        if m == 1 {   // as for Float: a matrix–vector product, without packing op(B)
+            cblas_dgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
+                        alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
+            return
+        }
         cblas_dgemm(CblasRowMajor, blasTrans(transA), blasTrans(transB), Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

@@ -52,6 +52,9 @@ public struct InversionSettings: Sendable {
     public var firstSteps = 1000, minSteps = 50, stepsPerSnapshot = 100
     /// Visit about K + 1 snapshots (every ⌈T/K⌉-th); nil visits all.
     public var snapshots: Int? = nil
+    /// On an intermediate snapshot, a trial ends its phase early once ‖∇f_t(x)‖ < this (our
+    /// addition: the paper's "until convergence" with no test given); nil spends the whole budget.
+    public var snapshotGradientTolerance: Double? = nil
     /// Random restarts R × steps S (Bora et al.: 10 × 1000).
     public var restarts = 10, restartSteps = 1000
     /// Stop a trial on the final network when its loss fell by less than `plateauTolerance`
@@ -65,6 +68,10 @@ public struct InversionSettings: Sendable {
     /// its step size η (nil: 1/L from a power-iteration estimate of ‖J‖²).
     public var tau = 0.05, maxPieces = 64, pieceSteps = 200
     public var pieceStepSize: Double? = nil
+    /// Projected: rounds of the piece search per snapshot, each re-centred at the previous round's
+    /// best x, until x stops moving. 1 is Algorithm 3.2 as written (one round per snapshot,
+    /// enough when the snapshots are close); more rounds let x cross several pieces per snapshot.
+    public var pieceRounds = 1
 
     /// Defaults.
     public init() {}
@@ -228,12 +235,14 @@ public final class Inverter<Scalar: NNScalar> {
             var keep = [Int]()
             keep.reserveCapacity(rows.count)
             let dist = truth.map { rowDistances(x, $0) }
+            let gradientNorms = !final && settings.snapshotGradientTolerance != nil ? rowSquaredNorms(grad) : nil
             let checkPlateau = window.map { step % $0 == 0 } ?? false
             for i in rows.indices {
                 var done = !f[i].isFinite
                 if final, let d = dist, d[i] < settings.tolerance { done = true }
+                if let g = gradientNorms, let tol = settings.snapshotGradientTolerance, g[i] < tol * tol { done = true }
                 if checkPlateau {
-                    if reference[i] - f[i] <= settings.plateauTolerance * reference[i] { done = true }
+                    if reference[i].isFinite && reference[i] - f[i] <= settings.plateauTolerance * reference[i] { done = true }
                     reference[i] = f[i]
                 }
                 if !done { keep.append(i) }

@@ -19,6 +19,7 @@ import LiftedTrain
 /// θ_0 is handled as in `surfing` (Adam from the random start, the first budget of the schedule),
 /// since Thm 3.1 makes f_0 benign; every later snapshot, the final one included, is one round of
 /// the piece search. Runs trial by trial in Double (tractable for small k only, as the paper says).
+/// x is not clipped to [−1, 1] in the piece search (the paper's analysis has no box).
 public enum ProjectedSurfing {
     /// Refuses networks that are not dense ReLU networks with an element-wise output.
     public static func checkArchitecture(_ spec: ModelSpec) throws {
@@ -228,11 +229,17 @@ extension Inverter {
             let g = PiecewiseLinearGenerator(problem.network)
             var x = Scalar.toDoubles(state.x.data)
             for i in all {
-                let xi = Array(x[i * k..<(i + 1) * k])
-                let r = searchPieces(g, from: xi, ay: Array(ay[i * mcount..<(i + 1) * mcount]), A: A, m: mcount)
-                x.replaceSubrange(i * k..<(i + 1) * k, with: r.x)
-                state.iterations[i] += r.steps
-                pieces[i] += r.pieces
+                var xi = Array(x[i * k..<(i + 1) * k])
+                let target = Array(ay[i * mcount..<(i + 1) * mcount])
+                for _ in 0..<max(1, settings.pieceRounds) {
+                    let r = searchPieces(g, from: xi, ay: target, A: A, m: mcount)
+                    state.iterations[i] += r.steps
+                    pieces[i] += r.pieces
+                    let moved = zip(r.x, xi).reduce(0.0) { max($0, abs($1.0 - $1.1)) }
+                    xi = r.x
+                    if moved < 1e-9 { break }
+                }
+                x.replaceSubrange(i * k..<(i + 1) * k, with: xi)
                 if i % 10 == 9 || i == all.count - 1 {
                     progress?(InversionProgress(phase: j, phases: visit.count, step: settings.pieceSteps * (i + 1) / all.count,
                                                 phaseSteps: settings.pieceSteps, active: all.count - i - 1))

@@ -29,8 +29,8 @@ struct SurfCommand: ParsableCommand {
         over the linear pieces within --tau of x; ReLU dense generators). Targets: in-range (y = G(x*), \
         x* and x_init from U[−1,1]^k for GANs or N(0, I) for a VAE, from the history's training method \
         unless --prior) with success ‖x̂ − x*‖ < --tolerance; test-images (held-out images of \
-        the history's data set, per-pixel RMSE √(‖G(x̂) − y‖²/n)). Trials run as one batch (every \
-        product one BLAS call; solved trials leave the batch); --batch-size 1 runs them one at a time.
+        the history's data set, per-pixel RMSE √(‖G(x̂) − y‖²/n)). Trials run as one batch of up to \
+        1024 rows (every product one BLAS call; solved trials leave the batch); --batch-size 1 runs them one at a time.
         """)
 
     @Argument(help: "History of a generator (dense/conv_transpose2d/batchnorm layers, image-shaped output).")
@@ -84,6 +84,9 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Use about K + 1 snapshots: every ⌈T/K⌉-th and the final one (default: all).")
     var snapshots: Int?
 
+    @Option(help: "Surfing: end a trial's intermediate snapshot early once ‖∇f_t(x)‖ < this (default: spend the budget).")
+    var snapshotGtol: Double?
+
     @Option(help: "Random restarts R (method restarts).")
     var restarts = 10
 
@@ -93,7 +96,7 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Stop a trial when its loss falls by less than 1e-4 (relative) over this many steps (default: 1000 for test-images, off for in-range; 0 = off).")
     var plateauWindow: Int?
 
-    @Option(help: "Trials per batch (default: all at once; 1 = one at a time).")
+    @Option(help: "Trials per batch (default: all at once, up to 1024 rows; 1 = one at a time).")
     var batchSize: Int?
 
     @Option(help: "Projected: slack τ on |pre-activation| for the pieces searched.")
@@ -104,6 +107,9 @@ struct SurfCommand: ParsableCommand {
 
     @Option(help: "Projected: projected-gradient steps per piece.")
     var pieceSteps = 200
+
+    @Option(help: "Projected: piece-search rounds per snapshot, each from the last round's x, until x stops (1 = Algorithm 3.2 as written).")
+    var pieceRounds = 1
 
     @Option(help: "Data set of test-images targets (default: the history's).")
     var dataset: DatasetName?
@@ -128,15 +134,25 @@ struct SurfCommand: ParsableCommand {
         guard tolerance > 0, tolerance.isFinite else { throw ValidationError("--tolerance must be positive, got \(tolerance)") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        let cap = 1_000_000_000
+        for (name, v) in [("--steps", steps), ("--first-steps", firstSteps), ("--min-steps", minSteps),
+                          ("--steps-per-snapshot", stepsPerSnapshot), ("--restart-steps", restartSteps), ("--piece-steps", pieceSteps)]
+        where v > cap {
+            throw ValidationError("\(name) must be at most \(cap), got \(v)")
+        }
         guard firstSteps >= 0, minSteps >= 0, stepsPerSnapshot >= 0 else {
             throw ValidationError("--first-steps, --min-steps and --steps-per-snapshot must be ≥ 0")
         }
+        if let g = snapshotGtol, !(g > 0 && g.isFinite) { throw ValidationError("--snapshot-gtol must be positive, got \(g)") }
         if let k = snapshots, k < 1 { throw ValidationError("--snapshots must be at least 1, got \(k)") }
         guard restarts >= 1, restartSteps >= 1 else { throw ValidationError("--restarts and --restart-steps must be at least 1") }
         if let w = plateauWindow, w < 0 { throw ValidationError("--plateau-window must be ≥ 0, got \(w)") }
         if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, got \(b)") }
-        guard tau >= 0, tau.isFinite, maxPieces >= 1, pieceSteps >= 1 else {
-            throw ValidationError("--tau must be ≥ 0, --max-pieces and --piece-steps at least 1")
+        guard tau >= 0, tau.isFinite, maxPieces >= 1, maxPieces <= 1 << 20, pieceSteps >= 1, pieceRounds >= 1, pieceRounds <= 1_000_000 else {
+            throw ValidationError("--tau must be ≥ 0, --max-pieces between 1 and 1048576, --piece-steps and --piece-rounds at least 1 (rounds at most 1000000)")
+        }
+        if method == .restarts && restarts > 10_000_000 / max(1, trials) {
+            throw ValidationError("--trials × --restarts must be at most 10000000 (got \(trials) × \(restarts))")
         }
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
         if let g = grid, !(g.hasSuffix(".svg") || g.hasSuffix(".png")) {
@@ -157,9 +173,9 @@ struct SurfCommand: ParsableCommand {
             let base = p.phase < offsets.count ? offsets[p.phase] : 0
             bar.update(min(setup.budget, base + p.step), suffix: "snapshot \(p.phase + 1)/\(p.phases), \(p.active) active")
         }
-        let t0 = now()
+        let t0 = now(), c0 = cpuSeconds()
         let results = try setup.inverter.run(setup.trials)
-        let seconds = now() - t0
+        let seconds = now() - t0, cpu = cpuSeconds() - c0
         bar.clear()
         let summary = SurfSummary(results)
         if let plotDistances { try distancePlot(results).write(to: plotDistances) }
@@ -168,10 +184,10 @@ struct SurfCommand: ParsableCommand {
                                                       data: results.flatMap { $0.x.map { Float($0) } }))
             try ImageGrid(targets: setup.trials.signals, reconstructions: recon, shape: setup.imageShape).write(to: grid)
         }
-        report(summary, results: results, setup: setup, seconds: seconds)
+        report(summary, results: results, setup: setup, seconds: seconds, cpu: cpu)
     }
 
-    private func report(_ s: SurfSummary, results: [TrialResult], setup: SurfSetup, seconds: Double) {
+    private func report(_ s: SurfSummary, results: [TrialResult], setup: SurfSetup, seconds: Double, cpu: Double) {
         let totalSteps = results.reduce(0) { $0 + $1.iterations }
         func num(_ x: Double?) -> Any { x.map { $0.isFinite ? $0 as Any : NSNull() } ?? NSNull() }
         if output.json {
@@ -179,7 +195,7 @@ struct SurfCommand: ParsableCommand {
                 "history": history, "method": method.rawValue, "trials": results.count, "target": target.rawValue,
                 "latent": setup.problem.latentSize, "n": setup.problem.signalSize, "prior": setup.prior.rawValue,
                 "measurements": num(measurements.map(Double.init)), "snapshots_used": setup.snapshotsUsed,
-                "snapshots_in_history": setup.snapshotCount, "seconds": seconds, "seed": seed, "tolerance": tolerance,
+                "snapshots_in_history": setup.snapshotCount, "seconds": seconds, "cpu_seconds": cpu, "seed": seed, "tolerance": tolerance,
                 "mean_iterations": s.meanIterations, "median_iterations": s.medianIterations,
                 "mean_final_iterations": s.meanFinalIterations, "mean_rmse": s.meanRMSE, "median_rmse": s.medianRMSE,
                 "mean_loss": num(s.meanLoss), "total_steps": totalSteps,
@@ -251,4 +267,15 @@ struct SurfSummary {
         meanRMSE = mean(r.map(\.rmse)); medianRMSE = median(r.map(\.rmse))
         meanLoss = mean(r.map(\.loss)); meanPieces = mean(r.map { Double($0.pieces) })
     }
+}
+
+/// User + system CPU seconds of this process (timings on a shared machine).
+func cpuSeconds() -> Double {
+    var u = rusage()
+    #if os(Linux)
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    #else
+    getrusage(RUSAGE_SELF, &u)
+    #endif
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6
 }

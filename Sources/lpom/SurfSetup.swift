@@ -36,7 +36,10 @@ final class SurfSetup {
         }
         if c.method == .projected { try ProjectedSurfing.checkArchitecture(network.spec) }
         let info = trainingInfo(reader)
-        prior = c.prior ?? LatentDistribution.prior(forTrainingMethod: info["method"] as? String)
+        // The training JSON's `latent_prior` when it names one (lpom's generative trainers write it),
+        // else from the method (vae → N(0, I)).
+        prior = c.prior ?? (info["latent_prior"] as? String).flatMap(LatentDistribution.init(rawValue:))
+            ?? LatentDistribution.prior(forTrainingMethod: info["method"] as? String)
         let a = c.measurements.map { m -> MeasurementMatrix<Float> in
             var rng = SplitMix64.stream(seed: c.seed, 1 << 32)
             return MeasurementMatrix.gaussian(m: m, n: n, rng: &rng)
@@ -67,11 +70,13 @@ final class SurfSetup {
         s.method = c.method; s.learningRate = c.lr; s.tolerance = c.tolerance; s.finalSteps = c.steps
         s.clip = c.clip == .on || (c.clip == .auto && prior == .uniform)
         s.schedule = c.schedule; s.firstSteps = c.firstSteps; s.minSteps = c.minSteps; s.stepsPerSnapshot = c.stepsPerSnapshot
-        s.snapshots = c.snapshots; s.restarts = c.restarts; s.restartSteps = c.restartSteps
+        s.snapshots = c.snapshots; s.snapshotGradientTolerance = c.snapshotGtol; s.restarts = c.restarts; s.restartSteps = c.restartSteps
         let window = c.plateauWindow ?? (c.target == .testImages ? 1000 : 0)
         s.plateauWindow = window > 0 ? window : nil
-        s.batchSize = c.batchSize ?? (1 << 30)
-        s.tau = c.tau; s.maxPieces = c.maxPieces; s.pieceSteps = c.pieceSteps
+        // Default: every trial in one batch, but no more than 1024 rows (restarts count as rows),
+        // which bounds the activations held for the backward pass.
+        s.batchSize = c.batchSize ?? 1024
+        s.tau = c.tau; s.maxPieces = c.maxPieces; s.pieceSteps = c.pieceSteps; s.pieceRounds = c.pieceRounds
         let snaps = GeneratorSnapshots(history: reader, for: network)
         snapshotCount = snaps.count
         inverter = Inverter(problem: problem, snapshots: snaps, settings: s)

@@ -79,6 +79,27 @@ final class InverterTests: XCTestCase {
         }
     }
 
+    /// With a gradient tolerance on intermediate snapshots a trial whose gradient is already below
+    /// it leaves the phase after one step (here every intermediate network is the final one, so a
+    /// trial started at x* has ∇f = 0 on each), the others spend the budget.
+    func testSnapshotGradientToleranceEndsIntermediatePhases() throws {
+        let (net, one) = try snapshots(seed: 25, count: 1)
+        try one.load(0, into: net)
+        let same = GeneratorSnapshots([snapshot(net), snapshot(net), snapshot(net)])
+        let problem = InversionProblem(network: net)
+        var trials = InversionTrials.inRange(generator: problem, count: 2, distribution: .uniform, seed: 10)
+        scatter(gather(trials.truth!, [0]), into: &trials.starts[0], rows: [0])
+        var s = settings(.surfing)
+        s.schedule = .uniform; s.stepsPerSnapshot = 40; s.finalSteps = 5; s.tolerance = 1e-9
+        s.snapshotGradientTolerance = 1e-12
+        let r = try Inverter(problem: problem, snapshots: same, settings: s).run(trials)
+        XCTAssertEqual(r[0].iterations - r[0].finalIterations, 2, "one step on each of the two intermediate snapshots")
+        XCTAssertEqual(r[1].iterations - r[1].finalIterations, 80)
+        s.snapshotGradientTolerance = nil
+        let full = try Inverter(problem: problem, snapshots: same, settings: s).run(trials)
+        XCTAssertEqual(full[0].iterations - full[0].finalIterations, 80)
+    }
+
     /// A trial started at x* has ∇f = 0 there: Adam stays, the trial succeeds after one step and
     /// leaves the batch while the others continue.
     func testSolvedTrialsLeaveTheBatch() throws {
@@ -94,6 +115,24 @@ final class InverterTests: XCTestCase {
         XCTAssertEqual(r[0].success, true)
         XCTAssertEqual(r[0].distance, 0)
         XCTAssertEqual(r[1].iterations, s.finalSteps)
+    }
+
+    /// With x* unknown (real images) a trial stops when its loss plateaus: checked every `window`
+    /// steps against the previous check, so a trial sitting at a minimum stops at step 2·window
+    /// while one still descending continues.
+    func testPlateauStopsATrialWhoseLossStalls() throws {
+        let (net, snaps) = try snapshots(seed: 24, count: 1)
+        try snaps.load(0, into: net)
+        let problem = InversionProblem(network: net)
+        let start = InversionTrials.inRange(generator: problem, count: 2, distribution: .uniform, seed: 9)
+        var trials = InversionTrials.signals(start.signals, latentSize: 3, distribution: .uniform, seed: 9)
+        scatter(gather(start.truth!, [0]), into: &trials.starts[0], rows: [0])
+        var s = settings(.adam)
+        s.plateauWindow = 20; s.finalSteps = 200
+        let r = try Inverter(problem: problem, snapshots: snaps, settings: s).run(trials)
+        XCTAssertEqual(r[0].iterations, 40)
+        XCTAssertNil(r[0].success)
+        XCTAssertGreaterThan(r[1].iterations, 60)
     }
 
     /// Thm 3.1's setting, in range (Hand & Voroninski 2017): an expansive ReLU network k = 5 → 100 →
@@ -163,6 +202,33 @@ final class InverterTests: XCTestCase {
         let near = try Inverter(problem: problem, snapshots: snaps, settings: s).run(trials)[0]
         XCTAssertEqual(near.x[0], -1, accuracy: 1e-10)
         XCTAssertEqual(near.pieces, 1)
+    }
+
+    /// More rounds of the piece search per snapshot let x cross pieces: G(x) = (relu(x), relu(x − 1)),
+    /// y = (3, 2) has its minimum at x = 3, two pieces from x = −0.5. With τ = 0.6 one round (the
+    /// paper's algorithm) reaches the piece boundary x = 1; a second round from there flips the
+    /// second unit and reaches x = 3 exactly.
+    func testPieceRoundsCrossPieces() throws {
+        var rng = SplitMix64(seed: 1)
+        let net = try Network<Double>(spec: try ModelSpec.parse("""
+        {"input_shape": [1], "layers": [{"name": "w", "type": "dense", "in": 1, "out": 2}, {"type": "relu"},
+          {"name": "v", "type": "dense", "in": 2, "out": 2}]}
+        """), rng: &rng)
+        try net.parameters.set("w.weight", Tensor(shape: [2, 1], data: [1, 1]))
+        try net.parameters.set("w.bias", Tensor(shape: [2], data: [0, -1]))
+        try net.parameters.set("v.weight", Tensor(shape: [2, 2], data: [1, 0, 0, 1]))
+        try net.parameters.set("v.bias", Tensor(zeros: [2]))
+        let problem = InversionProblem(network: net)
+        let trials = InversionTrials<Double>(signals: Tensor(shape: [1, 2], data: [3, 2]), truth: Tensor(shape: [1, 1], data: [3]),
+                                             starts: [Tensor(shape: [1, 1], data: [-0.5])])
+        var s = InversionSettings()
+        s.method = .projected; s.clip = false; s.tau = 0.6; s.tolerance = 1e-8
+        let one = try Inverter(problem: problem, snapshots: GeneratorSnapshots([snapshot(net)]), settings: s).run(trials)[0]
+        XCTAssertEqual(one.x[0], 1, accuracy: 1e-10)
+        s.pieceRounds = 5
+        let more = try Inverter(problem: problem, snapshots: GeneratorSnapshots([snapshot(net)]), settings: s).run(trials)[0]
+        XCTAssertEqual(more.x[0], 3, accuracy: 1e-10)
+        XCTAssertEqual(more.success, true)
     }
 
     /// Projected-gradient surfing over finely spaced snapshots (θ_t = θ_0 + small Gaussian drift)
