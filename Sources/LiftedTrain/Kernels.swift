@@ -109,6 +109,11 @@ enum Kernels {
         grad: UnsafeMutableBufferPointer<T>?, scale: T
     ) -> (Double, Int) {
         let b = labels.count
+        if T.self == Float.self, b > 0, let pl = logits.baseAddress, let pb = labels.baseAddress {
+            return FloatSIMD.softmaxCrossEntropy(UnsafeRawPointer(pl).assumingMemoryBound(to: Float.self), pb, rows: b,
+                                                 classes: c, grad: grad.map { UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: Float.self) },
+                                                 scale: Float(scale))
+        }
         var loss = 0.0
         var correct = 0
         for r in 0..<b {
