@@ -66,9 +66,15 @@ extension LPOMTrainer {
         }
     }
 
-    /// Z^k for the given levels (concurrently when allowed).
+    /// Z^k for the given levels (concurrently when allowed and when at least two of the
+    /// products are large enough to repay the hand-off between threads).
     func computePreactivations(levels ks: [Int]) {
-        perform(levels: ks) { self.preactivation(level: $0) }
+        let sizes = ks.map { batch * self.sizes[$0 - 1] * self.sizes[$0] }.sorted(by: >)
+        if sizes.count > 1 && sizes[1] >= 1_000_000 {
+            perform(levels: ks) { self.preactivation(level: $0) }
+        } else {
+            for k in ks { preactivation(level: k) }
+        }
     }
 
     /// Runs `body` for every level, concurrently with one BLAS thread each when `parallel`.
