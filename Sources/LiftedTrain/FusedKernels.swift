@@ -99,6 +99,21 @@ extension FloatSIMD {
         return r
     }
 
+    /// (Σ aᵢ, Σ aᵢbᵢ) in eight-lane partial sums (b = a gives the sum and the sum of squares).
+    static func sums(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> (Float, Float) {
+        var s = V(repeating: 0), sp = V(repeating: 0)
+        var i = 0
+        while i + 8 <= n {
+            let u = UnsafeRawPointer(a + i).loadUnaligned(as: V.self)
+            s += u
+            sp += u * UnsafeRawPointer(b + i).loadUnaligned(as: V.self)
+            i += 8
+        }
+        var rs = s.sum(), rp = sp.sum()
+        while i < n { rs += a[i]; rp += a[i] * b[i]; i += 1 }
+        return (rs, rp)
+    }
+
     /// eˣ on eight lanes (Cephes `expf`: x = n ln 2 + r, |r| ≤ ½ ln 2, a degree-6 polynomial for
     /// eʳ, 2ⁿ through the exponent bits; about 1 ulp). Arguments are clamped to
     /// [−87.34, 88.38] (so eˣ stays a normal float); NaN stays NaN.
