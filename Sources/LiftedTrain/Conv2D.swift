@@ -119,13 +119,16 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         precondition(dy.count == n * o * p, "Conv2D.backward: dy \(dy.shape) for batch \(n)")
         store.grads[w].zero()
         store.grads[b].zero()
-        var dx = needInput ? Tensor<Scalar>(zeros: [n, inChannels, height, width]) : nil  // col2im accumulates
+        let gathered = stride == 1 && padding <= kernel - 1   // dx by the flipped kernel: every element written
+        var dx = needInput ? Tensor<Scalar>(shape: [n, inChannels, height, width],
+                                            data: gathered ? Scalar.uninitializedArray(count: n * inChannels * height * width)
+                                                           : Scalar.filledArray(0, count: n * inChannels * height * width)) : nil  // col2im accumulates
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
         let reuse = colHoldsBatch
         // The flipped, channel-swapped kernel for the stride-1 input gradient.
         var flipped: [Scalar]? = nil
         var dxbuf: [Scalar] = []
-        if needInput && stride == 1 && padding <= kernel - 1 {
+        if needInput && gathered {
             let kk = kernel * kernel
             let wv = store.values[w].data
             var f = wv

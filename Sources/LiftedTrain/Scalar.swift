@@ -38,6 +38,13 @@ where Self.RawSignificand: FixedWidthInteger {
     /// dy ← dy ⊙ φ′(z), given the pre-activation z and the output y = φ(z).
     static func activationBackward(_ kind: ActivationKind, alpha: Self, z: UnsafeBufferPointer<Self>,
                                    y: UnsafeBufferPointer<Self>, dy: UnsafeMutableBufferPointer<Self>)
+    /// y ← φ(x) into a separate buffer of the same size.
+    static func activationForward(_ kind: ActivationKind, alpha: Self, from x: UnsafeBufferPointer<Self>,
+                                  into y: UnsafeMutableBufferPointer<Self>)
+    /// dx ← dy ⊙ φ′(z) into a separate buffer of the same size.
+    static func activationBackward(_ kind: ActivationKind, alpha: Self, z: UnsafeBufferPointer<Self>,
+                                   y: UnsafeBufferPointer<Self>, dy: UnsafeBufferPointer<Self>,
+                                   into dx: UnsafeMutableBufferPointer<Self>)
     /// Row-wise softmax cross-entropy on logits `[b, c]`; writes ∂(mean loss)/∂logits into `grad`
     /// (may alias nothing) and returns (summed loss, number of correct argmax predictions).
     static func softmaxCrossEntropy(logits: UnsafeBufferPointer<Self>, labels: UnsafeBufferPointer<Int32>,
@@ -144,6 +151,15 @@ extension Float: NNScalar {
                                           y: UnsafeBufferPointer<Float>, dy: UnsafeMutableBufferPointer<Float>) {
         Kernels.activationBackward(kind, alpha: alpha, z: z, y: y, dy: dy)
     }
+    public static func activationForward(_ kind: ActivationKind, alpha: Float, from x: UnsafeBufferPointer<Float>,
+                                         into y: UnsafeMutableBufferPointer<Float>) {
+        Kernels.activationForward(kind, alpha: alpha, from: x, into: y)
+    }
+    public static func activationBackward(_ kind: ActivationKind, alpha: Float, z: UnsafeBufferPointer<Float>,
+                                          y: UnsafeBufferPointer<Float>, dy: UnsafeBufferPointer<Float>,
+                                          into dx: UnsafeMutableBufferPointer<Float>) {
+        Kernels.activationBackward(kind, alpha: alpha, z: z, y: y, dy: dy, into: dx)
+    }
     public static func softmaxCrossEntropy(logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>,
                                            classes: Int, grad: UnsafeMutableBufferPointer<Float>?, scale: Float) -> (Double, Int) {
         Kernels.softmaxCrossEntropy(logits: logits, labels: labels, classes: classes, grad: grad, scale: scale)
@@ -216,6 +232,15 @@ extension Double: NNScalar {
     public static func activationBackward(_ kind: ActivationKind, alpha: Double, z: UnsafeBufferPointer<Double>,
                                           y: UnsafeBufferPointer<Double>, dy: UnsafeMutableBufferPointer<Double>) {
         Kernels.activationBackward(kind, alpha: alpha, z: z, y: y, dy: dy)
+    }
+    public static func activationForward(_ kind: ActivationKind, alpha: Double, from x: UnsafeBufferPointer<Double>,
+                                         into y: UnsafeMutableBufferPointer<Double>) {
+        Kernels.activationForward(kind, alpha: alpha, from: x, into: y)
+    }
+    public static func activationBackward(_ kind: ActivationKind, alpha: Double, z: UnsafeBufferPointer<Double>,
+                                          y: UnsafeBufferPointer<Double>, dy: UnsafeBufferPointer<Double>,
+                                          into dx: UnsafeMutableBufferPointer<Double>) {
+        Kernels.activationBackward(kind, alpha: alpha, z: z, y: y, dy: dy, into: dx)
     }
     public static func softmaxCrossEntropy(logits: UnsafeBufferPointer<Double>, labels: UnsafeBufferPointer<Int32>,
                                            classes: Int, grad: UnsafeMutableBufferPointer<Double>?, scale: Double) -> (Double, Int) {
