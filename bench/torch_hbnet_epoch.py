@@ -72,11 +72,14 @@ def main():
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train-limit", type=int, default=0, help="use only the first N training images (0 = all), as lpom's --train-limit")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     folder = os.path.join(a.data_dir, a.dataset)
     xtr, ytr = load(folder, "train")
+    if a.train_limit > 0:
+        xtr, ytr = xtr[:a.train_limit], ytr[:a.train_limit]
     xte, yte = load(folder, "t10k")
     model = HBNet(a.depth, a.width)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)

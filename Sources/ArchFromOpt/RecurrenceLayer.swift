@@ -117,16 +117,24 @@ public final class RecurrenceLayer<Scalar: NNScalar>: Layer {
         var xs: [Tensor<Scalar>] = [x]
         var outs: [Tensor<Scalar>?] = Array(repeating: nil, count: applications.count)
         for k in 0..<terms.count {
-            var y = Tensor<Scalar>(zeros: x.shape)
-            for t in terms[k] {
+            var y = Tensor<Scalar>(shape: x.shape, data: Scalar.uninitializedArray(count: x.count))
+            for (i, t) in terms[k].enumerated() {
                 let c = coefficient(t)
+                var source = xs[0]
                 if let s = t.state {
-                    y.add(xs[s], scaledBy: c)
+                    source = xs[s]
                 } else if let a = t.application {
                     if outs[a] == nil {
                         outs[a] = Self.run(applications[a].layers, xs[applications[a].from], training: training)
                     }
-                    y.add(outs[a]!, scaledBy: c)
+                    source = outs[a]!
+                }
+                // The first term initialises the sum (c·source, as 0 + c·source would give).
+                if i == 0 {
+                    y.assign(source)
+                    if c != 1 { y.scale(by: c) }
+                } else {
+                    y.add(source, scaledBy: c)
                 }
             }
             xs.append(y)

@@ -50,13 +50,14 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         return ones
     }
 
-    private func unfold(_ px: UnsafePointer<Scalar>, start: Int, m: Int, into col: inout [Scalar]) {
-        let need = patch * m * positions
+    /// Unfolds samples start..<start+m into `col` at element `offset` (`col` grows to fit).
+    private func unfold(_ px: UnsafePointer<Scalar>, start: Int, m: Int, into col: inout [Scalar], offset: Int = 0) {
+        let need = offset + patch * m * positions
         if col.count < need { col = Scalar.filledArray(0, count: need) }
         col.withUnsafeMutableBufferPointer {
             Scalar.im2col(px + start * inChannels * height * width, n: m, c: inChannels, h: height, w: width,
                           kh: kernel, kw: kernel, stride: stride, padding: padding, ho: outHeight, wo: outWidth,
-                          col: $0.baseAddress!)
+                          col: $0.baseAddress! + offset)
         }
     }
 
@@ -67,15 +68,21 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         var y = Tensor<Scalar>(shape: [n, o, outHeight, outWidth], data: Scalar.uninitializedArray(count: n * o * p))
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
         if ybuf.count < o * chunk * p { ybuf = Scalar.filledArray(0, count: o * chunk * p) }
+        // Sized before the loop: growing it mid-batch would drop the columns of earlier chunks.
+        if training && col.count < k * p * n { col = Scalar.filledArray(0, count: k * p * n) }
         let one = onesVector(chunk * p)
         x.data.withUnsafeBufferPointer { px in
             var start = 0
             while start < n {
                 let m = min(chunk, n - start)
-                unfold(px.baseAddress!, start: start, m: m, into: &col)
+                // In training every chunk keeps its own columns for the backward pass; each chunk's
+                // product runs right after its unfold, while the columns are still in cache.
+                let offset = training ? start * k * p : 0
+                unfold(px.baseAddress!, start: start, m: m, into: &col, offset: offset)
                 store.values[b].data.withUnsafeBufferPointer { pb in
                     store.values[w].data.withUnsafeBufferPointer { pw in
-                        col.withUnsafeBufferPointer { pc in
+                        col.withUnsafeBufferPointer { pcol in
+                            let pc = UnsafeBufferPointer(rebasing: pcol[offset...])
                             one.withUnsafeBufferPointer { po in
                                 ybuf.withUnsafeMutableBufferPointer { py in
                                     // ybuf ← b 1ᵀ, then ybuf ← W col + ybuf.
@@ -98,7 +105,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
                 start += m
             }
         }
-        colHoldsBatch = training && chunk >= n
+        colHoldsBatch = training
         if training {
             self.x = x.data
             batch = n
@@ -115,13 +122,16 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
             store.grads[w].zero()
             store.grads[b].zero()
         }
-        var dx = needInput ? Tensor<Scalar>(zeros: [n, inChannels, height, width]) : nil  // col2im accumulates
+        let gathered = stride == 1 && padding <= kernel - 1   // dx by the flipped kernel: every element written
+        var dx = needInput ? Tensor<Scalar>(shape: [n, inChannels, height, width],
+                                            data: gathered ? Scalar.uninitializedArray(count: n * inChannels * height * width)
+                                                           : Scalar.filledArray(0, count: n * inChannels * height * width)) : nil  // col2im accumulates
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
         let reuse = colHoldsBatch
         // The flipped, channel-swapped kernel for the stride-1 input gradient.
         var flipped: [Scalar]? = nil
         var dxbuf: [Scalar] = []
-        if needInput && stride == 1 && padding <= kernel - 1 {
+        if needInput && gathered {
             let kk = kernel * kernel
             let wv = store.values[w].data
             var f = wv
@@ -145,13 +155,15 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
             while start < n {
                 let m = min(chunk, n - start)
                 if !reuse && !frozen { unfold(px.baseAddress!, start: start, m: m, into: &col) }
+                let colOffset = reuse ? start * k * p : 0
                 dy.data.withUnsafeBufferPointer { pdy in
                     dybuf.withUnsafeMutableBufferPointer { pd in
                         ImageGeometry.swapLeadingAxes(pdy.baseAddress! + start * o * p, a: m, b: o, p: p, into: pd.baseAddress!)
                     }
                 }
                 dybuf.withUnsafeBufferPointer { pd in
-                    if !frozen { col.withUnsafeBufferPointer { pc in
+                    if !frozen { col.withUnsafeBufferPointer { pcol in
+                        let pc = UnsafeBufferPointer(rebasing: pcol[colOffset...])
                         // dW += dY colᵀ ; db += dY 1
                         store.grads[w].data.withUnsafeMutableBufferPointer { pgw in
                             Scalar.gemm(transA: false, transB: true, m: o, n: k, k: m * p, alpha: 1,

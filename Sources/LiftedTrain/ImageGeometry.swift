@@ -23,8 +23,9 @@ public enum ImageGeometry {
         }
     }
 
-    /// How many samples of one im2col chunk keep the column buffer under ~8M elements.
+    /// How many samples of one im2col chunk keep its columns under ~256K elements (1 MB of
+    /// Float: the product then packs them from cache).
     static func chunk(samples n: Int, columnElementsPerSample e: Int) -> Int {
-        max(1, min(n, (8 << 20) / max(1, e)))
+        max(1, min(n, (1 << 18) / max(1, e)))
     }
 }

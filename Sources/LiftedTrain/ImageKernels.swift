@@ -49,25 +49,31 @@ enum ImageKernels {
     static func im2col<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, n: Int, c: Int, h: Int, w: Int, kh: Int, kw: Int,
                                                stride s: Int, padding p: Int, ho: Int, wo: Int,
                                                col: UnsafeMutablePointer<T>) {
+        if s == 1 && ho == h && wo == w {
+            sameIm2col(x, n: n, c: c, h: h, w: w, kh: kh, kw: kw, padding: p, col: col)
+            return
+        }
         let positions = n * ho * wo
         for ch in 0..<c {
             for i in 0..<kh {
                 for j in 0..<kw {
                     var dst = col + ((ch * kh + i) * kw + j) * positions
+                    // Stride 1: output columns lo..<hi read the contiguous span row[ow − p + j]; the
+                    // margins are zero. Plain loops (rows are short: a memmove call per row costs
+                    // more than the copy).
+                    let lo = min(max(0, p - j), wo), hi = max(lo, min(wo, w + p - j))
                     for b in 0..<n {
                         let plane = x + (b * c + ch) * h * w
                         for oh in 0..<ho {
                             let ih = oh * s - p + i
                             if ih < 0 || ih >= h {
-                                dst.update(repeating: 0, count: wo)
+                                for t in 0..<wo { dst[t] = 0 }
                             } else {
                                 let row = plane + ih * w
                                 if s == 1 {
-                                    // Contiguous span with zero margins.
-                                    let lo = min(max(0, p - j), wo), hi = min(wo, w + p - j)
-                                    if lo > 0 { dst.update(repeating: 0, count: lo) }
-                                    if hi > lo { (dst + lo).update(from: row + (lo - p + j), count: hi - lo) }
-                                    if hi < wo { (dst + max(hi, lo)).update(repeating: 0, count: wo - max(hi, lo)) }
+                                    for t in 0..<lo { dst[t] = 0 }
+                                    copySpan(row + (lo - p + j), dst + lo, hi - lo)
+                                    for t in hi..<wo { dst[t] = 0 }
                                 } else {
                                     for ow in 0..<wo {
                                         let iw = ow * s - p + j
@@ -81,6 +87,61 @@ enum ImageKernels {
                 }
             }
         }
+    }
+
+    /// `im2col` for stride 1 and "same" padding (output size = input size). Row-major, the tap
+    /// (i, j) reads the plane shifted by one constant offset (i − p)·w + (j − p), so each sample's
+    /// block is one contiguous copy; afterwards the rows outside the image and the |j − p|
+    /// margin columns (which the copy filled from the neighbouring row) are zeroed.
+    static func sameIm2col<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, n: Int, c: Int, h: Int, w: Int, kh: Int, kw: Int,
+                                                   padding p: Int, col: UnsafeMutablePointer<T>) {
+        let q = h * w, positions = n * q, size = MemoryLayout<T>.stride
+        for ch in 0..<c {
+            for i in 0..<kh {
+                let di = i - p
+                let rowLo = max(0, -di), rowHi = max(rowLo, min(h, h - di))
+                for j in 0..<kw {
+                    let dj = j - p
+                    let shift = di * w + dj
+                    // Output positions whose source index lies inside the plane.
+                    let first = max(rowLo * w, -shift), last = min(rowHi * w, q - shift)
+                    var dst = col + ((ch * kh + i) * kw + j) * positions
+                    for b in 0..<n {
+                        let plane = x + (b * c + ch) * q
+                        for t in 0..<first { dst[t] = 0 }
+                        if last > first {
+                            UnsafeMutableRawPointer(dst + first).copyMemory(from: plane + (first + shift), byteCount: (last - first) * size)
+                        }
+                        for t in max(first, last)..<q { dst[t] = 0 }
+                        if dj != 0 {
+                            let lo = dj < 0 ? 0 : w - dj, hi = dj < 0 ? -dj : w
+                            for r in rowLo..<rowHi {
+                                for t in lo..<hi { dst[r * w + t] = 0 }
+                            }
+                        }
+                        dst += q
+                    }
+                }
+            }
+        }
+    }
+
+    /// dst[0..<n] = src[0..<n] for short spans (eight lanes at a time for Float).
+    @inline(__always)
+    static func copySpan<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, _ n: Int) {
+        var t = 0
+        if T.self == Float.self {
+            let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+            while t + 8 <= n {
+                d.storeBytes(of: s.loadUnaligned(fromByteOffset: 4 * t, as: SIMD8<Float>.self), toByteOffset: 4 * t, as: SIMD8<Float>.self)
+                t += 8
+            }
+            if t + 4 <= n {
+                d.storeBytes(of: s.loadUnaligned(fromByteOffset: 4 * t, as: SIMD4<Float>.self), toByteOffset: 4 * t, as: SIMD4<Float>.self)
+                t += 4
+            }
+        }
+        while t < n { dst[t] = src[t]; t += 1 }
     }
 
     static func col2im<T: BinaryFloatingPoint>(_ col: UnsafePointer<T>, n: Int, c: Int, h: Int, w: Int, kh: Int, kw: Int,
@@ -222,6 +283,17 @@ enum ImageKernels {
                                                        sum: UnsafeMutablePointer<Double>,
                                                        sumSquares: UnsafeMutablePointer<Double>) {
         for ch in 0..<c { sum[ch] = 0; sumSquares[ch] = 0 }
+        if T.self == Float.self {
+            // Eight-lane partial sums (a scalar reduction is not vectorised without reassociation).
+            let xf = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
+            for b in 0..<n {
+                for ch in 0..<c {
+                    let (s, ss) = FloatSIMD.sums(xf + (b * c + ch) * hw, xf + (b * c + ch) * hw, hw)
+                    sum[ch] += Double(s); sumSquares[ch] += Double(ss)
+                }
+            }
+            return
+        }
         for b in 0..<n {
             for ch in 0..<c {
                 let p = x + (b * c + ch) * hw
@@ -253,7 +325,19 @@ enum ImageKernels {
                 let o = (b * c + ch) * hw
                 let ac = a[ch], dc = d[ch], g = gamma[ch], bt = beta[ch]
                 let px = x + o, ph = xhat + o, py = y + o
-                for i in 0..<hw { let h = px[i] * ac + dc; ph[i] = h; py[i] = h * g + bt }
+                var i = 0
+                if T.self == Float.self {
+                    let rx = UnsafeRawPointer(px), rh = UnsafeMutableRawPointer(ph), ry = UnsafeMutableRawPointer(py)
+                    let av = SIMD8<Float>(repeating: Float(ac)), dv = SIMD8<Float>(repeating: Float(dc))
+                    let gv = SIMD8<Float>(repeating: Float(g)), bv = SIMD8<Float>(repeating: Float(bt))
+                    while i + 8 <= hw {
+                        let h = rx.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) * av + dv
+                        rh.storeBytes(of: h, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+                        ry.storeBytes(of: h * gv + bv, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                }
+                while i < hw { let h = px[i] * ac + dc; ph[i] = h; py[i] = h * g + bt; i += 1 }
             }
         }
     }
@@ -262,6 +346,18 @@ enum ImageKernels {
                                                    sumDy: UnsafeMutablePointer<Double>,
                                                    sumDyXhat: UnsafeMutablePointer<Double>) {
         for ch in 0..<c { sumDy[ch] = 0; sumDyXhat[ch] = 0 }
+        if T.self == Float.self {
+            let gf = UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self)
+            let hf = UnsafeRawPointer(xhat).assumingMemoryBound(to: Float.self)
+            for b in 0..<n {
+                for ch in 0..<c {
+                    let o = (b * c + ch) * hw
+                    let (s, sx) = FloatSIMD.sums(gf + o, hf + o, hw)
+                    sumDy[ch] += Double(s); sumDyXhat[ch] += Double(sx)
+                }
+            }
+            return
+        }
         for b in 0..<n {
             for ch in 0..<c {
                 let o = (b * c + ch) * hw
@@ -279,7 +375,20 @@ enum ImageKernels {
             for ch in 0..<c {
                 let o = (b * c + ch) * hw
                 let ac = a[ch], bc = bb[ch], dc = d[ch]
-                for i in 0..<hw { dx[o + i] = ac * dy[o + i] + bc * xhat[o + i] + dc }
+                var i = 0
+                if T.self == Float.self {
+                    // Eight lanes at a time (the compiler does not vectorise this loop by itself).
+                    let g = UnsafeRawPointer(dy + o), h = UnsafeRawPointer(xhat + o), r = UnsafeMutableRawPointer(dx + o)
+                    let av = SIMD8<Float>(repeating: Float(ac)), bv = SIMD8<Float>(repeating: Float(bc))
+                    let dv = SIMD8<Float>(repeating: Float(dc))
+                    while i + 8 <= hw {
+                        let v = av * g.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                            + bv * h.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) + dv
+                        r.storeBytes(of: v, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                }
+                while i < hw { dx[o + i] = ac * dy[o + i] + bc * xhat[o + i] + dc; i += 1 }
             }
         }
     }

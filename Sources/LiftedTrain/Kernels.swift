@@ -77,6 +77,38 @@ enum Kernels {
         }
     }
 
+    /// y ← φ(x) without first copying x into y (Float ReLU / leaky ReLU in one SIMD pass).
+    static func activationForward<T: BinaryFloatingPoint & ElementaryScalar>(
+        _ kind: ActivationKind, alpha: T, from x: UnsafeBufferPointer<T>, into y: UnsafeMutableBufferPointer<T>
+    ) {
+        guard let px = x.baseAddress, let py = y.baseAddress else { return }
+        if T.self == Float.self && (kind == .relu || kind == .leakyRelu) {
+            FloatSIMD.leakyRelu(UnsafeRawPointer(px).assumingMemoryBound(to: Float.self),
+                                into: UnsafeMutableRawPointer(py).assumingMemoryBound(to: Float.self), x.count,
+                                alpha: kind == .relu ? 0 : Float(alpha))
+            return
+        }
+        UnsafeMutableRawPointer(py).copyMemory(from: px, byteCount: x.count * MemoryLayout<T>.stride)
+        activationForward(kind, alpha: alpha, y)
+    }
+
+    /// dx ← dy ⊙ φ′(z) without first copying dy into dx.
+    static func activationBackward<T: BinaryFloatingPoint & ElementaryScalar>(
+        _ kind: ActivationKind, alpha: T, z: UnsafeBufferPointer<T>, y: UnsafeBufferPointer<T>,
+        dy: UnsafeBufferPointer<T>, into dx: UnsafeMutableBufferPointer<T>
+    ) {
+        guard let pg = dy.baseAddress, let pd = dx.baseAddress, let pz = z.baseAddress else { return }
+        if T.self == Float.self && (kind == .relu || kind == .leakyRelu) {
+            FloatSIMD.reluBackward(UnsafeRawPointer(pg).assumingMemoryBound(to: Float.self),
+                                   UnsafeRawPointer(pz).assumingMemoryBound(to: Float.self),
+                                   into: UnsafeMutableRawPointer(pd).assumingMemoryBound(to: Float.self), dy.count,
+                                   alpha: kind == .relu ? 0 : Float(alpha))
+            return
+        }
+        UnsafeMutableRawPointer(pd).copyMemory(from: pg, byteCount: dy.count * MemoryLayout<T>.stride)
+        activationBackward(kind, alpha: alpha, z: z, y: y, dy: dx)
+    }
+
     static func activationBackward<T: BinaryFloatingPoint & ElementaryScalar>(
         _ kind: ActivationKind, alpha: T, z: UnsafeBufferPointer<T>, y: UnsafeBufferPointer<T>,
         dy: UnsafeMutableBufferPointer<T>
@@ -109,6 +141,11 @@ enum Kernels {
         grad: UnsafeMutableBufferPointer<T>?, scale: T
     ) -> (Double, Int) {
         let b = labels.count
+        if T.self == Float.self, b > 0, let pl = logits.baseAddress, let pb = labels.baseAddress {
+            return FloatSIMD.softmaxCrossEntropy(UnsafeRawPointer(pl).assumingMemoryBound(to: Float.self), pb, rows: b,
+                                                 classes: c, grad: grad.map { UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: Float.self) },
+                                                 scale: Float(scale))
+        }
         var loss = 0.0
         var correct = 0
         for r in 0..<b {
@@ -184,13 +221,18 @@ enum FloatSIMD {
 
     /// x ← x > 0 ? x : αx.
     static func leakyRelu(_ p: UnsafeMutablePointer<Float>, _ n: Int, alpha: Float) {
+        leakyRelu(UnsafePointer(p), into: p, n, alpha: alpha)
+    }
+
+    /// y ← x > 0 ? x : αx (y may alias x).
+    static func leakyRelu(_ x: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, _ n: Int, alpha: Float) {
         var i = 0
         while i + 8 <= n {
-            let v = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
             UnsafeMutableRawPointer(p + i).storeBytes(of: v.replacing(with: alpha * v, where: v .<= 0), as: V.self)
             i += 8
         }
-        while i < n { let v = p[i]; p[i] = v > 0 ? v : alpha * v; i += 1 }
+        while i < n { let v = x[i]; p[i] = v > 0 ? v : alpha * v; i += 1 }
     }
 
     /// max |x_i|, or NaN when any element is NaN (finiteness checks run this on every sweep).
@@ -218,13 +260,19 @@ enum FloatSIMD {
 
     /// g ← z > 0 ? g : αg.
     static func reluBackward(_ g: UnsafeMutablePointer<Float>, _ z: UnsafePointer<Float>, _ n: Int, alpha: Float) {
+        reluBackward(UnsafePointer(g), z, into: g, n, alpha: alpha)
+    }
+
+    /// d ← z > 0 ? g : αg (d may alias g).
+    static func reluBackward(_ g: UnsafePointer<Float>, _ z: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>,
+                             _ n: Int, alpha: Float) {
         var i = 0
         while i + 8 <= n {
             let v = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
             let w = UnsafeRawPointer(z + i).loadUnaligned(as: V.self)
-            UnsafeMutableRawPointer(g + i).storeBytes(of: v.replacing(with: alpha * v, where: w .<= 0), as: V.self)
+            UnsafeMutableRawPointer(d + i).storeBytes(of: v.replacing(with: alpha * v, where: w .<= 0), as: V.self)
             i += 8
         }
-        while i < n { let v = g[i]; g[i] = z[i] > 0 ? v : alpha * v; i += 1 }
+        while i < n { let v = g[i]; d[i] = z[i] > 0 ? v : alpha * v; i += 1 }
     }
 }

@@ -148,8 +148,9 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
         self.labels = labels
         if ones.count != batch { ones = Scalar.filledArray(1, count: batch) }
         for k in 0..<depth {
-            layers[k].W = network.parameters.values[weightSlots[k]]
-            layers[k].bias = network.parameters.values[biasSlots[k]]
+            // Copies, not shared storage: the W-update then writes into the trainer's own buffers.
+            layers[k].W.assign(network.parameters.values[weightSlots[k]])
+            layers[k].bias.assign(network.parameters.values[biasSlots[k]])
             layers[k].pinvValid = false
         }
         var x = inputs
@@ -166,8 +167,8 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
     /// Writes the trainer's weights back into the network's parameter store.
     func storeWeights() {
         for k in 0..<depth {
-            network.parameters.values[weightSlots[k]] = layers[k].W
-            network.parameters.values[biasSlots[k]] = layers[k].bias
+            network.parameters.values[weightSlots[k]].assign(layers[k].W)
+            network.parameters.values[biasSlots[k]].assign(layers[k].bias)
         }
     }
 
@@ -184,8 +185,11 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
     }
 
     func applyPhi(level k: Int, _ t: inout Tensor<Scalar>) {
-        let kind = kinds[k], a = Scalar(alphas[k])
-        t.data.withUnsafeMutableBufferPointer { Scalar.activationForward(kind, alpha: a, $0) }
+        t.data.withUnsafeMutableBufferPointer { applyPhi(level: k, $0) }
+    }
+
+    func applyPhi(level k: Int, _ x: UnsafeMutableBufferPointer<Scalar>) {
+        Scalar.activationForward(kinds[k], alpha: Scalar(alphas[k]), x)
     }
 
     /// ∂ℓ/∂X^L of the summed loss, into `g`.
@@ -193,7 +197,7 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
         let c = x.cols
         switch loss {
         case .squaredError, .mse:  // .mse on class labels is the one-hot squared error
-            g = x
+            g.assign(x)
             for r in 0..<labels.count { g.data[r * c + Int(labels[r])] -= 1 }
         case .crossEntropy:
             g.resize(x.shape)
@@ -259,8 +263,13 @@ final class LPOMLayerState<Scalar: NNScalar> {
     var pinvTransposed = false
     var pinvValid = false
     var gram = Tensor<Scalar>(zeros: [0])
+    /// APG buffers: W̃ = [W, b] (the last gradient-mapping point), the extrapolation Y, and Δ.
+    var packed = Tensor<Scalar>(zeros: [0])
+    var extrapolated = Tensor<Scalar>(zeros: [0])
     var work = Tensor<Scalar>(zeros: [0])
     var residual = Tensor<Scalar>(zeros: [0])
+    /// Rᵀ X of the diagnostics (the W-optimality residual without its bias row).
+    var residualGradient = Tensor<Scalar>(zeros: [0])
     var error: TrainingError?
 
     init(name: String, inputs: Int, outputs: Int) {

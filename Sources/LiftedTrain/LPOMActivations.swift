@@ -66,9 +66,15 @@ extension LPOMTrainer {
         }
     }
 
-    /// Z^k for the given levels (concurrently when allowed).
+    /// Z^k for the given levels (concurrently when allowed and when at least two of the
+    /// products are large enough to repay the hand-off between threads).
     func computePreactivations(levels ks: [Int]) {
-        perform(levels: ks) { self.preactivation(level: $0) }
+        let sizes = ks.map { batch * self.sizes[$0 - 1] * self.sizes[$0] }.sorted(by: >)
+        if sizes.count > 1 && sizes[1] >= 1_000_000 {
+            perform(levels: ks) { self.preactivation(level: $0) }
+        } else {
+            for k in ks { preactivation(level: k) }
+        }
     }
 
     /// Runs `body` for every level, concurrently with one BLAS thread each when `parallel`.
@@ -95,28 +101,35 @@ extension LPOMTrainer {
             let up = levels[i + 1]
             let r = mus[i + 1] / mus[i]
             // R = φ(Z^{i+1}) − X^{i+1};  U = Z^i − r R W_i;  C = φ(U)
-            L.scratch = up.z
+            L.scratch.assign(up.z)
             applyPhi(level: i + 1, &L.scratch)
             L.scratch.add(up.x, scaledBy: -1)
-            L.back = L.z
+            L.back.assign(L.z)
             gemm(L.scratch, layers[i].W, into: &L.back, alpha: Scalar(-r), beta: 1)
             applyPhi(level: i, &L.back)
             relax(L, toward: theta)
         }
     }
 
-    /// candidate ← X + θ(C − X) with C in `back`; change = ‖candidate − X‖/‖X‖.
+    /// candidate ← X + θ(C − X) with C in `back`; change = ‖candidate − X‖/‖X‖ = θ‖C − X‖/‖X‖.
     func relax(_ L: LPOMLevel<Scalar>, toward theta: Double) {
-        L.candidate = L.x
-        L.candidate.scale(by: Scalar(1 - theta))
-        L.candidate.add(L.back, scaledBy: Scalar(theta))
-        L.back.add(L.x, scaledBy: -1)
-        L.change = theta * relative(Double(L.back.squaredNorm), to: L.x)
+        L.candidate.resize(L.x.shape)
+        let (dc, _, xx) = L.x.data.withUnsafeBufferPointer { px in
+            L.back.data.withUnsafeBufferPointer { pc in
+                L.candidate.data.withUnsafeMutableBufferPointer { po in
+                    Scalar.relax(px.baseAddress!, toward: pc.baseAddress!, theta: Scalar(theta), into: po.baseAddress!, count: po.count)
+                }
+            }
+        }
+        L.change = theta * relative(dc, xSquared: xx, count: L.x.count)
     }
 
     func relative(_ diffSquared: Double, to x: Tensor<Scalar>) -> Double {
-        let n = Double(x.squaredNorm)
-        return (diffSquared / max(n, 1e-24 * Double(max(1, x.count)))).squareRoot()
+        relative(diffSquared, xSquared: Double(x.squaredNorm), count: x.count)
+    }
+
+    func relative(_ diffSquared: Double, xSquared n: Double, count: Int) -> Double {
+        (diffSquared / max(n, 1e-24 * Double(max(1, count)))).squareRoot()
     }
 
     /// The output level. Squared loss with identity output has the closed form
@@ -129,31 +142,31 @@ extension LPOMTrainer {
         let mu = mus[depth]
         let c = sizes[depth]
         if loss == .squaredError && kinds[depth] == .identity {
-            L.candidate = L.z
+            L.candidate.assign(L.z)
             L.candidate.scale(by: Scalar(mu))
             for r in 0..<labels.count { L.candidate.data[r * c + Int(labels[r])] += 1 }
             L.candidate.scale(by: Scalar(1 / (1 + mu)))
         } else {
-            var cur = L.x
+            // The iterate lives in `candidate` and is relaxed in place.
+            L.candidate.assign(L.x)
             let cap = configuration.fixedPointIterations * 5
             let tol = configuration.fixedPointTolerance * 0.1
             for _ in 0..<cap {
-                lossGradient(cur, into: &L.scratch)
-                L.back = L.z
+                lossGradient(L.candidate, into: &L.scratch)
+                L.back.assign(L.z)
                 L.back.add(L.scratch, scaledBy: Scalar(-1 / mu))
                 applyPhi(level: depth, &L.back)
-                var next = cur
-                next.scale(by: Scalar(1 - theta))
-                next.add(L.back, scaledBy: Scalar(theta))
-                L.back = next
-                L.back.add(cur, scaledBy: -1)
-                let ch = relative(Double(L.back.squaredNorm), to: cur)
-                cur = next
+                let (_, moved, xx) = L.back.data.withUnsafeBufferPointer { pc in
+                    L.candidate.data.withUnsafeMutableBufferPointer { po in
+                        Scalar.relax(UnsafePointer(po.baseAddress!), toward: pc.baseAddress!, theta: Scalar(theta),
+                                     into: po.baseAddress!, count: po.count)
+                    }
+                }
+                let ch = relative(moved, xSquared: xx, count: L.candidate.count)
                 if !(ch > tol) { break }
             }
-            L.candidate = cur
         }
-        L.back = L.candidate
+        L.back.assign(L.candidate)
         L.back.add(L.x, scaledBy: -1)
         L.change = relative(Double(L.back.squaredNorm), to: L.x)
     }

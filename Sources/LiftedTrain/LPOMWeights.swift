@@ -19,7 +19,12 @@ import Foundation
 extension LPOMTrainer {
     /// Updates every layer's weights, concurrently when `parallel` (one BLAS thread per layer).
     func weightPhase() throws {
+        // A layer split over concurrent tasks runs them with one BLAS thread each, too.
+        let split = (0..<depth).contains { apgParts(layer: $0) > 1 }
+        let saved = BLASThreads.current
+        if split { BLASThreads.set(1) }
         perform(levels: Array(0..<depth)) { self.updateWeights(layer: $0) }
+        if split { BLASThreads.set(saved) }
         for l in layers {
             if let e = l.error { l.error = nil; throw e }
         }
@@ -37,54 +42,117 @@ extension LPOMTrainer {
             st.pinvValid = true
         }
         // W̃ = [W, b]
-        var Wt = Tensor<Scalar>(zeros: [m, n])
+        st.packed.resize([m, n])
         st.W.data.withUnsafeBufferPointer { pw in
-            Wt.data.withUnsafeMutableBufferPointer { pt in
-                for r in 0..<m {
-                    (pt.baseAddress! + r * n).update(from: pw.baseAddress! + r * d, count: d)
-                    pt[r * n + d] = st.bias.data[r]
+            st.bias.data.withUnsafeBufferPointer { pb in
+                st.packed.data.withUnsafeMutableBufferPointer { pt in
+                    for r in 0..<m {
+                        UnsafeMutableRawPointer(pt.baseAddress! + r * n)
+                            .copyMemory(from: pw.baseAddress! + r * d, byteCount: d * MemoryLayout<Scalar>.stride)
+                        pt[r * n + d] = pb[r]
+                    }
                 }
             }
         }
+        // In place: `packed` holds the last point W⁺ (initially W̃), `extrapolated` the point Y,
+        // and `work` first Δ, then the step W⁺ − W. The rows of W̃ (output units) are coupled
+        // only through the restart test, so a large layer splits them over `parts` concurrent
+        // tasks that meet once per APG step to add up ⟨Δ, step⟩.
+        st.extrapolated.resize([m, n])
+        st.work.resize([m, n])
+        st.residual.resize([batch, m])
+        let parts = apgParts(layer: k)
+        let bounds = (0...parts).map { $0 * m / parts }
         let invBeta = Scalar(1 / betas[k + 1])
-        var prev = Wt
-        var Y = Wt
-        var t = 1.0
-        for it in 0..<configuration.apgIterations {
-            // R = φ(X̃ Yᵀ) − X⁺ ;  Δ = Rᵀ P
-            gemm(st.augmented, Y, transposeB: true, into: &st.residual)
-            applyPhi(level: k + 1, &st.residual)
-            st.residual.add(target, scaledBy: -1)
-            gemm(st.residual, st.pinv, transposeA: true, transposeB: st.pinvTransposed, into: &st.work)
-            var next = Y
-            next.add(st.work, scaledBy: -invBeta)
-            var tNext = (1 + (1 + 4 * t * t).squareRoot()) / 2
-            var momentum = (t - 1) / tNext
-            var step = next
-            step.add(prev, scaledBy: -1)
-            // Restart when the momentum points against the gradient-mapping step:
-            // ⟨Y − W⁺, W⁺ − W⟩ > 0, with Y − W⁺ = Δ/β.
-            if configuration.apgRestart && it > 0 && dot(st.work, step) > 0 {
-                momentum = 0
-                tNext = 1
+        let iterations = configuration.apgIterations
+        let restart = configuration.apgRestart
+        var along = [Double](repeating: 0, count: parts)
+        st.augmented.data.withUnsafeBufferPointer { pa in
+            st.pinv.data.withUnsafeBufferPointer { pp in
+                target.data.withUnsafeBufferPointer { px in
+                    st.packed.data.withUnsafeMutableBufferPointer { pw in
+                        st.extrapolated.data.withUnsafeMutableBufferPointer { py in
+                            st.work.data.withUnsafeMutableBufferPointer { pd in
+                                st.residual.data.withUnsafeMutableBufferPointer { pr in
+                                    along.withUnsafeMutableBufferPointer { pdot in
+                                        let buffers = APGBuffers(augmented: pa.baseAddress!, pinv: pp.baseAddress!, target: px.baseAddress!,
+                                                                 packed: pw.baseAddress!, extrapolated: py.baseAddress!,
+                                                                 work: pd.baseAddress!, residual: pr.baseAddress!)
+                                        var t = 1.0, momentum = 0.0
+                                        for it in 0..<iterations {
+                                            let mom = Scalar(momentum)
+                                            if parts == 1 {
+                                                pdot[0] = apgStep(layer: k, rows: 0..<m, buffers, momentum: mom, invBeta: invBeta)
+                                            } else {
+                                                DispatchQueue.concurrentPerform(iterations: parts) { h in
+                                                    pdot[h] = self.apgStep(layer: k, rows: bounds[h]..<bounds[h + 1], buffers,
+                                                                           momentum: mom, invBeta: invBeta)
+                                                }
+                                            }
+                                            var tNext = (1 + (1 + 4 * t * t).squareRoot()) / 2
+                                            momentum = (t - 1) / tNext
+                                            // Restart when the momentum points against the gradient-mapping step:
+                                            // ⟨Y − W⁺, W⁺ − W⟩ > 0, with Y − W⁺ = Δ/β.
+                                            if restart && it > 0 && pdot.reduce(0, +) > 0 {
+                                                momentum = 0
+                                                tNext = 1
+                                            }
+                                            t = tNext
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
-            Y = next
-            if momentum != 0 { Y.add(step, scaledBy: Scalar(momentum)) }
-            prev = next
-            t = tNext
         }
-        guard prev.isFinite else {
+        guard st.packed.isFinite else {
             st.error = TrainingError("LPOM diverged: the W-update of \(st.name) is not finite; increase --ridge or --mu")
             return
         }
-        prev.data.withUnsafeBufferPointer { pt in
+        st.packed.data.withUnsafeBufferPointer { pt in
             st.W.data.withUnsafeMutableBufferPointer { pw in
                 for r in 0..<m {
-                    (pw.baseAddress! + r * d).update(from: pt.baseAddress! + r * n, count: d)
+                    UnsafeMutableRawPointer(pw.baseAddress! + r * d)
+                        .copyMemory(from: pt.baseAddress! + r * n, byteCount: d * MemoryLayout<Scalar>.stride)
                 }
             }
-            for r in 0..<m { st.bias.data[r] = pt[r * n + d] }
+            st.bias.data.withUnsafeMutableBufferPointer { pb in
+                for r in 0..<m { pb[r] = pt[r * n + d] }
+            }
         }
+    }
+
+    /// How many concurrent tasks share the APG rows of layer k: two for a large layer when
+    /// `parallel` (each with one BLAS thread), else one.
+    func apgParts(layer k: Int) -> Int {
+        let st = layers[k]
+        return configuration.parallel && batch * (st.inputs + 1) * st.outputs >= 4_000_000 && st.outputs >= 16 ? 2 : 1
+    }
+
+    /// One APG step on the rows `rows` of W̃ (all buffers row-major, see `updateWeights`):
+    /// Y ← W⁺ + momentum·step, R = φ(X̃ Yᵀ) − X⁺ (into this part's block of `residual`),
+    /// Δ = Rᵀ P, then the gradient-mapping step. Returns this part's ⟨Δ, step⟩.
+    func apgStep(layer k: Int, rows: Range<Int>, _ p: APGBuffers<Scalar>, momentum: Scalar, invBeta: Scalar) -> Double {
+        let st = layers[k]
+        let b = batch, m = st.outputs, n = st.inputs + 1, r0 = rows.lowerBound, mh = rows.count
+        guard mh > 0 else { return 0 }
+        let w = p.packed + r0 * n, y = p.extrapolated + r0 * n, delta = p.work + r0 * n
+        let res = p.residual + b * r0   // this part's [b, mh] block
+        UnsafeMutableRawPointer(y).copyMemory(from: w, byteCount: mh * n * MemoryLayout<Scalar>.stride)
+        if momentum != 0 { Scalar.axpy(n: mh * n, alpha: momentum, x: delta, y: y) }
+        Scalar.gemm(transA: false, transB: true, m: b, n: mh, k: n, alpha: 1, a: p.augmented, lda: n, b: y, ldb: n,
+                    beta: 0, c: res, ldc: mh)
+        applyPhi(level: k + 1, UnsafeMutableBufferPointer(start: res, count: b * mh))
+        if mh == m {
+            Scalar.axpy(n: b * m, alpha: -1, x: p.target, y: res)
+        } else {
+            for i in 0..<b { Scalar.axpy(n: mh, alpha: -1, x: p.target + i * m + r0, y: res + i * mh) }
+        }
+        Scalar.gemm(transA: true, transB: st.pinvTransposed, m: mh, n: n, k: b, alpha: 1, a: res, lda: mh,
+                    b: p.pinv, ldb: st.pinvTransposed ? b : n, beta: 0, c: delta, ldc: n)
+        return Scalar.gradientMappingStep(y: y, delta: delta, prev: w, scale: invBeta, count: mh * n)
     }
 
     /// X̃ = [X, 1] and P = X̃(X̃ᵀX̃ + εI)⁻¹ (stored transposed, [d+1, b], for the feature system).
@@ -96,7 +164,8 @@ extension LPOMTrainer {
         x.data.withUnsafeBufferPointer { px in
             st.augmented.data.withUnsafeMutableBufferPointer { pa in
                 for r in 0..<b {
-                    (pa.baseAddress! + r * n).update(from: px.baseAddress! + r * d, count: d)
+                    UnsafeMutableRawPointer(pa.baseAddress! + r * n)
+                        .copyMemory(from: px.baseAddress! + r * d, byteCount: d * MemoryLayout<Scalar>.stride)
                     pa[r * n + d] = 1
                 }
             }
@@ -108,7 +177,7 @@ extension LPOMTrainer {
             guard s > 0, s.isFinite else {
                 return TrainingError("LPOM: the input of \(st.name) has norm \(s); cannot take a gradient step")
             }
-            st.pinv = st.augmented
+            st.pinv.assign(st.augmented)
             st.pinv.scale(by: Scalar(1 / s))
             st.pinvTransposed = false
             return nil
@@ -127,7 +196,7 @@ extension LPOMTrainer {
             // (X̃X̃ᵀ + εI) P = X̃, b × b
             gemm(st.augmented, st.augmented, transposeB: true, into: &st.gram)
             for i in 0..<b { st.gram.data[i * b + i] += eps }
-            st.pinv = st.augmented
+            st.pinv.assign(st.augmented)
             st.pinvTransposed = false
             info = st.gram.data.withUnsafeMutableBufferPointer { pg in
                 st.pinv.data.withUnsafeMutableBufferPointer { pp in
@@ -204,21 +273,35 @@ extension LPOMTrainer {
         }
         var residuals: [Double] = []
         for k in 0..<depth {
-            let up = levels[k + 1]
-            var r = up.z
-            applyPhi(level: k + 1, &r)
-            r.add(up.x, scaledBy: -1)
-            let m = matmul(r, levels[k].x, transposeA: true)
-            var colSum = 0.0
-            let c = r.cols
+            let up = levels[k + 1], st = layers[k]
+            up.scratch.assign(up.z)
+            applyPhi(level: k + 1, &up.scratch)
+            up.scratch.add(up.x, scaledBy: -1)
+            let r = up.scratch
+            gemm(r, levels[k].x, transposeA: true, into: &st.residualGradient)
             // Column sums (the bias row of the residual) as rᵀ1 through BLAS.
-            let sums = matmul(r, Tensor<Scalar>(repeating: 1, shape: [r.rows, 1]), transposeA: true)
-            colSum = Double(sums.squaredNorm)
-            residuals.append((Double(m.squaredNorm) + colSum).squareRoot() / b)
+            var colSum = Scalar.filledArray(0, count: r.cols)
+            r.data.withUnsafeBufferPointer { pr in
+                ones.withUnsafeBufferPointer { po in
+                    colSum.withUnsafeMutableBufferPointer { pc in
+                        Scalar.gemv(trans: true, m: r.rows, n: r.cols, alpha: 1, a: pr.baseAddress!, lda: r.cols,
+                                    x: po.baseAddress!, beta: 0, y: pc.baseAddress!)
+                    }
+                }
+            }
+            let sums = Tensor(shape: [r.cols], data: colSum)
+            residuals.append((Double(st.residualGradient.squaredNorm) + Double(sums.squaredNorm)).squareRoot() / b)
         }
         return (objective / b, residuals)
     }
 
     /// The LPOM objective per sample for the current W and X (tests and diagnostics).
     func objective() -> Double { diagnostics().objective }
+}
+
+/// Base addresses of one layer's APG buffers, shared by the concurrent parts of a step.
+struct APGBuffers<Scalar: NNScalar>: @unchecked Sendable {
+    let augmented: UnsafePointer<Scalar>, pinv: UnsafePointer<Scalar>, target: UnsafePointer<Scalar>
+    let packed: UnsafeMutablePointer<Scalar>, extrapolated: UnsafeMutablePointer<Scalar>
+    let work: UnsafeMutablePointer<Scalar>, residual: UnsafeMutablePointer<Scalar>
 }

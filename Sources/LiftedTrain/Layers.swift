@@ -105,18 +105,23 @@ public final class Activation<Scalar: NNScalar>: Layer {
     }
 
     public func forward(_ x: Tensor<Scalar>, training: Bool) -> Tensor<Scalar> {
-        var out = x
-        out.data.withUnsafeMutableBufferPointer { Scalar.activationForward(kind, alpha: alpha, $0) }
+        // Into fresh storage (no copy of x first: x is shared with the caller).
+        var out = Tensor<Scalar>(shape: x.shape, data: Scalar.uninitializedArray(count: x.count))
+        x.data.withUnsafeBufferPointer { px in
+            out.data.withUnsafeMutableBufferPointer { Scalar.activationForward(kind, alpha: alpha, from: px, into: $0) }
+        }
         if training { z = x; y = out }
         return out
     }
 
     public func backward(_ dy: Tensor<Scalar>, needInput: Bool) -> Tensor<Scalar>? {
-        var dx = dy
+        var dx = Tensor<Scalar>(shape: dy.shape, data: Scalar.uninitializedArray(count: dy.count))
         z.data.withUnsafeBufferPointer { pz in
             y.data.withUnsafeBufferPointer { py in
-                dx.data.withUnsafeMutableBufferPointer { pd in
-                    Scalar.activationBackward(kind, alpha: alpha, z: pz, y: py, dy: pd)
+                dy.data.withUnsafeBufferPointer { pg in
+                    dx.data.withUnsafeMutableBufferPointer { pd in
+                        Scalar.activationBackward(kind, alpha: alpha, z: pz, y: py, dy: pg, into: pd)
+                    }
                 }
             }
         }

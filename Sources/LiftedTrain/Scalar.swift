@@ -38,6 +38,13 @@ where Self.RawSignificand: FixedWidthInteger {
     /// dy ← dy ⊙ φ′(z), given the pre-activation z and the output y = φ(z).
     static func activationBackward(_ kind: ActivationKind, alpha: Self, z: UnsafeBufferPointer<Self>,
                                    y: UnsafeBufferPointer<Self>, dy: UnsafeMutableBufferPointer<Self>)
+    /// y ← φ(x) into a separate buffer of the same size.
+    static func activationForward(_ kind: ActivationKind, alpha: Self, from x: UnsafeBufferPointer<Self>,
+                                  into y: UnsafeMutableBufferPointer<Self>)
+    /// dx ← dy ⊙ φ′(z) into a separate buffer of the same size.
+    static func activationBackward(_ kind: ActivationKind, alpha: Self, z: UnsafeBufferPointer<Self>,
+                                   y: UnsafeBufferPointer<Self>, dy: UnsafeBufferPointer<Self>,
+                                   into dx: UnsafeMutableBufferPointer<Self>)
     /// Row-wise softmax cross-entropy on logits `[b, c]`; writes ∂(mean loss)/∂logits into `grad`
     /// (may alias nothing) and returns (summed loss, number of correct argmax predictions).
     static func softmaxCrossEntropy(logits: UnsafeBufferPointer<Self>, labels: UnsafeBufferPointer<Int32>,
@@ -51,6 +58,14 @@ where Self.RawSignificand: FixedWidthInteger {
                          into z: UnsafeMutableBufferPointer<Self>)
     /// Largest |x_i| (0 for an empty buffer); NaN if any element is NaN.
     static func maxAbs(_ x: UnsafeBufferPointer<Self>) -> Self
+    /// out ← (1 − θ) x + θ c over `count` elements (out may alias x); returns
+    /// (Σ (c − x)², Σ (out − x)², Σ x²) — the relaxed fixed-point step and its change, in one pass.
+    static func relax(_ x: UnsafePointer<Self>, toward c: UnsafePointer<Self>, theta: Self,
+                      into out: UnsafeMutablePointer<Self>, count: Int) -> (Double, Double, Double)
+    /// FISTA's gradient-mapping step in place: W⁺ = Y − s Δ, then Δ ← W⁺ − prev, prev ← W⁺;
+    /// returns ⟨Δ, W⁺ − prev⟩ (the restart test) for the Δ and prev passed in.
+    static func gradientMappingStep(y: UnsafePointer<Self>, delta: UnsafeMutablePointer<Self>,
+                                    prev: UnsafeMutablePointer<Self>, scale: Self, count: Int) -> Double
     /// Clamps every element to [lo, hi].
     static func clamp(_ x: UnsafeMutableBufferPointer<Self>, lo: Self, hi: Self)
     /// An array of `count` copies of `value` (a memset, not a generic per-element loop).
@@ -125,9 +140,15 @@ extension Float: NNScalar {
         BLASProfile.time { spotrfs(n: n, nrhs: nrhs, a: a, b: b) }
     }
     private static func spotrfs(n: Int, nrhs: Int, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>) -> Int32 {
-        let info = LAPACKE_spotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), a, Int32(n))
+        // A is symmetric, so its row-major array is A in column-major order too: factor it there
+        // ('U' in column-major is the row-major lower triangle, A = L Lᵀ) without LAPACKE's
+        // transposed copies, then the two triangular solves row-major through BLAS.
+        let info = LAPACKE_spotrf_work(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), a, Int32(n))
         if info != 0 { return info }
-        return LAPACKE_spotrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), Int32(nrhs), a, Int32(n), b, Int32(nrhs))
+        for t in [CblasNoTrans, CblasTrans] {
+            cblas_strsm(CblasRowMajor, CblasLeft, CblasLower, t, CblasNonUnit, Int32(n), Int32(nrhs), 1, a, Int32(n), b, Int32(nrhs))
+        }
+        return 0
     }
     public static func symmetricEigenvalues(n: Int, a: UnsafeMutablePointer<Float>, w: UnsafeMutablePointer<Float>) -> Int32 {
         LAPACKE_ssyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "L")), Int32(n), a, Int32(n), w)
@@ -138,6 +159,15 @@ extension Float: NNScalar {
     public static func activationBackward(_ kind: ActivationKind, alpha: Float, z: UnsafeBufferPointer<Float>,
                                           y: UnsafeBufferPointer<Float>, dy: UnsafeMutableBufferPointer<Float>) {
         Kernels.activationBackward(kind, alpha: alpha, z: z, y: y, dy: dy)
+    }
+    public static func activationForward(_ kind: ActivationKind, alpha: Float, from x: UnsafeBufferPointer<Float>,
+                                         into y: UnsafeMutableBufferPointer<Float>) {
+        Kernels.activationForward(kind, alpha: alpha, from: x, into: y)
+    }
+    public static func activationBackward(_ kind: ActivationKind, alpha: Float, z: UnsafeBufferPointer<Float>,
+                                          y: UnsafeBufferPointer<Float>, dy: UnsafeBufferPointer<Float>,
+                                          into dx: UnsafeMutableBufferPointer<Float>) {
+        Kernels.activationBackward(kind, alpha: alpha, z: z, y: y, dy: dy, into: dx)
     }
     public static func softmaxCrossEntropy(logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>,
                                            classes: Int, grad: UnsafeMutableBufferPointer<Float>?, scale: Float) -> (Double, Int) {
@@ -153,6 +183,14 @@ extension Float: NNScalar {
                                 into z: UnsafeMutableBufferPointer<Float>) { Kernels.multiply(x, y, into: z) }
     public static func maxAbs(_ x: UnsafeBufferPointer<Float>) -> Float { Kernels.maxAbs(x) }
     public static func clamp(_ x: UnsafeMutableBufferPointer<Float>, lo: Float, hi: Float) { Kernels.clamp(x, lo: lo, hi: hi) }
+    public static func relax(_ x: UnsafePointer<Float>, toward c: UnsafePointer<Float>, theta: Float,
+                             into out: UnsafeMutablePointer<Float>, count: Int) -> (Double, Double, Double) {
+        Kernels.relax(x, toward: c, theta: theta, into: out, count: count)
+    }
+    public static func gradientMappingStep(y: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>,
+                                           prev: UnsafeMutablePointer<Float>, scale: Float, count: Int) -> Double {
+        Kernels.gradientMappingStep(y: y, delta: delta, prev: prev, scale: scale, count: count)
+    }
     public static func fromBytes(_ bytes: UnsafeBufferPointer<UInt8>, scale: Float, into out: UnsafeMutableBufferPointer<Float>) {
         Kernels.fromBytes(bytes, scale: scale, into: out)
     }
@@ -209,6 +247,15 @@ extension Double: NNScalar {
                                           y: UnsafeBufferPointer<Double>, dy: UnsafeMutableBufferPointer<Double>) {
         Kernels.activationBackward(kind, alpha: alpha, z: z, y: y, dy: dy)
     }
+    public static func activationForward(_ kind: ActivationKind, alpha: Double, from x: UnsafeBufferPointer<Double>,
+                                         into y: UnsafeMutableBufferPointer<Double>) {
+        Kernels.activationForward(kind, alpha: alpha, from: x, into: y)
+    }
+    public static func activationBackward(_ kind: ActivationKind, alpha: Double, z: UnsafeBufferPointer<Double>,
+                                          y: UnsafeBufferPointer<Double>, dy: UnsafeBufferPointer<Double>,
+                                          into dx: UnsafeMutableBufferPointer<Double>) {
+        Kernels.activationBackward(kind, alpha: alpha, z: z, y: y, dy: dy, into: dx)
+    }
     public static func softmaxCrossEntropy(logits: UnsafeBufferPointer<Double>, labels: UnsafeBufferPointer<Int32>,
                                            classes: Int, grad: UnsafeMutableBufferPointer<Double>?, scale: Double) -> (Double, Int) {
         Kernels.softmaxCrossEntropy(logits: logits, labels: labels, classes: classes, grad: grad, scale: scale)
@@ -223,6 +270,14 @@ extension Double: NNScalar {
                                 into z: UnsafeMutableBufferPointer<Double>) { Kernels.multiply(x, y, into: z) }
     public static func maxAbs(_ x: UnsafeBufferPointer<Double>) -> Double { Kernels.maxAbs(x) }
     public static func clamp(_ x: UnsafeMutableBufferPointer<Double>, lo: Double, hi: Double) { Kernels.clamp(x, lo: lo, hi: hi) }
+    public static func relax(_ x: UnsafePointer<Double>, toward c: UnsafePointer<Double>, theta: Double,
+                             into out: UnsafeMutablePointer<Double>, count: Int) -> (Double, Double, Double) {
+        Kernels.relax(x, toward: c, theta: theta, into: out, count: count)
+    }
+    public static func gradientMappingStep(y: UnsafePointer<Double>, delta: UnsafeMutablePointer<Double>,
+                                           prev: UnsafeMutablePointer<Double>, scale: Double, count: Int) -> Double {
+        Kernels.gradientMappingStep(y: y, delta: delta, prev: prev, scale: scale, count: count)
+    }
     public static func fromBytes(_ bytes: UnsafeBufferPointer<UInt8>, scale: Double, into out: UnsafeMutableBufferPointer<Double>) {
         Kernels.fromBytes(bytes, scale: scale, into: out)
     }

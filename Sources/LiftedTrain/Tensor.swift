@@ -45,6 +45,20 @@ public struct Tensor<Scalar: NNScalar>: Sendable {
         shape = newShape
     }
 
+    /// Copies `other`'s shape and elements into this tensor's own storage, reallocating only when
+    /// the element count changes. Unlike `self = other` (which shares the storage, so the next
+    /// in-place write copies it again), work buffers stay allocated across steps.
+    public mutating func assign(_ other: Tensor) {
+        resize(other.shape)
+        let n = count
+        guard n > 0 else { return }
+        other.data.withUnsafeBufferPointer { s in
+            data.withUnsafeMutableBufferPointer { d in
+                UnsafeMutableRawPointer(d.baseAddress!).copyMemory(from: s.baseAddress!, byteCount: n * MemoryLayout<Scalar>.stride)
+            }
+        }
+    }
+
     /// Element access for 2-D tensors.
     public subscript(row: Int, col: Int) -> Scalar {
         get { data[row * cols + col] }

@@ -131,6 +131,7 @@ struct TrainCommand: ParsableCommand {
 
     /// Trains (or resumes) and returns what happened, printing nothing on stdout.
     func perform() throws -> RunSummary {
+        WorkMemory.keepFreedBuffers()
         if let resume { return try resumeRun(from: resume) }
         if threads > 0 { BLASThreads.set(threads) }
         let path = history ?? defaultHistoryPath

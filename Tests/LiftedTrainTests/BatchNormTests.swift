@@ -65,4 +65,31 @@ final class BatchNormTests: XCTestCase {
             assertLayerGradients(bn, store: params, input: randomTensor(shape, seed: 34), rtol: 1e-5, atol: 1e-7)
         }
     }
+
+    /// Float's eight-lane kernels (planes of 8k + tail elements) agree with the Double layer.
+    func testFloatKernelsAgreeWithDouble() throws {
+        let (n, c, hw) = (3, 2, 19)
+        let x = randomTensor([n, c, 1, hw], seed: 40), dy = randomTensor([n, c, 1, hw], seed: 41)
+        var outputs: [[Double]] = []
+        for float in [false, true] {
+            if float {
+                let p = ParameterStore<Float>(), b = ParameterStore<Float>()
+                let bn = BatchNorm(name: "bn", channels: c, plane: hw, store: p, buffers: b)
+                try p.set("bn.weight", Tensor(shape: [c], data: [1.5, -0.5]))
+                try p.set("bn.bias", Tensor(shape: [c], data: [0.25, 2]))
+                let y = bn.forward(x.converted(to: Float.self), training: true)
+                let dx = bn.backward(dy.converted(to: Float.self), needInput: true)!
+                outputs.append((y.data + dx.data + p.grads[0].data + p.grads[1].data).map(Double.init))
+            } else {
+                let p = ParameterStore<Double>(), b = ParameterStore<Double>()
+                let bn = BatchNorm(name: "bn", channels: c, plane: hw, store: p, buffers: b)
+                try p.set("bn.weight", Tensor(shape: [c], data: [1.5, -0.5]))
+                try p.set("bn.bias", Tensor(shape: [c], data: [0.25, 2]))
+                let y = bn.forward(x, training: true)
+                let dx = bn.backward(dy, needInput: true)!
+                outputs.append(y.data + dx.data + p.grads[0].data + p.grads[1].data)
+            }
+        }
+        assertClose(outputs[1], outputs[0], rtol: 1e-4, atol: 1e-4)
+    }
 }

@@ -81,6 +81,27 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// A batch unfolded in several chunks (`ImageGeometry.chunk`) keeps every chunk's columns
+    /// for the backward pass: dW equals Σ_n Σ_pos dy[n, o, pos] x[n, c, pos + (i − p, j − p)].
+    func testWeightGradientOverSeveralChunks() {
+        let (c, o, k, p, h, n) = (1, 2, 3, 1, 16, 240)
+        XCTAssertGreaterThan(n, ImageGeometry.chunk(samples: n, columnElementsPerSample: c * k * k * h * h))
+        let (conv, store, _, _) = makeConv(c: c, o: o, k: k, s: 1, p: p, h: h, w: h, seed: 30)
+        let x = randomArray(n * c * h * h, seed: 31), dy = randomArray(n * o * h * h, seed: 32)
+        _ = conv.forward(Tensor(shape: [n, c, h, h], data: x), training: true)
+        _ = conv.backward(Tensor(shape: [n, o, h, h], data: dy), needInput: false)
+        var ref = [Double](repeating: 0, count: o * c * k * k)
+        for b in 0..<n { for oc in 0..<o { for ch in 0..<c { for i in 0..<k { for j in 0..<k {
+            var sum = 0.0
+            for r in 0..<h { for q in 0..<h {
+                let (ih, iw) = (r + i - p, q + j - p)
+                if ih >= 0 && ih < h && iw >= 0 && iw < h { sum += dy[((b * o + oc) * h + r) * h + q] * x[((b * c + ch) * h + ih) * h + iw] }
+            } }
+            ref[((oc * c + ch) * k + i) * k + j] += sum
+        } } } } }
+        assertClose(store.grads[0].data, ref, rtol: 1e-10, atol: 1e-10, "dW over chunks")
+    }
+
     /// Work buffers are reused across calls: a layer that saw other batch sizes (and an
     /// evaluation pass) computes the same gradients as a fresh one.
     func testReusedBuffersGiveTheSameGradients() {

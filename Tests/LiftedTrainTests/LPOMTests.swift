@@ -302,4 +302,21 @@ final class LPOMTests: XCTestCase {
         c.relaxation = 2
         XCTAssertThrowsError(try c.validate(layers: 3))
     }
+
+    /// A layer large enough to split its APG rows over two concurrent tasks (`apgParts`) gives
+    /// the serial W-update (the parts only add up the restart test's inner product separately).
+    func testSplitWeightUpdateEqualsSerial() throws {
+        var results: [[Double]] = []
+        for parallel in [false, true] {
+            let t = try makeTrainer(sizes: [200, 210, 3], activation: .relu, loss: .crossEntropy, batch: 100) {
+                $0.parallel = parallel; $0.apgIterations = 4
+            }
+            XCTAssertEqual(t.apgParts(layer: 0), parallel ? 2 : 1)
+            perturbWeights(t)
+            _ = try t.activationPhase()
+            try t.weightPhase()
+            results.append(t.layers.flatMap { $0.W.data + $0.bias.data })
+        }
+        assertClose(results[1], results[0], rtol: 1e-10, atol: 1e-12, "split vs serial W-update")
+    }
 }
