@@ -37,3 +37,6 @@ for k in 5 10 20; do
     run "fc-wgan-gp-k$k" --model wgan-gp --generator fc --latent $k --steps 4000 --snapshot-every 40
 done
 run "paper-dcgan-k5" --model dcgan --generator paper --latent 5 --steps 1500 --snapshot-every 15
+# Small ReLU generators (k → 20 or 40 → 784) for projected-gradient surfing (seconds each).
+run "small-dcgan-k2" --model dcgan --generator fc --gen-hidden 20 --latent 2 --steps 2000 --snapshot-every 20
+run "small-dcgan-k5" --model dcgan --generator fc --gen-hidden 40 --latent 5 --steps 2000 --snapshot-every 20

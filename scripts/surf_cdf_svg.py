@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""One SVG with the empirical CDFs of log10 ‖x̂ − x*‖ of several `lpom surf --json` outputs.
+
+    python3 scripts/surf_cdf_svg.py OUT.svg "Adam=/path/a.json" "surfing=/path/b.json" ...
+
+Standard library only; the curves are read from the JSON files' per-trial distances.
+"""
+import json
+import math
+import sys
+
+W, H, L, R, T, B = 560, 340, 60, 20, 30, 45
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+
+
+def main():
+    out, series = sys.argv[1], [a.split("=", 1) for a in sys.argv[2:]]
+    curves = []
+    for label, path in series:
+        with open(path) as f:
+            d = json.load(f)
+        ds = sorted(max(r["distance"], 1e-6) for r in d["results"])
+        curves.append((label, [math.log10(x) for x in ds], d.get("tolerance", 0.01)))
+    lo, hi = -6.0, 1.0
+    sx = lambda v: L + (min(max(v, lo), hi) - lo) / (hi - lo) * (W - L - R)
+    sy = lambda p: T + (1 - p) * (H - T - B)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+             f'<rect width="{W}" height="{H}" fill="white"/>']
+    for e in range(int(lo), int(hi) + 1):
+        x = sx(e)
+        parts.append(f'<line x1="{x:.1f}" y1="{T}" x2="{x:.1f}" y2="{H - B}" stroke="#ddd"/>')
+        parts.append(f'<text x="{x:.1f}" y="{H - B + 15}" text-anchor="middle">1e{e}</text>')
+    for p in (0, 0.25, 0.5, 0.75, 1):
+        parts.append(f'<line x1="{L}" y1="{sy(p):.1f}" x2="{W - R}" y2="{sy(p):.1f}" stroke="#eee"/>')
+        parts.append(f'<text x="{L - 6}" y="{sy(p) + 4:.1f}" text-anchor="end">{p:g}</text>')
+    tol = math.log10(curves[0][2]) if curves else -2
+    parts.append(f'<line x1="{sx(tol):.1f}" y1="{T}" x2="{sx(tol):.1f}" y2="{H - B}" stroke="black" stroke-dasharray="4,3"/>')
+    for i, (label, xs, _) in enumerate(curves):
+        n = len(xs)
+        pts = " ".join(f"{sx(x):.1f},{sy((j + 1) / n):.1f}" for j, x in enumerate(xs))
+        c = COLORS[i % len(COLORS)]
+        parts.append(f'<polyline fill="none" stroke="{c}" stroke-width="2" points="{sx(lo):.1f},{sy(0):.1f} {pts}"/>')
+        parts.append(f'<text x="{L + 10}" y="{T + 16 + 16 * i}" fill="{c}">{label} (n = {n})</text>')
+    parts.append(f'<text x="{(W + L) / 2:.0f}" y="{H - 8}" text-anchor="middle">‖x̂ − x*‖ (log scale; dashed: success threshold)</text>')
+    parts.append(f'<text x="14" y="{(H - B + T) / 2:.0f}" transform="rotate(-90 14 {(H - B + T) / 2:.0f})" text-anchor="middle">fraction of trials</text>')
+    parts.append("</svg>")
+    with open(out, "w") as f:
+        f.write("\n".join(parts) + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    main()
