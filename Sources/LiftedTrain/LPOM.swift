@@ -268,6 +268,14 @@ final class LPOMLayerState<Scalar: NNScalar> {
     var extrapolated = Tensor<Scalar>(zeros: [0])
     var work = Tensor<Scalar>(zeros: [0])
     var residual = Tensor<Scalar>(zeros: [0])
+    /// The APG W-update in the batch space (`updateWeightsInBatchSpace`): K = X̃Pᵀ and Q = PPᵀ
+    /// (b × b, valid with `pinv`), the coefficients A of W̃ − W̃₀ = AᵀP and of the last step, the
+    /// pre-activations Z = X̃W̃ᵀ of the point and of the step, and a scratch matrix (all b × m).
+    var batchK = Tensor<Scalar>(zeros: [0]), batchQ = Tensor<Scalar>(zeros: [0])
+    var batchSpaceValid = false
+    var coefficients = Tensor<Scalar>(zeros: [0]), stepCoefficients = Tensor<Scalar>(zeros: [0])
+    var preactivation = Tensor<Scalar>(zeros: [0]), stepPreactivation = Tensor<Scalar>(zeros: [0])
+    var scratch = Tensor<Scalar>(zeros: [0])
     /// Rᵀ X of the diagnostics (the W-optimality residual without its bias row).
     var residualGradient = Tensor<Scalar>(zeros: [0])
     var error: TrainingError?

@@ -59,6 +59,10 @@ public struct LPOMConfiguration: Codable, Equatable, Sendable {
     public var relaxation: Double = 0
     /// Accelerated proximal-gradient (FISTA) steps of each W-update.
     public var apgIterations: Int = 3
+    /// Run a layer's APG steps in the batch space (W̃ = W̃₀ + AᵀP, A of size b × m) when that
+    /// takes fewer flops than the full-space steps — same iterates up to rounding, see
+    /// `updateWeightsInBatchSpace`. Off: always the full-space steps (for comparison).
+    public var batchSpaceAPG: Bool = true
     /// Restart the APG momentum when it points against the last step (O'Donoghue & Candès 2015,
     /// gradient scheme); keeps the W-updates nearly monotone.
     public var apgRestart: Bool = true

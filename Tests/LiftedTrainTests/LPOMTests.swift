@@ -309,7 +309,7 @@ final class LPOMTests: XCTestCase {
         var results: [[Double]] = []
         for parallel in [false, true] {
             let t = try makeTrainer(sizes: [200, 210, 3], activation: .relu, loss: .crossEntropy, batch: 100) {
-                $0.parallel = parallel; $0.apgIterations = 4
+                $0.parallel = parallel; $0.apgIterations = 4; $0.batchSpaceAPG = false
             }
             XCTAssertEqual(t.apgParts(layer: 0), parallel ? 2 : 1)
             perturbWeights(t)
@@ -318,5 +318,32 @@ final class LPOMTests: XCTestCase {
             results.append(t.layers.flatMap { $0.W.data + $0.bias.data })
         }
         assertClose(results[1], results[0], rtol: 1e-10, atol: 1e-12, "split vs serial W-update")
+    }
+
+    /// The batch-space APG (W̃ = W̃₀ + AᵀP, `updateWeightsInBatchSpace`) computes the iterates of
+    /// the full-space steps: same W after a W-phase for every activation, with restarts, for a
+    /// batch much smaller than the layer inputs (where it is chosen) and with the plain gradient
+    /// step; and it is not chosen where it would cost more.
+    func testBatchSpaceWeightUpdateEqualsFullSpace() throws {
+        for kind in [ActivationKind.relu, .leakyRelu, .sigmoid, .tanh, .elu, .softplus] {
+            for step in [LPOMWeightStep.pseudoInverse, .gradient] {
+                var results: [[Double]] = []
+                for batchSpace in [false, true] {
+                    let t = try makeTrainer(sizes: [30, 25, 4], activation: kind, loss: .crossEntropy, batch: 6) {
+                        $0.apgIterations = 7; $0.batchSpaceAPG = batchSpace; $0.weightStep = step
+                    }
+                    XCTAssertEqual(t.usesBatchSpace(layer: 0), batchSpace, "\(kind)")
+                    perturbWeights(t)
+                    _ = try t.activationPhase()
+                    try t.weightPhase()
+                    _ = try t.activationPhase()
+                    try t.weightPhase()
+                    results.append(t.layers.flatMap { $0.W.data + $0.bias.data })
+                }
+                assertClose(results[1], results[0], rtol: 1e-9, atol: 1e-11, "\(kind) \(step): batch-space vs full-space W-update")
+            }
+        }
+        let wide = try makeTrainer(sizes: [3, 40, 2], activation: .relu, loss: .crossEntropy, batch: 50) { _ in }
+        XCTAssertFalse(wide.usesBatchSpace(layer: 0), "b = 50 > d + 1 = 4: the feature system, full-space steps")
     }
 }
