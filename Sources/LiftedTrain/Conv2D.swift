@@ -21,7 +21,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
     private var colHoldsBatch = false
     private var ybuf: [Scalar] = []
     private var dcol: [Scalar] = []
-    private var ones: [Scalar] = []
+    private var onesVector = OnesVector<Scalar>()
 
     /// A convolution whose parameters live in `store` as `name.weight [O, C, k, k]` and `name.bias [O]`.
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
@@ -44,11 +44,6 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
 
     private var patch: Int { inChannels * kernel * kernel }
     private var positions: Int { outHeight * outWidth }
-
-    private func onesVector(_ n: Int) -> [Scalar] {
-        if ones.count != n { ones = Scalar.filledArray(1, count: n) }
-        return ones
-    }
 
     /// Unfolds samples start..<start+m into `col` at element `offset` (`col` grows to fit).
     private func unfold(_ px: UnsafePointer<Scalar>, start: Int, m: Int, into col: inout [Scalar], offset: Int = 0) {

@@ -16,7 +16,6 @@ public final class ConvTranspose2D<Scalar: NNScalar>: Layer {
     let w: Int, b: Int
     private var x: [Scalar] = []
     private var batch = 0
-    private var ones: [Scalar] = []
 
     /// A transposed convolution with parameters `name.weight [C_in, C_out, k, k]`, `name.bias [C_out]`.
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
@@ -39,11 +38,6 @@ public final class ConvTranspose2D<Scalar: NNScalar>: Layer {
 
     private var patch: Int { outChannels * kernel * kernel }
     private var pixels: Int { height * width }
-
-    private func onesVector(_ n: Int) -> [Scalar] {
-        if ones.count != n { ones = Scalar.filledArray(1, count: n) }
-        return ones
-    }
 
     public func forward(_ x: Tensor<Scalar>, training: Bool) -> Tensor<Scalar> {
         let (ci, co, k, q) = (inChannels, outChannels, patch, pixels)

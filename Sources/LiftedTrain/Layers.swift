@@ -24,7 +24,7 @@ public final class Dense<Scalar: NNScalar>: Layer {
     let w: Int
     let b: Int
     private var x = Tensor<Scalar>(zeros: [0])
-    private var ones: [Scalar] = []
+    private var onesVector = OnesVector<Scalar>()
 
     /// A dense layer whose parameters live in `store` under `name.weight` and `name.bias`.
     public init(name: String, inputSize: Int, outputSize: Int, store: ParameterStore<Scalar>,
@@ -35,11 +35,6 @@ public final class Dense<Scalar: NNScalar>: Layer {
         self.store = store
         w = store.register(name + ".weight", weight)
         b = store.register(name + ".bias", bias)
-    }
-
-    private func onesVector(_ n: Int) -> [Scalar] {
-        if ones.count != n { ones = Scalar.filledArray(1, count: n) }
-        return ones
     }
 
     public func forward(_ x: Tensor<Scalar>, training: Bool) -> Tensor<Scalar> {
@@ -156,5 +151,17 @@ public final class Normalize<Scalar: NNScalar>: Layer {
         var dx = dy
         dx.scale(by: invStd)
         return dx
+    }
+}
+
+/// A vector of ones for bias sums and rank-1 bias updates by BLAS, rebuilt only when the
+/// length changes (layers keep one between steps instead of allocating it every call).
+struct OnesVector<Scalar: NNScalar> {
+    private var storage: [Scalar] = []
+
+    /// n ones.
+    mutating func callAsFunction(_ n: Int) -> [Scalar] {
+        if storage.count != n { storage = Scalar.filledArray(1, count: n) }
+        return storage
     }
 }
