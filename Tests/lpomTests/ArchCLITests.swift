@@ -6,21 +6,8 @@ import LiftedTrain
 @testable import lpom
 
 /// `lpom train --arch …` end to end on the committed fixtures (data/fixtures/tiny).
-final class ArchCLITests: XCTestCase {
+final class ArchCLITests: CLITestCase {
     let fixtures = CLITests.root + "/data/fixtures/tiny"
-    var dir = ""
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "lpom-arch-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
-    func parseError(_ args: [String]) -> String? {
-        do { _ = try TrainCommand.parse(args); return nil } catch { return TrainCommand.message(for: error) }
-    }
-
     func train(_ extra: [String]) throws {
         let args = ["--data-dir", fixtures, "--quiet", "--batch-size", "50", "--threads", "1"] + extra
         TrainCommand.recordedArguments = args

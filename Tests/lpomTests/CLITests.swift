@@ -6,23 +6,9 @@ import LiftedTrain
 
 /// The command line end to end on the committed fixtures (data/fixtures/tiny: 200 training and
 /// 100 test images of real MNIST and Fashion-MNIST).
-final class CLITests: XCTestCase {
+final class CLITests: CLITestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     let fixtures = CLITests.root + "/data/fixtures/tiny"
-    var dir = ""
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "lpom-cli-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
-    /// The message ArgumentParser would print for a parse failure.
-    func parseError<C: ParsableCommand>(_ type: C.Type, _ args: [String]) -> String? {
-        do { _ = try C.parse(args); return nil } catch { return C.message(for: error) }
-    }
-
     func train(_ extra: [String]) throws {
         let args = ["--data-dir", fixtures, "--quiet", "--layers", "32", "--batch-size", "50"] + extra
         TrainCommand.recordedArguments = args

@@ -6,21 +6,8 @@ import LiftedTrain
 
 /// `lpom train --task regression` (teacher–student and bottom-half ink) with ggn, sgd and adam,
 /// end to end on tiny sizes.
-final class GGNCLITests: XCTestCase {
+final class GGNCLITests: CLITestCase {
     let fixtures = CLITests.root + "/data/fixtures/tiny"
-    var dir = ""
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "lpom-ggn-cli-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
-    func parseError(_ args: [String]) -> String? {
-        do { _ = try TrainCommand.parse(args); return nil } catch { return TrainCommand.message(for: error) }
-    }
-
     let teacher = ["--task", "regression", "--teacher-width", "50", "--samples", "20", "--test-samples", "10",
                    "--input-dim", "4", "--layers", "64", "--init", "ntk", "--output-scale", "--batch-size", "20", "--quiet"]
 

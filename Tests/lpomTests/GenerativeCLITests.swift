@@ -6,21 +6,8 @@ import LiftedTrain
 
 /// `lpom train --model …` end to end on the committed fixtures: the history holds the generator
 /// only and rebuilds from the file alone.
-final class GenerativeCLITests: XCTestCase {
+final class GenerativeCLITests: CLITestCase {
     let fixtures = CLITests.root + "/data/fixtures/tiny"
-    var dir = ""
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "lpom-gen-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
-    func parseError(_ args: [String]) -> String? {
-        do { _ = try TrainCommand.parse(args); return nil } catch { return TrainCommand.message(for: error) }
-    }
-
     func train(_ args: [String]) throws -> GenerativeSummary {
         let all = ["--dataset", "fashion-mnist", "--data-dir", fixtures, "--quiet"] + args
         TrainCommand.recordedArguments = all

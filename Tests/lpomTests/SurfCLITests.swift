@@ -6,16 +6,8 @@ import Surfing
 @testable import lpom
 
 /// `lpom surf` on histories written by h5py and by lpom, and its refusals.
-final class SurfCLITests: XCTestCase {
+final class SurfCLITests: CLITestCase {
     let fixture = CLITests.root + "/data/fixtures/h5py-generator.h5"
-    var dir = ""
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "lpom-surf-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
     /// Runs what `lpom surf ARGS` computes (its setup and inverter), without printing.
     func surf(_ args: [String]) throws -> [TrialResult] {

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+import XCTest
+@testable import lpom
+
+/// What the command-line test classes share: a fresh temporary directory per test (removed
+/// afterwards) and the message ArgumentParser would print for a parse failure.
+class CLITestCase: XCTestCase {
+    /// This test's scratch directory.
+    var dir = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "lpom-\(type(of: self))-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    /// The message ArgumentParser would print for `C.parse(args)`, or nil when it parses.
+    func parseError<C: ParsableCommand>(_ type: C.Type, _ args: [String]) -> String? {
+        do { _ = try C.parse(args); return nil } catch { return C.message(for: error) }
+    }
+
+    /// `parseError` for `lpom train`.
+    func parseError(_ args: [String]) -> String? { parseError(TrainCommand.self, args) }
+}
