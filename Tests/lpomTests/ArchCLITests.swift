@@ -7,7 +7,6 @@ import LiftedTrain
 
 /// `lpom train --arch …` end to end on the committed fixtures (data/fixtures/tiny).
 final class ArchCLITests: CLITestCase {
-    let fixtures = CLITests.root + "/data/fixtures/tiny"
     func train(_ extra: [String]) throws {
         let args = ["--data-dir", fixtures, "--quiet", "--batch-size", "50", "--threads", "1"] + extra
         TrainCommand.recordedArguments = args

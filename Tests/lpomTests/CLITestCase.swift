@@ -3,9 +3,14 @@ import Foundation
 import XCTest
 @testable import lpom
 
-/// What the command-line test classes share: a fresh temporary directory per test (removed
-/// afterwards) and the message ArgumentParser would print for a parse failure.
+/// What the command-line test classes share: the repository's fixtures, a fresh temporary
+/// directory per test (removed afterwards) and the message ArgumentParser would print for a
+/// parse failure.
 class CLITestCase: XCTestCase {
+    /// The repository root.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    /// data/fixtures/tiny: 200 training and 100 test images of real MNIST and Fashion-MNIST.
+    let fixtures = CLITestCase.root + "/data/fixtures/tiny"
     /// This test's scratch directory.
     var dir = ""
 

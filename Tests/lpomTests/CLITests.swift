@@ -7,8 +7,6 @@ import LiftedTrain
 /// The command line end to end on the committed fixtures (data/fixtures/tiny: 200 training and
 /// 100 test images of real MNIST and Fashion-MNIST).
 final class CLITests: CLITestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    let fixtures = CLITests.root + "/data/fixtures/tiny"
     func train(_ extra: [String]) throws {
         let args = ["--data-dir", fixtures, "--quiet", "--layers", "32", "--batch-size", "50"] + extra
         TrainCommand.recordedArguments = args

@@ -7,7 +7,6 @@ import LiftedTrain
 /// `lpom train --task regression` (teacher–student and bottom-half ink) with ggn, sgd and adam,
 /// end to end on tiny sizes.
 final class GGNCLITests: CLITestCase {
-    let fixtures = CLITests.root + "/data/fixtures/tiny"
     let teacher = ["--task", "regression", "--teacher-width", "50", "--samples", "20", "--test-samples", "10",
                    "--input-dim", "4", "--layers", "64", "--init", "ntk", "--output-scale", "--batch-size", "20", "--quiet"]
 

@@ -7,7 +7,6 @@ import LiftedTrain
 /// `lpom train --model …` end to end on the committed fixtures: the history holds the generator
 /// only and rebuilds from the file alone.
 final class GenerativeCLITests: CLITestCase {
-    let fixtures = CLITests.root + "/data/fixtures/tiny"
     func train(_ args: [String]) throws -> GenerativeSummary {
         let all = ["--dataset", "fashion-mnist", "--data-dir", fixtures, "--quiet"] + args
         TrainCommand.recordedArguments = all

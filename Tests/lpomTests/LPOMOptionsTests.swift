@@ -60,12 +60,11 @@ final class LPOMOptionsTests: XCTestCase {
     }
 
     func testTrainWithLPOMOnFixturesRecordsItsDiagnostics() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let dir = NSTemporaryDirectory() + "lpom-lpomopts-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let h = dir + "/lpom.h5"
-        var cmd = try TrainCommand.parse(["--method", "lpom", "--data-dir", root + "/data/fixtures/tiny", "--quiet",
+        var cmd = try TrainCommand.parse(["--method", "lpom", "--data-dir", CLITestCase.root + "/data/fixtures/tiny", "--quiet",
                                           "--layers", "32", "--batch-size", "50", "--epochs", "2", "--history", h,
                                           "--mu", "5", "--sweep", "jacobi"])
         try cmd.run()
@@ -75,7 +74,7 @@ final class LPOMOptionsTests: XCTestCase {
         XCTAssertTrue(r.metricNames.contains("residual.layers.0"), "\(r.metricNames)")
         XCTAssertTrue(r.training.contains("\"mu\":5"), r.training)
         let net = try Network<Float>.load(from: r, snapshot: -1)
-        let test = try DataOptions.parse(["--data-dir", root + "/data/fixtures/tiny"]).load(.mnist).test
+        let test = try DataOptions.parse(["--data-dir", CLITestCase.root + "/data/fixtures/tiny"]).load(.mnist).test
         XCTAssertGreaterThan(evaluate(net, on: test, loss: .crossEntropy).accuracy, 0.3)
     }
 }

@@ -7,7 +7,7 @@ import Surfing
 
 /// `lpom surf` on histories written by h5py and by lpom, and its refusals.
 final class SurfCLITests: CLITestCase {
-    let fixture = CLITests.root + "/data/fixtures/h5py-generator.h5"
+    let fixture = CLITestCase.root + "/data/fixtures/h5py-generator.h5"
 
     /// Runs what `lpom surf ARGS` computes (its setup and inverter), without printing.
     func surf(_ args: [String]) throws -> [TrialResult] {
@@ -45,7 +45,7 @@ final class SurfCLITests: CLITestCase {
     /// and `lpom surf` gives the same numbers on it as on the same values written by HistoryWriter —
     /// surfing, Adam and compressed sensing.
     func testH5pyGeneratorHistoryMatchesOurOwnWriter() throws {
-        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: CLITests.root + "/data/fixtures/h5py-generator.json"))) as! [String: Any]
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: CLITestCase.root + "/data/fixtures/h5py-generator.json"))) as! [String: Any]
         let r = try HistoryReader(path: fixture)
         XCTAssertEqual(r.snapshotSteps, expected["snapshot_steps"] as! [Int])
         for (name, sums) in expected["sums"] as! [String: [Double]] {
@@ -136,7 +136,7 @@ final class SurfCLITests: CLITestCase {
         try w2.close()
         XCTAssertEqual(try SurfSetup(SurfCommand.parse([h2, "--trials", "2", "--quiet"])).prior, .normal)
         XCTAssertEqual(try SurfSetup(SurfCommand.parse([h2, "--trials", "2", "--prior", "uniform", "--quiet"])).prior, .uniform)
-        let c = try SurfCommand.parse([h, "--target", "test-images", "--data-dir", CLITests.root + "/data/fixtures/tiny",
+        let c = try SurfCommand.parse([h, "--target", "test-images", "--data-dir", fixtures,
                                        "--trials", "4", "--steps", "300", "--quiet"])
         let setup = try SurfSetup(c)
         XCTAssertEqual(setup.prior, .normal, "a VAE's latents are N(0, I)")
