@@ -87,7 +87,7 @@ public final class GANTrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
         var fake = Tensor<Scalar>(zeros: [0])
         for _ in 0..<configuration.criticSteps {
             let real = nextBatch()
-            let z: Tensor<Scalar> = LatentPrior.uniform.sample(rows: real.rows, latent: latent, using: &rng)
+            let z: Tensor<Scalar> = LatentDistribution.uniform.sample(rows: real.rows, latent: latent, using: &rng)
             fake = generator.forward(z, training: true)
             metrics = discriminatorGradients(real: real, fake: fake, rng: &rng)
             discriminatorOptimizer.update(discriminator.parameters)

@@ -16,7 +16,7 @@ public enum GenerativeMethod: String, CaseIterable, Sendable {
 
     /// The latent distribution the generator is trained on: the paper draws x ~ U[−1, 1]^k for
     /// the GANs and x ~ N(0, I) for the VAE (its prior).
-    public var prior: LatentPrior { self == .vae ? .normal : .uniform }
+    public var prior: LatentDistribution { self == .vae ? .normal : .uniform }
 }
 
 /// Which pair of networks is trained.
@@ -28,22 +28,6 @@ public enum GeneratorArchitecture: String, CaseIterable, Sendable {
     /// A small fully connected pair for quick runs: k → hidden → ReLU → 784 → sigmoid and
     /// 784 → hidden → leaky ReLU(0.2) → 1.
     case fc
-}
-
-/// The latent distribution x is drawn from.
-public enum LatentPrior: String, Sendable {
-    /// i.i.d. U[−1, 1] coordinates.
-    case uniform
-    /// i.i.d. N(0, 1) coordinates.
-    case normal
-
-    /// A `[rows, k]` batch of draws.
-    public func sample<S: NNScalar>(rows: Int, latent k: Int, using rng: inout SplitMix64) -> Tensor<S> {
-        switch self {
-        case .uniform: return .randomUniform(shape: [rows, k], lo: -1, hi: 1, using: &rng)
-        case .normal: return .randomNormal(shape: [rows, k], std: 1, using: &rng)
-        }
-    }
 }
 
 /// Model descriptions (`ModelSpec`, so they rebuild from a history's `model` JSON) of the

@@ -1,6 +1,7 @@
 import LiftedTrain
 
-/// How latent vectors (x* and starting points) are drawn.
+/// The latent distribution: how generators are trained (their latents) and how inversion
+/// trials draw x* and starting points.
 public enum LatentDistribution: String, CaseIterable, Sendable {
     /// U[−1, 1]^k, the GAN prior (the paper's x*, x_init for DCGAN/WGAN/WGAN-GP); latents are
     /// also clipped to [−1, 1] after every step.
@@ -14,6 +15,15 @@ public enum LatentDistribution: String, CaseIterable, Sendable {
         (method ?? "").lowercased().hasPrefix("vae") ? .normal : .uniform
     }
 
+    /// A `[rows, k]` batch of draws (the generative trainers' latents and noise).
+    public func sample<S: NNScalar>(rows: Int, latent k: Int, using rng: inout SplitMix64) -> Tensor<S> {
+        switch self {
+        case .uniform: return .randomUniform(shape: [rows, k], lo: -1, hi: 1, using: &rng)
+        case .normal: return .randomNormal(shape: [rows, k], std: 1, using: &rng)
+        }
+    }
+
+    /// One latent vector of size k (the inverter's x* and starting points).
     func draw(_ k: Int, _ rng: inout SplitMix64) -> [Double] {
         switch self {
         case .uniform: return (0..<k).map { _ in 2 * rng.uniform() - 1 }

@@ -44,7 +44,7 @@ public final class VAETrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
 
     public func step(nextBatch: () -> Tensor<Scalar>, rng: inout SplitMix64) -> [String: Double] {
         let x = nextBatch()
-        let eps: Tensor<Scalar> = LatentPrior.normal.sample(rows: x.rows, latent: latent, using: &rng)
+        let eps: Tensor<Scalar> = LatentDistribution.normal.sample(rows: x.rows, latent: latent, using: &rng)
         let m = gradients(x: x, eps: eps)
         decoderOptimizer.update(generator.parameters)
         encoderOptimizer.update(encoder.parameters)

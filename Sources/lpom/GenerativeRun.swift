@@ -59,7 +59,7 @@ extension TrainCommand {
     }
 
     /// 64 samples of the final generator in eval mode (batch norm with running statistics).
-    func sampleGrid(_ g: Network<Float>, prior: LatentPrior) -> SampleGrid {
+    func sampleGrid(_ g: Network<Float>, prior: LatentDistribution) -> SampleGrid {
         var rng = SplitMix64.stream(seed: seed, 99)
         let z: Tensor<Float> = prior.sample(rows: 64, latent: gen.latent, using: &rng)
         let y = g.forward(z, training: false)

@@ -16,7 +16,7 @@ final class GenerativeGradientTests: XCTestCase {
         let t = try tinyVAE()
         let x = randomPixels(rows: 5, cols: 9, seed: 3)
         var rng = SplitMix64(seed: 4)
-        let eps: Tensor<Double> = LatentPrior.normal.sample(rows: 5, latent: 2, using: &rng)
+        let eps: Tensor<Double> = LatentDistribution.normal.sample(rows: 5, latent: 2, using: &rng)
         let m = t.gradients(x: x, eps: eps)
         XCTAssertEqual(m["loss"]!, m["recon"]! + m["kl"]!, accuracy: 1e-12)
         XCTAssertGreaterThan(m["kl"]!, 0)
@@ -51,7 +51,7 @@ final class GenerativeGradientTests: XCTestCase {
         for method in [GenerativeMethod.dcgan, .wgan] {
             let t = try tinyGAN(method)
             var rng = SplitMix64(seed: 7)
-            let z: Tensor<Double> = LatentPrior.uniform.sample(rows: 6, latent: 3, using: &rng)
+            let z: Tensor<Double> = LatentDistribution.uniform.sample(rows: 6, latent: 3, using: &rng)
             func loss() -> Double { t.generatorGradients(fake: t.generator.forward(z, training: true)) }
             _ = loss()
             assertGradientsMatch(t.generator.parameters, "\(method)") { loss() }

@@ -39,7 +39,7 @@ final class GenerativeTrainingTests: XCTestCase {
         let trainer: any GenerativeTrainer<Float> = try setup.makeTrainer(seed: 5)
         func sampleMean() -> Double {
             var rng = SplitMix64(seed: 9)
-            let z: Tensor<Float> = LatentPrior.uniform.sample(rows: 64, latent: 5, using: &rng)
+            let z: Tensor<Float> = LatentDistribution.uniform.sample(rows: 64, latent: 5, using: &rng)
             let y = trainer.generator.forward(z, training: false)
             return Double(y.data.reduce(0, +)) / Double(y.count)
         }
