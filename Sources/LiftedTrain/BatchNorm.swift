@@ -50,9 +50,21 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         if training && !useRunningStatistics {
             cachedEval = false
             let m = Double(n * hw)
-            var sum = [Double](repeating: 0, count: c), sq = [Double](repeating: 0, count: c)
+            // Per-part partial sums over sample ranges (Parallel), added in part order.
+            let parts = Parallel.parts(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c))
+            var partial = [Double](repeating: 0, count: 2 * c * parts)
             x.data.withUnsafeBufferPointer { px in
-                Scalar.channelMoments(px.baseAddress!, n: n, c: c, hw: hw, sum: &sum, sumSquares: &sq)
+                partial.withUnsafeMutableBufferPointer { pp in
+                    let (xs, ps) = (px.baseAddress!, pp.baseAddress!)
+                    Parallel.run(n, parts: parts) { part, r in
+                        Scalar.channelMoments(xs + r.lowerBound * c * hw, n: r.count, c: c, hw: hw,
+                                              sum: ps + 2 * c * part, sumSquares: ps + 2 * c * part + c)
+                    }
+                }
+            }
+            var sum = [Double](repeating: 0, count: c), sq = [Double](repeating: 0, count: c)
+            for part in 0..<parts {
+                for ch in 0..<c { sum[ch] += partial[2 * c * part + ch]; sq[ch] += partial[2 * c * part + c + ch] }
             }
             var inv = [Double](repeating: 0, count: c)
             var shiftHat = Scalar.filledArray(0, count: c), scaleHat = Scalar.filledArray(0, count: c)
@@ -72,8 +84,12 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
             x.data.withUnsafeBufferPointer { px in
                 xh.withUnsafeMutableBufferPointer { ph in
                     y.data.withUnsafeMutableBufferPointer { py in
-                        Scalar.batchNormForward(px.baseAddress!, n: n, c: c, hw: hw, a: scaleHat, d: shiftHat, gamma: g,
-                                                beta: bt, xhat: ph.baseAddress!, y: py.baseAddress!)
+                        let (xs, hs, ys) = (px.baseAddress!, ph.baseAddress!, py.baseAddress!)
+                        Parallel.run(n, parts: parts) { _, r in
+                            let o = r.lowerBound * c * hw
+                            Scalar.batchNormForward(xs + o, n: r.count, c: c, hw: hw, a: scaleHat, d: shiftHat, gamma: g,
+                                                    beta: bt, xhat: hs + o, y: ys + o)
+                        }
                     }
                 }
             }
@@ -90,7 +106,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         }
         x.data.withUnsafeBufferPointer { px in
             y.data.withUnsafeMutableBufferPointer { py in
-                Scalar.channelAffine(px.baseAddress!, n: n, c: c, hw: hw, scale: scale, shift: shift, y: py.baseAddress!)
+                Self.affine(px.baseAddress!, n: n, c: c, hw: hw, scale: scale, shift: shift, y: py.baseAddress!)
             }
         }
         if training {
@@ -103,7 +119,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
                 var xh = Scalar.uninitializedArray(count: x.count)
                 x.data.withUnsafeBufferPointer { px in
                     xh.withUnsafeMutableBufferPointer { ph in
-                        Scalar.channelAffine(px.baseAddress!, n: n, c: c, hw: hw, scale: a, shift: d, y: ph.baseAddress!)
+                        Self.affine(px.baseAddress!, n: n, c: c, hw: hw, scale: a, shift: d, y: ph.baseAddress!)
                     }
                 }
                 xhat = xh
@@ -132,7 +148,11 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         dy.data.withUnsafeBufferPointer { pdy in
             xhat.withUnsafeBufferPointer { ph in
                 dx.data.withUnsafeMutableBufferPointer { pdx in
-                    Scalar.channelCombine(pdy.baseAddress!, ph.baseAddress!, n: n, c: c, hw: hw, a: a, b: b, d: d, dx: pdx.baseAddress!)
+                    let (gs, hs, ds) = (pdy.baseAddress!, ph.baseAddress!, pdx.baseAddress!)
+                    Parallel.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
+                        let o = r.lowerBound * c * hw
+                        Scalar.channelCombine(gs + o, hs + o, n: r.count, c: c, hw: hw, a: a, b: b, d: d, dx: ds + o)
+                    }
                 }
             }
         }
@@ -141,12 +161,24 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
 
     /// Σ dy and Σ dy x̂ per channel, stored as dβ and dγ.
     private func parameterGradients(_ dy: Tensor<Scalar>) -> (sumDy: [Double], sumDyXhat: [Double]) {
-        var sumDy = [Double](repeating: 0, count: channels), sumDyXhat = sumDy
+        let (c, hw, n) = (channels, plane, batch)
+        let parts = Parallel.parts(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c))
+        var partial = [Double](repeating: 0, count: 2 * c * parts)
         dy.data.withUnsafeBufferPointer { pdy in
             xhat.withUnsafeBufferPointer { ph in
-                Scalar.channelDot(pdy.baseAddress!, ph.baseAddress!, n: batch, c: channels, hw: plane,
-                                  sumDy: &sumDy, sumDyXhat: &sumDyXhat)
+                partial.withUnsafeMutableBufferPointer { pp in
+                    let (gs, hs, ps) = (pdy.baseAddress!, ph.baseAddress!, pp.baseAddress!)
+                    Parallel.run(n, parts: parts) { part, r in
+                        let o = r.lowerBound * c * hw
+                        Scalar.channelDot(gs + o, hs + o, n: r.count, c: c, hw: hw,
+                                          sumDy: ps + 2 * c * part, sumDyXhat: ps + 2 * c * part + c)
+                    }
+                }
             }
+        }
+        var sumDy = [Double](repeating: 0, count: c), sumDyXhat = sumDy
+        for part in 0..<parts {
+            for ch in 0..<c { sumDy[ch] += partial[2 * c * part + ch]; sumDyXhat[ch] += partial[2 * c * part + c + ch] }
         }
         store.grads[gamma].data = sumDyXhat.map { Scalar($0) }
         store.grads[beta].data = sumDy.map { Scalar($0) }
@@ -167,9 +199,22 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         var dx = Tensor<Scalar>(shape: dy.shape, data: Scalar.uninitializedArray(count: dy.count))
         dy.data.withUnsafeBufferPointer { pdy in
             dx.data.withUnsafeMutableBufferPointer { pdx in
-                Scalar.channelAffine(pdy.baseAddress!, n: n, c: c, hw: hw, scale: a, shift: zero, y: pdx.baseAddress!)
+                Self.affine(pdy.baseAddress!, n: n, c: c, hw: hw, scale: a, shift: zero, y: pdx.baseAddress!)
             }
         }
         return dx
+    }
+
+    /// Samples per part of a parallel split: at least ~64K elements, so a part outweighs the
+    /// cost of handing it to another thread.
+    static func minimumSamples(hw: Int, c: Int) -> Int { max(1, (1 << 16) / max(1, hw * c)) }
+
+    /// `channelAffine` over sample ranges run at once (Parallel).
+    static func affine(_ x: UnsafePointer<Scalar>, n: Int, c: Int, hw: Int, scale: [Scalar], shift: [Scalar],
+                       y: UnsafeMutablePointer<Scalar>) {
+        Parallel.run(n, minimumPerPart: minimumSamples(hw: hw, c: c)) { _, r in
+            let o = r.lowerBound * c * hw
+            Scalar.channelAffine(x + o, n: r.count, c: c, hw: hw, scale: scale, shift: shift, y: y + o)
+        }
     }
 }

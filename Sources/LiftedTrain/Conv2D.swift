@@ -45,65 +45,63 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
     private var patch: Int { inChannels * kernel * kernel }
     private var positions: Int { outHeight * outWidth }
 
-    /// Unfolds samples start..<start+m into `col` at element `offset` (`col` grows to fit).
-    private func unfold(_ px: UnsafePointer<Scalar>, start: Int, m: Int, into col: inout [Scalar], offset: Int = 0) {
-        let need = offset + patch * m * positions
-        if col.count < need { col = Scalar.filledArray(0, count: need) }
-        col.withUnsafeMutableBufferPointer {
-            Scalar.im2col(px + start * inChannels * height * width, n: m, c: inChannels, h: height, w: width,
-                          kh: kernel, kw: kernel, stride: stride, padding: padding, ho: outHeight, wo: outWidth,
-                          col: $0.baseAddress! + offset)
-        }
+    /// Unfolds `m` samples from `x` into `col` (`[C·k·k, m·Ho·Wo]`).
+    private func unfold(_ x: UnsafePointer<Scalar>, m: Int, into col: UnsafeMutablePointer<Scalar>) {
+        Scalar.im2col(x, n: m, c: inChannels, h: height, w: width, kh: kernel, kw: kernel, stride: stride,
+                      padding: padding, ho: outHeight, wo: outWidth, col: col)
     }
+
+    /// Parts the batch was split into by the last training forward pass (its chunks' columns are
+    /// laid out by that split, so backward must walk the same one).
+    private var forwardParts = 1
 
     public func forward(_ x: Tensor<Scalar>, training: Bool) -> Tensor<Scalar> {
         let n = x.count / (inChannels * height * width)
         precondition(n * inChannels * height * width == x.count, "Conv2D: input \(x.shape) is not [n, \(inChannels), \(height), \(width)]")
         let (o, p, k) = (outChannels, positions, patch)
+        let sampleIn = inChannels * height * width
         var y = Tensor<Scalar>(shape: [n, o, outHeight, outWidth], data: Scalar.uninitializedArray(count: n * o * p))
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
-        if ybuf.count < o * chunk * p { ybuf = Scalar.filledArray(0, count: o * chunk * p) }
-        // Sized before the loop: growing it mid-batch would drop the columns of earlier chunks.
-        if training && col.count < k * p * n { col = Scalar.filledArray(0, count: k * p * n) }
+        // The batch is cut into `parts` sample ranges that run at once (Parallel), each walking its
+        // own chunks with its own slice of ybuf (and of col in eval mode).
+        let parts = Parallel.parts(n, minimumPerPart: chunk)
+        if ybuf.count < parts * o * chunk * p { ybuf = Scalar.filledArray(0, count: parts * o * chunk * p) }
+        // In training every chunk keeps its own columns (at start·k·p) for the backward pass.
+        let colNeed = training ? k * p * n : parts * k * chunk * p
+        if col.count < colNeed { col = Scalar.filledArray(0, count: colNeed) }
         let one = onesVector(chunk * p)
         x.data.withUnsafeBufferPointer { px in
-            var start = 0
-            while start < n {
-                let m = min(chunk, n - start)
-                // In training every chunk keeps its own columns for the backward pass; each chunk's
-                // product runs right after its unfold, while the columns are still in cache.
-                let offset = training ? start * k * p : 0
-                unfold(px.baseAddress!, start: start, m: m, into: &col, offset: offset)
-                store.values[b].data.withUnsafeBufferPointer { pb in
-                    store.values[w].data.withUnsafeBufferPointer { pw in
-                        col.withUnsafeBufferPointer { pcol in
-                            let pc = UnsafeBufferPointer(rebasing: pcol[offset...])
-                            one.withUnsafeBufferPointer { po in
-                                ybuf.withUnsafeMutableBufferPointer { py in
-                                    // ybuf ← b 1ᵀ, then ybuf ← W col + ybuf.
-                                    Scalar.gemm(transA: false, transB: false, m: o, n: m * p, k: 1, alpha: 1,
-                                                a: pb.baseAddress!, lda: 1, b: po.baseAddress!, ldb: m * p,
-                                                beta: 0, c: py.baseAddress!, ldc: m * p)
-                                    Scalar.gemm(transA: false, transB: false, m: o, n: m * p, k: k, alpha: 1,
-                                                a: pw.baseAddress!, lda: k, b: pc.baseAddress!, ldb: m * p,
-                                                beta: 1, c: py.baseAddress!, ldc: m * p)
-                                }
-                            }
-                        }
-                    }
+        col.withUnsafeMutableBufferPointer { pcol in
+        ybuf.withUnsafeMutableBufferPointer { pyb in
+        y.data.withUnsafeMutableBufferPointer { pyy in
+        store.values[w].data.withUnsafeBufferPointer { pw in
+        store.values[b].data.withUnsafeBufferPointer { pb in
+        one.withUnsafeBufferPointer { po in
+            let (xs, cols, ys, out) = (px.baseAddress!, pcol.baseAddress!, pyb.baseAddress!, pyy.baseAddress!)
+            let (wt, bias, ones) = (pw.baseAddress!, pb.baseAddress!, po.baseAddress!)
+            Parallel.run(n, parts: parts) { part, range in
+                let yp = ys + part * o * chunk * p
+                var start = range.lowerBound
+                while start < range.upperBound {
+                    let m = min(chunk, range.upperBound - start)
+                    // Each chunk's product runs right after its unfold, while the columns are in cache.
+                    let c = cols + (training ? start * k * p : part * k * chunk * p)
+                    unfold(xs + start * sampleIn, m: m, into: c)
+                    // yp ← b 1ᵀ, then yp ← W col + yp.
+                    Scalar.gemm(transA: false, transB: false, m: o, n: m * p, k: 1, alpha: 1,
+                                a: bias, lda: 1, b: ones, ldb: m * p, beta: 0, c: yp, ldc: m * p)
+                    Scalar.gemm(transA: false, transB: false, m: o, n: m * p, k: k, alpha: 1,
+                                a: wt, lda: k, b: c, ldb: m * p, beta: 1, c: yp, ldc: m * p)
+                    ImageGeometry.swapLeadingAxes(yp, a: o, b: m, p: p, into: out + start * o * p)
+                    start += m
                 }
-                ybuf.withUnsafeBufferPointer { py in
-                    y.data.withUnsafeMutableBufferPointer { pyy in
-                        ImageGeometry.swapLeadingAxes(py.baseAddress!, a: o, b: m, p: p, into: pyy.baseAddress! + start * o * p)
-                    }
-                }
-                start += m
             }
-        }
+        }}}}}}}
         colHoldsBatch = training
         if training {
             self.x = x.data
             batch = n
+            forwardParts = parts
         }
         return y
     }
@@ -113,108 +111,111 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         let (o, p, k) = (outChannels, positions, patch)
         precondition(dy.count == n * o * p, "Conv2D.backward: dy \(dy.shape) for batch \(n)")
         let frozen = store.frozen
+        let (cin, q, kk) = (inChannels, height * width, kernel * kernel)
+        let gathered = stride == 1 && padding <= kernel - 1   // dx by the flipped kernel: every element written
+        var dxData = !needInput ? [0] : gathered ? Scalar.uninitializedArray(count: n * cin * q)
+                                                 : Scalar.filledArray(0, count: n * cin * q)  // col2im accumulates
+        let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
+        let reuse = colHoldsBatch
+        let parts = reuse ? forwardParts : Parallel.parts(n, minimumPerPart: chunk)
+        // The flipped, channel-swapped kernel for the stride-1 input gradient.
+        var flipped: [Scalar] = []
+        if needInput && gathered {
+            let wv = store.values[w].data
+            flipped = wv
+            for oc in 0..<o {
+                for ch in 0..<cin {
+                    for t in 0..<kk { flipped[(ch * o + oc) * kk + (kk - 1 - t)] = wv[(oc * cin + ch) * kk + t] }
+                }
+            }
+        }
+        // Per-part work slices: dY chunk, dcol (or the unfolded dY of the gathered path), dx chunk.
+        let dcolPart = needInput ? (gathered ? o * kk * chunk * q : k * chunk * p) : 0
+        if dcol.count < max(1, parts * dcolPart) { dcol = Scalar.filledArray(0, count: max(1, parts * dcolPart)) }
+        var dxbuf = Scalar.uninitializedArray(count: needInput && gathered ? parts * cin * chunk * q : 1)
+        var dybuf: [Scalar] = []
+        swap(&dybuf, &ybuf)
+        if dybuf.count < parts * o * chunk * p { dybuf = Scalar.filledArray(0, count: parts * o * chunk * p) }
+        if !reuse && !frozen && col.count < parts * k * chunk * p { col = Scalar.filledArray(0, count: parts * k * chunk * p) }
+        if col.isEmpty { col = [0] }
+        // Parts after the first add their dW, db into scratch, summed into the gradient at the end.
+        var scratch = Scalar.filledArray(0, count: frozen ? 1 : max(1, (parts - 1) * (o * k + o)))
         if !frozen {
             store.grads[w].zero()
             store.grads[b].zero()
         }
-        let gathered = stride == 1 && padding <= kernel - 1   // dx by the flipped kernel: every element written
-        var dx = needInput ? Tensor<Scalar>(shape: [n, inChannels, height, width],
-                                            data: gathered ? Scalar.uninitializedArray(count: n * inChannels * height * width)
-                                                           : Scalar.filledArray(0, count: n * inChannels * height * width)) : nil  // col2im accumulates
-        let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
-        let reuse = colHoldsBatch
-        // The flipped, channel-swapped kernel for the stride-1 input gradient.
-        var flipped: [Scalar]? = nil
-        var dxbuf: [Scalar] = []
-        if needInput && gathered {
-            let kk = kernel * kernel
-            let wv = store.values[w].data
-            var f = wv
-            for oc in 0..<o {
-                for ch in 0..<inChannels {
-                    for t in 0..<kk { f[(ch * o + oc) * kk + (kk - 1 - t)] = wv[(oc * inChannels + ch) * kk + t] }
-                }
-            }
-            flipped = f
-            dxbuf = Scalar.uninitializedArray(count: inChannels * chunk * height * width)
-            let need = o * kk * chunk * height * width
-            if dcol.count < need { dcol = Scalar.filledArray(0, count: need) }
-        }
-        var dybuf: [Scalar] = []
-        swap(&dybuf, &ybuf)
-        if dybuf.count < o * chunk * p { dybuf = Scalar.filledArray(0, count: o * chunk * p) }
-        if needInput && dcol.count < k * chunk * p { dcol = Scalar.filledArray(0, count: k * chunk * p) }
+        // The gradients are moved out of the store (no copy) for the pointers and moved back.
+        var gw: [Scalar] = [0], gb: [Scalar] = [0]
+        if !frozen { swap(&gw, &store.grads[w].data); swap(&gb, &store.grads[b].data) }
         let one = onesVector(chunk * p)
         x.withUnsafeBufferPointer { px in
-            var start = 0
-            while start < n {
-                let m = min(chunk, n - start)
-                if !reuse && !frozen { unfold(px.baseAddress!, start: start, m: m, into: &col) }
-                let colOffset = reuse ? start * k * p : 0
-                dy.data.withUnsafeBufferPointer { pdy in
-                    dybuf.withUnsafeMutableBufferPointer { pd in
-                        ImageGeometry.swapLeadingAxes(pdy.baseAddress! + start * o * p, a: m, b: o, p: p, into: pd.baseAddress!)
-                    }
-                }
-                dybuf.withUnsafeBufferPointer { pd in
-                    if !frozen { col.withUnsafeBufferPointer { pcol in
-                        let pc = UnsafeBufferPointer(rebasing: pcol[colOffset...])
+        dy.data.withUnsafeBufferPointer { pdy in
+        col.withUnsafeMutableBufferPointer { pcol in
+        dybuf.withUnsafeMutableBufferPointer { pdb in
+        dcol.withUnsafeMutableBufferPointer { pdc in
+        dxbuf.withUnsafeMutableBufferPointer { pxb in
+        scratch.withUnsafeMutableBufferPointer { psc in
+        gw.withUnsafeMutableBufferPointer { pgw in
+        gb.withUnsafeMutableBufferPointer { pgb in
+        store.values[w].data.withUnsafeBufferPointer { pw in
+        flipped.withUnsafeBufferPointer { pwf in
+        one.withUnsafeBufferPointer { po in
+        dxData.withUnsafeMutableBufferPointer { pdx in
+            let dxp: UnsafeMutablePointer<Scalar>? = needInput ? pdx.baseAddress! : nil
+            let (xs, dys, cols, dybs, dcols, dxbs) = (px.baseAddress!, pdy.baseAddress!, pcol.baseAddress!,
+                                                     pdb.baseAddress!, pdc.baseAddress!, pxb.baseAddress!)
+            let (scr, wt, wf, ones) = (psc.baseAddress!, pw.baseAddress!, pwf.baseAddress, po.baseAddress!)
+            let (gW, gB) = (pgw.baseAddress!, pgb.baseAddress!)
+            Parallel.run(n, parts: parts) { part, range in
+                let myW = part == 0 ? gW : scr + (part - 1) * (o * k + o)
+                let myB = part == 0 ? gB : myW + o * k
+                let dyp = dybs + part * o * chunk * p
+                let dcp = dcols + part * dcolPart
+                let dxb = dxbs + part * cin * chunk * q
+                var start = range.lowerBound
+                while start < range.upperBound {
+                    let m = min(chunk, range.upperBound - start)
+                    let c = cols + (reuse ? start * k * p : part * k * chunk * p)
+                    if !reuse && !frozen { unfold(xs + start * cin * q, m: m, into: c) }
+                    ImageGeometry.swapLeadingAxes(dys + start * o * p, a: m, b: o, p: p, into: dyp)
+                    if !frozen {
                         // dW += dY colᵀ ; db += dY 1
-                        store.grads[w].data.withUnsafeMutableBufferPointer { pgw in
-                            Scalar.gemm(transA: false, transB: true, m: o, n: k, k: m * p, alpha: 1,
-                                        a: pd.baseAddress!, lda: m * p, b: pc.baseAddress!, ldb: m * p,
-                                        beta: 1, c: pgw.baseAddress!, ldc: k)
-                        }
-                        one.withUnsafeBufferPointer { po in
-                            store.grads[b].data.withUnsafeMutableBufferPointer { pgb in
-                                Scalar.gemv(trans: false, m: o, n: m * p, alpha: 1, a: pd.baseAddress!, lda: m * p,
-                                            x: po.baseAddress!, beta: 1, y: pgb.baseAddress!)
-                            }
-                        }
-                    } }
-                    guard needInput else { return }
-                    if let wf = flipped {
-                        // Stride 1: dx = conv(dY, W̃) with W̃[c, o, i, j] = W[o, c, k−1−i, k−1−j] and padding
-                        // k−1−p — an unfold (gather) and one product instead of a scatter-add fold.
-                        let kk = kernel * kernel, q = height * width
-                        dy.data.withUnsafeBufferPointer { pdy in
-                            dcol.withUnsafeMutableBufferPointer { pdc in
-                                Scalar.im2col(pdy.baseAddress! + start * o * p, n: m, c: o, h: outHeight, w: outWidth,
-                                              kh: kernel, kw: kernel, stride: 1, padding: kernel - 1 - padding,
-                                              ho: height, wo: width, col: pdc.baseAddress!)
-                                wf.withUnsafeBufferPointer { pwf in
-                                    dxbuf.withUnsafeMutableBufferPointer { pxb in
-                                        Scalar.gemm(transA: false, transB: false, m: inChannels, n: m * q, k: o * kk, alpha: 1,
-                                                    a: pwf.baseAddress!, lda: o * kk, b: pdc.baseAddress!, ldb: m * q,
-                                                    beta: 0, c: pxb.baseAddress!, ldc: m * q)
-                                        dx!.data.withUnsafeMutableBufferPointer { pdx in
-                                            ImageGeometry.swapLeadingAxes(pxb.baseAddress!, a: inChannels, b: m, p: q,
-                                                                          into: pdx.baseAddress! + start * inChannels * q)
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        return
+                        Scalar.gemm(transA: false, transB: true, m: o, n: k, k: m * p, alpha: 1,
+                                    a: dyp, lda: m * p, b: c, ldb: m * p, beta: 1, c: myW, ldc: k)
+                        Scalar.gemv(trans: false, m: o, n: m * p, alpha: 1, a: dyp, lda: m * p,
+                                    x: ones, beta: 1, y: myB)
                     }
-                    // dcol = Wᵀ dY, folded back onto the input (col2im).
-                    store.values[w].data.withUnsafeBufferPointer { pw in
-                        dcol.withUnsafeMutableBufferPointer { pdc in
+                    if let dxp {
+                        if gathered {
+                            // Stride 1: dx = conv(dY, W̃) with W̃[c, o, i, j] = W[o, c, k−1−i, k−1−j] and padding
+                            // k−1−p — an unfold (gather) and one product instead of a scatter-add fold.
+                            Scalar.im2col(dys + start * o * p, n: m, c: o, h: outHeight, w: outWidth,
+                                          kh: kernel, kw: kernel, stride: 1, padding: kernel - 1 - padding,
+                                          ho: height, wo: width, col: dcp)
+                            Scalar.gemm(transA: false, transB: false, m: cin, n: m * q, k: o * kk, alpha: 1,
+                                        a: wf!, lda: o * kk, b: dcp, ldb: m * q, beta: 0, c: dxb, ldc: m * q)
+                            ImageGeometry.swapLeadingAxes(dxb, a: cin, b: m, p: q, into: dxp + start * cin * q)
+                        } else {
+                            // dcol = Wᵀ dY, folded back onto the input (col2im).
                             Scalar.gemm(transA: true, transB: false, m: k, n: m * p, k: o, alpha: 1,
-                                        a: pw.baseAddress!, lda: k, b: pd.baseAddress!, ldb: m * p,
-                                        beta: 0, c: pdc.baseAddress!, ldc: m * p)
-                            dx!.data.withUnsafeMutableBufferPointer { pdx in
-                                Scalar.col2im(pdc.baseAddress!, n: m, c: inChannels, h: height, w: width, kh: kernel, kw: kernel,
-                                              stride: stride, padding: padding, ho: outHeight, wo: outWidth,
-                                              x: pdx.baseAddress! + start * inChannels * height * width)
-                            }
+                                        a: wt, lda: k, b: dyp, ldb: m * p, beta: 0, c: dcp, ldc: m * p)
+                            Scalar.col2im(dcp, n: m, c: cin, h: height, w: width, kh: kernel, kw: kernel,
+                                          stride: stride, padding: padding, ho: outHeight, wo: outWidth,
+                                          x: dxp + start * cin * q)
                         }
                     }
+                    start += m
                 }
-                start += m
             }
-        }
+            if !frozen {
+                for part in 1..<max(1, parts) {
+                    Scalar.axpy(n: o * k, alpha: 1, x: scr + (part - 1) * (o * k + o), y: gW)
+                    Scalar.axpy(n: o, alpha: 1, x: scr + (part - 1) * (o * k + o) + o * k, y: gB)
+                }
+            }
+        }}}}}}}}}}}}}
+        if !frozen { swap(&gw, &store.grads[w].data); swap(&gb, &store.grads[b].data) }
         ybuf = dybuf
-        return dx
+        return needInput ? Tensor<Scalar>(shape: [n, cin, height, width], data: dxData) : nil
     }
 }

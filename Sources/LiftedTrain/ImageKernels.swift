@@ -229,9 +229,17 @@ enum ImageKernels {
 
     static func maxPoolBackward<T: BinaryFloatingPoint>(_ dy: UnsafePointer<T>, argmax: UnsafePointer<Int32>, count: Int,
                                                         planeIn: Int, planeOut: Int, dx: UnsafeMutablePointer<T>) {
-        for o in 0..<count {
-            let a = argmax[o]
-            if a >= 0 { dx[(o / planeOut) * planeIn + Int(a)] += dy[o] }
+        // Plane by plane (no division per element).
+        var o = 0, base = 0
+        while o < count {
+            let end = min(count, o + planeOut)
+            let d = dx + base
+            while o < end {
+                let a = argmax[o]
+                if a >= 0 { d[Int(a)] += dy[o] }
+                o += 1
+            }
+            base += planeIn
         }
     }
 

@@ -103,11 +103,19 @@ public final class Activation<Scalar: NNScalar>: Layer {
         // Into fresh storage (no copy of x first: x is shared with the caller).
         var out = Tensor<Scalar>(shape: x.shape, data: Scalar.uninitializedArray(count: x.count))
         x.data.withUnsafeBufferPointer { px in
-            out.data.withUnsafeMutableBufferPointer { Scalar.activationForward(kind, alpha: alpha, from: px, into: $0) }
+            out.data.withUnsafeMutableBufferPointer { po in
+                Parallel.run(px.count, minimumPerPart: Activation.minimumPerPart) { _, r in
+                    Scalar.activationForward(kind, alpha: alpha, from: UnsafeBufferPointer(rebasing: px[r]),
+                                             into: UnsafeMutableBufferPointer(rebasing: po[r]))
+                }
+            }
         }
         if training { z = x; y = out }
         return out
     }
+
+    /// Elements per part of a parallel split (Parallel).
+    static var minimumPerPart: Int { 1 << 16 }
 
     public func backward(_ dy: Tensor<Scalar>, needInput: Bool) -> Tensor<Scalar>? {
         var dx = Tensor<Scalar>(shape: dy.shape, data: Scalar.uninitializedArray(count: dy.count))
@@ -115,7 +123,12 @@ public final class Activation<Scalar: NNScalar>: Layer {
             y.data.withUnsafeBufferPointer { py in
                 dy.data.withUnsafeBufferPointer { pg in
                     dx.data.withUnsafeMutableBufferPointer { pd in
-                        Scalar.activationBackward(kind, alpha: alpha, z: pz, y: py, dy: pg, into: pd)
+                        Parallel.run(pg.count, minimumPerPart: Activation.minimumPerPart) { _, r in
+                            Scalar.activationBackward(kind, alpha: alpha, z: UnsafeBufferPointer(rebasing: pz[r]),
+                                                      y: UnsafeBufferPointer(rebasing: py[r]),
+                                                      dy: UnsafeBufferPointer(rebasing: pg[r]),
+                                                      into: UnsafeMutableBufferPointer(rebasing: pd[r]))
+                        }
                     }
                 }
             }

@@ -28,8 +28,13 @@ public final class MaxPool2D<Scalar: NNScalar>: Layer {
         x.data.withUnsafeBufferPointer { px in
             y.data.withUnsafeMutableBufferPointer { py in
                 am.withUnsafeMutableBufferPointer { pa in
-                    Scalar.maxPool(px.baseAddress!, planes: n * channels, h: height, w: width, k: kernel, stride: stride,
-                                   padding: padding, ho: outHeight, wo: outWidth, y: py.baseAddress!, argmax: pa.baseAddress!)
+                    let (xs, ys, amax) = (px.baseAddress!, py.baseAddress!, pa.baseAddress!)
+                    let (pin, pout) = (height * width, outHeight * outWidth)
+                    Parallel.run(n * channels, minimumPerPart: max(1, (1 << 16) / pin)) { _, r in
+                        Scalar.maxPool(xs + r.lowerBound * pin, planes: r.count, h: height, w: width, k: kernel, stride: stride,
+                                       padding: padding, ho: outHeight, wo: outWidth, y: ys + r.lowerBound * pout,
+                                       argmax: amax + r.lowerBound * pout)
+                    }
                 }
             }
         }
@@ -39,12 +44,18 @@ public final class MaxPool2D<Scalar: NNScalar>: Layer {
 
     public func backward(_ dy: Tensor<Scalar>, needInput: Bool) -> Tensor<Scalar>? {
         guard needInput else { return nil }
-        var dx = Tensor<Scalar>(zeros: [batch, channels, height, width])
+        let (pin, pout) = (height * width, outHeight * outWidth)
+        var dx = Tensor<Scalar>(shape: [batch, channels, height, width], data: Scalar.uninitializedArray(count: batch * channels * pin))
         dy.data.withUnsafeBufferPointer { pdy in
             argmax.withUnsafeBufferPointer { pa in
                 dx.data.withUnsafeMutableBufferPointer { pdx in
-                    Scalar.maxPoolBackward(pdy.baseAddress!, argmax: pa.baseAddress!, count: pdy.count,
-                                           planeIn: height * width, planeOut: outHeight * outWidth, dx: pdx.baseAddress!)
+                    let (dys, amax, dxs) = (pdy.baseAddress!, pa.baseAddress!, pdx.baseAddress!)
+                    // Each part zeroes its own planes of dx, then routes their gradients.
+                    Parallel.run(batch * channels, minimumPerPart: max(1, (1 << 16) / pin)) { _, r in
+                        Scalar.fill(UnsafeMutableBufferPointer(start: dxs + r.lowerBound * pin, count: r.count * pin), with: 0)
+                        Scalar.maxPoolBackward(dys + r.lowerBound * pout, argmax: amax + r.lowerBound * pout, count: r.count * pout,
+                                               planeIn: pin, planeOut: pout, dx: dxs + r.lowerBound * pin)
+                    }
                 }
             }
         }

@@ -285,8 +285,13 @@ extension Double: NNScalar {
 
 /// BLAS thread control (OpenBLAS). One thread per concurrent task avoids oversubscribing the cores.
 public enum BLASThreads {
-    /// Sets the number of OpenBLAS threads.
-    public static func set(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    /// Sets the number of OpenBLAS threads and of `Parallel.workers` (the cores a run may use).
+    public static func set(_ n: Int) {
+        setLibrary(n)
+        Parallel.workers = max(1, n)
+    }
+    /// Sets the number of OpenBLAS threads only.
+    static func setLibrary(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
     /// The current number of OpenBLAS threads.
     public static var current: Int { Int(openblas_get_num_threads()) }
 }
@@ -310,4 +315,11 @@ public enum BLASProfile {
         seconds += Double(t1.tv_sec - t0.tv_sec) + Double(t1.tv_nsec - t0.tv_nsec) * 1e-9
         return r
     }
+}
+
+/// Which OpenBLAS kernels run (OpenBLAS honours `OPENBLAS_CORETYPE`, which this machine's
+/// environment sets to Haswell: AVX2 kernels even though the CPU has AVX-512).
+public enum BLASCore {
+    /// OpenBLAS's name for the kernels in use (e.g. "Haswell", "SkylakeX", "Cooperlake").
+    public static var name: String { String(cString: openblas_get_corename()) }
 }

@@ -25,7 +25,7 @@ extension TrainCommand {
 
     /// Trains the generative model of `--model` and writes the generator's history.
     func performGenerative(_ model: GenerativeMethod) throws -> GenerativeSummary {
-        if threads > 0 { BLASThreads.set(threads) }
+        BLASThreads.set(threads > 0 ? threads : BLASThreads.current)
         let path = history ?? defaultGenerativeHistoryPath
         if FileManager.default.fileExists(atPath: path) && !overwrite {
             throw CommandError("\(path) exists; pass --overwrite to replace it")

@@ -76,7 +76,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Save θ every this many steps (0: only the initial and final θ).")
     var snapshotEvery: Int = 40
 
-    @Option(help: "OpenBLAS threads (0: OpenBLAS's default, all cores).")
+    @Option(help: "Threads (0: OpenBLAS's default, all cores): OpenBLAS threads, and the parts the image layers split each batch into.")
     var threads: Int = 0
 
     @Option(help: "Continue the run saved in this history from its last snapshot (its settings come from the file; --epochs may extend it).")
@@ -133,7 +133,7 @@ struct TrainCommand: ParsableCommand {
     func perform() throws -> RunSummary {
         WorkMemory.keepFreedBuffers()
         if let resume { return try resumeRun(from: resume) }
-        if threads > 0 { BLASThreads.set(threads) }
+        BLASThreads.set(threads > 0 ? threads : BLASThreads.current)
         let path = history ?? defaultHistoryPath
         if FileManager.default.fileExists(atPath: path) && !overwrite {
             throw CommandError("\(path) exists; pass --overwrite to replace it, or --resume \(path) to continue it")
@@ -146,6 +146,7 @@ struct TrainCommand: ParsableCommand {
         let spec = try arch.model(inputShape: side * side == train.inputs.cols ? [1, side, side] : [train.inputs.cols], classes: outputs)
             ?? ggn.adjust(ModelSpec.mlp(input: train.inputs.cols, hidden: hidden, output: outputs,
                                         activation: activation, alpha: alpha, outputActivation: outputActivation))
+        Parallel.use(threads: Parallel.workers, for: spec)
         var rng = SplitMix64(seed: seed)
         let network = try Network<Float>(spec: spec, initialization: initialization, rng: &rng)
         let trainer = try makeTrainer(network: network)
@@ -205,10 +206,11 @@ struct TrainCommand: ParsableCommand {
         if let e = epochs { original.epochs = e }
         if threads > 0 { original.threads = threads }
         original.output = output
-        if original.threads > 0 { BLASThreads.set(original.threads) }
+        BLASThreads.set(original.threads > 0 ? original.threads : BLASThreads.current)
         let (train, test) = try original.ggn.load(original.dataset, data: original.data, seed: original.seed)
         let network = try loadNetwork(from: reader, snapshot: -1)
         reader.close()
+        Parallel.use(threads: Parallel.workers, for: network.spec)
         let trainer = try original.makeTrainer(network: network)
         let writer = try HistoryWriter.openForAppend(path: path)
         if !output.quiet { printErr("resuming \(path) at step \(lastStep)") }
@@ -232,7 +234,9 @@ struct TrainCommand: ParsableCommand {
         }
         let seconds = now() - t0
         if let plot { try recorder.plot(title: "\(trainer.method) on \(ggn.datasetLabel(dataset)), \(layers)", regression: train.targets != nil).write(to: plot) }
-        return RunSummary(method: trainer.method, dataset: ggn.datasetLabel(dataset), layers: layers, epochs: loop.epochs,
+        return RunSummary(method: trainer.method, dataset: ggn.datasetLabel(dataset),
+                          layers: arch.arch == .mlp ? layers : arch.tag, parameters: trainer.network.parameters.scalarCount,
+                          epochs: loop.epochs,
                           steps: total, seconds: seconds, history: writer.path, snapshots: writer.snapshotCount,
                           seed: seed, rows: recorder.rows, lastLoss: recorder.lastLoss, regression: train.targets != nil)
     }
@@ -240,7 +244,10 @@ struct TrainCommand: ParsableCommand {
 
 /// What a training run produced.
 struct RunSummary {
+    /// `--layers` of an MLP, or the architecture tag (e.g. hbnet-conv-d3-w32) of `--arch`.
     var method: String, dataset: String, layers: String
+    /// Trainable scalars of the network.
+    var parameters: Int
     var epochs: Int, steps: Int
     var seconds: Double
     var history: String
@@ -258,7 +265,8 @@ struct RunSummary {
     var json: [String: Any] {
         let last = rows.last
         func num(_ x: Double?) -> Any { x.flatMap { $0.isFinite ? $0 : nil } ?? NSNull() }
-        return ["method": method, "dataset": dataset, "layers": layers, "epochs": epochs, "steps": steps,
+        return ["method": method, "dataset": dataset, "layers": layers, "parameters": parameters, "epochs": epochs,
+                "threads": Parallel.workers, "blas_kernels": BLASCore.name, "steps": steps,
                 "seconds": seconds, "history": history, "snapshots": snapshots, "seed": seed,
                 "test_accuracy": num(last?.testAccuracy), "test_loss": num(last?.testLoss),
                 "train_loss": num(last?.trainLoss), "last_step_loss": num(lastLoss),

@@ -1,0 +1,83 @@
+import XCTest
+@testable import LiftedTrain
+
+/// Splitting a batch over workers (`Parallel`) computes what the serial pass computes.
+final class ParallelTests: XCTestCase {
+    override func tearDown() {
+        Parallel.workers = 1
+        super.tearDown()
+    }
+
+    func testRangesCoverTheCountInOrder() {
+        for count in [0, 1, 5, 100, 101] {
+            for parts in 1...4 {
+                let rs = (0..<parts).map { Parallel.range($0, of: parts, count: count) }
+                XCTAssertEqual(rs.first!.lowerBound, 0)
+                XCTAssertEqual(rs.last!.upperBound, count)
+                for i in 1..<parts { XCTAssertEqual(rs[i].lowerBound, rs[i - 1].upperBound) }
+                XCTAssertLessThanOrEqual(rs.map(\.count).max()! - rs.map(\.count).min()!, 1, "\(count) in \(parts)")
+            }
+        }
+        Parallel.workers = 3
+        XCTAssertEqual(Parallel.parts(100, minimumPerPart: 40), 2)
+        XCTAssertEqual(Parallel.parts(100, minimumPerPart: 200), 1)
+        XCTAssertEqual(Parallel.parts(100, minimumPerPart: 1), 3)
+    }
+
+    /// conv (gathered input gradient) + BN + ReLU + max-pool + stride-2 conv (col2im input gradient)
+    /// + BN + ReLU + conv + global pool + dense; 37 samples of 48×48, so each part walks several
+    /// im2col chunks of uneven sizes.
+    static let json = """
+    {"input_shape": [1, 48, 48], "layers": [
+      {"name": "l.0", "type": "conv2d", "in_channels": 1, "out_channels": 8, "kernel": 3, "padding": 1},
+      {"name": "l.1", "type": "batchnorm", "channels": 8},
+      {"type": "relu"},
+      {"type": "maxpool2d", "kernel": 2},
+      {"name": "l.4", "type": "conv2d", "in_channels": 8, "out_channels": 6, "kernel": 3, "stride": 2, "padding": 1},
+      {"name": "l.5", "type": "batchnorm", "channels": 6},
+      {"type": "relu"},
+      {"name": "l.7", "type": "conv2d", "in_channels": 6, "out_channels": 6, "kernel": 3, "padding": 1},
+      {"type": "global_avgpool"},
+      {"name": "l.9", "type": "dense", "in": 6, "out": 3}]}
+    """
+
+    struct Pass {
+        var train: [Double], eval: [Double], dx: [Double], grads: [[Double]], buffers: [[Double]], frozenDx: [Double]
+    }
+
+    /// One training forward and backward, an eval forward, and a frozen (input-gradient) pass.
+    func pass(workers: Int) throws -> Pass {
+        Parallel.workers = workers
+        var rng = SplitMix64(seed: 5)
+        let net = try Network<Double>(spec: try ModelSpec.parse(Self.json), rng: &rng)
+        let n = 37
+        let x = Tensor(shape: [n, 48 * 48], data: randomArray(n * 48 * 48, seed: 6))
+        let r = Tensor(shape: [n, 3], data: randomArray(n * 3, seed: 7))
+        let train = net.forward(x, training: true).data
+        let dx = net.backward(r, needInputGradient: true)!.data
+        let grads = net.parameters.grads.map(\.data)
+        let eval = net.forward(x, training: false).data
+        net.inputGradientMode = true
+        _ = net.forward(x, training: true)
+        let frozenDx = net.backward(r, needInputGradient: true)!.data
+        return Pass(train: train, eval: eval, dx: dx, grads: grads, buffers: net.buffers.values.map(\.data), frozenDx: frozenDx)
+    }
+
+    func testConvNetworkSplitEqualsSerial() throws {
+        let serial = try pass(workers: 1)
+        for workers in [2, 3] {
+            let blas = BLASThreads.current
+            let split = try pass(workers: workers)
+            XCTAssertEqual(BLASThreads.current, blas, "OpenBLAS threads restored after the splits")
+            func check(_ a: [Double], _ b: [Double], _ what: String) {
+                if let m = mismatch(a, b, rtol: 1e-11, atol: 1e-13) { XCTFail("\(workers) workers, \(what): \(m)") }
+            }
+            check(split.train, serial.train, "training output")
+            check(split.eval, serial.eval, "eval output")
+            check(split.dx, serial.dx, "input gradient")
+            check(split.frozenDx, serial.frozenDx, "frozen input gradient")
+            for i in serial.grads.indices { check(split.grads[i], serial.grads[i], "gradient \(i)") }
+            for i in serial.buffers.indices { check(split.buffers[i], serial.buffers[i], "buffer \(i)") }
+        }
+    }
+}
