@@ -14,14 +14,16 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
     public let height: Int, width: Int, outHeight: Int, outWidth: Int
     let store: ParameterStore<Scalar>
     let w: Int, b: Int
-    private var x: [Scalar] = []
-    private var batch = 0
+    var x: [Scalar] = []
+    var batch = 0
     // Work buffers reused across steps (im2col writes every element, so no clearing is needed).
     private var col: [Scalar] = []
-    private var colHoldsBatch = false
+    var colHoldsBatch = false
     private var ybuf: [Scalar] = []
     private var dcol: [Scalar] = []
     private var onesVector = OnesVector<Scalar>()
+    /// Work buffers of the Winograd path (Conv2D+Winograd.swift).
+    let winograd = WinogradBuffers<Scalar>()
 
     /// A convolution whose parameters live in `store` as `name.weight [O, C, k, k]` and `name.bias [O]`.
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
@@ -53,11 +55,15 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
 
     /// Parts the batch was split into by the last training forward pass (its chunks' columns are
     /// laid out by that split, so backward must walk the same one).
-    private var forwardParts = 1
+    var forwardParts = 1
+    /// Whether the last forward pass took the Winograd path (backward takes the same one).
+    var forwardUsedWinograd = false
 
     public func forward(_ x: Tensor<Scalar>, training: Bool) -> Tensor<Scalar> {
         let n = x.count / (inChannels * height * width)
         precondition(n * inChannels * height * width == x.count, "Conv2D: input \(x.shape) is not [n, \(inChannels), \(height), \(width)]")
+        forwardUsedWinograd = usesWinograd
+        if forwardUsedWinograd { return forwardWinograd(x, n: n, training: training) }
         let (o, p, k) = (outChannels, positions, patch)
         let sampleIn = inChannels * height * width
         var y = Tensor<Scalar>(shape: [n, o, outHeight, outWidth], data: Scalar.uninitializedArray(count: n * o * p))
@@ -107,6 +113,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
     }
 
     public func backward(_ dy: Tensor<Scalar>, needInput: Bool) -> Tensor<Scalar>? {
+        if forwardUsedWinograd { return backwardWinograd(dy, needInput: needInput) }
         let n = batch
         let (o, p, k) = (outChannels, positions, patch)
         precondition(dy.count == n * o * p, "Conv2D.backward: dy \(dy.shape) for batch \(n)")

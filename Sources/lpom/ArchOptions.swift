@@ -10,6 +10,8 @@ enum ArchChoice: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// The block T(x) of a recurrence network.
+extension ConvolutionAlgorithm: ExpressibleByArgument {}
+
 enum BlockChoice: String, ExpressibleByArgument, CaseIterable {
     case conv, dense
 }
@@ -30,6 +32,9 @@ struct ArchOptions: ParsableArguments {
 
     @Flag(help: "Make the recurrence coefficients trainable parameters (initialised at the optimizer's values).")
     var learnableCoefficients = false
+
+    @Option(help: "Convolution algorithm: auto (Winograd F(2×2,3×3) for 3×3 stride-1 'same' convolutions of even planes with ≥ 8 channels in and out, im2col otherwise) or im2col (everywhere). Both compute the same convolution.")
+    var convAlgorithm: ConvolutionAlgorithm = .auto
 
     func validate() throws {
         guard arch != .mlp else { return }

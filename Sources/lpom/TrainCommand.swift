@@ -134,6 +134,7 @@ struct TrainCommand: ParsableCommand {
         WorkMemory.keepFreedBuffers()
         if let resume { return try resumeRun(from: resume) }
         BLASThreads.set(threads > 0 ? threads : BLASThreads.current)
+        ConvolutionAlgorithm.current = arch.convAlgorithm
         let path = history ?? defaultHistoryPath
         if FileManager.default.fileExists(atPath: path) && !overwrite {
             throw CommandError("\(path) exists; pass --overwrite to replace it, or --resume \(path) to continue it")
@@ -207,6 +208,7 @@ struct TrainCommand: ParsableCommand {
         if threads > 0 { original.threads = threads }
         original.output = output
         BLASThreads.set(original.threads > 0 ? original.threads : BLASThreads.current)
+        ConvolutionAlgorithm.current = original.arch.convAlgorithm
         let (train, test) = try original.ggn.load(original.dataset, data: original.data, seed: original.seed)
         let network = try loadNetwork(from: reader, snapshot: -1)
         reader.close()

@@ -55,6 +55,25 @@ final class ArchCLITests: CLITestCase {
         }
     }
 
+    /// `--conv-algorithm auto` (Winograd on the 8-channel blocks) and `im2col` train the same network.
+    func testConvolutionAlgorithmsTrainTheSameNetwork() throws {
+        defer { ConvolutionAlgorithm.current = .auto }
+        var finals: [[Float]] = []
+        for algorithm in ["auto", "im2col"] {
+            let h = dir + "/hb-\(algorithm).h5"
+            try train(["--arch", "hbnet", "--depth", "2", "--width", "8", "--epochs", "1", "--seed", "3", "--history", h,
+                       "--conv-algorithm", algorithm, "--dataset", "fashion-mnist"])
+            let r = try HistoryReader(path: h)
+            let name = r.parameterShapes.keys.sorted().first { $0.contains("blocks") && $0.hasSuffix("weight") && r.parameterShapes[$0]!.count == 4 }!
+            finals.append(try r.parameter(name, snapshot: -1).map { Float($0) })
+            r.close()
+        }
+        XCTAssertEqual(finals[0].count, finals[1].count)
+        let worst = zip(finals[0], finals[1]).map { abs($0 - $1) / (1e-3 + abs($1)) }.max() ?? 0
+        XCTAssertLessThan(worst, 1e-2, "Winograd and im2col runs agree up to float rounding")
+        XCTAssertNotEqual(finals[0], finals[1], "the two runs really took different paths")
+    }
+
     func testFixedCoefficientsAreNotParameters() throws {
         let h = dir + "/resnet.h5"
         try train(["--arch", "resnet", "--depth", "2", "--width", "4", "--epochs", "1", "--history", h])
