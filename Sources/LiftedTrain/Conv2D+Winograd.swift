@@ -40,10 +40,14 @@ extension Conv2D {
 
     private var tiles: Int { Winograd.storedTiles(h: height, w: width) }
     private var workPerPart: Int { Winograd.workSize(h: height, w: width) }
+    /// Elements per sample of V (or dV) and of M (or dM): 16 planes of `tiles` per channel, plus
+    /// each plane's slack, so a chunk of m samples, 16·(C·m·tiles + slack), fits in m of them.
+    private var sampleV: Int { 16 * (inChannels * tiles + Winograd.planeSlack) }
+    private var sampleM: Int { 16 * (outChannels * tiles + Winograd.planeSlack) }
 
     /// Samples per chunk: V and M of a chunk stay under `winogradBudget` elements, and every
     /// worker gets at least one chunk.
-    private func winogradChunk(_ n: Int) -> Int {
+    func winogradChunk(_ n: Int) -> Int {
         let perWorker = (n + Parallel.workers - 1) / Parallel.workers
         return max(1, min(perWorker, winogradBudget / (16 * max(inChannels, outChannels) * tiles)))
     }
@@ -57,9 +61,10 @@ extension Conv2D {
         store.values[w].data.withUnsafeBufferPointer { pw in
             winograd.u.withUnsafeMutableBufferPointer { Scalar.winogradKernel(pw.baseAddress!, o: o, c: c, u: $0.baseAddress!) }
         }
-        let vNeed = training ? 16 * c * t * n : parts * 16 * c * t * chunk
+        let (sv, slack) = (sampleV, Winograd.planeSlack)
+        let vNeed = training ? sv * n : parts * sv * chunk
         if winograd.v.count < vNeed { winograd.v = Scalar.filledArray(0, count: vNeed) }
-        let mPart = 16 * o * t * chunk
+        let mPart = sampleM * chunk
         if winograd.m.count < parts * mPart { winograd.m = Scalar.filledArray(0, count: parts * mPart) }
         if winograd.work.count < parts * workPerPart { winograd.work = Scalar.filledArray(0, count: parts * workPerPart) }
         let workPart = workPerPart
@@ -77,14 +82,15 @@ extension Conv2D {
                 var start = range.lowerBound
                 while start < range.upperBound {
                     let m = min(chunk, range.upperBound - start)
-                    let ld = m * t
-                    let v = vs + (training ? start * 16 * c * t : part * 16 * c * t * chunk)
-                    Scalar.winogradInput(xs + start * c * h * wd, n: m, c: c, h: h, w: wd, v: v, ld: ld, work: work)
+                    let ld = m * t, vks = c * ld + slack, mks = o * ld + slack
+                    let v = vs + (training ? start * sv : part * sv * chunk)
+                    Scalar.winogradInput(xs + start * c * h * wd, n: m, c: c, h: h, w: wd, v: v, ld: ld, ks: vks, work: work)
                     for k in 0..<16 {
                         Scalar.gemm(transA: false, transB: false, m: o, n: ld, k: c, alpha: 1, a: us + k * o * c, lda: c,
-                                    b: v + k * c * ld, ldb: ld, beta: 0, c: mp + k * o * ld, ldc: ld)
+                                    b: v + k * vks, ldb: ld, beta: 0, c: mp + k * mks, ldc: ld)
                     }
-                    Scalar.winogradOutput(mp, ld: ld, n: m, o: o, h: h, w: wd, bias: bias, y: ys + start * o * h * wd, work: work)
+                    Scalar.winogradOutput(mp, ld: ld, ks: mks, n: m, o: o, h: h, w: wd, bias: bias, y: ys + start * o * h * wd,
+                                          work: work)
                     start += m
                 }
             }
@@ -105,13 +111,14 @@ extension Conv2D {
         let chunk = winogradChunk(n)
         let reuse = winograd.vHoldsBatch
         let parts = reuse ? forwardParts : Parallel.parts(n, minimumPerPart: chunk)
+        let (sv, slack) = (sampleV, Winograd.planeSlack)
         if !reuse {
             // Backward after an eval-mode forward: V is recomputed chunk by chunk.
-            let need = parts * 16 * c * t * chunk
+            let need = parts * sv * chunk
             if winograd.v.count < need { winograd.v = Scalar.filledArray(0, count: need) }
         }
         var dxData = needInput ? Scalar.uninitializedArray(count: n * c * h * wd) : [0]
-        let mPart = 16 * o * t * chunk, dvPart = needInput ? 16 * c * t * chunk : 0, duPart = frozen ? 0 : 16 * o * c + o
+        let mPart = sampleM * chunk, dvPart = needInput ? sv * chunk : 0, duPart = frozen ? 0 : 16 * o * c + o
         if winograd.m.count < parts * mPart { winograd.m = Scalar.filledArray(0, count: parts * mPart) }
         if winograd.dv.count < max(1, parts * dvPart) { winograd.dv = Scalar.filledArray(0, count: max(1, parts * dvPart)) }
         if winograd.work.count < parts * workPerPart { winograd.work = Scalar.filledArray(0, count: parts * workPerPart) }
@@ -135,18 +142,18 @@ extension Conv2D {
                 var start = range.lowerBound
                 while start < range.upperBound {
                     let m = min(chunk, range.upperBound - start)
-                    let ld = m * t
-                    let v = vs + (reuse ? start * 16 * c * t : part * 16 * c * t * chunk)
+                    let ld = m * t, vks = c * ld + slack, mks = o * ld + slack
+                    let v = vs + (reuse ? start * sv : part * sv * chunk)
                     if !reuse && !frozen {
-                        Scalar.winogradInput(xs + start * c * h * wd, n: m, c: c, h: h, w: wd, v: v, ld: ld, work: work)
+                        Scalar.winogradInput(xs + start * c * h * wd, n: m, c: c, h: h, w: wd, v: v, ld: ld, ks: vks, work: work)
                     }
                     let dyc = dys + start * o * h * wd
-                    Scalar.winogradOutputAdjoint(dyc, n: m, o: o, h: h, w: wd, dm: dm, ld: ld, work: work)
+                    Scalar.winogradOutputAdjoint(dyc, n: m, o: o, h: h, w: wd, dm: dm, ld: ld, ks: mks, work: work)
                     if !frozen {
                         // dU_k += dM_k V_kᵀ ; db += Σ dy
                         for k in 0..<16 {
-                            Scalar.gemm(transA: false, transB: true, m: o, n: c, k: ld, alpha: 1, a: dm + k * o * ld, lda: ld,
-                                        b: v + k * c * ld, ldb: ld, beta: 1, c: du + k * o * c, ldc: c)
+                            Scalar.gemm(transA: false, transB: true, m: o, n: c, k: ld, alpha: 1, a: dm + k * mks, lda: ld,
+                                        b: v + k * vks, ldb: ld, beta: 1, c: du + k * o * c, ldc: c)
                         }
                         for s in 0..<m {
                             Scalar.gemv(trans: false, m: o, n: h * wd, alpha: 1, a: dyc + s * o * h * wd, lda: h * wd,
@@ -157,9 +164,10 @@ extension Conv2D {
                         // dV_k = U_kᵀ dM_k, then the overlapping sum of B dV Bᵀ.
                         for k in 0..<16 {
                             Scalar.gemm(transA: true, transB: false, m: c, n: ld, k: o, alpha: 1, a: us + k * o * c, lda: c,
-                                        b: dm + k * o * ld, ldb: ld, beta: 0, c: dvp + k * c * ld, ldc: ld)
+                                        b: dm + k * mks, ldb: ld, beta: 0, c: dvp + k * vks, ldc: ld)
                         }
-                        Scalar.winogradInputAdjoint(dvp, ld: ld, n: m, c: c, h: h, w: wd, dx: dxs + start * c * h * wd, work: work)
+                        Scalar.winogradInputAdjoint(dvp, ld: ld, ks: vks, n: m, c: c, h: h, w: wd, dx: dxs + start * c * h * wd,
+                                                    work: work)
                     }
                     start += m
                 }

@@ -43,13 +43,13 @@ public protocol ImageScalar {
     static func winogradKernel(_ w: UnsafePointer<Self>, o: Int, c: Int, u: UnsafeMutablePointer<Self>)
     static func winogradKernelAdjoint(_ du: UnsafePointer<Self>, o: Int, c: Int, dw: UnsafeMutablePointer<Self>)
     static func winogradInput(_ x: UnsafePointer<Self>, n: Int, c: Int, h: Int, w: Int, v: UnsafeMutablePointer<Self>, ld: Int,
-                              work: UnsafeMutablePointer<Self>)
-    static func winogradOutput(_ m: UnsafePointer<Self>, ld: Int, n: Int, o: Int, h: Int, w: Int, bias: UnsafePointer<Self>,
+                              ks: Int, work: UnsafeMutablePointer<Self>)
+    static func winogradOutput(_ m: UnsafePointer<Self>, ld: Int, ks: Int, n: Int, o: Int, h: Int, w: Int, bias: UnsafePointer<Self>,
                                y: UnsafeMutablePointer<Self>, work: UnsafeMutablePointer<Self>)
     static func winogradOutputAdjoint(_ dy: UnsafePointer<Self>, n: Int, o: Int, h: Int, w: Int, dm: UnsafeMutablePointer<Self>, ld: Int,
-                                      work: UnsafeMutablePointer<Self>)
-    static func winogradInputAdjoint(_ dv: UnsafePointer<Self>, ld: Int, n: Int, c: Int, h: Int, w: Int, dx: UnsafeMutablePointer<Self>,
-                                     work: UnsafeMutablePointer<Self>)
+                                      ks: Int, work: UnsafeMutablePointer<Self>)
+    static func winogradInputAdjoint(_ dv: UnsafePointer<Self>, ld: Int, ks: Int, n: Int, c: Int, h: Int, w: Int,
+                                     dx: UnsafeMutablePointer<Self>, work: UnsafeMutablePointer<Self>)
     /// dx = a[c]·dy + b[c]·xhat + d[c] per channel (batch-norm backward, train mode).
     static func channelCombine(_ dy: UnsafePointer<Self>, _ xhat: UnsafePointer<Self>, n: Int, c: Int, hw: Int,
                                a: UnsafePointer<Self>, b: UnsafePointer<Self>, d: UnsafePointer<Self>,
@@ -421,20 +421,20 @@ extension Float: ImageScalar {
         Winograd.kernelTransformAdjoint(du, o: o, c: c, dw: dw)
     }
     public static func winogradInput(_ x: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int, v: UnsafeMutablePointer<Float>, ld: Int,
-                                     work: UnsafeMutablePointer<Float>) {
-        WinogradLanes<Float>.input(x, n: n, c: c, h: h, w: w, v: v, ld: ld, work: work)
+                                     ks: Int, work: UnsafeMutablePointer<Float>) {
+        WinogradLanes<Float>.input(x, n: n, c: c, h: h, w: w, v: v, ld: ld, ks: ks, work: work)
     }
-    public static func winogradOutput(_ m: UnsafePointer<Float>, ld: Int, n: Int, o: Int, h: Int, w: Int, bias: UnsafePointer<Float>,
+    public static func winogradOutput(_ m: UnsafePointer<Float>, ld: Int, ks: Int, n: Int, o: Int, h: Int, w: Int, bias: UnsafePointer<Float>,
                                       y: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>) {
-        WinogradLanes<Float>.output(m, ld: ld, n: n, o: o, h: h, w: w, bias: bias, y: y, work: work)
+        WinogradLanes<Float>.output(m, ld: ld, ks: ks, n: n, o: o, h: h, w: w, bias: bias, y: y, work: work)
     }
     public static func winogradOutputAdjoint(_ dy: UnsafePointer<Float>, n: Int, o: Int, h: Int, w: Int, dm: UnsafeMutablePointer<Float>, ld: Int,
-                                             work: UnsafeMutablePointer<Float>) {
-        WinogradLanes<Float>.outputAdjoint(dy, n: n, o: o, h: h, w: w, dm: dm, ld: ld, work: work)
+                                             ks: Int, work: UnsafeMutablePointer<Float>) {
+        WinogradLanes<Float>.outputAdjoint(dy, n: n, o: o, h: h, w: w, dm: dm, ld: ld, ks: ks, work: work)
     }
-    public static func winogradInputAdjoint(_ dv: UnsafePointer<Float>, ld: Int, n: Int, c: Int, h: Int, w: Int, dx: UnsafeMutablePointer<Float>,
-                                            work: UnsafeMutablePointer<Float>) {
-        WinogradLanes<Float>.inputAdjoint(dv, ld: ld, n: n, c: c, h: h, w: w, dx: dx, work: work)
+    public static func winogradInputAdjoint(_ dv: UnsafePointer<Float>, ld: Int, ks: Int, n: Int, c: Int, h: Int, w: Int,
+                                            dx: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>) {
+        WinogradLanes<Float>.inputAdjoint(dv, ld: ld, ks: ks, n: n, c: c, h: h, w: w, dx: dx, work: work)
     }
     public static func uninitializedArray(count: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
@@ -495,20 +495,20 @@ extension Double: ImageScalar {
         Winograd.kernelTransformAdjoint(du, o: o, c: c, dw: dw)
     }
     public static func winogradInput(_ x: UnsafePointer<Double>, n: Int, c: Int, h: Int, w: Int, v: UnsafeMutablePointer<Double>, ld: Int,
-                                     work: UnsafeMutablePointer<Double>) {
-        WinogradLanes<Double>.input(x, n: n, c: c, h: h, w: w, v: v, ld: ld, work: work)
+                                     ks: Int, work: UnsafeMutablePointer<Double>) {
+        WinogradLanes<Double>.input(x, n: n, c: c, h: h, w: w, v: v, ld: ld, ks: ks, work: work)
     }
-    public static func winogradOutput(_ m: UnsafePointer<Double>, ld: Int, n: Int, o: Int, h: Int, w: Int, bias: UnsafePointer<Double>,
+    public static func winogradOutput(_ m: UnsafePointer<Double>, ld: Int, ks: Int, n: Int, o: Int, h: Int, w: Int, bias: UnsafePointer<Double>,
                                       y: UnsafeMutablePointer<Double>, work: UnsafeMutablePointer<Double>) {
-        WinogradLanes<Double>.output(m, ld: ld, n: n, o: o, h: h, w: w, bias: bias, y: y, work: work)
+        WinogradLanes<Double>.output(m, ld: ld, ks: ks, n: n, o: o, h: h, w: w, bias: bias, y: y, work: work)
     }
     public static func winogradOutputAdjoint(_ dy: UnsafePointer<Double>, n: Int, o: Int, h: Int, w: Int, dm: UnsafeMutablePointer<Double>, ld: Int,
-                                             work: UnsafeMutablePointer<Double>) {
-        WinogradLanes<Double>.outputAdjoint(dy, n: n, o: o, h: h, w: w, dm: dm, ld: ld, work: work)
+                                             ks: Int, work: UnsafeMutablePointer<Double>) {
+        WinogradLanes<Double>.outputAdjoint(dy, n: n, o: o, h: h, w: w, dm: dm, ld: ld, ks: ks, work: work)
     }
-    public static func winogradInputAdjoint(_ dv: UnsafePointer<Double>, ld: Int, n: Int, c: Int, h: Int, w: Int, dx: UnsafeMutablePointer<Double>,
-                                            work: UnsafeMutablePointer<Double>) {
-        WinogradLanes<Double>.inputAdjoint(dv, ld: ld, n: n, c: c, h: h, w: w, dx: dx, work: work)
+    public static func winogradInputAdjoint(_ dv: UnsafePointer<Double>, ld: Int, ks: Int, n: Int, c: Int, h: Int, w: Int,
+                                            dx: UnsafeMutablePointer<Double>, work: UnsafeMutablePointer<Double>) {
+        WinogradLanes<Double>.inputAdjoint(dv, ld: ld, ks: ks, n: n, c: c, h: h, w: w, dx: dx, work: work)
     }
     public static func uninitializedArray(count: Int) -> [Double] {
         [Double](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }

@@ -21,13 +21,13 @@ enum Winograd {
     /// Eight-tile blocks of a tile row of `tilesPerRow` tiles.
     @inline(__always) static func blocks(_ tilesPerRow: Int) -> Int { (tilesPerRow + 7) / 8 }
 
-    /// Tiles stored per tile row: padded to whole eight-tile blocks, so every load and store of
-    /// the transforms is a full eight lanes (the padding tiles cost 8/7 more product work on
-    /// 14×14 planes and are never written back).
-    @inline(__always) static func storedTilesPerRow(_ tilesPerRow: Int) -> Int { 8 * blocks(tilesPerRow) }
+    /// Tiles per plane (stored without padding: the eight-lane stores of a short last block
+    /// spill into the next tiles, which are written after them, or into the slack of
+    /// `planeSlack` elements after each of the 16 planes).
+    @inline(__always) static func storedTiles(h: Int, w: Int) -> Int { (h / 2) * (w / 2) }
 
-    /// Tiles stored per plane.
-    @inline(__always) static func storedTiles(h: Int, w: Int) -> Int { (h / 2) * storedTilesPerRow(w / 2) }
+    /// Elements after each transformed plane [C or O, ld] that the spilled lanes may touch.
+    static let planeSlack = 8
 
     /// Work elements the transforms of one part need.
     static func workSize(h: Int, w: Int) -> Int { (5 * h + 2) * paddedWidth(tilesPerRow: w / 2) + 8 }
@@ -36,45 +36,47 @@ enum Winograd {
     /// enough on the right for the 16-wide loads at offset 16·block + 2.
     @inline(__always) static func paddedWidth(tilesPerRow tw: Int) -> Int { 16 * blocks(tw) + 24 }
 
-    /// U[k, o, c] = (G g[o, c] Gᵀ)[k] for weights `[O, C, 3, 3]`.
+    /// U[k, o, c] = (G g[o, c] Gᵀ)[k] for weights `[O, C, 3, 3]`; planes of U are `o·c` apart.
     static func kernelTransform<T: BinaryFloatingPoint>(_ w: UnsafePointer<T>, o: Int, c: Int, u: UnsafeMutablePointer<T>) {
-        let half: T = 0.5
-        for oc in 0..<(o * c) {
+        let half: T = 0.5, stride = o * c
+        for oc in 0..<stride {
             let g = w + oc * 9
-            // t = G g (4×3), then U = t Gᵀ (4×4).
-            var t = [T](repeating: 0, count: 12)
-            for j in 0..<3 {
-                let g0 = g[j], g1 = g[3 + j], g2 = g[6 + j]
-                t[j] = g0
-                t[3 + j] = half * (g0 + g1 + g2)
-                t[6 + j] = half * (g0 - g1 + g2)
-                t[9 + j] = g2
-            }
             for i in 0..<4 {
-                let a = t[3 * i], b = t[3 * i + 1], cc = t[3 * i + 2]
-                let row = [a, half * (a + b + cc), half * (a - b + cc), cc]
-                for j in 0..<4 { u[(4 * i + j) * o * c + oc] = row[j] }
+                // Row i of G g (a combination of the kernel's rows), then that row times Gᵀ.
+                @inline(__always) func t(_ j: Int) -> T {
+                    switch i {
+                    case 0: return g[j]
+                    case 1: return half * (g[j] + g[3 + j] + g[6 + j])
+                    case 2: return half * (g[j] - g[3 + j] + g[6 + j])
+                    default: return g[6 + j]
+                    }
+                }
+                let a = t(0), b = t(1), cc = t(2)
+                u[(4 * i) * stride + oc] = a
+                u[(4 * i + 1) * stride + oc] = half * (a + b + cc)
+                u[(4 * i + 2) * stride + oc] = half * (a - b + cc)
+                u[(4 * i + 3) * stride + oc] = cc
             }
         }
     }
 
     /// dw[o, c] += Gᵀ dU[·, o, c] G (the adjoint of `kernelTransform`).
     static func kernelTransformAdjoint<T: BinaryFloatingPoint>(_ du: UnsafePointer<T>, o: Int, c: Int, dw: UnsafeMutablePointer<T>) {
-        let half: T = 0.5
-        for oc in 0..<(o * c) {
-            var d = [T](repeating: 0, count: 16)
-            for k in 0..<16 { d[k] = du[k * o * c + oc] }
-            // s = d G (4×3), then dg = Gᵀ s (3×3).
-            var s = [T](repeating: 0, count: 12)
-            for i in 0..<4 {
-                let d0 = d[4 * i], d1 = d[4 * i + 1], d2 = d[4 * i + 2], d3 = d[4 * i + 3]
-                s[3 * i] = d0 + half * (d1 + d2)
-                s[3 * i + 1] = half * (d1 - d2)
-                s[3 * i + 2] = half * (d1 + d2) + d3
+        let half: T = 0.5, stride = o * c
+        for oc in 0..<stride {
+            // s_i = (row i of dU) G, then dg = Gᵀ s: dg rows are s0 + ½(s1 + s2), ½(s1 − s2), ½(s1 + s2) + s3.
+            @inline(__always) func s(_ i: Int, _ j: Int) -> T {
+                let d0 = du[(4 * i) * stride + oc], d1 = du[(4 * i + 1) * stride + oc]
+                let d2 = du[(4 * i + 2) * stride + oc], d3 = du[(4 * i + 3) * stride + oc]
+                switch j {
+                case 0: return d0 + half * (d1 + d2)
+                case 1: return half * (d1 - d2)
+                default: return half * (d1 + d2) + d3
+                }
             }
             let g = dw + oc * 9
             for j in 0..<3 {
-                let s0 = s[j], s1 = s[3 + j], s2 = s[6 + j], s3 = s[9 + j]
+                let s0 = s(0, j), s1 = s(1, j), s2 = s(2, j), s3 = s(3, j)
                 g[j] += s0 + half * (s1 + s2)
                 g[3 + j] += half * (s1 - s2)
                 g[6 + j] += half * (s1 + s2) + s3
@@ -118,9 +120,9 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
 
     /// V[k, ch, tile] for `n` samples of `x [n, c, h, w]` (h, w even); `v` has `ld` tiles per row
     /// (≥ n·storedTiles). `work` holds `Winograd.workSize` elements.
-    static func input(_ x: UnsafePointer<T>, n: Int, c: Int, h: Int, w: Int, v: UnsafeMutablePointer<T>, ld: Int,
+    static func input(_ x: UnsafePointer<T>, n: Int, c: Int, h: Int, w: Int, v: UnsafeMutablePointer<T>, ld: Int, ks: Int,
                       work: UnsafeMutablePointer<T>) {
-        let (th, tw) = (h / 2, w / 2), tiles = Winograd.storedTiles(h: h, w: w), stw = Winograd.storedTilesPerRow(tw)
+        let (th, tw) = (h / 2, w / 2), tiles = Winograd.storedTiles(h: h, w: w), stw = tw
         let wp = Winograd.paddedWidth(tilesPerRow: tw)
         let plane = work, rows = work + (h + 2) * wp
         plane.update(repeating: 0, count: (h + 2) * wp)
@@ -150,10 +152,11 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
                             let row = rows + (4 * ty + i) * wp + 16 * blk
                             let a = load16(row), bb = load16(row + 2)
                             let e = a.evenHalf, o = a.oddHalf, en = bb.evenHalf, on = bb.oddHalf
-                            store8(e - en, v + ((4 * i) * c + ch) * ld + tile)
-                            store8(o + en, v + ((4 * i + 1) * c + ch) * ld + tile)
-                            store8(en - o, v + ((4 * i + 2) * c + ch) * ld + tile)
-                            store8(o - on, v + ((4 * i + 3) * c + ch) * ld + tile)
+                            let vt = v + ch * ld + tile
+                            store8(e - en, vt + (4 * i) * ks)
+                            store8(o + en, vt + (4 * i + 1) * ks)
+                            store8(en - o, vt + (4 * i + 2) * ks)
+                            store8(o - on, vt + (4 * i + 3) * ks)
                         }
                     }
                 }
@@ -162,17 +165,18 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
     }
 
     /// y[n, o, h, w] = Aᵀ M A + bias for the tiles of `m [16, o, ld]`.
-    static func output(_ m: UnsafePointer<T>, ld: Int, n: Int, o: Int, h: Int, w: Int, bias: UnsafePointer<T>,
+    static func output(_ m: UnsafePointer<T>, ld: Int, ks: Int, n: Int, o: Int, h: Int, w: Int, bias: UnsafePointer<T>,
                        y: UnsafeMutablePointer<T>, work: UnsafeMutablePointer<T>) {
-        let (th, tw) = (h / 2, w / 2), tiles = Winograd.storedTiles(h: h, w: w), stw = Winograd.storedTilesPerRow(tw)
-        let yw = 2 * stw   // full-width rows of the plane in `work`
+        let (th, tw) = (h / 2, w / 2), tiles = Winograd.storedTiles(h: h, w: w), stw = tw
+        let yw = 16 * Winograd.blocks(tw)   // full-width rows of the plane in `work`
         for oc in 0..<o {
             for b in 0..<n {
                 let bv = V8(repeating: bias[oc])
                 for ty in 0..<th {
                     for blk in 0..<Winograd.blocks(tw) {
                         let tile = b * tiles + ty * stw + 8 * blk
-                        @inline(__always) func at(_ k: Int) -> V8 { load8(m + (k * o + oc) * ld + tile) }
+                        // Lanes past the row's last tile read the next tiles (or the slack): computed, never copied out.
+                        @inline(__always) func at(_ k: Int) -> V8 { load8(m + k * ks + oc * ld + tile) }
                         // Rows of Aᵀ M (s0_j = m0j + m1j + m2j, s1_j = m1j − m2j − m3j), then columns of (Aᵀ M) A.
                         let a1 = at(4), a2 = at(8), b1 = at(5), b2 = at(9), c1 = at(6), c2 = at(10)
                         let s00 = at(0) + a1 + a2, s10 = a1 - a2 - at(12)
@@ -191,10 +195,10 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
 
     /// dM[k, o, tile] = (A dY Aᵀ)[k] for the 2×2 tiles of `dy [n, o, h, w]` (the adjoint of
     /// `output`); padding tiles get zeros.
-    static func outputAdjoint(_ dy: UnsafePointer<T>, n: Int, o: Int, h: Int, w: Int, dm: UnsafeMutablePointer<T>, ld: Int,
+    static func outputAdjoint(_ dy: UnsafePointer<T>, n: Int, o: Int, h: Int, w: Int, dm: UnsafeMutablePointer<T>, ld: Int, ks: Int,
                               work: UnsafeMutablePointer<T>) {
-        let (th, tw) = (h / 2, w / 2), tiles = Winograd.storedTiles(h: h, w: w), stw = Winograd.storedTilesPerRow(tw)
-        let yw = 2 * stw
+        let (th, tw) = (h / 2, w / 2), tiles = Winograd.storedTiles(h: h, w: w), stw = tw
+        let yw = 16 * Winograd.blocks(tw)
         work.update(repeating: 0, count: h * yw)
         for oc in 0..<o {
             for b in 0..<n {
@@ -207,10 +211,11 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
                         // Rows of A dY: r0 = d0, r1 = d0 + d1, r2 = d0 − d1, r3 = −d1; then the columns.
                         @inline(__always) func put(_ row: V16, _ i: Int) {
                             let e = row.evenHalf, od = row.oddHalf
-                            store8(e, dm + ((4 * i) * o + oc) * ld + tile)
-                            store8(e + od, dm + ((4 * i + 1) * o + oc) * ld + tile)
-                            store8(e - od, dm + ((4 * i + 2) * o + oc) * ld + tile)
-                            store8(-od, dm + ((4 * i + 3) * o + oc) * ld + tile)
+                            let dt = dm + oc * ld + tile
+                            store8(e, dt + (4 * i) * ks)
+                            store8(e + od, dt + (4 * i + 1) * ks)
+                            store8(e - od, dt + (4 * i + 2) * ks)
+                            store8(-od, dt + (4 * i + 3) * ks)
                         }
                         put(top, 0)
                         put(top + bottom, 1)
@@ -224,9 +229,10 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
 
     /// dx[n, c, h, w] = Σ over tiles of B dV Bᵀ placed at the tile (the adjoint of `input`;
     /// dx is overwritten). `work` holds `Winograd.workSize` elements.
-    static func inputAdjoint(_ dv: UnsafePointer<T>, ld: Int, n: Int, c: Int, h: Int, w: Int, dx: UnsafeMutablePointer<T>,
+    static func inputAdjoint(_ dv: UnsafePointer<T>, ld: Int, ks: Int, n: Int, c: Int, h: Int, w: Int, dx: UnsafeMutablePointer<T>,
                              work: UnsafeMutablePointer<T>) {
-        let (th, tw) = (h / 2, w / 2), tiles = Winograd.storedTiles(h: h, w: w), stw = Winograd.storedTilesPerRow(tw)
+        let (th, tw) = (h / 2, w / 2), tiles = Winograd.storedTiles(h: h, w: w), stw = tw
+        let lanes = V8(0, 1, 2, 3, 4, 5, 6, 7)
         let wp = Winograd.paddedWidth(tilesPerRow: tw)
         // plane: the padded dx plane; first/second: per tile row and i, the columns 0–1 and 2–3 of
         // each tile's dV Bᵀ, interleaved (second is placed two columns to the right when added).
@@ -237,12 +243,16 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
                 for ty in 0..<th {
                     for blk in 0..<Winograd.blocks(tw) {
                         let tile = b * tiles + ty * stw + 8 * blk
+                        // Lanes past the row's last tile hold the next tiles' dV: zeroed.
+                        let outside = lanes .>= V8(repeating: T(tw - 8 * blk))
                         for i in 0..<4 {
-                            // Padding tiles hold dV = Uᵀ·0 = 0 (their dM is zero), so they add nothing.
-                            let u0 = load8(dv + ((4 * i) * c + ch) * ld + tile)
-                            let u1 = load8(dv + ((4 * i + 1) * c + ch) * ld + tile)
-                            let u2 = load8(dv + ((4 * i + 2) * c + ch) * ld + tile)
-                            let u3 = load8(dv + ((4 * i + 3) * c + ch) * ld + tile)
+                            let dt = dv + ch * ld + tile
+                            var u0 = load8(dt + (4 * i) * ks), u1 = load8(dt + (4 * i + 1) * ks)
+                            var u2 = load8(dt + (4 * i + 2) * ks), u3 = load8(dt + (4 * i + 3) * ks)
+                            if tw - 8 * blk < 8 {
+                                u0.replace(with: 0, where: outside); u1.replace(with: 0, where: outside)
+                                u2.replace(with: 0, where: outside); u3.replace(with: 0, where: outside)
+                            }
                             // Columns of dV Bᵀ: c0 = u0, c1 = u1 − u2 + u3, c2 = −u0 + u1 + u2, c3 = −u3.
                             let at = (4 * ty + i) * wp + 16 * blk
                             store16(interleave(u0, u1 - u2 + u3), first + at)

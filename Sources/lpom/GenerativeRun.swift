@@ -26,6 +26,9 @@ extension TrainCommand {
     /// Trains the generative model of `--model` and writes the generator's history.
     func performGenerative(_ model: GenerativeMethod) throws -> GenerativeSummary {
         BLASThreads.set(threads > 0 ? threads : BLASThreads.current)
+        // Generators and critics mix large dense products with transposed convolutions: the
+        // threads stay with BLAS (batch splits measured only on the image classifiers).
+        Parallel.workers = 1
         let path = history ?? defaultGenerativeHistoryPath
         if FileManager.default.fileExists(atPath: path) && !overwrite {
             throw CommandError("\(path) exists; pass --overwrite to replace it")

@@ -17,14 +17,16 @@ final class WinogradTests: XCTestCase {
         return (layer, store)
     }
 
-    /// Shapes with partial eight-tile blocks (w/2 = 3, 7, 17), non-square planes and C ≠ O.
+    /// Shapes with partial eight-tile blocks (w/2 = 3, 7, 17, 31), non-square planes, C ≠ O, and
+    /// (the last) planes large enough for several chunks per part.
     static let shapes = [(n: 3, c: 8, o: 8, h: 4, w: 6), (n: 5, c: 9, o: 11, h: 14, w: 14), (n: 2, c: 8, o: 16, h: 6, w: 34),
-                         (n: 4, c: 16, o: 8, h: 16, w: 16)]
+                         (n: 4, c: 16, o: 8, h: 16, w: 16), (n: 7, c: 8, o: 8, h: 64, w: 62)]
 
     func testForwardMatchesNaiveLoops() {
         for s in Self.shapes {
             let (layer, store) = conv(Double.self, c: s.c, o: s.o, h: s.h, w: s.w, seed: 3)
             XCTAssertTrue(layer.usesWinograd)
+            if s.h == 64 { XCTAssertGreaterThan(s.n, 2 * layer.winogradChunk(s.n), "several chunks per part") }
             let x = randomArray(s.n * s.c * s.h * s.w, seed: 4)
             let y = layer.forward(Tensor(shape: [s.n, s.c * s.h * s.w], data: x), training: false)
             let ref = naiveConv2D(x, n: s.n, c: s.c, h: s.h, w: s.w, weight: store.values[0].data, bias: store.values[1].data,
