@@ -33,6 +33,14 @@ public enum Parallel {
         max(1, min(workers, count / max(1, minimumPerPart)))
     }
 
+    /// Parts for a BLAS level-1 operation (axpy, scal) on `n` elements: split over the workers
+    /// only while OpenBLAS runs single-threaded (image networks, see `use`), for n ≥ 64K; otherwise
+    /// one part, and OpenBLAS threads it as before.
+    public static func vectorParts(_ n: Int) -> Int {
+        guard workers > 1, n >= 1 << 16, BLASThreads.current == 1 else { return 1 }
+        return parts(n, minimumPerPart: 1 << 15)
+    }
+
     /// Range `i` of `parts` near-equal contiguous ranges of 0..<count.
     public static func range(_ i: Int, of parts: Int, count: Int) -> Range<Int> {
         let base = count / parts, extra = count % parts

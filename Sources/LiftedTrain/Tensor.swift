@@ -94,7 +94,10 @@ public struct Tensor<Scalar: NNScalar>: Sendable {
         guard n > 0 else { return }
         other.data.withUnsafeBufferPointer { x in
             data.withUnsafeMutableBufferPointer { y in
-                Scalar.axpy(n: n, alpha: alpha, x: x.baseAddress!, y: y.baseAddress!)
+                let (xs, ys) = (x.baseAddress!, y.baseAddress!)
+                Parallel.run(n, parts: Parallel.vectorParts(n)) { _, r in
+                    Scalar.axpy(n: r.count, alpha: alpha, x: xs + r.lowerBound, y: ys + r.lowerBound)
+                }
             }
         }
     }
@@ -103,7 +106,10 @@ public struct Tensor<Scalar: NNScalar>: Sendable {
     public mutating func scale(by alpha: Scalar) {
         let n = count
         guard n > 0 else { return }
-        data.withUnsafeMutableBufferPointer { Scalar.scal(n: n, alpha: alpha, x: $0.baseAddress!) }
+        data.withUnsafeMutableBufferPointer { p in
+            let xs = p.baseAddress!
+            Parallel.run(n, parts: Parallel.vectorParts(n)) { _, r in Scalar.scal(n: r.count, alpha: alpha, x: xs + r.lowerBound) }
+        }
     }
 
     /// Copies rows `indices` of a 2-D source into the first `indices.count` rows of self.

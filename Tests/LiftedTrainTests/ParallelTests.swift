@@ -24,6 +24,26 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(Parallel.parts(100, minimumPerPart: 1), 3)
     }
 
+    /// Tensor axpy and scal split over the workers while OpenBLAS is single-threaded: same result
+    /// (up to rounding).
+    func testVectorOperationsSplitWhenBLASIsSingleThreaded() {
+        let blas = BLASThreads.current
+        defer { BLASThreads.setLibrary(blas) }
+        let n = 300_001
+        let x = Tensor(shape: [n], data: randomArray(n, seed: 1).map { Float($0) })
+        let y0 = Tensor(shape: [n], data: randomArray(n, seed: 2).map { Float($0) })
+        func apply() -> [Float] { var y = y0; y.add(x, scaledBy: 0.7); y.scale(by: -1.3); return y.data }
+        Parallel.workers = 1
+        let serial = apply()
+        Parallel.workers = 3
+        BLASThreads.setLibrary(1)
+        XCTAssertEqual(Parallel.vectorParts(n), 3)
+        // The split moves which elements fall in OpenBLAS's vector tails: equal up to an ulp or so.
+        XCTAssertNil(mismatch(apply(), serial, rtol: 1e-6, atol: 1e-6).map(\.description))
+        BLASThreads.setLibrary(2)
+        XCTAssertEqual(Parallel.vectorParts(n), 1, "OpenBLAS threads the operation itself")
+    }
+
     /// conv (gathered input gradient) + BN + ReLU + max-pool + stride-2 conv (col2im input gradient)
     /// + BN + ReLU + conv + global pool + dense; 37 samples of 48×48, so each part walks several
     /// im2col chunks of uneven sizes.
