@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// Work sharing inside the image layers (convolution, batch norm, pooling, element-wise
 /// activations): a batch is cut into `workers` contiguous ranges of samples (or elements) that
@@ -24,8 +25,12 @@ public enum Parallel {
     /// `threads` workers with single-threaded BLAS; other networks give the threads to BLAS.
     public static func use(threads: Int, for spec: ModelSpec) {
         BLASThreads.set(threads)
-        if spec.inputShape.count == 3 && threads > 1 { BLASThreads.setLibrary(1) }
+        splitsVectors = spec.inputShape.count == 3 && threads > 1
+        if splitsVectors { BLASThreads.setLibrary(1) }
     }
+
+    /// Whether Tensor axpy/scal are split too (set by `use` for image networks).
+    nonisolated(unsafe) public static var splitsVectors = false
 
     /// The number of parts a split of `count` items makes when each part should hold at least
     /// `minimumPerPart` items.
@@ -37,7 +42,7 @@ public enum Parallel {
     /// only while OpenBLAS runs single-threaded (image networks, see `use`), for n ≥ 64K; otherwise
     /// one part, and OpenBLAS threads it as before.
     public static func vectorParts(_ n: Int) -> Int {
-        guard workers > 1, n >= 1 << 16, BLASThreads.current == 1 else { return 1 }
+        guard splitsVectors, workers > 1, n >= 1 << 16, BLASThreads.current == 1 else { return 1 }
         return parts(n, minimumPerPart: 1 << 15)
     }
 
@@ -54,8 +59,22 @@ public enum Parallel {
         if parts <= 1 { body(0, 0..<count); return }
         let blas = BLASThreads.current
         if blas > 1 { BLASThreads.setLibrary(1) }
-        DispatchQueue.concurrentPerform(iterations: parts) { i in body(i, range(i, of: parts, count: count)) }
+        if !pool(parts - 1).run(parts, { i in body(i, range(i, of: parts, count: count)) }) {
+            for i in 0..<parts { body(i, range(i, of: parts, count: count)) }   // nested or concurrent call: serial
+        }
         if blas > 1 { BLASThreads.setLibrary(blas) }
+    }
+
+    /// One pool per number of extra threads, made on first use.
+    nonisolated(unsafe) private static var pools: [Int: SpinPool] = [:]
+    private static let poolsLock = NSLock()
+    private static func pool(_ extra: Int) -> SpinPool {
+        poolsLock.lock()
+        defer { poolsLock.unlock() }
+        if let p = pools[extra] { return p }
+        let p = SpinPool(extra: extra)
+        pools[extra] = p
+        return p
     }
 
     /// `run` over `parts(count, minimumPerPart:)` ranges.

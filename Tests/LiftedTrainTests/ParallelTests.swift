@@ -37,6 +37,9 @@ final class ParallelTests: XCTestCase {
         let serial = apply()
         Parallel.workers = 3
         BLASThreads.setLibrary(1)
+        XCTAssertEqual(Parallel.vectorParts(n), 1, "only image networks split vector operations")
+        Parallel.splitsVectors = true
+        defer { Parallel.splitsVectors = false }
         XCTAssertEqual(Parallel.vectorParts(n), 3)
         // The split moves which elements fall in OpenBLAS's vector tails: equal up to an ulp or so.
         XCTAssertNil(mismatch(apply(), serial, rtol: 1e-6, atol: 1e-6).map(\.description))
