@@ -38,7 +38,7 @@ extension Conv2D {
             && height % 2 == 0 && width % 2 == 0 && inChannels >= 8 && outChannels >= 8
     }
 
-    private var tiles: Int { Winograd.storedTiles(h: height, w: width) }
+    private var tiles: Int { Winograd.tiles(h: height, w: width) }
     private var workPerPart: Int { Winograd.workSize(h: height, w: width) }
     /// Elements per sample of V (or dV) and of M (or dM): 16 planes of `tiles` per channel, plus
     /// each plane's slack, so a chunk of m samples, 16·(C·m·tiles + slack), fits in m of them.

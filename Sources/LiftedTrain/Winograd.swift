@@ -14,17 +14,17 @@
 /// linear maps: dM = A dY Aᵀ per tile, dU_k = dM_k V_kᵀ, dg = Gᵀ dU G, dV_k = U_kᵀ dM_k and
 /// dx = the overlapping sum of B dV Bᵀ, so the gradients are exact for the computed forward.
 ///
-/// Layouts: U `[16, O, C]`; V, M, dM `[16, C or O, T]` with tiles ordered (sample, tile row,
-/// tile column). The transforms walk eight tiles of a tile row at once: a 16-wide load of a
+/// Layouts: U `[16, O, C]`; V, M, dM, dV: 16 planes `[C or O, T]`, `ks` elements apart (a plane
+/// and its `planeSlack`), with tiles ordered (sample, tile row, tile column). The transforms walk eight tiles of a tile row at once: a 16-wide load of a
 /// combined row splits into its even and odd columns (the tile's columns 0/2 and 1/3).
 enum Winograd {
     /// Eight-tile blocks of a tile row of `tilesPerRow` tiles.
     @inline(__always) static func blocks(_ tilesPerRow: Int) -> Int { (tilesPerRow + 7) / 8 }
 
-    /// Tiles per plane (stored without padding: the eight-lane stores of a short last block
-    /// spill into the next tiles, which are written after them, or into the slack of
-    /// `planeSlack` elements after each of the 16 planes).
-    @inline(__always) static func storedTiles(h: Int, w: Int) -> Int { (h / 2) * (w / 2) }
+    /// Tiles per plane. They are stored without padding: the eight-lane stores of a short last
+    /// block spill into the next tiles, which are written after them, or into the slack of
+    /// `planeSlack` elements after each of the 16 planes.
+    @inline(__always) static func tiles(h: Int, w: Int) -> Int { (h / 2) * (w / 2) }
 
     /// Elements after each transformed plane [C or O, ld] that the spilled lanes may touch.
     static let planeSlack = 8
@@ -119,10 +119,10 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
     // took two thirds of the time when rows were built and read back tile row by tile row).
 
     /// V[k, ch, tile] for `n` samples of `x [n, c, h, w]` (h, w even); `v` has `ld` tiles per row
-    /// (≥ n·storedTiles). `work` holds `Winograd.workSize` elements.
+    /// (≥ n·tiles). `work` holds `Winograd.workSize` elements.
     static func input(_ x: UnsafePointer<T>, n: Int, c: Int, h: Int, w: Int, v: UnsafeMutablePointer<T>, ld: Int, ks: Int,
                       work: UnsafeMutablePointer<T>) {
-        let (th, tw) = (h / 2, w / 2), tiles = Winograd.storedTiles(h: h, w: w), stw = tw
+        let (th, tw) = (h / 2, w / 2), tiles = Winograd.tiles(h: h, w: w)
         let wp = Winograd.paddedWidth(tilesPerRow: tw)
         let plane = work, rows = work + (h + 2) * wp
         plane.update(repeating: 0, count: (h + 2) * wp)
@@ -147,7 +147,7 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
                 let base = b * tiles
                 for ty in 0..<th {
                     for blk in 0..<Winograd.blocks(tw) {
-                        let tile = base + ty * stw + 8 * blk
+                        let tile = base + ty * tw + 8 * blk
                         for i in 0..<4 {
                             let row = rows + (4 * ty + i) * wp + 16 * blk
                             let a = load16(row), bb = load16(row + 2)
@@ -167,14 +167,14 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
     /// y[n, o, h, w] = Aᵀ M A + bias for the tiles of `m [16, o, ld]`.
     static func output(_ m: UnsafePointer<T>, ld: Int, ks: Int, n: Int, o: Int, h: Int, w: Int, bias: UnsafePointer<T>,
                        y: UnsafeMutablePointer<T>, work: UnsafeMutablePointer<T>) {
-        let (th, tw) = (h / 2, w / 2), tiles = Winograd.storedTiles(h: h, w: w), stw = tw
+        let (th, tw) = (h / 2, w / 2), tiles = Winograd.tiles(h: h, w: w)
         let yw = 16 * Winograd.blocks(tw)   // full-width rows of the plane in `work`
         for oc in 0..<o {
+            let bv = V8(repeating: bias[oc])
             for b in 0..<n {
-                let bv = V8(repeating: bias[oc])
                 for ty in 0..<th {
                     for blk in 0..<Winograd.blocks(tw) {
-                        let tile = b * tiles + ty * stw + 8 * blk
+                        let tile = b * tiles + ty * tw + 8 * blk
                         // Lanes past the row's last tile read the next tiles (or the slack): computed, never copied out.
                         @inline(__always) func at(_ k: Int) -> V8 { load8(m + k * ks + oc * ld + tile) }
                         // Rows of Aᵀ M (s0_j = m0j + m1j + m2j, s1_j = m1j − m2j − m3j), then columns of (Aᵀ M) A.
@@ -194,10 +194,11 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
     }
 
     /// dM[k, o, tile] = (A dY Aᵀ)[k] for the 2×2 tiles of `dy [n, o, h, w]` (the adjoint of
-    /// `output`); padding tiles get zeros.
+    /// `output`). Lanes past a row's last tile compute zeros (the rows in `work` are zero past w),
+    /// which the next tiles overwrite or which land in the slack.
     static func outputAdjoint(_ dy: UnsafePointer<T>, n: Int, o: Int, h: Int, w: Int, dm: UnsafeMutablePointer<T>, ld: Int, ks: Int,
                               work: UnsafeMutablePointer<T>) {
-        let (th, tw) = (h / 2, w / 2), tiles = Winograd.storedTiles(h: h, w: w), stw = tw
+        let (th, tw) = (h / 2, w / 2), tiles = Winograd.tiles(h: h, w: w)
         let yw = 16 * Winograd.blocks(tw)
         work.update(repeating: 0, count: h * yw)
         for oc in 0..<o {
@@ -206,7 +207,7 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
                 for r in 0..<h { (work + r * yw).update(from: src + r * w, count: w) }
                 for ty in 0..<th {
                     for blk in 0..<Winograd.blocks(tw) {
-                        let tile = b * tiles + ty * stw + 8 * blk
+                        let tile = b * tiles + ty * tw + 8 * blk
                         let top = load16(work + 2 * ty * yw + 16 * blk), bottom = load16(work + (2 * ty + 1) * yw + 16 * blk)
                         // Rows of A dY: r0 = d0, r1 = d0 + d1, r2 = d0 − d1, r3 = −d1; then the columns.
                         @inline(__always) func put(_ row: V16, _ i: Int) {
@@ -231,7 +232,7 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
     /// dx is overwritten). `work` holds `Winograd.workSize` elements.
     static func inputAdjoint(_ dv: UnsafePointer<T>, ld: Int, ks: Int, n: Int, c: Int, h: Int, w: Int, dx: UnsafeMutablePointer<T>,
                              work: UnsafeMutablePointer<T>) {
-        let (th, tw) = (h / 2, w / 2), tiles = Winograd.storedTiles(h: h, w: w), stw = tw
+        let (th, tw) = (h / 2, w / 2), tiles = Winograd.tiles(h: h, w: w)
         let lanes = V8(0, 1, 2, 3, 4, 5, 6, 7)
         let wp = Winograd.paddedWidth(tilesPerRow: tw)
         // plane: the padded dx plane; first/second: per tile row and i, the columns 0–1 and 2–3 of
@@ -242,7 +243,7 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
             for b in 0..<n {
                 for ty in 0..<th {
                     for blk in 0..<Winograd.blocks(tw) {
-                        let tile = b * tiles + ty * stw + 8 * blk
+                        let tile = b * tiles + ty * tw + 8 * blk
                         // Lanes past the row's last tile hold the next tiles' dV: zeroed.
                         let outside = lanes .>= V8(repeating: T(tw - 8 * blk))
                         for i in 0..<4 {
