@@ -57,16 +57,16 @@ extension Conv2D {
         var y = Tensor<Scalar>(shape: [n, o, h, wd], data: Scalar.uninitializedArray(count: n * o * h * wd))
         let chunk = winogradChunk(n)
         let parts = Parallel.parts(n, minimumPerPart: chunk)
-        if winograd.u.count < 16 * o * c { winograd.u = Scalar.filledArray(0, count: 16 * o * c) }
+        ImageGeometry.reserve(&winograd.u, 16 * o * c)
         store.values[w].data.withUnsafeBufferPointer { pw in
             winograd.u.withUnsafeMutableBufferPointer { Scalar.winogradKernel(pw.baseAddress!, o: o, c: c, u: $0.baseAddress!) }
         }
         let (sv, slack) = (sampleV, Winograd.planeSlack)
         let vNeed = training ? sv * n : parts * sv * chunk
-        if winograd.v.count < vNeed { winograd.v = Scalar.filledArray(0, count: vNeed) }
+        ImageGeometry.reserve(&winograd.v, vNeed)
         let mPart = sampleM * chunk
-        if winograd.m.count < parts * mPart { winograd.m = Scalar.filledArray(0, count: parts * mPart) }
-        if winograd.work.count < parts * workPerPart { winograd.work = Scalar.filledArray(0, count: parts * workPerPart) }
+        ImageGeometry.reserve(&winograd.m, parts * mPart)
+        ImageGeometry.reserve(&winograd.work, parts * workPerPart)
         let workPart = workPerPart
         x.data.withUnsafeBufferPointer { px in
         y.data.withUnsafeMutableBufferPointer { py in
@@ -115,13 +115,13 @@ extension Conv2D {
         if !reuse {
             // Backward after an eval-mode forward: V is recomputed chunk by chunk.
             let need = parts * sv * chunk
-            if winograd.v.count < need { winograd.v = Scalar.filledArray(0, count: need) }
+            ImageGeometry.reserve(&winograd.v, need)
         }
         var dxData = needInput ? Scalar.uninitializedArray(count: n * c * h * wd) : [0]
         let mPart = sampleM * chunk, dvPart = needInput ? sv * chunk : 0, duPart = frozen ? 0 : 16 * o * c + o
-        if winograd.m.count < parts * mPart { winograd.m = Scalar.filledArray(0, count: parts * mPart) }
-        if winograd.dv.count < max(1, parts * dvPart) { winograd.dv = Scalar.filledArray(0, count: max(1, parts * dvPart)) }
-        if winograd.work.count < parts * workPerPart { winograd.work = Scalar.filledArray(0, count: parts * workPerPart) }
+        ImageGeometry.reserve(&winograd.m, parts * mPart)
+        ImageGeometry.reserve(&winograd.dv, max(1, parts * dvPart))
+        ImageGeometry.reserve(&winograd.work, parts * workPerPart)
         winograd.du = Scalar.filledArray(0, count: max(1, parts * duPart))
         let workPart = workPerPart
         let ones = winograd.planeOnes(h * wd)

@@ -71,10 +71,10 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         // The batch is cut into `parts` sample ranges that run at once (Parallel), each walking its
         // own chunks with its own slice of ybuf (and of col in eval mode).
         let parts = Parallel.parts(n, minimumPerPart: chunk)
-        if ybuf.count < parts * o * chunk * p { ybuf = Scalar.filledArray(0, count: parts * o * chunk * p) }
+        ImageGeometry.reserve(&ybuf, parts * o * chunk * p)
         // In training every chunk keeps its own columns (at start·k·p) for the backward pass.
         let colNeed = training ? k * p * n : parts * k * chunk * p
-        if col.count < colNeed { col = Scalar.filledArray(0, count: colNeed) }
+        ImageGeometry.reserve(&col, colNeed)
         let one = onesVector(chunk * p)
         x.data.withUnsafeBufferPointer { px in
         col.withUnsafeMutableBufferPointer { pcol in
@@ -138,12 +138,12 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         }
         // Per-part work slices: dY chunk, dcol (or the unfolded dY of the gathered path), dx chunk.
         let dcolPart = needInput ? (gathered ? o * kk * chunk * q : k * chunk * p) : 0
-        if dcol.count < max(1, parts * dcolPart) { dcol = Scalar.filledArray(0, count: max(1, parts * dcolPart)) }
+        ImageGeometry.reserve(&dcol, max(1, parts * dcolPart))
         var dxbuf = Scalar.uninitializedArray(count: needInput && gathered ? parts * cin * chunk * q : 1)
         var dybuf: [Scalar] = []
         swap(&dybuf, &ybuf)
-        if dybuf.count < parts * o * chunk * p { dybuf = Scalar.filledArray(0, count: parts * o * chunk * p) }
-        if !reuse && !frozen && col.count < parts * k * chunk * p { col = Scalar.filledArray(0, count: parts * k * chunk * p) }
+        ImageGeometry.reserve(&dybuf, parts * o * chunk * p)
+        if !reuse && !frozen { ImageGeometry.reserve(&col, parts * k * chunk * p) }
         if col.isEmpty { col = [0] }
         // Parts after the first add their dW, db into scratch, summed into the gradient at the end.
         var scratch = Scalar.filledArray(0, count: frozen ? 1 : max(1, (parts - 1) * (o * k + o)))

@@ -28,4 +28,10 @@ public enum ImageGeometry {
     static func chunk(samples n: Int, columnElementsPerSample e: Int) -> Int {
         max(1, min(n, (1 << 18) / max(1, e)))
     }
+
+    /// Grows a reused work buffer to at least `count` elements (zeros); a large enough one is kept
+    /// as it is.
+    static func reserve<S: NNScalar>(_ buffer: inout [S], _ count: Int) {
+        if buffer.count < count { buffer = S.filledArray(0, count: count) }
+    }
 }
