@@ -50,21 +50,11 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         if training && !useRunningStatistics {
             cachedEval = false
             let m = Double(n * hw)
-            // Per-part partial sums over sample ranges (Parallel), added in part order.
-            let parts = Parallel.parts(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c))
-            var partial = [Double](repeating: 0, count: 2 * c * parts)
-            x.data.withUnsafeBufferPointer { px in
-                partial.withUnsafeMutableBufferPointer { pp in
-                    let (xs, ps) = (px.baseAddress!, pp.baseAddress!)
-                    Parallel.run(n, parts: parts) { part, r in
-                        Scalar.channelMoments(xs + r.lowerBound * c * hw, n: r.count, c: c, hw: hw,
-                                              sum: ps + 2 * c * part, sumSquares: ps + 2 * c * part + c)
-                    }
+            let (sum, sq) = x.data.withUnsafeBufferPointer { px in
+                let xs = px.baseAddress!
+                return channelSums(samples: n) { first, count, s, ss in
+                    Scalar.channelMoments(xs + first * c * hw, n: count, c: c, hw: hw, sum: s, sumSquares: ss)
                 }
-            }
-            var sum = [Double](repeating: 0, count: c), sq = [Double](repeating: 0, count: c)
-            for part in 0..<parts {
-                for ch in 0..<c { sum[ch] += partial[2 * c * part + ch]; sq[ch] += partial[2 * c * part + c + ch] }
             }
             var inv = [Double](repeating: 0, count: c)
             var shiftHat = Scalar.filledArray(0, count: c), scaleHat = Scalar.filledArray(0, count: c)
@@ -85,7 +75,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
                 xh.withUnsafeMutableBufferPointer { ph in
                     y.data.withUnsafeMutableBufferPointer { py in
                         let (xs, hs, ys) = (px.baseAddress!, ph.baseAddress!, py.baseAddress!)
-                        Parallel.run(n, parts: parts) { _, r in
+                        Parallel.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
                             let o = r.lowerBound * c * hw
                             Scalar.batchNormForward(xs + o, n: r.count, c: c, hw: hw, a: scaleHat, d: shiftHat, gamma: g,
                                                     beta: bt, xhat: hs + o, y: ys + o)
@@ -161,24 +151,14 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
 
     /// Σ dy and Σ dy x̂ per channel, stored as dβ and dγ.
     private func parameterGradients(_ dy: Tensor<Scalar>) -> (sumDy: [Double], sumDyXhat: [Double]) {
-        let (c, hw, n) = (channels, plane, batch)
-        let parts = Parallel.parts(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c))
-        var partial = [Double](repeating: 0, count: 2 * c * parts)
-        dy.data.withUnsafeBufferPointer { pdy in
+        let (c, hw) = (channels, plane)
+        let (sumDy, sumDyXhat) = dy.data.withUnsafeBufferPointer { pdy in
             xhat.withUnsafeBufferPointer { ph in
-                partial.withUnsafeMutableBufferPointer { pp in
-                    let (gs, hs, ps) = (pdy.baseAddress!, ph.baseAddress!, pp.baseAddress!)
-                    Parallel.run(n, parts: parts) { part, r in
-                        let o = r.lowerBound * c * hw
-                        Scalar.channelDot(gs + o, hs + o, n: r.count, c: c, hw: hw,
-                                          sumDy: ps + 2 * c * part, sumDyXhat: ps + 2 * c * part + c)
-                    }
+                let (gs, hs) = (pdy.baseAddress!, ph.baseAddress!)
+                return channelSums(samples: batch) { first, count, s, sx in
+                    Scalar.channelDot(gs + first * c * hw, hs + first * c * hw, n: count, c: c, hw: hw, sumDy: s, sumDyXhat: sx)
                 }
             }
-        }
-        var sumDy = [Double](repeating: 0, count: c), sumDyXhat = sumDy
-        for part in 0..<parts {
-            for ch in 0..<c { sumDy[ch] += partial[2 * c * part + ch]; sumDyXhat[ch] += partial[2 * c * part + c + ch] }
         }
         store.grads[gamma].data = sumDyXhat.map { Scalar($0) }
         store.grads[beta].data = sumDy.map { Scalar($0) }
@@ -203,6 +183,25 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
             }
         }
         return dx
+    }
+
+    /// Two per-channel sums over `n` samples: `kernel(first, count, a, b)` writes the sums of
+    /// samples first..<first+count into a[0..<C] and b[0..<C]. Each part of a split (Parallel)
+    /// has its own slots; the parts are added in order.
+    private func channelSums(samples n: Int, _ kernel: (Int, Int, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void)
+        -> ([Double], [Double]) {
+        let c = channels
+        let parts = Parallel.parts(n, minimumPerPart: Self.minimumSamples(hw: plane, c: c))
+        var partial = [Double](repeating: 0, count: 2 * c * parts)
+        partial.withUnsafeMutableBufferPointer { pp in
+            let ps = pp.baseAddress!
+            Parallel.run(n, parts: parts) { part, r in kernel(r.lowerBound, r.count, ps + 2 * c * part, ps + 2 * c * part + c) }
+        }
+        var a = [Double](repeating: 0, count: c), b = a
+        for part in 0..<parts {
+            for ch in 0..<c { a[ch] += partial[2 * c * part + ch]; b[ch] += partial[2 * c * part + c + ch] }
+        }
+        return (a, b)
     }
 
     /// Samples per part of a parallel split: at least ~64K elements, so a part outweighs the
