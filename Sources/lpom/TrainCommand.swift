@@ -133,7 +133,6 @@ struct TrainCommand: ParsableCommand {
     func perform() throws -> RunSummary {
         WorkMemory.keepFreedBuffers()
         if let resume { return try resumeRun(from: resume) }
-        BLASThreads.set(threads > 0 ? threads : BLASThreads.current)
         ConvolutionAlgorithm.current = arch.convAlgorithm
         let path = history ?? defaultHistoryPath
         if FileManager.default.fileExists(atPath: path) && !overwrite {
@@ -147,7 +146,7 @@ struct TrainCommand: ParsableCommand {
         let spec = try arch.model(inputShape: side * side == train.inputs.cols ? [1, side, side] : [train.inputs.cols], classes: outputs)
             ?? ggn.adjust(ModelSpec.mlp(input: train.inputs.cols, hidden: hidden, output: outputs,
                                         activation: activation, alpha: alpha, outputActivation: outputActivation))
-        Parallel.use(threads: Parallel.workers, for: spec)
+        Parallel.use(threads: threads > 0 ? threads : BLASThreads.current, for: spec)
         var rng = SplitMix64(seed: seed)
         let network = try Network<Float>(spec: spec, initialization: initialization, rng: &rng)
         let trainer = try makeTrainer(network: network)
@@ -207,12 +206,11 @@ struct TrainCommand: ParsableCommand {
         if let e = epochs { original.epochs = e }
         if threads > 0 { original.threads = threads }
         original.output = output
-        BLASThreads.set(original.threads > 0 ? original.threads : BLASThreads.current)
         ConvolutionAlgorithm.current = original.arch.convAlgorithm
         let (train, test) = try original.ggn.load(original.dataset, data: original.data, seed: original.seed)
         let network = try loadNetwork(from: reader, snapshot: -1)
         reader.close()
-        Parallel.use(threads: Parallel.workers, for: network.spec)
+        Parallel.use(threads: original.threads > 0 ? original.threads : BLASThreads.current, for: network.spec)
         let trainer = try original.makeTrainer(network: network)
         let writer = try HistoryWriter.openForAppend(path: path)
         if !output.quiet { printErr("resuming \(path) at step \(lastStep)") }
