@@ -211,6 +211,10 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
         }
     }
 
+    /// True for the one-hot squared error (`squared-error`, and `mse`, which on class labels is
+    /// the same loss): curvature 1 and the closed-form output block.
+    var squaredLoss: Bool { loss == .squaredError || loss == .mse }
+
     /// ρ_i = (μ_{i+1}/μ_i) β_i β_{i+1} ‖W_i‖₂²: the bound on the Jacobian of the level-i
     /// fixed-point map X ↦ φ(Z − (μ_{i+1}/μ_i) W_iᵀ(φ(W_i X) − X^{i+1})).
     func contraction(level i: Int) -> Double {
@@ -232,7 +236,7 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
         if i == depth {
             // Output: the Jacobian of X ↦ φ(Z − ∇ℓ(X)/μ) has eigenvalues in [−κ, 0] with
             // κ = β ‖∇²ℓ‖/μ, ‖∇²ℓ‖ = 1 (squared) or ½ (softmax cross-entropy).
-            let kappa = betas[i] * (loss == .squaredError ? 1 : 0.5) / mus[i]
+            let kappa = betas[i] * (squaredLoss ? 1 : 0.5) / mus[i]
             return 2 / (2 + kappa)
         }
         // A Jacobi sweep moves all levels at once: the coupling blocks between neighbouring

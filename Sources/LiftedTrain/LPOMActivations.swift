@@ -111,7 +111,9 @@ extension LPOMTrainer {
         }
     }
 
-    /// candidate ← X + θ(C − X) with C in `back`; change = ‖candidate − X‖/‖X‖ = θ‖C − X‖/‖X‖.
+    /// candidate ← X + θ(C − X) with C in `back`; change = ‖C − X‖/‖X‖, the fixed-point residual
+    /// itself, not the relaxed step θ‖C − X‖/‖X‖: a tolerance then means the same whatever θ
+    /// is (scaled by θ, a small θ at large ρ stopped the sweeps at a residual tol/θ).
     func relax(_ L: LPOMLevel<Scalar>, toward theta: Double) {
         L.candidate.resize(L.x.shape)
         let (dc, _, xx) = L.x.data.withUnsafeBufferPointer { px in
@@ -121,7 +123,7 @@ extension LPOMTrainer {
                 }
             }
         }
-        L.change = theta * relative(dc, xSquared: xx, count: L.x.count)
+        L.change = relative(dc, xSquared: xx, count: L.x.count)
     }
 
     func relative(_ diffSquared: Double, to x: Tensor<Scalar>) -> Double {
@@ -141,7 +143,7 @@ extension LPOMTrainer {
         let L = levels[depth]
         let mu = mus[depth]
         let c = sizes[depth]
-        if loss == .squaredError && kinds[depth] == .identity {
+        if squaredLoss && kinds[depth] == .identity {
             L.candidate.assign(L.z)
             L.candidate.scale(by: Scalar(mu))
             for r in 0..<labels.count { L.candidate.data[r * c + Int(labels[r])] += 1 }
@@ -156,13 +158,14 @@ extension LPOMTrainer {
                 L.back.assign(L.z)
                 L.back.add(L.scratch, scaledBy: Scalar(-1 / mu))
                 applyPhi(level: depth, &L.back)
-                let (_, moved, xx) = L.back.data.withUnsafeBufferPointer { pc in
+                let (residual, _, xx) = L.back.data.withUnsafeBufferPointer { pc in
                     L.candidate.data.withUnsafeMutableBufferPointer { po in
                         Scalar.relax(UnsafePointer(po.baseAddress!), toward: pc.baseAddress!, theta: Scalar(theta),
                                      into: po.baseAddress!, count: po.count)
                     }
                 }
-                let ch = relative(moved, xSquared: xx, count: L.candidate.count)
+                // The unrelaxed residual ‖C − X‖/‖X‖, as for the hidden levels.
+                let ch = relative(residual, xSquared: xx, count: L.candidate.count)
                 if !(ch > tol) { break }
             }
         }

@@ -46,7 +46,9 @@ public struct LPOMConfiguration: Codable, Equatable, Sendable {
     /// Cap on the fixed-point sweeps of one X-phase (and on the inner iterations of the
     /// output-level fixed point).
     public var fixedPointIterations: Int = 20
-    /// An X-phase stops when the largest relative change ‖Xᵗ⁺¹ − Xᵗ‖_F/‖Xᵗ‖_F of a sweep is below this.
+    /// An X-phase stops when the largest relative fixed-point residual ‖C(Xᵗ) − Xᵗ‖_F/‖Xᵗ‖_F of a
+    /// sweep (C the unrelaxed map, φ(…) of the update equations) is below this. Measured
+    /// before the relaxation, so the tolerance means the same at every θ.
     public var fixedPointTolerance: Double = 1e-3
     /// Relaxation θ of the fixed-point step X ← X + θ(φ(…) − X). 1 is the paper's plain
     /// iteration, guaranteed to converge only when the contraction ρ = (μ_{i+1}/μ_i)·β²‖W^i‖₂² < 1
