@@ -30,7 +30,10 @@ let package = Package(
         .target(name: "HistoryStore", dependencies: ["CHDF5"]),
         .target(name: "ImageData", dependencies: ["CZlib"]),
         // Numerics without I/O: tensors, layers, networks, trainers (rooms in Sources/LiftedTrain/*/).
-        .target(name: "LiftedTrain", dependencies: ["CBLAS", "CLAPACKE"]),
+        .target(name: "LiftedTrain", dependencies: ["CBLAS", "CLAPACKE"],
+                exclude: ["Core/README.md", "Kernels/README.md", "Runtime/README.md", "Layers/README.md",
+                          "Model/README.md", "Training/README.md", "Data/README.md", "LPOM/README.md",
+                          "GaussNewton/README.md"]),
         // The glue: a history snapshot (named arrays) into a Network.
         .target(name: "LiftedHistory", dependencies: ["LiftedTrain", "HistoryStore"]),
         .target(name: "ArchFromOpt", dependencies: ["LiftedTrain"]),
