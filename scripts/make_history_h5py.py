@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write a small training history with h5py, independently of lpom's Swift writer.
 
-Follows /work/shared/design/HISTORY-FORMAT.md (format_version 1): a generator-shaped dense
+Follows docs/HISTORY-FORMAT.md (format_version 1): a generator-shaped dense
 network 10 -> 16 relu -> 784 sigmoid, 3 snapshots (steps 0, 40, 80) of deterministic values
 (numpy seed 1234), no buffers, and a `loss` metric at steps 0, 10, ..., 80.
 
