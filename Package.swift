@@ -45,6 +45,7 @@ let package = Package(
         .testTarget(name: "LiftedTrainTests", dependencies: ["LiftedTrain"]),
         .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore"]),
         .testTarget(name: "ImageDataTests", dependencies: ["ImageData"]),
+        .testTarget(name: "LiftedHistoryTests", dependencies: ["LiftedHistory", "LiftedTrain", "HistoryStore"]),
         .testTarget(name: "ArchFromOptTests", dependencies: ["ArchFromOpt", "LiftedTrain"]),
         .testTarget(name: "lpomTests", dependencies: ["lpom", "LiftedTrain", "ArchFromOpt", "Surfing",
                                                       "HistoryStore", "LiftedHistory"]),
