@@ -7,7 +7,7 @@ network 10 -> 16 relu -> 784 sigmoid, 3 snapshots (steps 0, 40, 80) of determini
 
 Also writes <output>.json with what a reader must find (steps, shapes, first values,
 float64 sums of every parameter at every snapshot, the metric), which
-Tests/LiftedTrainTests/HistoryTests.swift compares against HistoryReader.
+Tests/HistoryStoreTests/HistoryTests.swift compares against HistoryReader.
 
 Usage: python3 scripts/make_history_h5py.py [data/fixtures/h5py-history.h5]
 """
