@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .executable(name: "lpom", targets: ["lpom"]),
         .library(name: "LiftedTrain", targets: ["LiftedTrain"]),
+        .library(name: "HistoryStore", targets: ["HistoryStore"]),
+        .library(name: "ImageData", targets: ["ImageData"]),
+        .library(name: "LiftedHistory", targets: ["LiftedHistory"]),
         .library(name: "ArchFromOpt", targets: ["ArchFromOpt"]),
         .library(name: "Surfing", targets: ["Surfing"]),
     ],
@@ -23,16 +26,29 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "LiftedTrain", dependencies: ["CBLAS", "CLAPACKE", "CHDF5", "CZlib"]),
+        // I/O without numerics: the HDF5 training-history store and the IDX image readers.
+        .target(name: "HistoryStore", dependencies: ["CHDF5"]),
+        .target(name: "ImageData", dependencies: ["CZlib"]),
+        // Numerics without I/O: tensors, layers, networks, trainers (rooms in Sources/LiftedTrain/*/).
+        .target(name: "LiftedTrain", dependencies: ["CBLAS", "CLAPACKE"],
+                exclude: ["Core/README.md", "Kernels/README.md", "Runtime/README.md", "Layers/README.md",
+                          "Model/README.md", "Training/README.md", "Data/README.md", "LPOM/README.md",
+                          "GaussNewton/README.md"]),
+        // The glue: a history snapshot (named arrays) into a Network.
+        .target(name: "LiftedHistory", dependencies: ["LiftedTrain", "HistoryStore"]),
         .target(name: "ArchFromOpt", dependencies: ["LiftedTrain"]),
         .target(name: "Surfing", dependencies: ["LiftedTrain"]),
         .executableTarget(name: "lpom", dependencies: [
-            "LiftedTrain", "ArchFromOpt", "Surfing",
+            "LiftedTrain", "ArchFromOpt", "Surfing", "HistoryStore", "ImageData", "LiftedHistory",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LiftedTrainTests", dependencies: ["LiftedTrain"]),
+        .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore"]),
+        .testTarget(name: "ImageDataTests", dependencies: ["ImageData"]),
+        .testTarget(name: "LiftedHistoryTests", dependencies: ["LiftedHistory", "LiftedTrain", "HistoryStore"]),
         .testTarget(name: "ArchFromOptTests", dependencies: ["ArchFromOpt", "LiftedTrain"]),
-        .testTarget(name: "lpomTests", dependencies: ["lpom", "LiftedTrain", "ArchFromOpt", "Surfing"]),
-        .testTarget(name: "SurfingTests", dependencies: ["Surfing", "LiftedTrain"]),
+        .testTarget(name: "lpomTests", dependencies: ["lpom", "LiftedTrain", "ArchFromOpt", "Surfing",
+                                                      "HistoryStore", "LiftedHistory"]),
+        .testTarget(name: "SurfingTests", dependencies: ["Surfing", "LiftedTrain", "ImageData"]),
     ]
 )

@@ -3,12 +3,13 @@
 # Winograd (default), lpom with --conv-algorithm im2col, and the PyTorch peer, interleaved per
 # (threads, width) and repeated ROUNDS times; then a table of medians and lpom/PyTorch ratios.
 # Env: ROUNDS (2), WIDTHS ("16 32"), THREADS ("1 2"), LPOM (.build/release/lpom),
-#      PY (/work/venv-torch/bin/python), DATA (data), LIMIT (0 = all 60,000 images), OUT (runs/bench-hbnet).
+#      LPOM_TORCH_PYTHON (required: a Python with torch), DATA (data), LIMIT (0 = all 60,000 images), OUT (runs/bench-hbnet).
 # lpom's epoch time is its per-epoch `seconds` with --test-limit 1 (no test pass); PyTorch's is
 # its training loop. Both use SGD lr 0.1, momentum 0.9, batch 100, the same model and data.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/torch_python.sh"
 rounds=${ROUNDS:-2}; widths=${WIDTHS:-"16 32"}; threads=${THREADS:-"1 2"}
-lpom=${LPOM:-.build/release/lpom}; py=${PY:-/work/venv-torch/bin/python}; data=${DATA:-data}; limit=${LIMIT:-0}
+lpom=${LPOM:-.build/release/lpom}; py=$LPOM_TORCH_PYTHON; data=${DATA:-data}; limit=${LIMIT:-0}
 out=${OUT:-runs/bench-hbnet}; mkdir -p "$out"; log="$out/epochs.jsonl"; : > "$log"
 echo "$(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg) OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}" >&2
 for r in $(seq "$rounds"); do

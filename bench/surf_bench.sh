@@ -13,9 +13,10 @@ cd "$(dirname "$0")/.."
 TRIALS=${TRIALS:-300}; STEPS=${STEPS:-5}; SNAPSHOTS=${SNAPSHOTS:-4}; K=${K:-20}; THREADS=${THREADS:-1}
 ONE_TRIALS=${ONE_TRIALS:-$TRIALS}
 LPOM=${LPOM:-.build/release/lpom}
-H5PY=${H5PY:-/work/venv-h5/bin/python}
-TORCH=${TORCH:-/work/venv-torch/bin/python}
-DIR=${DIR:-/tmp/surf-bench}
+source bench/torch_python.sh
+H5PY=${H5PY:-python3}   # a Python with h5py and numpy (pip install h5py numpy)
+TORCH=$LPOM_TORCH_PYTHON
+DIR=${DIR:-runs/surf-bench}
 mkdir -p "$DIR"
 [ -f "$DIR/paper.h5" ] || "$H5PY" bench/make_paper_generator.py "$DIR/paper.h5" "$K" "$SNAPSHOTS"
 export OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS

@@ -10,7 +10,7 @@ pixels / 255, a shuffled order fixed by --seed. Prints one JSON line with epoch_
 test accuracy after the epoch.
 
 Usage (repository root):
-  /work/venv-torch/bin/python bench/torch_hbnet_epoch.py --data-dir /work/main/data \
+  $LPOM_TORCH_PYTHON bench/torch_hbnet_epoch.py --data-dir data \
       --dataset fashion-mnist --depth 3 --width 16 --threads 1
 """
 import argparse

@@ -14,7 +14,7 @@ epoch_seconds is the median over the epochs; with --epochs given, the line also 
 the test accuracy after the last epoch.
 
 Usage (from the repository root; install: see bench/README.md):
-  /work/venv-torch/bin/python bench/torch_mlp_epoch.py --threads 1,2 [--epochs N]
+  $LPOM_TORCH_PYTHON bench/torch_mlp_epoch.py --threads 1,2 [--epochs N]
 """
 import argparse
 import gzip

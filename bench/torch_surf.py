@@ -56,7 +56,7 @@ MASK = (1 << 64) - 1
 
 
 class SplitMix64:
-    """lpom's generator (Sources/LiftedTrain/Random.swift), so both sides draw the same trials."""
+    """lpom's generator (Sources/LiftedTrain/Core/Random.swift), so both sides draw the same trials."""
 
     def __init__(self, seed):
         self.state = seed & MASK

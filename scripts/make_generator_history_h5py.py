@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write a small *generator* training history with h5py, independently of lpom's Swift writer.
 
-Follows /work/shared/design/HISTORY-FORMAT.md (format_version 1): a generator
+Follows docs/HISTORY-FORMAT.md (format_version 1): a generator
 3 -> dense 12 -> batchnorm -> relu -> dense 36 -> sigmoid (6x6 images), 3 snapshots
 (steps 0, 40, 80) of deterministic values (numpy seed 2024) with batch-norm running statistics
 as /buffers, and training method "gan" (so `lpom surf` draws latents from U[-1, 1]^3).

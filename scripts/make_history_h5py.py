@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Write a small training history with h5py, independently of lpom's Swift writer.
 
-Follows /work/shared/design/HISTORY-FORMAT.md (format_version 1): a generator-shaped dense
+Follows docs/HISTORY-FORMAT.md (format_version 1): a generator-shaped dense
 network 10 -> 16 relu -> 784 sigmoid, 3 snapshots (steps 0, 40, 80) of deterministic values
 (numpy seed 1234), no buffers, and a `loss` metric at steps 0, 10, ..., 80.
 
 Also writes <output>.json with what a reader must find (steps, shapes, first values,
 float64 sums of every parameter at every snapshot, the metric), which
-Tests/LiftedTrainTests/HistoryTests.swift compares against HistoryReader.
+Tests/HistoryStoreTests/HistoryTests.swift compares against HistoryReader.
 
 Usage: python3 scripts/make_history_h5py.py [data/fixtures/h5py-history.h5]
 """

@@ -10,9 +10,8 @@ i.e. the gradient depends on the current parameters, as in real training. Prints
 parameters after the last step with full float64 precision, in the layout the Swift test
 hard-codes. Regenerate with
 
-    python3 -m venv /work/venv-torch
-    /work/venv-torch/bin/pip install torch==2.13.0+cpu numpy
-    /work/venv-torch/bin/python scripts/reference_optimizers.py
+    python3 -m venv .venv-torch && .venv-torch/bin/pip install torch==2.13.0+cpu numpy
+    .venv-torch/bin/python scripts/reference_optimizers.py
 """
 import torch
 

@@ -8,8 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LPOM=${LPOM:-.build/release/lpom}
-H=${H:-/work/runs-gen/fc-dcgan-k20.h5}
-OUT=${OUT:-/work/runs-surf/cs}
+H=${H:-runs/gen/fc-dcgan-k20.h5}
+OUT=${OUT:-runs/surf/cs}
 TRIALS=${TRIALS:-100}
 IMAGES=${IMAGES:-50}
 STEPS=${STEPS:-5000}

@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LPOM=${LPOM:-.build/release/lpom}
-GEN=${GEN:-/work/runs-gen}
-OUT=${OUT:-/work/runs-surf/small}
+GEN=${GEN:-runs/gen}
+OUT=${OUT:-runs/surf/small}
 TRIALS=${TRIALS:-100}
 PTRIALS=${PTRIALS:-20}      # projected runs trial by trial in Double: fewer trials
 mkdir -p "$OUT"

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Markdown tables from the JSON files of scripts/surf_table.sh and scripts/surf_cs.sh.
 
-    python3 scripts/surf_summary.py table /work/runs-surf     # Table 1 analogue
-    python3 scripts/surf_summary.py cs /work/runs-surf/cs     # compressed-sensing sweep
+    python3 scripts/surf_summary.py table runs/surf     # Table 1 analogue
+    python3 scripts/surf_summary.py cs runs/surf/cs     # compressed-sensing sweep
 
 Standard library only. Every number printed is read from the `lpom surf --json` output.
 """

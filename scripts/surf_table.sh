@@ -12,8 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LPOM=${LPOM:-.build/release/lpom}
-GEN=${GEN:-/work/runs-gen}
-OUT=${OUT:-/work/runs-surf}
+GEN=${GEN:-runs/gen}
+OUT=${OUT:-runs/surf}
 TRIALS=${TRIALS:-300}
 STEPS=${STEPS:-20000}
 SEED=${SEED:-1}

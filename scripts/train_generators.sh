@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains the generators the surfing notebook inverts, one run at a time on one thread, into
-# $OUT (default /work/runs-gen). Each run writes <name>.h5 (the generator's history, ~100
+# $OUT (default runs/gen). Each run writes <name>.h5 (the generator's history, ~100
 # snapshots), <name>.png (64 samples of the final generator) and <name>.log.
 #
 #   bash scripts/train_generators.sh            # everything (fc: ~35 min, paper DCGAN: ~20 min)
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LPOM=${LPOM:-.build/release/lpom}
-OUT=${OUT:-/work/runs-gen}
+OUT=${OUT:-runs/gen}
 DATA=${DATA:-data}
 THREADS=${THREADS:-1}
 SEED=${SEED:-1}

@@ -7,7 +7,7 @@ public enum ArchFromOpt {
     public static func register() { LayerRegistry.register(RecurrenceBuilder.self) }
 }
 
-/// The architectures of ALGORITHMS.md §2: each optimizer's network and its special case.
+/// The architectures of Li, Yang, Chen & Lin (ACML 2018): each optimizer's network and its special case.
 public enum Architecture: String, CaseIterable, Sendable {
     /// GD: x_{k+1} = T(x_k).
     case plain

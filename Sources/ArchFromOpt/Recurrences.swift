@@ -28,7 +28,7 @@ public enum Block: Equatable, Sendable {
     }
 }
 
-/// Generators of recurrence layers (ALGORITHMS.md §2): each returns the `LayerSpec` of one
+/// Generators of recurrence layers (Li, Yang, Chen & Lin, ACML 2018): each returns the `LayerSpec` of one
 /// `recurrence` layer — which earlier states and which block outputs enter each new state, with
 /// which coefficients. Terms whose fixed coefficient is 0 are left out; learnable coefficients
 /// start at the given values (0 included).

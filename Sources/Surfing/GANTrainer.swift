@@ -1,6 +1,6 @@
 import LiftedTrain
 
-/// Settings of GAN training. Defaults follow the paper's protocol (ALGORITHMS.md §3) where it
+/// Settings of GAN training. Defaults follow the paper's protocol (Song, Fan, Lafferty, NeurIPS 2019) where it
 /// speaks and the reference implementations it builds on where it is silent:
 /// - DCGAN: D lr 2e-4, G lr 1e-3, Adam β₁ = 0.5, one D update per G update, non-saturating
 ///   generator loss −log σ(D(G(x))) (Goodfellow et al. 2014).

@@ -9,7 +9,8 @@ public struct GeneratorSnapshots {
     public let steps: [Int]
     private let read: (Int) throws -> (parameters: [String: [Float]], buffers: [String: [Float]])
 
-    /// Snapshots from a reader of parameter and buffer values.
+    /// Snapshots from a function giving snapshot t's parameter and buffer values by name (the
+    /// `lpom` command reads them from a history with `HistoryReader.values(at:for:)`).
     public init(steps: [Int], read: @escaping (Int) throws -> (parameters: [String: [Float]], buffers: [String: [Float]])) {
         self.count = steps.count; self.steps = steps; self.read = read
     }
@@ -17,18 +18,6 @@ public struct GeneratorSnapshots {
     /// In-memory snapshots (tests, generated sequences).
     public init(_ snapshots: [(parameters: [String: [Float]], buffers: [String: [Float]])], steps: [Int]? = nil) {
         self.init(steps: steps ?? Array(0..<snapshots.count)) { snapshots[$0] }
-    }
-
-    /// The snapshots of a history file, for a network built from its model JSON (the names the
-    /// network needs are read; `Network.load(from:snapshot:)` has checked the shapes).
-    public init<Scalar>(history reader: HistoryReader, for network: Network<Scalar>) {
-        let names = network.parameters.names, bufferNames = network.buffers.names
-        self.init(steps: reader.snapshotSteps) { t in
-            var p: [String: [Float]] = [:], b: [String: [Float]] = [:]
-            for n in names { p[n] = try reader.parameter(n, snapshot: t) }
-            for n in bufferNames { b[n] = try reader.buffer(n, snapshot: t) }
-            return (p, b)
-        }
     }
 
     /// Loads snapshot `t` into `network`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageData
 import LiftedTrain
 
 struct CompareCommand: ParsableCommand {
@@ -14,7 +15,7 @@ struct CompareCommand: ParsableCommand {
         Example: lpom compare --epochs 10 --seeds 0,1,2 --plot runs/compare.svg
         """)
 
-    /// Published MNIST test accuracies (%) from the LPOM slides (ALGORITHMS.md §1).
+    /// Published MNIST test accuracies (%) from the LPOM slides (Li, Fang, Lin, AAAI 2019).
     static let published: [String: (askari: Double, lpom: Double)] = [
         "300": (89.8, 97.7), "300,100": (87.5, 96.9), "500,150": (86.5, 97.1),
         "500,200,100": (85.3, 96.2), "400,200,100,50": (77.0, 96.1),

@@ -1,6 +1,9 @@
 import ArchFromOpt
 import ArgumentParser
 import Foundation
+import HistoryStore
+import ImageData
+import LiftedHistory
 import LiftedTrain
 
 /// Opens a history and rebuilds the network of one snapshot.

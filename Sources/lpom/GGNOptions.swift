@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageData
 import LiftedTrain
 
 /// What `lpom train` learns: class labels or real-valued targets.

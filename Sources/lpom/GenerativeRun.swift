@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HistoryStore
 import LiftedTrain
 import Surfing
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HistoryStore
 import LiftedTrain
 
 struct InspectCommand: ParsableCommand {
@@ -25,13 +26,12 @@ struct InspectCommand: ParsableCommand {
         // Parameter norms at θ_0 and the final θ, and how far the run moved them.
         var params: [[String: Any]] = []
         var total = 0
+        let (theta0, thetaT) = steps.isEmpty ? (nil, nil) : (try reader.snapshot(0), try reader.snapshot(-1))
         for name in reader.parameterShapes.keys.sorted(by: naturalOrder) {
             let shape = reader.parameterShapes[name] ?? []
             total += shape.reduce(1, *)
             var row: [String: Any] = ["name": name, "shape": shape]
-            if !steps.isEmpty {
-                let first = try reader.parameter(name, snapshot: 0)
-                let last = try reader.parameter(name, snapshot: -1)
+            if let first = theta0?.parameters[name], let last = thetaT?.parameters[name] {
                 let n0 = norm(first), n1 = norm(last)
                 let d = norm(zip(first, last).map { $0.1 - $0.0 })
                 row["norm_initial"] = n0

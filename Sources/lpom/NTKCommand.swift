@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import HistoryStore
+import ImageData
+import LiftedHistory
 import LiftedTrain
 
 struct NTKCommand: ParsableCommand {
@@ -64,24 +67,20 @@ struct NTKCommand: ParsableCommand {
     func analyse() throws -> (analysis: NTKAnalysis, spec: ModelSpec, points: Int) {
         let reader = try HistoryReader(path: history)
         defer { reader.close() }
-        _ = try Network<Float>.load(from: reader, snapshot: 0)   // checks the model against the file
-        let spec = try ModelSpec.parse(reader.model)
+        let net = try Network<Double>.load(from: reader, snapshot: 0)   // checks the model against the file
+        let spec = net.spec
         let set = try trainingData(reader)
         guard set.inputs.cols == spec.inputShape.reduce(1, *) else {
             throw CommandError("\(history): the model takes \(spec.inputShape) inputs but the data have \(set.inputs.cols)")
         }
         let loss = (trainingInfo(reader)["loss"] as? String).flatMap(LossKind.init(rawValue:)) ?? .crossEntropy
         let analysis = try NTKAnalysis(inputs: set.inputs, targets: set.targets, labels: set.labels, loss: loss)
-        var rng = SplitMix64(seed: 0)
-        let net = try Network<Double>(spec: spec, rng: &rng)
         let t = reader.snapshotCount
         var indices = Array(Swift.stride(from: 0, to: t, by: self.stride))
         if indices.last != t - 1 { indices.append(t - 1) }
         let bar = ProgressBar(total: indices.count, unit: "snapshot", quiet: output.quiet || output.json)
         for (done, k) in indices.enumerated() {
-            var values: [String: [Float]] = [:]
-            for name in net.parameters.names { values[name] = try reader.parameter(name, snapshot: k) }
-            try net.load(parameters: values)
+            try reader.load(snapshot: k, into: net)
             try analysis.add(step: reader.snapshotSteps[k], network: net)
             bar.update(done + 1)
         }

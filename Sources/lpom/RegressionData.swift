@@ -1,4 +1,6 @@
 import Foundation
+import HistoryStore
+import ImageData
 import LiftedTrain
 
 /// The training and test sets of a regression history, rebuilt from its training JSON alone

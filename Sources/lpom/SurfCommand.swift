@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageData
 import LiftedTrain
 import Surfing
 

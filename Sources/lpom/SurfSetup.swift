@@ -1,4 +1,7 @@
 import Foundation
+import HistoryStore
+import ImageData
+import LiftedHistory
 import LiftedTrain
 import Surfing
 
@@ -77,7 +80,7 @@ final class SurfSetup {
         // which bounds the activations held for the backward pass.
         s.batchSize = c.batchSize ?? 1024
         s.tau = c.tau; s.maxPieces = c.maxPieces; s.pieceSteps = c.pieceSteps; s.pieceRounds = c.pieceRounds
-        let snaps = GeneratorSnapshots(history: reader, for: network)
+        let snaps = GeneratorSnapshots(steps: reader.snapshotSteps) { try reader.values(at: $0, for: network) }
         snapshotCount = snaps.count
         inverter = Inverter(problem: problem, snapshots: snaps, settings: s)
         switch c.method {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import HistoryStore
+import ImageData
 import LiftedTrain
 
 /// Training methods behind the trainer seam.

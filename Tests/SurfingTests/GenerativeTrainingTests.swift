@@ -1,3 +1,4 @@
+import ImageData
 import XCTest
 import LiftedTrain
 @testable import Surfing

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ArchFromOpt
 import Foundation
+import HistoryStore
 import XCTest
 import LiftedTrain
 @testable import lpom

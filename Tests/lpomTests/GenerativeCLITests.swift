@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import HistoryStore
+import LiftedHistory
 import XCTest
 import LiftedTrain
 @testable import lpom

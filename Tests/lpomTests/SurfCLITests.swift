@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HistoryStore
 import XCTest
 import LiftedTrain
 import Surfing

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import LiftedTrain
+@testable import ImageData
 
 /// IDX reading and data-set loading, on the committed fixtures `data/fixtures/tiny/`
 /// (first 200 train / 100 test examples, made by `scripts/make_fixtures.py`) and on

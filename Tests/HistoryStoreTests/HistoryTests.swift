@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import LiftedTrain
+@testable import HistoryStore
 
 /// Tests of `HistoryWriter` / `HistoryReader` (HISTORY-FORMAT.md): round trips, refusal of
 /// bad files, the h5py-written fixture (`scripts/make_history_h5py.py`), h5py and h5dump

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import LiftedTrain
+@testable import HistoryStore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,6 +1,6 @@
 import Foundation
 
-// The training-history file format (docs: /work/shared/design/HISTORY-FORMAT.md, format_version 1):
+// The training-history file format (docs: docs/HISTORY-FORMAT.md, format_version 1):
 // root attributes format, format_version, created_by, model, training; datasets
 // /snapshot_step int64 [T], /theta/<name> and /buffers/<name> float32 [T, *shape],
 // /metrics/step int64 [S] and /metrics/<name> float64 [S].

@@ -183,13 +183,6 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     }
 }
 
-extension ActivationKind {
-    /// Whether the activation takes an `alpha` parameter.
-    public var usesAlpha: Bool { self == .leakyRelu || self == .elu }
-    /// The customary `alpha` (0.01 for leaky ReLU, 1 for ELU).
-    public var defaultAlpha: Double { self == .leakyRelu ? 0.01 : (self == .elu ? 1 : 0) }
-}
-
 /// A model that cannot be built or does not match its parameters; the message says why.
 public struct ModelError: Error, CustomStringConvertible {
     /// One line naming the problem.

@@ -1,18 +1,20 @@
 import Foundation
+import HistoryStore
+import LiftedTrain
 
 /// Rebuilding networks from history files alone.
-extension Network where Scalar == Float {
+extension Network {
     /// The network described by the history's `model` JSON with the parameters (and buffers)
     /// of snapshot `snapshot` (negative counts from the end: −1 is the final θ). Every parameter's
     /// shape in the file is checked against the model before any snapshot is read.
-    public static func load(from reader: HistoryReader, snapshot: Int) throws -> Network<Float> {
+    public static func load(from reader: HistoryReader, snapshot: Int) throws -> Network<Scalar> {
         let spec: ModelSpec
         do { spec = try ModelSpec.parse(reader.model) } catch let e as ModelError {
             throw ModelError("\(reader.path): \(e.description)")
         }
         var rng = SplitMix64(seed: 0)
-        let network: Network<Float>
-        do { network = try Network<Float>(spec: spec, rng: &rng) } catch let e as ModelError {
+        let network: Network<Scalar>
+        do { network = try Network<Scalar>(spec: spec, rng: &rng) } catch let e as ModelError {
             throw ModelError("\(reader.path): \(e.description)")
         }
         let t = reader.snapshotCount
@@ -34,11 +36,27 @@ extension Network where Scalar == Float {
                 throw ModelError("\(reader.path): /buffers/\(name) is missing or not of shape \(shape)")
             }
         }
-        var values: [String: [Float]] = [:]
-        for name in network.parameters.names { values[name] = try reader.parameter(name, snapshot: k) }
-        var bufs: [String: [Float]] = [:]
-        for name in network.buffers.names { bufs[name] = try reader.buffer(name, snapshot: k) }
-        try network.load(parameters: values, buffers: bufs)
+        try reader.load(snapshot: k, into: network)
         return network
+    }
+}
+
+/// The one way snapshots reach a network: `HistoryReader.snapshot(_:)` reads the named arrays,
+/// `Network.load(parameters:buffers:)` takes them.
+extension HistoryReader {
+    /// The values of snapshot `t` (negative counts from the end) of exactly the parameters and
+    /// buffers `network` holds, by name, for `Network.load(parameters:buffers:)` or a consumer
+    /// that loads snapshots itself (surfing's `GeneratorSnapshots`).
+    public func values<Scalar>(at t: Int, for network: Network<Scalar>) throws
+        -> (parameters: [String: [Float]], buffers: [String: [Float]]) {
+        let s = try snapshot(t, parameters: network.parameters.names, buffers: network.buffers.names)
+        return (s.parameters, s.buffers)
+    }
+
+    /// Replaces `network`'s parameters and buffers by those of snapshot `t` (the shapes are
+    /// those `Network.load(from:snapshot:)` checked against the file).
+    public func load<Scalar>(snapshot t: Int, into network: Network<Scalar>) throws {
+        let v = try values(at: t, for: network)
+        try network.load(parameters: v.parameters, buffers: v.buffers)
     }
 }
