@@ -72,7 +72,9 @@ struct CompareCommand: ParsableCommand {
         if holdOut == 0 && !reportTest {
             throw ValidationError("--validation 0 leaves only the test set to report; add --report-test, or hold out images to choose on (default --validation 10000)")
         }
-        for n in networkList { _ = try parseLayers(n) }
+        for n in networkList where (try? parseLayers(n)) == nil || n.isEmpty {
+            throw ValidationError("--networks takes hidden widths separated by ';', layers by '-' or ',' (e.g. \"300;300-100\"); '\(n.replacingOccurrences(of: ",", with: "-"))' in '\(networks)' is not one")
+        }
         for m in methodList where TrainMethod(rawValue: m) == nil {
             throw ValidationError("--methods: unknown method '\(m)' (sgd, adam, lpom)")
         }
@@ -102,6 +104,14 @@ struct CompareCommand: ParsableCommand {
     func accuracy(_ s: RunSummary) -> Double? { holdOut > 0 ? s.validationAccuracy : s.testAccuracy }
 
     func run() throws {
+        let results = try trainAll()
+        if let plot { try curves(results).write(to: plot) }
+        if output.json { return printJSON(try json(results)) }
+        print(table(results), terminator: "")
+    }
+
+    /// Trains every network, method and seed; the summaries by network and method.
+    func trainAll() throws -> [String: [String: [RunSummary]]] {
         var results: [String: [String: [RunSummary]]] = [:]
         let runs = networkList.count * methodList.count * (try seedList()).count
         var k = 0
@@ -129,14 +139,12 @@ struct CompareCommand: ParsableCommand {
             }
         }
         TrainCommand.recordedArguments = nil
-        if let plot { try curves(results).write(to: plot) }
-        if output.json { return printJSON(try json(results)) }
-        printTable(results)
+        return results
     }
 
     /// `--json`: per network and method the accuracies of every seed (validation, or test with
     /// --validation 0), and the test accuracies only with --report-test.
-    private func json(_ results: [String: [String: [RunSummary]]]) throws -> [String: Any] {
+    func json(_ results: [String: [String: [RunSummary]]]) throws -> [String: Any] {
         var rows: [[String: Any]] = []
         for net in networkList {
             var row: [String: Any] = ["hidden": net]
@@ -161,7 +169,9 @@ struct CompareCommand: ParsableCommand {
 
     /// One row per network: the measured accuracy per method, then, with --report-test, the
     /// test accuracies in a section of their own.
-    private func printTable(_ results: [String: [String: [RunSummary]]]) {
+    func table(_ results: [String: [String: [RunSummary]]]) -> String {
+        var out = ""
+        func print(_ line: String) { out += line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n" }
         func cells(_ value: (RunSummary) -> Double?, seconds: Bool) {
             for net in networkList {
                 var line = net.replacingOccurrences(of: ",", with: "-").padding(toLength: 18, withPad: " ", startingAt: 0)
@@ -186,10 +196,19 @@ struct CompareCommand: ParsableCommand {
         cells(accuracy, seconds: true)
         let held = holdOut > 0 ? "validation accuracy in % on the last \(holdOut) training images" : "test accuracy in % on the test set"
         print("\(dataset.rawValue), \(epochs) epochs, seeds \(seeds); \(held)" + (dataset == .mnist ? " (published: test accuracy)" : ""))
-        guard reportTest && holdOut > 0 else { return }
+        print("\n\(measured) accuracy in % per seed (\(seeds))")
+        for net in networkList {
+            for m in methodList {
+                let acc = (results[net]?[m] ?? []).map { String(format: "%6.2f", 100 * (accuracy($0) ?? .nan)) }
+                print(net.replacingOccurrences(of: ",", with: "-").padding(toLength: 18, withPad: " ", startingAt: 0)
+                      + m.padding(toLength: 6, withPad: " ", startingAt: 0) + acc.joined(separator: "  "))
+            }
+        }
+        guard reportTest && holdOut > 0 else { return out }
         print("\nTEST accuracy in %, evaluated once per run after its last epoch (report only; choose settings on validation)")
         print("hidden layers     " + methodList.map { "  " + "\($0) mean ± sd (min)".padding(toLength: 24, withPad: " ", startingAt: 0) }.joined())
         cells(\.testAccuracy, seconds: false)
+        return out
     }
 
     private func curves(_ results: [String: [String: [RunSummary]]]) -> LinePlot {

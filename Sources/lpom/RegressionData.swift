@@ -6,7 +6,7 @@ import LiftedTrain
 /// the validation size from `DataOptions.validationSize`); nil for a classification history.
 func regressionData(info: [String: Any], data: DataOptions, history: String) throws -> DataSplits? {
     guard (info["task"] as? String) == "regression" else { return nil }
-    let n = try data.validationSize(info: info, history: history).n
+    let held = try data.validationSize(info: info, history: history).n
     if let ts = info["teacher_student"] as? [String: Any] {
         guard let d = ts["input_dim"] as? Int, let m = ts["teacher_width"] as? Int, let n = ts["samples"] as? Int,
               let seed = (ts["data_seed"] as? NSNumber)?.uint64Value else {
@@ -15,12 +15,12 @@ func regressionData(info: [String: Any], data: DataOptions, history: String) thr
         let task = TeacherStudentTask(inputDim: d, teacherWidth: m, samples: n,
                                       testSamples: ts["test_samples"] as? Int ?? 0, seed: seed)
         let (train, test) = task.make(Float.self)
-        return try DataSplits(holdingOut: n, of: train, test: test, what: "samples")
+        return try DataSplits(holdingOut: held, of: train, test: test, what: "samples")
     }
     guard let name = (info["dataset"] as? String).flatMap(DatasetName.init(rawValue:)) else {
         throw CommandError("\(history): a regression history whose data set this command cannot rebuild (teacher-student, mnist, fashion-mnist)")
     }
-    return try data.splits(name, holdOut: n).map { BottomHalfInk.make(from: $0) }
+    return try data.splits(name, holdOut: held).map { BottomHalfInk.make(from: $0) }
 }
 
 /// `lpom eval` on a regression history: the square loss of the chosen snapshots on `split`.

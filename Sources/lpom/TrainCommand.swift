@@ -293,6 +293,11 @@ struct RunSummary {
     /// Prints the per-epoch table and a summary line, or the JSON object.
     func report(json asJSON: Bool) {
         if asJSON { printJSON(json); return }
+        print(text)
+    }
+
+    /// The per-epoch table, an empty line and the summary line.
+    var text: String {
         // With a validation set the table shows it, never the test set (evaluated once, below).
         let v = validation > 0
         var t = v ? "epoch  train loss  train acc   val loss   val acc  seconds\n" : "epoch  train loss  train acc  test loss  test acc  seconds\n"
@@ -300,20 +305,19 @@ struct RunSummary {
             t += String(format: "%5d  %10.4f  %8.2f%%  %9.4f  %7.2f%%  %7.1f\n", r.epoch, r.trainLoss, 100 * r.trainAccuracy,
                         v ? r.valLoss : r.testLoss, 100 * (v ? r.valAccuracy : r.testAccuracy), r.seconds)
         }
-        print(t)
+        t += "\n"
         let tail = " after \(epochs) epochs, " + String(format: "%.1f s", seconds) + "; history \(history) (\(snapshots) snapshots)"
         let once = "evaluated once, after the last epoch;"
         if v && regression {
-            print(String(format: "final training loss %.4g, validation loss %.4g (last %d training samples); test loss %.4g, %@",
-                         lastLoss, rows.last?.valLoss ?? .nan, validation, rows.last?.testLoss ?? .nan, once) + tail)
+            return t + String(format: "final training loss %.4g, validation loss %.4g (last %d training samples); test loss %.4g, %@",
+                              lastLoss, rows.last?.valLoss ?? .nan, validation, rows.last?.testLoss ?? .nan, once) + tail
         } else if v {
-            print(String(format: "validation accuracy %.2f%% (last %d training images); test accuracy %.2f%%, %@",
-                         100 * (validationAccuracy ?? .nan), validation, 100 * (testAccuracy ?? .nan), once) + tail)
+            return t + String(format: "validation accuracy %.2f%% (last %d training images); test accuracy %.2f%%, %@",
+                              100 * (validationAccuracy ?? .nan), validation, 100 * (testAccuracy ?? .nan), once) + tail
         } else if regression {
-            print(String(format: "final training loss %.4g, test loss %.4g", lastLoss, rows.last?.testLoss ?? .nan) + tail)
-        } else {
-            print("test accuracy " + String(format: "%.2f%%", 100 * (testAccuracy ?? .nan)) + tail)
+            return t + String(format: "final training loss %.4g, test loss %.4g", lastLoss, rows.last?.testLoss ?? .nan) + tail
         }
+        return t + "test accuracy " + String(format: "%.2f%%", 100 * (testAccuracy ?? .nan)) + tail
     }
 }
 
