@@ -21,10 +21,10 @@ struct ArchOptions: ParsableArguments {
     @Option(help: "Architecture: mlp (--layers), plain (GD), resnet, hbnet (heavy ball), agdnet (Nesterov), densenet, admmnet (ADMM) or dmrnet.")
     var arch: ArchChoice = .mlp
 
-    @Option(help: "Number of blocks T in the recurrence (--arch other than mlp).")
+    @Option(parsing: .number, help: "Number of blocks T in the recurrence (--arch other than mlp).")
     var depth: Int = 3
 
-    @Option(help: "Channels (conv blocks) or features (dense blocks) of every recurrence state.")
+    @Option(parsing: .number, help: "Channels (conv blocks) or features (dense blocks) of every recurrence state.")
     var width: Int = 32
 
     @Option(help: "Block T(x): conv (3×3 conv + batch norm + ReLU on images) or dense (dense + batch norm + ReLU).")

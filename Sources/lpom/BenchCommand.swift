@@ -11,13 +11,13 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Thread counts to time, comma-separated.")
+    @Option(parsing: .number, help: "Thread counts to time, comma-separated.")
     var threads: String = "1,2"
 
-    @Option(help: "Hidden layer widths.")
+    @Option(parsing: .number, help: "Hidden layer widths.")
     var layers: String = "300,100"
 
-    @Option(help: "Repetitions per setting (the fastest is reported).")
+    @Option(parsing: .number, help: "Repetitions per setting (the fastest is reported).")
     var repeats: Int = 2
 
     @OptionGroup var output: OutputOptions

@@ -20,7 +20,8 @@ func trainingInfo(_ reader: HistoryReader) -> [String: Any] {
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Test-set accuracy and loss of a snapshot saved in a history.")
+        abstract: "Accuracy and loss of a snapshot saved in a history, on the test, validation or training set.",
+        discussion: "Example: lpom eval run.h5 --snapshot -1 --split validation")
 
     @Argument(help: "History file written by `lpom train` (or any file following the history format).")
     var history: String
@@ -30,7 +31,10 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Snapshot index: 0 is θ_0, −1 (default) the final θ, −2 the one before …")
+    @Option(help: "Set to evaluate: test; validation (the last N training images the run held out: N from the history, else --validation N); train (the images the run trained on, with its --train-limit).")
+    var split: EvalSplit = .test
+
+    @Option(parsing: .number, help: "Snapshot index: 0 is θ_0, -1 (default) the final θ, -2 the one before …")
     var snapshot: Int = -1
 
     @Flag(help: "Evaluate every snapshot and print the accuracy curve.")
@@ -45,45 +49,56 @@ struct EvalCommand: ParsableCommand {
         let reader = try HistoryReader(path: history)
         defer { reader.close() }
         let info = trainingInfo(reader)
+        let t = reader.snapshotCount
+        let k = snapshot < 0 ? t + snapshot : snapshot
+        guard k >= 0 && k < t else {
+            throw CommandError("--snapshot \(snapshot) is outside the \(t) snapshots of \(history) (0 … \(t - 1), or -1 … -\(t) from the end)")
+        }
+        let indices = all ? Array(0..<t) : [k]
+        // The run's own training set: its --train-limit unless one is given here.
+        var data = self.data
+        if data.trainLimit == 0, let limit = (info["train_limit"] as? NSNumber)?.intValue { data.trainLimit = limit }
+        let (n, recorded) = try data.validationSize(info: info, history: history)
         if let sets = try regressionData(info: info, data: data, history: history) {
-            let t = reader.snapshotCount
-            let k = snapshot < 0 ? t + snapshot : snapshot
-            try evaluateRegression(reader: reader, test: sets.test, snapshots: all ? Array(0..<t) : [k], json: output.json)
+            try evaluateRegression(reader: reader, on: sets.set(split, history: history, recorded: recorded), split: split,
+                                   snapshots: indices, json: output.json)
             return
         }
         guard let name = dataset ?? (info["dataset"] as? String).flatMap(DatasetName.init(rawValue:)) else {
             throw CommandError("\(history): the history does not name its data set; pass --dataset mnist or fashion-mnist")
         }
         let lossKind = loss ?? (info["loss"] as? String).flatMap(LossKind.init(rawValue:)) ?? .crossEntropy
-        let network = try loadNetwork(from: reader, snapshot: snapshot)
-        let (_, test) = try data.load(name)
-        guard test.inputs.cols == network.inputSize else {
-            throw CommandError("\(history): the model takes \(network.inputSize) inputs but \(name.rawValue) images have \(test.inputs.cols) pixels")
+        let network = try loadNetwork(from: reader, snapshot: k)
+        let set = try data.splits(name, holdOut: n).set(split, history: history, recorded: recorded)
+        guard set.inputs.cols == network.inputSize else {
+            throw CommandError("\(history): the model takes \(network.inputSize) inputs but \(name.rawValue) images have \(set.inputs.cols) pixels")
         }
-        let indices = all ? Array(0..<reader.snapshotCount) : [snapshot < 0 ? reader.snapshotCount + snapshot : snapshot]
+        let p = split.metricPrefix
         var results: [[String: Any]] = []
-        for k in indices {
-            let net = k == indices.last && !all ? network : try loadNetwork(from: reader, snapshot: k)
-            let r = evaluate(net, on: test, loss: lossKind)
-            results.append(["snapshot": k, "step": reader.snapshotSteps[k], "test_accuracy": r.accuracy, "test_loss": r.loss])
+        for i in indices {
+            let net = i == k && !all ? network : try loadNetwork(from: reader, snapshot: i)
+            let r = evaluate(net, on: set, loss: lossKind)
+            results.append(["snapshot": i, "step": reader.snapshotSteps[i], "\(p)_accuracy": r.accuracy, "\(p)_loss": r.loss])
         }
         if output.json {
             var obj = results.last ?? [:]
             obj["history"] = history
             obj["dataset"] = name.rawValue
-            obj["test_images"] = test.count
+            obj["split"] = split.rawValue
+            obj["\(split.rawValue)_images"] = set.count
+            if split != .test { obj["validation"] = n }
             if all { obj["snapshots"] = results }
             printJSON(obj)
         } else {
-            if all { print("snapshot   step  test acc  test loss") }
+            if all { print("snapshot   step  \(p) acc  \(p) loss") }
             for r in results {
                 if all {
                     print(String(format: "%8d %6d  %7.2f%%  %9.4f", r["snapshot"] as! Int, r["step"] as! Int,
-                                 100 * (r["test_accuracy"] as! Double), r["test_loss"] as! Double))
+                                 100 * (r["\(p)_accuracy"] as! Double), r["\(p)_loss"] as! Double))
                 } else {
-                    print(String(format: "snapshot %d (step %d) on %d %@ test images: accuracy %.2f%%, loss %.4f",
-                                 r["snapshot"] as! Int, r["step"] as! Int, test.count, name.rawValue,
-                                 100 * (r["test_accuracy"] as! Double), r["test_loss"] as! Double))
+                    print(String(format: "snapshot %d (step %d) on %d %@ %@ images: accuracy %.2f%%, loss %.4f",
+                                 r["snapshot"] as! Int, r["step"] as! Int, set.count, name.rawValue, split.label,
+                                 100 * (r["\(p)_accuracy"] as! Double), r["\(p)_loss"] as! Double))
                 }
             }
         }

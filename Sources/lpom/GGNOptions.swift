@@ -14,22 +14,22 @@ struct GGNOptions: ParsableArguments {
     @Option(help: "Task: classification (labels) or regression (real targets, square loss mse). Regression data: the teacher-student task when --teacher-width is given, otherwise 'bottom-half ink' from --dataset (predict the mean intensity of the image's bottom half from its top half).")
     var task: TaskKind = .classification
 
-    @Option(help: "Teacher-student regression: hidden width m of the random ReLU teacher y = m^-1/2 Σ a_r relu(w_rᵀx).")
+    @Option(parsing: .number, help: "Teacher-student regression: hidden width m of the random ReLU teacher y = m^-1/2 Σ a_r relu(w_rᵀx).")
     var teacherWidth: Int?
 
-    @Option(help: "Teacher-student: training samples (unit-norm inputs).")
+    @Option(parsing: .number, help: "Teacher-student: training samples (unit-norm inputs).")
     var samples: Int = 100
 
-    @Option(help: "Teacher-student: test samples.")
+    @Option(parsing: .number, help: "Teacher-student: test samples.")
     var testSamples: Int = 100
 
-    @Option(help: "Teacher-student: input dimension d.")
+    @Option(parsing: .number, help: "Teacher-student: input dimension d.")
     var inputDim: Int = 10
 
-    @Option(help: "GGN damping λ added to the Gram matrix J Jᵀ (raised automatically when the Gram system is numerically singular).")
+    @Option(parsing: .number, help: "GGN damping λ added to the Gram matrix J Jᵀ (raised automatically when the Gram system is numerically singular).")
     var damping: Double = 1e-6
 
-    @Option(help: "GGN step size η in w ← w − η Jᵀ(J Jᵀ + λI)⁻¹(f − y).")
+    @Option(parsing: .number, help: "GGN step size η in w ← w − η Jᵀ(J Jᵀ + λI)⁻¹(f − y).")
     var ggnStep: Double = 1
 
     @Flag(help: "Scale the network's output by 1/√m (m = width of the last hidden layer): with --init ntk and one hidden ReLU layer this is f(W, a, x) = m^-1/2 Σ a_r relu(w_rᵀx) of Du et al. (recorded as a normalize layer with mean 0, std √m).")
@@ -67,12 +67,14 @@ struct GGNOptions: ParsableArguments {
         return method == .ggn ? .squaredError : loss
     }
 
-    /// Training and test sets for the task.
-    func load(_ dataset: DatasetName, data: DataOptions, seed: UInt64) throws -> (train: TensorDataset<Float>, test: TensorDataset<Float>) {
-        if isTeacherStudent { return teacherStudent(seed: seed).make(Float.self) }
-        let (train, test) = try data.load(dataset)
-        guard task == .regression else { return (train, test) }
-        return (BottomHalfInk.make(from: train), BottomHalfInk.make(from: test))
+    /// Training, validation (the last `validation` training samples) and test sets for the task.
+    func load(_ dataset: DatasetName, data: DataOptions, seed: UInt64, validation: Int) throws -> DataSplits {
+        if isTeacherStudent {
+            let (train, test) = teacherStudent(seed: seed).make(Float.self)
+            return try DataSplits(holdingOut: validation, of: train, test: test, what: "--samples")
+        }
+        let sets = try data.splits(dataset, holdOut: validation)
+        return task == .regression ? sets.map { BottomHalfInk.make(from: $0) } : sets
     }
 
     /// Appends the output scale 1/√m when `--output-scale` is given.

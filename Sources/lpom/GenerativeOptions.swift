@@ -14,34 +14,34 @@ struct GenerativeOptions: ParsableArguments {
     @Option(help: "Generator (and discriminator/encoder) architecture: paper (FC-BN-convT, the surfing paper's) or fc (k → --gen-hidden → 784).")
     var generator: GeneratorArchitecture = .paper
 
-    @Option(help: "Latent dimension k.")
+    @Option(parsing: .number, help: "Latent dimension k.")
     var latent: Int = 10
 
-    @Option(help: "Generator updates (GANs: each after --n-critic discriminator updates).")
+    @Option(parsing: .number, help: "Generator updates (GANs: each after --n-critic discriminator updates).")
     var steps: Int = 4000
 
-    @Option(help: "Generator learning rate (default 1e-3 for dcgan, 2e-4 for wgan and wgan-gp; the VAE uses --lr, default 1e-3).")
+    @Option(parsing: .number, help: "Generator learning rate (default 1e-3 for dcgan, 2e-4 for wgan and wgan-gp; the VAE uses --lr, default 1e-3).")
     var gLr: Double?
 
-    @Option(help: "Discriminator / critic learning rate (default 2e-4).")
+    @Option(parsing: .number, help: "Discriminator / critic learning rate (default 2e-4).")
     var dLr: Double?
 
-    @Option(help: "Adam β₁ of both networks.")
+    @Option(parsing: .number, help: "Adam β₁ of both networks.")
     var beta1: Double = 0.5
 
-    @Option(help: "Discriminator updates per generator update (default 1 for dcgan, 5 for wgan and wgan-gp).")
+    @Option(parsing: .number, help: "Discriminator updates per generator update (default 1 for dcgan, 5 for wgan and wgan-gp).")
     var nCritic: Int?
 
-    @Option(help: "WGAN weight clipping bound c.")
+    @Option(parsing: .number, help: "WGAN weight clipping bound c.")
     var clip: Double = 0.01
 
-    @Option(help: "WGAN-GP gradient-penalty weight λ (the surfing paper: 0.25).")
+    @Option(parsing: .number, help: "WGAN-GP gradient-penalty weight λ (the surfing paper: 0.25).")
     var gpLambda: Double = 0.25
 
-    @Option(help: "Standard deviation of the initial weights N(0, σ²).")
+    @Option(parsing: .number, help: "Standard deviation of the initial weights N(0, σ²).")
     var initStd: Double = 0.02
 
-    @Option(help: "Hidden width of --generator fc.")
+    @Option(parsing: .number, help: "Hidden width of --generator fc.")
     var genHidden: Int = 500
 
     @Option(help: "Write a grid of 64 images of the final generator at the end (.png or .svg).")

@@ -12,6 +12,7 @@ extension TrainCommand {
         if method != .sgd { throw ValidationError("--model \(model.rawValue) trains with Adam; drop --method \(method.rawValue)") }
         if arch.arch != .mlp { throw ValidationError("--model sets the networks itself (--generator paper|fc); drop --arch \(arch.arch.rawValue)") }
         if epochs != nil { throw ValidationError("--model runs count generator updates: use --steps instead of --epochs") }
+        if let v = data.validation, v != 0 { throw ValidationError("--validation holds out images to choose classifier settings on; --model runs have no validation metric, drop it") }
         if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, got \(b)") }
         guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must be ≥ 0, got \(snapshotEvery)") }
         guard threads >= 0 && threads <= 256 else { throw ValidationError("--threads must be between 0 and 256, got \(threads)") }

@@ -11,7 +11,7 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "History file.")
     var history: String
 
-    @Option(help: "Write an SVG plot of the training loss (per step) and test accuracy.")
+    @Option(help: "Write an SVG plot of the training loss (per step), validation and test accuracy.")
     var plot: String?
 
     @OptionGroup var output: OutputOptions
@@ -60,7 +60,7 @@ struct InspectCommand: ParsableCommand {
         print("history   \(history) (\(formatBytes(size))), created by \(reader.createdBy)")
         print("model     \(describe(spec))  (\(total.formatted()) parameters)")
         let hp = (info["hyperparameters"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        let keys = ["method", "dataset", "seed", "epochs", "batch_size", "loss"]
+        let keys = ["method", "dataset", "seed", "epochs", "batch_size", "loss", "validation"]
         print("training  " + keys.compactMap { k in info[k].map { "\(k) \($0)" } }.joined(separator: ", "))
         if !hp.isEmpty { print("          \(hp)") }
         if let f = steps.first, let l = steps.last {
@@ -88,7 +88,7 @@ struct InspectCommand: ParsableCommand {
 
     private func makePlot(reader: HistoryReader, steps: [Int]) throws -> LinePlot {
         var p = LinePlot(title: URL(fileURLWithPath: history).lastPathComponent, xLabel: "step", yLabel: "value")
-        for name in ["loss", "test_loss", "test_accuracy"] where reader.metricNames.contains(name) {
+        for name in ["loss", "val_loss", "val_accuracy", "test_loss", "test_accuracy"] where reader.metricNames.contains(name) {
             let v = try reader.metric(name)
             let pairs = zip(steps, v).filter { $0.1.isFinite }
             // Thin per-step curves to at most ~1000 points, averaging within each bin.

@@ -11,29 +11,29 @@ extension LPOMWeightStep: ExpressibleByArgument {}
 struct LPOMOptions: ParsableArguments {
     static let defaults = LPOMConfiguration()
 
-    @Option(help: ArgumentHelp("LPOM penalty μ: one value for every layer, or a comma-separated list with one value per dense layer (input side first).",
+    @Option(parsing: .number, help: ArgumentHelp("LPOM penalty μ: one value for every layer, or a comma-separated list with one value per dense layer (input side first).",
                                discussion: "μ of the last layer acts as an inverse step size; the ratios μ[k+1]/μ[k] set the contraction of the hidden fixed points."))
     var mu: String = LPOMOptions.defaults.mu.map { formatNumber($0) }.joined(separator: ",")
 
     @Option(help: "Order of the activation sweeps: gauss-seidel (output to input, one level after another) or jacobi (all levels at once, in parallel).")
     var sweep: LPOMSweep = LPOMOptions.defaults.sweep
 
-    @Option(help: "Cap on the fixed-point sweeps of one X-update.")
+    @Option(parsing: .number, help: "Cap on the fixed-point sweeps of one X-update.")
     var fixedPointIterations: Int = LPOMOptions.defaults.fixedPointIterations
 
-    @Option(help: "Stop the sweeps when the largest relative change of an activation block is below this.")
+    @Option(parsing: .number, help: "Stop the sweeps when the largest relative change of an activation block is below this.")
     var fixedPointTolerance: Double = LPOMOptions.defaults.fixedPointTolerance
 
-    @Option(help: "Relaxation θ of the fixed-point step X ← X + θ(φ(…) − X): 0 = automatic from the contraction estimate, 1 = the paper's plain iteration.")
+    @Option(parsing: .number, help: "Relaxation θ of the fixed-point step X ← X + θ(φ(…) − X): 0 = automatic from the contraction estimate, 1 = the paper's plain iteration.")
     var relaxation: Double = LPOMOptions.defaults.relaxation
 
-    @Option(help: "Accelerated proximal-gradient (FISTA) steps per W-update.")
+    @Option(parsing: .number, help: "Accelerated proximal-gradient (FISTA) steps per W-update.")
     var apgIterations: Int = LPOMOptions.defaults.apgIterations
 
     @Flag(inversion: .prefixedNo, help: "Restart the APG momentum when it points against the last step.")
     var apgRestart: Bool = LPOMOptions.defaults.apgRestart
 
-    @Option(help: "Ridge of the regularised pseudo-inverse (X̃ᵀX̃ + εI)⁻¹ in the W-update (relative to the layer input scale unless --no-relative-ridge): small = fit the batch (Gauss–Newton), large = gradient step 1/(βε).")
+    @Option(parsing: .number, help: "Ridge of the regularised pseudo-inverse (X̃ᵀX̃ + εI)⁻¹ in the W-update (relative to the layer input scale unless --no-relative-ridge): small = fit the batch (Gauss–Newton), large = gradient step 1/(βε).")
     var ridge: Double = LPOMOptions.defaults.ridge
 
     @Flag(inversion: .prefixedNo, help: "Scale --ridge by the mean squared row norm of each layer input (ε = ridge·mean‖x̃‖²); without it ε = ridge for every layer.")
@@ -45,7 +45,7 @@ struct LPOMOptions: ParsableArguments {
     @Option(help: "Gram system of the pseudo-inverse: auto (the smaller), batch (b × b) or features ((d+1) × (d+1)).")
     var gramSystem: LPOMGramSystem = LPOMOptions.defaults.gramSystem
 
-    @Option(help: "X-update / W-update alternations per mini-batch.")
+    @Option(parsing: .number, help: "X-update / W-update alternations per mini-batch.")
     var alternations: Int = LPOMOptions.defaults.alternations
 
     @Flag(help: "Run the per-layer updates one after another instead of concurrently.")

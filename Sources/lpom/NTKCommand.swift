@@ -28,10 +28,10 @@ struct NTKCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Number of training inputs (the first N) the Gram matrices are taken on.")
+    @Option(parsing: .number, help: "Number of training inputs (the first N) the Gram matrices are taken on.")
     var points: Int = 100
 
-    @Option(help: "Analyse every k-th snapshot (the last one always).")
+    @Option(parsing: .number, help: "Analyse every k-th snapshot (the last one always).")
     var stride: Int = 1
 
     @Option(help: "Write an SVG plot of λ_min(H(t))/λ₀, ‖H(t) − H(0)‖₂/λ₀, ‖W(t) − W(0)‖/‖W(0)‖ and loss(t)/loss(0) against the step.")

@@ -14,11 +14,14 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Directory holding mnist/ and fashion-mnist/ IDX files (default: $LPOM_DATA_DIR, else ./data). `bash data/setup.sh` fills it.")
     var dataDir: String?
 
-    @Option(help: "Use only the first N training images (0 = all). For quick runs.")
+    @Option(parsing: .number, help: "Use only the first N training images (0 = all; after --validation has held out the last ones). For quick runs.")
     var trainLimit: Int = 0
 
-    @Option(help: "Use only the first N test images (0 = all).")
+    @Option(parsing: .number, help: "Use only the first N test images (0 = all).")
     var testLimit: Int = 0
+
+    @Option(parsing: .number, help: "Hold out the LAST N images of the training file (in file order) as a validation set; training uses the first count-N. Choices are made on it, the test set is evaluated once at the end. Default: 0 for train, 10000 for compare; eval reads it from the history.")
+    var validation: Int?
 
     var directory: String {
         dataDir ?? ProcessInfo.processInfo.environment["LPOM_DATA_DIR"] ?? "data"
@@ -27,17 +30,24 @@ struct DataOptions: ParsableArguments {
     func validate() throws {
         guard trainLimit >= 0 else { throw ValidationError("--train-limit must be ≥ 0, got \(trainLimit)") }
         guard testLimit >= 0 else { throw ValidationError("--test-limit must be ≥ 0, got \(testLimit)") }
+        if let validation, validation < 0 {
+            throw ValidationError("--validation must be ≥ 0 (the number of training images held out), got \(validation)")
+        }
     }
 
-    /// Loads train and test sets as Float tensors.
+    /// Loads train and test sets as Float tensors (the training set without the last
+    /// `--validation` images; see `splits`).
     func load(_ name: DatasetName) throws -> (train: TensorDataset<Float>, test: TensorDataset<Float>) {
-        let ds = try ImageDataset.load(name, directory: directory)
-        func tensors(_ s: LabeledImages, limit: Int) -> TensorDataset<Float> {
-            let n = limit > 0 ? min(limit, s.count) : s.count
-            return TensorDataset(pixels: s.pixels, labels: s.labels, count: n, features: s.rows * s.cols)
-        }
-        return (tensors(ds.train, limit: trainLimit), tensors(ds.test, limit: testLimit))
+        let s = try splits(name, holdOut: validation ?? 0)
+        return (s.train, s.test)
     }
+}
+
+extension SingleValueParsingStrategy {
+    /// A number, which may be negative: takes the next word even when it starts with a dash, so
+    /// that `--snapshot -1` parses and `--lr -1` reaches `validate()` ("must be positive")
+    /// instead of failing with "Missing value".
+    static var number: SingleValueParsingStrategy { .unconditional }
 }
 
 /// How results are printed.

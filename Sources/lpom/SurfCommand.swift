@@ -37,19 +37,19 @@ struct SurfCommand: ParsableCommand {
     @Argument(help: "History of a generator (dense/conv_transpose2d/batchnorm layers, image-shaped output).")
     var history: String
 
-    @Option(help: "Number of trials.")
+    @Option(parsing: .number, help: "Number of trials.")
     var trials = 300
 
     @Option(help: "adam | restarts | surfing | projected.")
     var method: InversionMethod = .surfing
 
-    @Option(help: "Gaussian measurements m (0 < m ≤ n); default none: plain inversion (A = I).")
+    @Option(parsing: .number, help: "Gaussian measurements m (0 < m ≤ n); default none: plain inversion (A = I).")
     var measurements: Int?
 
     @Option(help: "in-range (y = G(x*)) | test-images (held-out images; --data-dir).")
     var target: SurfTarget = .inRange
 
-    @Option(help: "Latent size k; checked against the model's input size.")
+    @Option(parsing: .number, help: "Latent size k; checked against the model's input size.")
     var latent: Int?
 
     @Option(help: "Latent prior uniform (U[−1,1]^k) | normal (N(0,I)); default from the history's training method (vae → normal).")
@@ -58,58 +58,58 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Clip x to [−1, 1] after each step: auto (for the uniform prior), on, off.")
     var clip: ClipMode = .auto
 
-    @Option(help: "Seed of x*, x_init, A and the test-image choice.")
+    @Option(parsing: .number, help: "Seed of x*, x_init, A and the test-image choice.")
     var seed: UInt64 = 0
 
-    @Option(help: "Success (and stop) when ‖x − x*‖ < tolerance.")
+    @Option(parsing: .number, help: "Success (and stop) when ‖x − x*‖ < tolerance.")
     var tolerance = 0.01
 
-    @Option(help: "Step budget on the final network (the paper: up to 60000).")
+    @Option(parsing: .number, help: "Step budget on the final network (the paper: up to 60000).")
     var steps = 60_000
 
-    @Option(help: "Adam learning rate on x.")
+    @Option(parsing: .number, help: "Adam learning rate on x.")
     var lr = 0.01
 
     @Option(help: "Intermediate-snapshot budget: front-loaded | uniform.")
     var schedule: SnapshotSchedule = .frontLoaded
 
-    @Option(help: "Front-loaded: steps on θ_0.")
+    @Option(parsing: .number, help: "Front-loaded: steps on θ_0.")
     var firstSteps = 1000
 
-    @Option(help: "Front-loaded: the floor the budget halves down to.")
+    @Option(parsing: .number, help: "Front-loaded: the floor the budget halves down to.")
     var minSteps = 50
 
-    @Option(help: "Uniform: steps on every intermediate snapshot.")
+    @Option(parsing: .number, help: "Uniform: steps on every intermediate snapshot.")
     var stepsPerSnapshot = 100
 
-    @Option(help: "Use about K + 1 snapshots: every ⌈T/K⌉-th and the final one (default: all).")
+    @Option(parsing: .number, help: "Use about K + 1 snapshots: every ⌈T/K⌉-th and the final one (default: all).")
     var snapshots: Int?
 
-    @Option(help: "Surfing: end a trial's intermediate snapshot early once ‖∇f_t(x)‖ < this (default: spend the budget).")
+    @Option(parsing: .number, help: "Surfing: end a trial's intermediate snapshot early once ‖∇f_t(x)‖ < this (default: spend the budget).")
     var snapshotGtol: Double?
 
-    @Option(help: "Random restarts R (method restarts).")
+    @Option(parsing: .number, help: "Random restarts R (method restarts).")
     var restarts = 10
 
-    @Option(help: "Steps per restart S (method restarts).")
+    @Option(parsing: .number, help: "Steps per restart S (method restarts).")
     var restartSteps = 1000
 
-    @Option(help: "Stop a trial when its loss falls by less than 1e-4 (relative) over this many steps (default: 1000 for test-images, off for in-range; 0 = off).")
+    @Option(parsing: .number, help: "Stop a trial when its loss falls by less than 1e-4 (relative) over this many steps (default: 1000 for test-images, off for in-range; 0 = off).")
     var plateauWindow: Int?
 
-    @Option(help: "Trials per batch (default: all at once, up to 1024 rows; 1 = one at a time).")
+    @Option(parsing: .number, help: "Trials per batch (default: all at once, up to 1024 rows; 1 = one at a time).")
     var batchSize: Int?
 
-    @Option(help: "Projected: slack τ on |pre-activation| for the pieces searched.")
+    @Option(parsing: .number, help: "Projected: slack τ on |pre-activation| for the pieces searched.")
     var tau = 0.05
 
-    @Option(help: "Projected: at most this many pieces per snapshot.")
+    @Option(parsing: .number, help: "Projected: at most this many pieces per snapshot.")
     var maxPieces = 64
 
-    @Option(help: "Projected: projected-gradient steps per piece.")
+    @Option(parsing: .number, help: "Projected: projected-gradient steps per piece.")
     var pieceSteps = 200
 
-    @Option(help: "Projected: piece-search rounds per snapshot, each from the last round's x, until x stops (1 = Algorithm 3.2 as written).")
+    @Option(parsing: .number, help: "Projected: piece-search rounds per snapshot, each from the last round's x, until x stops (1 = Algorithm 3.2 as written).")
     var pieceRounds = 1
 
     @Option(help: "Data set of test-images targets (default: the history's).")
@@ -117,7 +117,7 @@ struct SurfCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "OpenBLAS threads.")
+    @Option(parsing: .number, help: "OpenBLAS threads.")
     var threads = 1
 
     @Option(help: "Write an SVG of the distribution (CDF) of ‖x̂ − x*‖.")

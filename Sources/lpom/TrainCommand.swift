@@ -15,7 +15,8 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a multilayer perceptron on MNIST or Fashion-MNIST and save its history.",
         discussion: """
         Saves θ_0, a snapshot every --snapshot-every steps and the final θ into an HDF5 history, \
-        evaluates the test set after every epoch, and prints a table (or JSON with --json). \
+        evaluates the test set after every epoch (with --validation N: the validation set after every \
+        epoch and the test set once, at the end), and prints a table (or JSON with --json). \
         A killed run keeps every completed snapshot; continue it with --resume FILE.
         """)
 
@@ -27,13 +28,13 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Hidden layer widths, comma-separated (e.g. 300,100); 'none' for a linear model.")
+    @Option(parsing: .number, help: "Hidden layer widths, comma-separated (e.g. 300,100); 'none' for a linear model.")
     var layers: String = "300,100"
 
     @Option(help: "Hidden activation φ: relu, leaky_relu, sigmoid, tanh, elu, softplus, identity.")
     var activation: ActivationKind = .relu
 
-    @Option(help: "Parameter of leaky_relu (negative slope, default 0.01) or elu (default 1).")
+    @Option(parsing: .number, help: "Parameter of leaky_relu (negative slope, default 0.01) or elu (default 1).")
     var alpha: Double?
 
     @Option(help: "Activation after the last layer (identity: logits).")
@@ -45,28 +46,28 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("init"), help: "Weight initialisation: auto (He for ReLU-like φ, else Xavier), he, xavier, uniform.")
     var initialization: Initialization = .auto
 
-    @Option(help: "Passes over the training set (default 10).")
+    @Option(parsing: .number, help: "Passes over the training set (default 10).")
     var epochs: Int?
 
-    @Option(help: "Mini-batch size (default 100; 128 with --model).")
+    @Option(parsing: .number, help: "Mini-batch size (default 100; 128 with --model).")
     var batchSize: Int?
 
-    @Option(help: "Learning rate (default 0.1 for sgd, 0.001 for adam).")
+    @Option(parsing: .number, help: "Learning rate (default 0.1 for sgd, 0.001 for adam).")
     var lr: Double?
 
     @Option(help: "Learning-rate schedule over the run: constant, cosine (decay to 0), step (÷10 at 50% and 75%).")
     var schedule: LearningRateSchedule = .cosine
 
-    @Option(help: "SGD momentum (0 = plain SGD).")
+    @Option(parsing: .number, help: "SGD momentum (0 = plain SGD).")
     var momentum: Double = 0.9
 
     @Flag(help: "Use Nesterov momentum with sgd.")
     var nesterov = false
 
-    @Option(help: "L2 weight decay (sgd, adam).")
+    @Option(parsing: .number, help: "L2 weight decay (sgd, adam).")
     var weightDecay: Double = 0
 
-    @Option(help: "Seed of initialisation and shuffling; the same seed gives the same run.")
+    @Option(parsing: .number, help: "Seed of initialisation and shuffling; the same seed gives the same run.")
     var seed: UInt64 = 0
 
     @Option(help: "History file (default runs/<method>-<dataset>-<layers>-s<seed>.h5).")
@@ -75,16 +76,16 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Replace an existing history file.")
     var overwrite = false
 
-    @Option(help: "Save θ every this many steps (0: only the initial and final θ).")
+    @Option(parsing: .number, help: "Save θ every this many steps (0: only the initial and final θ).")
     var snapshotEvery: Int = 40
 
-    @Option(help: "Threads (0: OpenBLAS's default, all cores): OpenBLAS threads, and the parts the image layers split each batch into.")
+    @Option(parsing: .number, help: "Threads (0: OpenBLAS's default, all cores): OpenBLAS threads, and the parts the image layers split each batch into.")
     var threads: Int = 0
 
     @Option(help: "Continue the run saved in this history from its last snapshot (its settings come from the file; --epochs may extend it).")
     var resume: String?
 
-    @Option(help: "Write an SVG plot of training loss and test accuracy per epoch.")
+    @Option(help: "Write an SVG plot of training loss and test accuracy per epoch (validation accuracy with --validation).")
     var plot: String?
 
     @OptionGroup(title: "Architecture (networks from optimizer recurrences)") var arch: ArchOptions
@@ -140,7 +141,8 @@ struct TrainCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: path) && !overwrite {
             throw CommandError("\(path) exists; pass --overwrite to replace it, or --resume \(path) to continue it")
         }
-        let (train, test) = try ggn.load(dataset, data: data, seed: seed)
+        let sets = try ggn.load(dataset, data: data, seed: seed, validation: data.validation ?? 0)
+        let train = sets.train
         let hidden = try parseLayers(layers)
         // MNIST and Fashion-MNIST images are square and single-channel; rows are [n, side²].
         let side = Int(Double(train.inputs.cols).squareRoot().rounded())
@@ -158,7 +160,7 @@ struct TrainCommand: ParsableCommand {
         let writer = try HistoryWriter(path: path, model: spec.json(), training: trainingJSON,
                                        createdBy: "lpom \(lpomVersion)", parameters: network.parameters.shapes,
                                        buffers: network.buffers.shapes)
-        return try execute(trainer: trainer, writer: writer, train: train, test: test, startStep: 0)
+        return try execute(trainer: trainer, writer: writer, data: sets, startStep: 0)
     }
 
     /// The trainer for `--method`.
@@ -192,6 +194,7 @@ struct TrainCommand: ParsableCommand {
             "train_limit": data.trainLimit, "arch": arch.arch.rawValue,
         ]
         obj.merge(ggn.trainingFields(seed: seed)) { $1 }
+        obj["validation"] = data.validation ?? 0
         guard let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) else { return "{}" }
         return String(decoding: d, as: UTF8.self)
     }
@@ -209,19 +212,20 @@ struct TrainCommand: ParsableCommand {
         if threads > 0 { original.threads = threads }
         original.output = output
         ConvolutionAlgorithm.current = original.arch.convAlgorithm
-        let (train, test) = try original.ggn.load(original.dataset, data: original.data, seed: original.seed)
+        let sets = try original.ggn.load(original.dataset, data: original.data, seed: original.seed,
+                                         validation: original.data.validation ?? 0)
         let network = try loadNetwork(from: reader, snapshot: -1)
         reader.close()
         Parallel.use(threads: original.threads > 0 ? original.threads : BLASThreads.current, for: network.spec)
         let trainer = try original.makeTrainer(network: network)
         let writer = try HistoryWriter.openForAppend(path: path)
         if !output.quiet { printErr("resuming \(path) at step \(lastStep)") }
-        return try original.execute(trainer: trainer, writer: writer, train: train, test: test, startStep: lastStep)
+        return try original.execute(trainer: trainer, writer: writer, data: sets, startStep: lastStep)
     }
 
     /// Runs the loop with progress and history; returns the summary.
-    func execute(trainer: any Trainer<Float>, writer: HistoryWriter, train: TensorDataset<Float>,
-                 test: TensorDataset<Float>, startStep: Int) throws -> RunSummary {
+    func execute(trainer: any Trainer<Float>, writer: HistoryWriter, data sets: DataSplits, startStep: Int) throws -> RunSummary {
+        let train = sets.train
         var loop = TrainingLoop<Float>(epochs: epochs ?? 10, batchSize: batchSize ?? 100, seed: seed, snapshotEvery: snapshotEvery)
         loop.evaluationLoss = trainingLoss
         let total = loop.stepsPerEpoch(samples: train.count) * loop.epochs
@@ -232,7 +236,7 @@ struct TrainCommand: ParsableCommand {
                                    epochs: loop.epochs, startStep: startStep, quiet: output.quiet || output.json)
         let t0 = now()
         try runClosingHistory(writer, finish: recorder.finish) {
-            try loop.run(trainer, train: train, test: test, startStep: startStep, observer: recorder)
+            try loop.run(trainer, train: train, validation: sets.validation, test: sets.test, startStep: startStep, observer: recorder)
         }
         let seconds = now() - t0
         if let plot { try recorder.plot(title: "\(trainer.method) on \(ggn.datasetLabel(dataset)), \(layers)", regression: train.targets != nil).write(to: plot) }
@@ -240,7 +244,8 @@ struct TrainCommand: ParsableCommand {
                           layers: arch.arch == .mlp ? layers : arch.tag, parameters: trainer.network.parameters.scalarCount,
                           epochs: loop.epochs,
                           steps: total, seconds: seconds, history: writer.path, snapshots: writer.snapshotCount,
-                          seed: seed, rows: recorder.rows, lastLoss: recorder.lastLoss, regression: train.targets != nil)
+                          seed: seed, rows: recorder.rows, lastLoss: recorder.lastLoss, regression: train.targets != nil,
+                          validation: sets.validation?.count ?? 0)
     }
 }
 
@@ -260,43 +265,71 @@ struct RunSummary {
     var lastLoss: Double
     /// A regression run (accuracies are NaN).
     var regression: Bool
+    /// Training samples held out as the validation set (`--validation`; 0: none, and the test
+    /// set is evaluated after every epoch instead of once at the end).
+    var validation = 0
 
     var testAccuracy: Double? { rows.last?.testAccuracy }
+    /// Validation accuracy after the last epoch (nil without a validation set).
+    var validationAccuracy: Double? { validation > 0 ? rows.last?.valAccuracy : nil }
 
     /// The JSON object of `lpom train --json` (JSON has no NaN: null instead).
     var json: [String: Any] {
         let last = rows.last
         func num(_ x: Double?) -> Any { x.flatMap { $0.isFinite ? $0 : nil } ?? NSNull() }
-        return ["method": method, "dataset": dataset, "layers": layers, "parameters": parameters, "epochs": epochs,
+        var o: [String: Any] = ["method": method, "dataset": dataset, "layers": layers, "parameters": parameters, "epochs": epochs,
                 "threads": Parallel.workers, "blas_kernels": BLASCore.name, "steps": steps,
                 "seconds": seconds, "history": history, "snapshots": snapshots, "seed": seed,
                 "test_accuracy": num(last?.testAccuracy), "test_loss": num(last?.testLoss),
                 "train_loss": num(last?.trainLoss), "last_step_loss": num(lastLoss),
-                "curve": rows.map { ["epoch": $0.epoch, "train_loss": num($0.trainLoss), "train_accuracy": num($0.trainAccuracy),
-                                     "test_accuracy": num($0.testAccuracy), "test_loss": num($0.testLoss), "seconds": $0.seconds] }]
+                "curve": rows.map { r in
+                    var c: [String: Any] = ["epoch": r.epoch, "train_loss": num(r.trainLoss), "train_accuracy": num(r.trainAccuracy),
+                                            "test_accuracy": num(r.testAccuracy), "test_loss": num(r.testLoss), "seconds": r.seconds]
+                    if validation > 0 { c["val_accuracy"] = num(r.valAccuracy); c["val_loss"] = num(r.valLoss) }
+                    return c
+                }, "validation": validation]
+        if validation > 0 { o["val_accuracy"] = num(last?.valAccuracy); o["val_loss"] = num(last?.valLoss) }
+        return o
     }
 
     /// Prints the per-epoch table and a summary line, or the JSON object.
     func report(json asJSON: Bool) {
         if asJSON { printJSON(json); return }
-        var t = "epoch  train loss  train acc  test loss  test acc  seconds\n"
+        print(text)
+    }
+
+    /// The per-epoch table, an empty line and the summary line.
+    var text: String {
+        // With a validation set the table shows it, never the test set (evaluated once, below).
+        let v = validation > 0
+        var t = v ? "epoch  train loss  train acc   val loss   val acc  seconds\n" : "epoch  train loss  train acc  test loss  test acc  seconds\n"
         for r in rows {
             t += String(format: "%5d  %10.4f  %8.2f%%  %9.4f  %7.2f%%  %7.1f\n", r.epoch, r.trainLoss, 100 * r.trainAccuracy,
-                        r.testLoss, 100 * r.testAccuracy, r.seconds)
+                        v ? r.valLoss : r.testLoss, 100 * (v ? r.valAccuracy : r.testAccuracy), r.seconds)
         }
-        print(t)
+        t += "\n"
         let tail = " after \(epochs) epochs, " + String(format: "%.1f s", seconds) + "; history \(history) (\(snapshots) snapshots)"
-        if regression {
-            print(String(format: "final training loss %.4g, test loss %.4g", lastLoss, rows.last?.testLoss ?? .nan) + tail)
-        } else {
-            print("test accuracy " + String(format: "%.2f%%", 100 * (testAccuracy ?? .nan)) + tail)
+        let once = "evaluated once, after the last epoch;"
+        if v && regression {
+            return t + String(format: "final training loss %.4g, validation loss %.4g (last %d training samples); test loss %.4g, %@",
+                              lastLoss, rows.last?.valLoss ?? .nan, validation, rows.last?.testLoss ?? .nan, once) + tail
+        } else if v {
+            return t + String(format: "validation accuracy %.2f%% (last %d training images); test accuracy %.2f%%, %@",
+                              100 * (validationAccuracy ?? .nan), validation, 100 * (testAccuracy ?? .nan), once) + tail
+        } else if regression {
+            return t + String(format: "final training loss %.4g, test loss %.4g", lastLoss, rows.last?.testLoss ?? .nan) + tail
         }
+        return t + "test accuracy " + String(format: "%.2f%%", 100 * (testAccuracy ?? .nan)) + tail
     }
 }
 
 /// Turns loop events into history rows, progress and the per-epoch table.
 final class RunRecorder: TrainingObserver {
-    struct Row { var epoch: Int; var trainLoss: Double; var trainAccuracy: Double; var testLoss: Double; var testAccuracy: Double; var seconds: Double }
+    struct Row {
+        var epoch: Int; var trainLoss: Double; var trainAccuracy: Double; var testLoss: Double; var testAccuracy: Double; var seconds: Double
+        /// NaN without a validation set; with one, the test values are NaN except after the last epoch.
+        var valLoss = Double.nan, valAccuracy = Double.nan
+    }
     let network: Network<Float>
     let writer: HistoryWriter
     let bar: ProgressBar
@@ -308,6 +341,8 @@ final class RunRecorder: TrainingObserver {
     private var epochStart = now()
     /// The training loss of the last step (before its update).
     private(set) var lastLoss = Double.nan
+    /// This epoch's validation evaluation, until `didFinishEpoch` records it.
+    private var validation: (loss: Double, accuracy: Double)?
 
     init(network: Network<Float>, writer: HistoryWriter, total: Int, epochs: Int, startStep: Int, quiet: Bool) {
         self.network = network; self.writer = writer; self.quiet = quiet; self.epochs = epochs
@@ -336,21 +371,33 @@ final class RunRecorder: TrainingObserver {
                                   buffers: network.buffers.floatArrays())
     }
 
+    func didEvaluateValidation(_ epoch: Int, step: Int, validation: (loss: Double, accuracy: Double)) throws {
+        self.validation = validation
+    }
+
     func didFinishEpoch(_ epoch: Int, step: Int, test: (loss: Double, accuracy: Double)?) throws {
-        let row = Row(epoch: epoch, trainLoss: lossSum / Double(max(count, 1)), trainAccuracy: accSum / Double(max(count, 1)),
+        var row = Row(epoch: epoch, trainLoss: lossSum / Double(max(count, 1)), trainAccuracy: accSum / Double(max(count, 1)),
                       testLoss: test?.loss ?? .nan, testAccuracy: test?.accuracy ?? .nan, seconds: now() - epochStart)
+        var values: [String: Double] = [:]
+        if let t = test { values["test_loss"] = t.loss; values["test_accuracy"] = t.accuracy }
+        if let v = validation {
+            row.valLoss = v.loss; row.valAccuracy = v.accuracy
+            values["val_loss"] = v.loss; values["val_accuracy"] = v.accuracy
+        }
         rows.append(row)
         try flush()
         // The writer merges a repeated step into that step's row, whether or not a snapshot
         // has already written it.
-        if let t = test { try writer.appendMetrics(step: step, values: ["test_loss": t.loss, "test_accuracy": t.accuracy]) }
+        if !values.isEmpty { try writer.appendMetrics(step: step, values: values) }
         lossSum = 0; accSum = 0; count = 0
         epochStart = now()
         if !quiet {
             bar.clear()
-            printErr(String(format: "epoch %3d/%d  train loss %.4f  train acc %6.2f%%  test loss %.4f  test acc %6.2f%%  %.1f s",
-                            epoch, epochs, row.trainLoss, 100 * row.trainAccuracy, row.testLoss, 100 * row.testAccuracy, row.seconds))
+            let shown = validation == nil ? ("test", row.testLoss, row.testAccuracy) : ("val", row.valLoss, row.valAccuracy)
+            printErr(String(format: "epoch %3d/%d  train loss %.4f  train acc %6.2f%%  %@ loss %.4f  %@ acc %6.2f%%  %.1f s",
+                            epoch, epochs, row.trainLoss, 100 * row.trainAccuracy, shown.0, shown.1, shown.0, 100 * shown.2, row.seconds))
         }
+        validation = nil
     }
 
     func finish() {
@@ -358,15 +405,18 @@ final class RunRecorder: TrainingObserver {
         bar.clear()
     }
 
+    /// Training and test curves, or training and validation curves when the run has a validation set.
     func plot(title: String, regression: Bool = false) -> LinePlot {
+        let v = rows.contains { !$0.valLoss.isNaN }
+        let held = v ? "validation" : "test"
         if regression {
             var p = LinePlot(title: title, xLabel: "epoch", yLabel: "log10 loss")
             p.series.append(.init(name: "train loss", x: rows.map { Double($0.epoch) }, y: rows.map { log10($0.trainLoss) }))
-            p.series.append(.init(name: "test loss", x: rows.map { Double($0.epoch) }, y: rows.map { log10($0.testLoss) }))
+            p.series.append(.init(name: "\(held) loss", x: rows.map { Double($0.epoch) }, y: rows.map { log10(v ? $0.valLoss : $0.testLoss) }))
             return p
         }
         var p = LinePlot(title: title, xLabel: "epoch", yLabel: "accuracy (%)")
-        p.series.append(.init(name: "test accuracy %", x: rows.map { Double($0.epoch) }, y: rows.map { 100 * $0.testAccuracy }))
+        p.series.append(.init(name: "\(held) accuracy %", x: rows.map { Double($0.epoch) }, y: rows.map { 100 * (v ? $0.valAccuracy : $0.testAccuracy) }))
         p.series.append(.init(name: "train accuracy %", x: rows.map { Double($0.epoch) }, y: rows.map { 100 * $0.trainAccuracy }))
         return p
     }

@@ -124,13 +124,15 @@ final class CLITests: CLITestCase {
 
     func testCompareTrainsEveryNetworkMethodAndSeed() throws {
         var cmp = try CompareCommand.parse(["--data-dir", fixtures, "--networks", "16;16-8", "--methods", "sgd,adam",
-                                            "--epochs", "1", "--seeds", "0,1", "--runs-dir", dir, "--quiet", "--json"])
+                                            "--epochs", "1", "--seeds", "0,1", "--runs-dir", dir, "--quiet", "--json",
+                                            "--validation", "100"])
         try cmp.run()
         for net in ["16", "16-8"] {
             for m in ["sgd", "adam"] {
                 for s in 0...1 {
                     let r = try HistoryReader(path: "\(dir)/\(m)-mnist-\(net)-s\(s).h5")
-                    XCTAssertEqual(r.snapshotSteps.last, 2, "200 images, batch 100, 1 epoch")
+                    XCTAssertEqual(r.snapshotSteps.last, 1, "200 images of which 100 held out, batch 100, 1 epoch")
+                    XCTAssertTrue(r.metricNames.contains("val_accuracy"))
                     r.close()
                 }
             }

@@ -36,14 +36,5 @@ public struct TensorDataset<Scalar: NNScalar>: Sendable {
     }
 
     /// The first `n` samples.
-    public func prefix(_ n: Int) -> TensorDataset {
-        let k = min(n, count)
-        let f = inputs.cols
-        let x = Tensor(shape: [k, f], data: Array(inputs.data[0..<(k * f)]))
-        if let t = targets {
-            return TensorDataset(inputs: x, targets: Tensor(shape: [k, t.cols], data: Array(t.data[0..<(k * t.cols)])),
-                                 labels: Array(labels.prefix(k)))
-        }
-        return TensorDataset(inputs: x, labels: Array(labels[0..<k]))
-    }
+    public func prefix(_ n: Int) -> TensorDataset { rows(0 ..< min(n, count)) }
 }

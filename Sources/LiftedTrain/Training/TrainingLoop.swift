@@ -13,8 +13,16 @@ public protocol TrainingObserver: AnyObject {
     func didStep(_ step: Int, of total: Int, epoch: Int, report: StepReport) throws
     /// A snapshot of θ is due after `step` completed steps (0 = initialisation).
     func snapshotDue(step: Int) throws
-    /// After each epoch, with the test-set evaluation if a test set was given.
+    /// After each epoch, with the test-set evaluation if a test set was given (with a
+    /// validation set: after the last epoch only).
     func didFinishEpoch(_ epoch: Int, step: Int, test: (loss: Double, accuracy: Double)?) throws
+    /// After each epoch of a run with a validation set, just before `didFinishEpoch`.
+    func didEvaluateValidation(_ epoch: Int, step: Int, validation: (loss: Double, accuracy: Double)) throws
+}
+
+extension TrainingObserver {
+    /// Observers that show no validation curve need not implement it.
+    public func didEvaluateValidation(_ epoch: Int, step: Int, validation: (loss: Double, accuracy: Double)) throws {}
 }
 
 /// Epochs of shuffled mini-batches driving any `Trainer`.
@@ -30,9 +38,10 @@ public struct TrainingLoop<Scalar: NNScalar> {
     public var seed: UInt64
     /// A snapshot every this many steps (0: only θ_0 and the final θ).
     public var snapshotEvery: Int
-    /// Evaluate the test set after every epoch.
+    /// Evaluate after every epoch: the test set, or, when `run` is given a validation set, the
+    /// validation set after every epoch and the test set once, after the last one.
     public var evaluateEachEpoch = true
-    /// Loss used for test-set evaluation.
+    /// Loss used for validation- and test-set evaluation.
     public var evaluationLoss: LossKind = .crossEntropy
 
     /// A loop.
@@ -45,7 +54,8 @@ public struct TrainingLoop<Scalar: NNScalar> {
 
     /// Runs from `startStep` (0 for a new run; the last snapshot's step when resuming) to the end.
     /// Throws `TrainingError` when the loss or the parameters stop being finite.
-    public func run<T: Trainer>(_ trainer: T, train: TensorDataset<Scalar>, test: TensorDataset<Scalar>?,
+    public func run<T: Trainer>(_ trainer: T, train: TensorDataset<Scalar>, validation: TensorDataset<Scalar>? = nil,
+                                test: TensorDataset<Scalar>?,
                                 startStep: Int = 0, observer: TrainingObserver?) throws where T.Scalar == Scalar {
         let n = train.count
         guard n > 0 else { throw TrainingError("the training set is empty") }
@@ -91,7 +101,12 @@ public struct TrainingLoop<Scalar: NNScalar> {
                     try observer?.snapshotDue(step: step)
                 }
             }
-            let eval = (evaluateEachEpoch ? test : nil).map { evaluate(trainer.network, on: $0, loss: evaluationLoss) }
+            if evaluateEachEpoch, let v = validation {
+                try observer?.didEvaluateValidation(epoch + 1, step: step, validation: evaluate(trainer.network, on: v, loss: evaluationLoss))
+            }
+            // Choices are made on the validation set; the test set is then evaluated once, at the end.
+            let testNow = evaluateEachEpoch && (validation == nil || step == total)
+            let eval = (testNow ? test : nil).map { evaluate(trainer.network, on: $0, loss: evaluationLoss) }
             try observer?.didFinishEpoch(epoch + 1, step: step, test: eval)
         }
     }
