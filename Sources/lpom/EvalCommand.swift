@@ -9,11 +9,6 @@ func loadNetwork(from reader: HistoryReader, snapshot: Int) throws -> Network<Fl
     return try Network<Float>.load(from: reader, snapshot: snapshot)
 }
 
-/// The `training` JSON of a history as a dictionary (empty when absent or not JSON).
-func trainingInfo(_ reader: HistoryReader) -> [String: Any] {
-    (try? JSONSerialization.jsonObject(with: Data(reader.training.utf8)) as? [String: Any]) ?? [:]
-}
-
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
@@ -41,17 +36,17 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let reader = try HistoryReader(path: history)
         defer { reader.close() }
-        let info = trainingInfo(reader)
-        if let sets = try regressionData(info: info, data: data, history: history) {
+        let record = trainingRecord(reader)
+        if let sets = try regressionData(record: record, data: data, history: history) {
             let t = reader.snapshotCount
             let k = snapshot < 0 ? t + snapshot : snapshot
             try evaluateRegression(reader: reader, test: sets.test, snapshots: all ? Array(0..<t) : [k], json: output.json)
             return
         }
-        guard let name = dataset ?? (info["dataset"] as? String).flatMap(DatasetName.init(rawValue:)) else {
+        guard let name = dataset ?? record.imageSet else {
             throw CommandError("\(history): the history does not name its data set; pass --dataset mnist or fashion-mnist")
         }
-        let lossKind = loss ?? (info["loss"] as? String).flatMap(LossKind.init(rawValue:)) ?? .crossEntropy
+        let lossKind = loss ?? record.loss.flatMap(LossKind.init(rawValue:)) ?? .crossEntropy
         let network = try loadNetwork(from: reader, snapshot: snapshot)
         let (_, test) = try data.load(name)
         guard test.inputs.cols == network.inputSize else {
