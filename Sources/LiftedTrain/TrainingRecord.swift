@@ -192,36 +192,53 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
             record.other = all.filter { !known.contains($0.key) }
             return record
         } catch let error as DecodingError {
-            throw HistoryError(path, "the training record " + Self.describe(error))
+            throw HistoryError(path, "the training record " + Self.describe(error, data: data))
         } catch {
             throw HistoryError(path, "the training record is not a JSON object (\(error))")
         }
     }
 
-    /// The JSON text of the record (sorted keys), `other` included.
+    /// The JSON text of the record: the typed fields (sorted keys, numbers exact — a seed may
+    /// need all 64 bits), then the keys of `other`.
     public func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let known = try? encoder.encode(self),
-              var object = try? JSONDecoder().decode([String: JSONValue].self, from: known) else { return "{}" }
-        object.merge(other) { mine, _ in mine }
-        guard let merged = try? encoder.encode(object) else { return "{}" }
-        return String(decoding: merged, as: UTF8.self)
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        guard let typed = try? encoder.encode(self), var text = String(data: typed, encoding: .utf8) else { return "{}" }
+        let extra = other.filter { !known.contains($0.key) }
+        guard !extra.isEmpty, let more = try? encoder.encode(extra), let tail = String(data: more, encoding: .utf8) else { return text }
+        text.removeLast()   // "}"
+        return text + (text.count > 1 ? "," : "") + tail.dropFirst()
     }
 
     /// The first step of each learning-rate schedule segment: 0, then every extension's `fromStep`.
     public var scheduleSegments: [Int] { [0] + (extensions ?? []).map(\.fromStep) }
 
-    private static func describe(_ error: DecodingError) -> String {
+    /// The first known key whose value alone does not decode (swift-foundation reports a number
+    /// out of range, e.g. a negative seed, as invalid JSON without naming the key).
+    private static func culprit(_ data: Data) -> String? {
+        guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: data) else { return nil }
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) where known.contains(key) {
+            guard let one = try? JSONEncoder().encode([key: value]) else { continue }
+            if (try? JSONDecoder().decode(TrainingRecord.self, from: one)) == nil { return key }
+        }
+        return nil
+    }
+
+    private static func describe(_ error: DecodingError, data: Data) -> String {
         func path(_ c: DecodingError.Context) -> String {
             let p = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
             return p.isEmpty ? "" : "'\(p)' "
         }
         switch error {
+        case .typeMismatch(_, let c) where c.codingPath.isEmpty: return "is not a JSON object"
         case .typeMismatch(let type, let c): return "\(path(c))is not a \(type)"
         case .valueNotFound(let type, let c): return "\(path(c))is null, expected a \(type)"
         case .keyNotFound(let key, let c): return "\(path(c))lacks '\(key.stringValue)'"
-        case .dataCorrupted(let c): return "\(path(c))is not valid JSON (\(c.debugDescription))"
+        case .dataCorrupted(let c) where c.codingPath.isEmpty:
+            return culprit(data).map { "'\($0)' has a value of the wrong kind or out of range" } ?? "is not valid JSON (\(c.debugDescription))"
+        case .dataCorrupted(let c): return "\(path(c))has an invalid value (\(c.debugDescription))"
         @unknown default: return "cannot be read (\(error))"
         }
     }
