@@ -54,6 +54,9 @@ extension TrainCommand {
         let reader = try HistoryReader(path: path)
         var record = try reader.trainingRecord()
         guard let lastStep = reader.snapshotSteps.last else { throw CommandError("\(path): holds no snapshot to resume from") }
+        if let model = record.model {
+            throw CommandError("\(path): a generative run (--model \(model)); --resume continues sgd, adam, lpom and ggn runs")
+        }
         for (key, present) in [("epochs", record.epochs != nil), ("batch_size", record.batchSize != nil), ("seed", record.seed != nil),
                                ("snapshot_every", record.snapshotEvery != nil), ("method", record.method != nil)] where !present {
             throw CommandError("\(path): its training record has no '\(key)'; --resume continues runs written by lpom train")
@@ -79,6 +82,9 @@ extension TrainCommand {
         guard lastStep < total else { throw CommandError("\(path) already holds all \(total) steps; pass a larger --epochs to extend it") }
         let threadCount = threads > 0 ? threads : (record.provenance?.last?.threads ?? BLASThreads.current)
         Parallel.use(threads: threadCount, for: network.spec)
+        if let last = record.provenance?.last, !output.quiet, last.threads != threadCount || last.blasKernel != BLASCore.name {
+            printErr("note: \(threadCount) threads and \(BLASCore.name) kernels where the last session used \(last.threads) and \(last.blasKernel): sums run in another order, so the continuation is not bit-identical to an uninterrupted run")
+        }
         let trainer = try Self.makeTrainer(record: record, network: network, path: path)
         if let state {
             do { try trainer.importState(state.arrays) } catch { throw CommandError("\(path): \(error)") }
