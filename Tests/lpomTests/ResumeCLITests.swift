@@ -178,6 +178,19 @@ final class ResumeCLITests: CLITestCase {
         XCTAssertNotNil(entries.first?["data_files"])
     }
 
+    func testGenerativeRunsRecordProvenanceAndAreNotResumed() throws {
+        let h = dir + "/vae.h5"
+        try train(["--model", "vae", "--generator", "fc", "--latent", "3", "--steps", "4", "--snapshot-every", "2", "--batch-size", "20",
+                   "--data-dir", fixtures, "--quiet", "--history", h])
+        let r = try HistoryReader(path: h)
+        let record = try r.trainingRecord()
+        XCTAssertEqual(record.method, "vae")
+        XCTAssertEqual(record.provenance?.first?.dataFiles?.count, 4)
+        XCTAssertEqual(try r.metric("snapshot_seconds").filter(\.isFinite).count, 2, "at the snapshots of steps 2 and 4")
+        r.close()
+        XCTAssertThrowsError(try resume(h)) { XCTAssertTrue("\($0)".contains("a generative run"), "\($0)") }
+    }
+
     /// Standard output of `body` (print goes through the C stdout buffer, flushed before and after).
     func captureStandardOutput(_ body: () throws -> Void) throws -> String {
         let path = dir + "/stdout-\(UUID().uuidString).txt"
