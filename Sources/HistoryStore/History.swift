@@ -1,9 +1,9 @@
 import Foundation
 
-// The training-history file format (docs: docs/HISTORY-FORMAT.md, format_version 1):
-// root attributes format, format_version, created_by, model, training; datasets
-// /snapshot_step int64 [T], /theta/<name> and /buffers/<name> float32 [T, *shape],
-// /metrics/step int64 [S] and /metrics/<name> float64 [S].
+// The training-history file format (docs/HISTORY-FORMAT.md, format_version 1):
+// root attributes format, format_version, created_by, model, training (TrainingRecord.swift);
+// datasets /snapshot_step int64 [T], /theta/<name> and /buffers/<name> float32 [T, *shape],
+// /metrics/step int64 [S] and /metrics/<name> float64 [S], /resume (HistoryResumeState.swift).
 // This file holds what the writer and the reader share: the error type, the names and
 // limits, and the one validation routine both run when opening an existing file.
 

@@ -73,6 +73,19 @@ public final class HistoryReader {
         return values
     }
 
+    /// The resume state saved with the last snapshot (`/resume`, see `ResumeSlots`): nil when
+    /// the file has none (written before lpom saved it, or by another writer). Throws a
+    /// one-line `HistoryError` when `/resume` holds no state for the last snapshot or cannot be read.
+    public func resumeState() throws -> ResumeState? {
+        let layout = try open()
+        return try wrap { try ResumeSlots.read(file: layout.file, lastStep: snapshotSteps.last, path: path) }
+    }
+
+    /// The `training` attribute as a typed record (`TrainingRecord.decode`).
+    public func trainingRecord() throws -> TrainingRecord {
+        try TrainingRecord.decode(training, path: path)
+    }
+
     /// Closes the file. Later reads throw; calling it again does nothing.
     public func close() {
         layout?.close()

@@ -46,7 +46,7 @@ public final class HistoryWriter {
 
     /// Where a snapshot is interrupted by `faultHook` (tests only).
     enum FaultPoint: Equatable {
-        case afterParameter(String), afterBuffers, afterMetrics, afterFirstFlush, afterSnapshotStep
+        case afterState, afterParameter(String), afterBuffers, afterMetrics, afterFirstFlush, afterSnapshotStep
     }
 
     /// Called at each `FaultPoint` of `appendSnapshot`; tests use it to kill the process there.
@@ -76,6 +76,8 @@ public final class HistoryWriter {
     /// Rows not yet written; if `rewriteLast`, the first of them replaces the last written row.
     private var pendingMetrics: [(step: Int, values: [String: Double])] = []
     private var rewriteLast = false
+    /// `/resume`, created by the first snapshot that carries a resume state.
+    private var resumeSlots: ResumeSlots?
 
     /// Creates (truncates) a history file with root attributes `format="lpom-history"`,
     /// `format_version=1`, `created_by`, `model` and `training` (both JSON text, checked to parse),
@@ -129,8 +131,9 @@ public final class HistoryWriter {
     /// a kill, HDF5 metadata beyond the last complete snapshot may be half-written, and
     /// extending it could corrupt the file (seen in testing). The copy costs about one read of
     /// the history; the original stays intact until the rename. Refuses a file that another
-    /// writer holds locked.
-    public static func openForAppend(path: String) throws -> HistoryWriter {
+    /// writer holds locked. The resume state of the last snapshot (`/resume`) is copied with it;
+    /// `training`, when given, replaces the `training` attribute (a resumed session's record).
+    public static func openForAppend(path: String, training: String? = nil) throws -> HistoryWriter {
         H5.prepare()
         try refuseIfBeingWritten(path)
         let reader = try HistoryReader(path: path)
@@ -138,7 +141,8 @@ public final class HistoryWriter {
         let temp = path + ".resume-tmp"
         var created: HistoryWriter?
         do {
-            let writer = try HistoryWriter(path: temp, model: reader.model, training: reader.training, createdBy: reader.createdBy,
+            let state = try reader.resumeState()
+            let writer = try HistoryWriter(path: temp, model: reader.model, training: training ?? reader.training, createdBy: reader.createdBy,
                                            parameters: reader.parameterShapes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                                            buffers: reader.bufferShapes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
             created = writer
@@ -152,7 +156,8 @@ public final class HistoryWriter {
                 for name in reader.parameterShapes.keys { parameters[name] = try reader.parameter(name, snapshot: index) }
                 var buffers: [String: [Float]] = [:]
                 for name in reader.bufferShapes.keys { buffers[name] = try reader.buffer(name, snapshot: index) }
-                try writer.appendSnapshot(step: step, parameters: parameters, buffers: buffers)
+                let last = index == reader.snapshotCount - 1
+                try writer.appendSnapshot(step: step, parameters: parameters, buffers: buffers, state: last ? state?.arrays : nil)
             }
             try writer.flushPendingMetrics()
             reader.close()
@@ -176,7 +181,13 @@ public final class HistoryWriter {
     /// `/theta` row and `/buffers` row and the pending metrics, flushes, then extends
     /// `/snapshot_step` and flushes again. `parameters` and `buffers` must hold exactly the
     /// declared names, each with `product(shape)` elements (row-major).
-    public func appendSnapshot(step: Int, parameters values: [String: [Float]], buffers bufferValues: [String: [Float]]) throws {
+    ///
+    /// `state`, the trainer's resume state at this step, is written first into `/resume`
+    /// (`ResumeSlots`: the slot of this snapshot, its step last), so that a kill never leaves
+    /// the last committed snapshot without its own state. Once a snapshot has carried a state,
+    /// every later one must (same names and lengths).
+    public func appendSnapshot(step: Int, parameters values: [String: [Float]], buffers bufferValues: [String: [Float]],
+                               state: [String: [Double]]? = nil) throws {
         let file = try openFile()
         if step < 0 { throw HistoryError(path, "snapshot step \(step) is negative") }
         if let lastStep, step <= lastStep {
@@ -185,7 +196,15 @@ public final class HistoryWriter {
         try checkValues(values, against: parameters, kind: "parameter")
         try checkValues(bufferValues, against: buffers, kind: "buffer")
         let t = snapshotCount
+        if state == nil && resumeSlots != nil {
+            throw HistoryError(path, "snapshot at step \(step) lacks the resume state that earlier snapshots carried")
+        }
         do {
+            if let state {
+                if resumeSlots == nil { resumeSlots = try ResumeSlots.create(in: file, for: state, path: path) }
+                try resumeSlots?.write(slot: t % 2, step: step, state: state, path: path)
+                faultHook?(.afterState)
+            }
             for entry in parameters {
                 try writeRow(entry, row: t, values: values[entry.name] ?? [])
                 faultHook?(.afterParameter(entry.name))
@@ -258,6 +277,8 @@ public final class HistoryWriter {
         status = min(status, snapshotStep.handle.close())
         status = min(status, metricStep.handle.close())
         status = min(status, metricsGroup.handle.close())
+        if let slots = resumeSlots { status = min(status, slots.close()) }
+        resumeSlots = nil
         status = min(status, file.handle.close())
         self.file = nil
         if status < 0 { H5.clearErrors() }

@@ -102,6 +102,13 @@ public struct ImageDataset: Equatable, Sendable {
         return ImageDataset(name: name, train: try split("train"), test: try split("t10k"))
     }
 
+    /// The four files `load` reads, in the order train images, train labels, test images, test labels.
+    public static func files(_ name: DatasetName, directory: String) throws -> [String] {
+        let folder = (directory as NSString).appendingPathComponent(name.rawValue)
+        return try ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+            .map { try locate(folder, $0) }
+    }
+
     /// `<folder>/<stem>.gz` if it exists, else `<folder>/<stem>`, else an error.
     private static func locate(_ folder: String, _ stem: String) throws -> String {
         let gz = (folder as NSString).appendingPathComponent(stem + ".gz")

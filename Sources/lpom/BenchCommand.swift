@@ -67,7 +67,7 @@ struct BenchCommand: ParsableCommand {
             writer = try HistoryWriter(path: path, model: net.spec.json(), training: "{}", createdBy: "lpom bench",
                                        parameters: net.parameters.shapes, buffers: [])
         }
-        let observer = writer.map { SnapshotOnly(network: net, writer: $0) }
+        let observer = writer.map { SnapshotOnly(trainer: trainer, writer: $0) }
         BLASProfile.reset()
         BLASProfile.enabled = true
         let t0 = now()
@@ -80,14 +80,16 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
-/// Writes snapshots and nothing else (benchmarking the cost of histories).
+/// Writes snapshots, with the resume state as `lpom train` does, and nothing else
+/// (benchmarking the cost of histories).
 final class SnapshotOnly: TrainingObserver {
-    let network: Network<Float>
+    let trainer: any Trainer<Float>
     let writer: HistoryWriter
-    init(network: Network<Float>, writer: HistoryWriter) { self.network = network; self.writer = writer }
+    init(trainer: any Trainer<Float>, writer: HistoryWriter) { self.trainer = trainer; self.writer = writer }
     func didStep(_ step: Int, of total: Int, epoch: Int, report: StepReport) throws {}
     func snapshotDue(step: Int) throws {
-        try writer.appendSnapshot(step: step, parameters: network.parameters.floatArrays(), buffers: [:])
+        try writer.appendSnapshot(step: step, parameters: trainer.network.parameters.floatArrays(), buffers: [:],
+                                  state: trainer.exportState())
     }
     func didFinishEpoch(_ epoch: Int, step: Int, test: (loss: Double, accuracy: Double)?) throws {}
 }

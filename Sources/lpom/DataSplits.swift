@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HistoryStore
 import ImageData
 import LiftedTrain
 
@@ -59,8 +60,8 @@ extension DataOptions {
     /// The validation size N of the run a history records: its training JSON's `validation`
     /// (a `--validation` option must agree with it), else the option, else 0. `recorded` says
     /// whether the history names N (histories written before the option do not).
-    func validationSize(info: [String: Any], history: String) throws -> (n: Int, recorded: Bool) {
-        guard let stored = (info["validation"] as? NSNumber)?.intValue else { return (validation ?? 0, false) }
+    func validationSize(record: TrainingRecord, history: String) throws -> (n: Int, recorded: Bool) {
+        guard let stored = record.validation else { return (validation ?? 0, false) }
         if let validation, validation != stored {
             throw CommandError("--validation \(validation) disagrees with \(history), which was trained with --validation \(stored); drop the option")
         }

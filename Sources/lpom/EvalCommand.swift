@@ -12,11 +12,6 @@ func loadNetwork(from reader: HistoryReader, snapshot: Int) throws -> Network<Fl
     return try Network<Float>.load(from: reader, snapshot: snapshot)
 }
 
-/// The `training` JSON of a history as a dictionary (empty when absent or not JSON).
-func trainingInfo(_ reader: HistoryReader) -> [String: Any] {
-    (try? JSONSerialization.jsonObject(with: Data(reader.training.utf8)) as? [String: Any]) ?? [:]
-}
-
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
@@ -48,7 +43,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let reader = try HistoryReader(path: history)
         defer { reader.close() }
-        let info = trainingInfo(reader)
+        let record = trainingRecord(reader)
         let t = reader.snapshotCount
         let k = snapshot < 0 ? t + snapshot : snapshot
         guard k >= 0 && k < t else {
@@ -57,17 +52,17 @@ struct EvalCommand: ParsableCommand {
         let indices = all ? Array(0..<t) : [k]
         // The run's own training set: its --train-limit unless one is given here.
         var data = self.data
-        if data.trainLimit == 0, let limit = (info["train_limit"] as? NSNumber)?.intValue { data.trainLimit = limit }
-        let (n, recorded) = try data.validationSize(info: info, history: history)
-        if let sets = try regressionData(info: info, data: data, history: history) {
+        if data.trainLimit == 0, let limit = record.trainLimit { data.trainLimit = limit }
+        let (n, recorded) = try data.validationSize(record: record, history: history)
+        if let sets = try regressionData(record: record, data: data, history: history) {
             try evaluateRegression(reader: reader, on: sets.set(split, history: history, recorded: recorded), split: split,
                                    snapshots: indices, json: output.json)
             return
         }
-        guard let name = dataset ?? (info["dataset"] as? String).flatMap(DatasetName.init(rawValue:)) else {
+        guard let name = dataset ?? record.imageSet else {
             throw CommandError("\(history): the history does not name its data set; pass --dataset mnist or fashion-mnist")
         }
-        let lossKind = loss ?? (info["loss"] as? String).flatMap(LossKind.init(rawValue:)) ?? .crossEntropy
+        let lossKind = loss ?? record.loss.flatMap(LossKind.init(rawValue:)) ?? .crossEntropy
         let network = try loadNetwork(from: reader, snapshot: k)
         let set = try data.splits(name, holdOut: n).set(split, history: history, recorded: recorded)
         guard set.inputs.cols == network.inputSize else {

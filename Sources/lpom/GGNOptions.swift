@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import ImageData
+import HistoryStore
+import ImageData
+import LiftedHistory
 import LiftedTrain
 
 /// What `lpom train` learns: class labels or real-valued targets.
@@ -92,17 +95,16 @@ struct GGNOptions: ParsableArguments {
         GGNTrainer(network: network, damping: damping, stepSize: ggnStep)
     }
 
-    /// Fields added to the history's training JSON: enough to rebuild the data with the seed.
-    func trainingFields(seed: UInt64) -> [String: Any] {
-        var d: [String: Any] = ["task": task.rawValue]
+    /// Records the task in a history's training record: enough to rebuild the data with the seed.
+    func record(task r: inout TrainingRecord, seed: UInt64) {
+        r.task = task.rawValue
         if isTeacherStudent {
-            d["teacher_student"] = ["input_dim": inputDim, "teacher_width": teacherWidth ?? 0, "samples": samples,
-                                    "test_samples": testSamples, "data_seed": seed,
-                                    "description": "inputs uniform on the unit sphere, y = m^-1/2 Σ a_r relu(w_rᵀx), w_r ~ N(0, I), a_r = ±1; LiftedTrain.TeacherStudentTask"]
-            d["targets"] = "teacher-student"
+            r.teacherStudent = .init(inputDim: inputDim, teacherWidth: teacherWidth ?? 0, samples: samples, testSamples: testSamples,
+                                     dataSeed: seed,
+                                     description: "inputs uniform on the unit sphere, y = m^-1/2 Σ a_r relu(w_rᵀx), w_r ~ N(0, I), a_r = ±1; LiftedTrain.TeacherStudentTask")
+            r.targets = "teacher-student"
         } else if task == .regression {
-            d["targets"] = BottomHalfInk.description
+            r.targets = BottomHalfInk.description
         }
-        return d
     }
 }

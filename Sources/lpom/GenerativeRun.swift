@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HistoryStore
+import ImageData
 import LiftedTrain
 import Surfing
 
@@ -27,7 +28,8 @@ extension TrainCommand {
 
     /// Trains the generative model of `--model` and writes the generator's history.
     func performGenerative(_ model: GenerativeMethod) throws -> GenerativeSummary {
-        BLASThreads.set(threads > 0 ? threads : BLASThreads.current)
+        let threadCount = threads > 0 ? threads : BLASThreads.current
+        BLASThreads.set(threadCount)
         // Generators and critics mix large dense products with transposed convolutions: the
         // threads stay with BLAS (batch splits measured only on the image classifiers).
         Parallel.workers = 1
@@ -42,11 +44,11 @@ extension TrainCommand {
         }
         let setup = gen.setup(model, lr: lr)
         let trainer: any GenerativeTrainer<Float> = try setup.makeTrainer(seed: seed)
-        let json = generativeTrainingJSON(setup: setup, trainer: trainer, batchSize: b,
-                                          argv: TrainCommand.recordedArguments ?? Array(CommandLine.arguments.dropFirst(2)))
+        let record = try generativeRecord(setup: setup, trainer: trainer, batchSize: b, argv: Self.invocationArguments, threads: threadCount,
+                                          dataFiles: try dataFileDigests(try ImageDataset.files(dataset, directory: data.directory)))
         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                                                 withIntermediateDirectories: true)
-        let writer = try HistoryWriter(path: path, model: setup.generatorSpec.json(), training: json,
+        let writer = try HistoryWriter(path: path, model: setup.generatorSpec.json(), training: record.json(),
                                        createdBy: "lpom \(lpomVersion)", parameters: trainer.generator.parameters.shapes,
                                        buffers: trainer.generator.buffers.shapes)
         let loop = GenerativeLoop(steps: gen.steps, snapshotEvery: snapshotEvery, batchSize: b, seed: seed)
@@ -70,22 +72,6 @@ extension TrainCommand {
         let y = g.forward(z, training: false)
         let n = g.outputSize
         return SampleGrid(images: (0..<64).map { Array(y.data[($0 * n)..<(($0 + 1) * n)]) }, side: Int(Double(n).squareRoot()))
-    }
-
-    func generativeTrainingJSON(setup: GenerativeSetup, trainer: any GenerativeTrainer<Float>, batchSize: Int, argv: [String]) -> String {
-        let partner = (try? JSONSerialization.jsonObject(with: Data(trainer.partner.spec.json().utf8))) ?? [:]
-        var obj: [String: Any] = [
-            "method": setup.method.historyMethod, "model": setup.method.rawValue, "dataset": dataset.rawValue,
-            "latent": setup.latent, "architecture": setup.architecture.rawValue, "steps": gen.steps,
-            "snapshot_every": snapshotEvery, "batch_size": batchSize, "seed": seed, "init_std": setup.initStd,
-            "latent_prior": setup.method.prior.rawValue, "hyperparameters": trainer.hyperparameters,
-            "optimizer": "adam", "argv": argv, "train_limit": data.trainLimit,
-            setup.method == .vae ? "encoder" : "discriminator": partner,
-        ]
-        if setup.method.prior == .uniform { obj["latent_bounds"] = [-1.0, 1.0] }
-        if setup.architecture == .fc { obj["hidden"] = setup.hidden }
-        guard let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: d, as: UTF8.self)
     }
 }
 
@@ -119,12 +105,14 @@ struct GenerativeSummary {
     }
 }
 
-/// Turns loop events into history rows and progress.
+/// Turns loop events into history rows (with `snapshot_seconds`, the wall seconds since the
+/// previous snapshot, at every snapshot after θ_0) and progress.
 final class GenerativeRecorder: GenerativeObserver {
     let generator: Network<Float>
     let writer: HistoryWriter
     let bar: ProgressBar
     private(set) var lastMetrics: [String: Double] = [:]
+    private var lastSnapshot = now()
 
     init(generator: Network<Float>, writer: HistoryWriter, total: Int, quiet: Bool) {
         self.generator = generator; self.writer = writer
@@ -139,6 +127,8 @@ final class GenerativeRecorder: GenerativeObserver {
     }
 
     func snapshotDue(step: Int) throws {
+        if step > 0 { try writer.appendMetrics(step: step, values: ["snapshot_seconds": now() - lastSnapshot]) }
+        lastSnapshot = now()
         try writer.appendSnapshot(step: step, parameters: generator.parameters.floatArrays(), buffers: generator.buffers.floatArrays())
     }
 

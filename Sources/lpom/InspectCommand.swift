@@ -21,7 +21,7 @@ struct InspectCommand: ParsableCommand {
         defer { reader.close() }
         let spec: ModelSpec
         do { spec = try ModelSpec.parse(reader.model) } catch { throw CommandError("\(history): \(error)") }
-        let info = trainingInfo(reader)
+        let record = trainingRecord(reader)
         let steps = reader.snapshotSteps
         // Parameter norms at θ_0 and the final θ, and how far the run moved them.
         var params: [[String: Any]] = []
@@ -50,24 +50,28 @@ struct InspectCommand: ParsableCommand {
             metrics[m] = d
         }
         if let plot { try makePlot(reader: reader, steps: mSteps).write(to: plot) }
+        let training = (try? JSONSerialization.jsonObject(with: Data(record.json().utf8))) as? [String: Any] ?? [:]
         if output.json {
             printJSON(["history": history, "created_by": reader.createdBy, "model": (try? JSONSerialization.jsonObject(with: Data(reader.model.utf8))) ?? reader.model,
-                       "training": info, "snapshots": steps.count, "snapshot_steps": steps, "parameters": params,
-                       "parameter_count": total, "metrics": metrics])
+                       "training": training, "provenance": training["provenance"] ?? [], "snapshots": steps.count, "snapshot_steps": steps,
+                       "parameters": params, "parameter_count": total, "metrics": metrics])
             return
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: history)[.size] as? Int) ?? 0
         print("history   \(history) (\(formatBytes(size))), created by \(reader.createdBy)")
         print("model     \(describe(spec))  (\(total.formatted()) parameters)")
-        let hp = (info["hyperparameters"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let hp = (record.hyperparameters ?? [:]).sorted { $0.key < $1.key }.map { String(format: "%@ %g", $0.key, $0.value) }.joined(separator: ", ")
         let keys = ["method", "dataset", "seed", "epochs", "batch_size", "loss", "validation"]
-        print("training  " + keys.compactMap { k in info[k].map { "\(k) \($0)" } }.joined(separator: ", "))
+        print("training  " + keys.compactMap { k in training[k].map { "\(k) \($0)" } }.joined(separator: ", "))
         if !hp.isEmpty { print("          \(hp)") }
+        do { _ = try reader.trainingRecord() } catch { print("          \(error)") }
         if let f = steps.first, let l = steps.last {
             print("snapshots \(steps.count), steps \(f) … \(l)")
         } else {
             print("snapshots none")
         }
+        let epochSeconds = reader.metricNames.contains("epoch_seconds") ? (try? reader.metric("epoch_seconds")) ?? [] : []
+        for line in provenanceLines(record, epochSeconds: epochSeconds) { print(line) }
         if !metrics.isEmpty {
             print("\nmetric                          rows          last           min           max")
             for m in reader.metricNames.sorted(by: naturalOrder) {

@@ -46,11 +46,11 @@ struct NTKCommand: ParsableCommand {
 
     /// The training set the history was trained on, in Double.
     func trainingData(_ reader: HistoryReader) throws -> TensorDataset<Double> {
-        let info = trainingInfo(reader)
+        let record = trainingRecord(reader)
         let set: TensorDataset<Float>
-        if let sets = try regressionData(info: info, data: data, history: history) {
+        if let sets = try regressionData(record: record, data: data, history: history) {
             set = sets.train
-        } else if let name = (info["dataset"] as? String).flatMap(DatasetName.init(rawValue:)) {
+        } else if let name = record.imageSet {
             set = try data.load(name).train
         } else {
             throw CommandError("\(history): the training JSON names no data set this command can rebuild (teacher-student, mnist, fashion-mnist)")
@@ -73,7 +73,7 @@ struct NTKCommand: ParsableCommand {
         guard set.inputs.cols == spec.inputShape.reduce(1, *) else {
             throw CommandError("\(history): the model takes \(spec.inputShape) inputs but the data have \(set.inputs.cols)")
         }
-        let loss = (trainingInfo(reader)["loss"] as? String).flatMap(LossKind.init(rawValue:)) ?? .crossEntropy
+        let loss = trainingRecord(reader).loss.flatMap(LossKind.init(rawValue:)) ?? .crossEntropy
         let analysis = try NTKAnalysis(inputs: set.inputs, targets: set.targets, labels: set.labels, loss: loss)
         let t = reader.snapshotCount
         var indices = Array(Swift.stride(from: 0, to: t, by: self.stride))

@@ -4,22 +4,20 @@ import ImageData
 import LiftedTrain
 
 /// The training, validation and test sets of a regression history, rebuilt from its training
-/// JSON alone (teacher–student from its data seed, bottom-half ink from the image set in `data`;
+/// record alone (teacher–student from its data seed, bottom-half ink from the image set in `data`;
 /// the validation size from `DataOptions.validationSize`); nil for a classification history.
-func regressionData(info: [String: Any], data: DataOptions, history: String) throws -> DataSplits? {
-    guard (info["task"] as? String) == "regression" else { return nil }
-    let held = try data.validationSize(info: info, history: history).n
-    if let ts = info["teacher_student"] as? [String: Any] {
-        guard let d = ts["input_dim"] as? Int, let m = ts["teacher_width"] as? Int, let n = ts["samples"] as? Int,
-              let seed = (ts["data_seed"] as? NSNumber)?.uint64Value else {
-            throw CommandError("\(history): the training JSON's teacher_student entry is incomplete")
+func regressionData(record r: TrainingRecord, data: DataOptions, history: String) throws -> DataSplits? {
+    guard r.task == "regression" else { return nil }
+    let held = try data.validationSize(record: r, history: history).n
+    if let ts = r.teacherStudent {
+        guard let d = ts.inputDim, let m = ts.teacherWidth, let n = ts.samples, let seed = ts.dataSeed else {
+            throw CommandError("\(history): the training record's teacher_student entry is incomplete")
         }
-        let task = TeacherStudentTask(inputDim: d, teacherWidth: m, samples: n,
-                                      testSamples: ts["test_samples"] as? Int ?? 0, seed: seed)
+        let task = TeacherStudentTask(inputDim: d, teacherWidth: m, samples: n, testSamples: ts.testSamples ?? 0, seed: seed)
         let (train, test) = task.make(Float.self)
         return try DataSplits(holdingOut: held, of: train, test: test, what: "samples")
     }
-    guard let name = (info["dataset"] as? String).flatMap(DatasetName.init(rawValue:)) else {
+    guard let name = r.imageSet else {
         throw CommandError("\(history): a regression history whose data set this command cannot rebuild (teacher-student, mnist, fashion-mnist)")
     }
     return try data.splits(name, holdOut: held).map { BottomHalfInk.make(from: $0) }

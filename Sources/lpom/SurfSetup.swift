@@ -38,11 +38,11 @@ final class SurfSetup {
             throw CommandError("--measurements \(m) exceeds the signal size n = \(n) (need 0 < m ≤ n)")
         }
         if c.method == .projected { try ProjectedSurfing.checkArchitecture(network.spec) }
-        let info = trainingInfo(reader)
+        let record = trainingRecord(reader)
         // The training JSON's `latent_prior` when it names one (lpom's generative trainers write it),
         // else from the method (vae → N(0, I)).
-        prior = c.prior ?? (info["latent_prior"] as? String).flatMap(LatentDistribution.init(rawValue:))
-            ?? LatentDistribution.prior(forTrainingMethod: info["method"] as? String)
+        prior = c.prior ?? record.latentPrior.flatMap(LatentDistribution.init(rawValue:))
+            ?? LatentDistribution.prior(forTrainingMethod: record.method)
         let a = c.measurements.map { m -> MeasurementMatrix<Float> in
             var rng = SplitMix64.stream(seed: c.seed, 1 << 32)
             return MeasurementMatrix.gaussian(m: m, n: n, rng: &rng)
@@ -53,7 +53,7 @@ final class SurfSetup {
         case .inRange:
             trials = InversionTrials.inRange(generator: problem, count: c.trials, distribution: prior, restarts: restarts, seed: c.seed)
         case .testImages:
-            guard let name = c.dataset ?? (info["dataset"] as? String).flatMap(DatasetName.init(rawValue:)) else {
+            guard let name = c.dataset ?? record.imageSet else {
                 throw CommandError("\(path): the history does not name an image data set; pass --dataset mnist or fashion-mnist")
             }
             let test = try c.data.load(name).test

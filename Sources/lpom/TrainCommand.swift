@@ -100,7 +100,10 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if gen.model != nil { return try validateGenerative() }
-        if resume != nil { return }
+        if resume != nil {
+            guard threads >= 0 && threads <= 256 else { throw ValidationError("--threads must be between 0 and 256, got \(threads)") }
+            return
+        }
         let e = epochs ?? 10
         guard e >= 1 else { throw ValidationError("--epochs must be at least 1, got \(e)") }
         guard e <= 100_000 else { throw ValidationError("--epochs \(e) is too many") }
@@ -117,8 +120,9 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// The arguments recorded in a history (what `--resume` re-parses). By default the process's
-    /// own `lpom train …` arguments; tests that call the command in-process set them here.
+    /// The arguments recorded in a history (information only) and checked by `--resume`. By
+    /// default the process's own `lpom train …` arguments; `TrainCommand.parse(_:)` sets them
+    /// for in-process callers (tests, `lpom compare`).
     nonisolated(unsafe) static var recordedArguments: [String]? = nil
 
     var defaultHistoryPath: String {
@@ -150,17 +154,22 @@ struct TrainCommand: ParsableCommand {
         let spec = try arch.model(inputShape: side * side == train.inputs.cols ? [1, side, side] : [train.inputs.cols], classes: outputs)
             ?? ggn.adjust(ModelSpec.mlp(input: train.inputs.cols, hidden: hidden, output: outputs,
                                         activation: activation, alpha: alpha, outputActivation: outputActivation))
-        Parallel.use(threads: threads > 0 ? threads : BLASThreads.current, for: spec)
+        let threadCount = threads > 0 ? threads : BLASThreads.current
+        Parallel.use(threads: threadCount, for: spec)
         var rng = SplitMix64(seed: seed)
         let network = try Network<Float>(spec: spec, initialization: initialization, rng: &rng)
         let trainer = try makeTrainer(network: network)
-        let trainingJSON = trainingDescription(trainer: trainer, argv: TrainCommand.recordedArguments ?? Array(CommandLine.arguments.dropFirst(2)))
+        let files = ggn.isTeacherStudent ? [] : try dataFileDigests(try ImageDataset.files(dataset, directory: data.directory))
+        let b = batchSize ?? 100
+        let record = try newRecord(trainer: trainer, argv: Self.invocationArguments, stepsPerEpoch: (train.count + b - 1) / b,
+                                   threads: threadCount, dataFiles: files)
         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                                                 withIntermediateDirectories: true)
-        let writer = try HistoryWriter(path: path, model: spec.json(), training: trainingJSON,
+        let writer = try HistoryWriter(path: path, model: spec.json(), training: record.json(),
                                        createdBy: "lpom \(lpomVersion)", parameters: network.parameters.shapes,
                                        buffers: network.buffers.shapes)
-        return try execute(trainer: trainer, writer: writer, data: sets, startStep: 0)
+        return try execute(trainer: trainer, record: record, label: arch.arch == .mlp ? layers : arch.tag, writer: writer,
+                           data: sets, startStep: 0)
     }
 
     /// The trainer for `--method`.
@@ -186,65 +195,30 @@ struct TrainCommand: ParsableCommand {
     /// The loss minimised (mse for --task regression; see `GGNOptions.effectiveLoss`).
     var trainingLoss: LossKind { ggn.effectiveLoss(loss, method: method) }
 
-    func trainingDescription(trainer: any Trainer<Float>, argv: [String]) -> String {
-        var obj: [String: Any] = [
-            "method": trainer.method, "dataset": ggn.datasetLabel(dataset), "seed": seed, "epochs": epochs ?? 10,
-            "batch_size": batchSize ?? 100, "loss": trainingLoss.rawValue, "schedule": schedule.rawValue, "snapshot_every": snapshotEvery,
-            "hyperparameters": trainer.hyperparameters, "argv": argv, "init": initialization.rawValue,
-            "train_limit": data.trainLimit, "arch": arch.arch.rawValue,
-        ]
-        obj.merge(ggn.trainingFields(seed: seed)) { $1 }
-        obj["validation"] = data.validation ?? 0
-        guard let d = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: d, as: UTF8.self)
-    }
-
-    /// Re-runs the command line stored in the history, from its last snapshot.
-    func resumeRun(from path: String) throws -> RunSummary {
-        let reader = try HistoryReader(path: path)
-        guard let info = try? JSONSerialization.jsonObject(with: Data(reader.training.utf8)) as? [String: Any],
-              let argv = info["argv"] as? [String] else {
-            throw CommandError("\(path): its training attribute has no command line to resume (not written by lpom train)")
-        }
-        guard let lastStep = reader.snapshotSteps.last else { throw CommandError("\(path): holds no snapshot to resume from") }
-        var original = try TrainCommand.parse(argv.filter { $0 != "--overwrite" })
-        if let e = epochs { original.epochs = e }
-        if threads > 0 { original.threads = threads }
-        original.output = output
-        ConvolutionAlgorithm.current = original.arch.convAlgorithm
-        let sets = try original.ggn.load(original.dataset, data: original.data, seed: original.seed,
-                                         validation: original.data.validation ?? 0)
-        let network = try loadNetwork(from: reader, snapshot: -1)
-        reader.close()
-        Parallel.use(threads: original.threads > 0 ? original.threads : BLASThreads.current, for: network.spec)
-        let trainer = try original.makeTrainer(network: network)
-        let writer = try HistoryWriter.openForAppend(path: path)
-        if !output.quiet { printErr("resuming \(path) at step \(lastStep)") }
-        return try original.execute(trainer: trainer, writer: writer, data: sets, startStep: lastStep)
-    }
-
-    /// Runs the loop with progress and history; returns the summary.
-    func execute(trainer: any Trainer<Float>, writer: HistoryWriter, data sets: DataSplits, startStep: Int) throws -> RunSummary {
+    /// Runs the loop the record describes (epochs, batch size, seed, snapshots, loss, schedule
+    /// segments) with progress and history, from `startStep`; returns the summary. `label` names
+    /// the network in the summary (`--layers` or the architecture tag).
+    func execute(trainer: any Trainer<Float>, record: TrainingRecord, label: String, writer: HistoryWriter,
+                 data sets: DataSplits, startStep: Int) throws -> RunSummary {
         let train = sets.train
-        var loop = TrainingLoop<Float>(epochs: epochs ?? 10, batchSize: batchSize ?? 100, seed: seed, snapshotEvery: snapshotEvery)
-        loop.evaluationLoss = trainingLoss
+        var loop = TrainingLoop<Float>(epochs: record.epochs ?? 10, batchSize: record.batchSize ?? 100, seed: record.seed ?? 0,
+                                       snapshotEvery: record.snapshotEvery ?? 40)
+        loop.evaluationLoss = record.loss.flatMap(LossKind.init(rawValue:)) ?? .crossEntropy
+        loop.scheduleSegments = record.scheduleSegments
         let total = loop.stepsPerEpoch(samples: train.count) * loop.epochs
-        guard startStep < total else {
-            throw CommandError("\(writer.path) already holds all \(total) steps; pass a larger --epochs to extend it")
-        }
-        let recorder = RunRecorder(network: trainer.network, writer: writer, total: total,
+        let recorder = RunRecorder(trainer: trainer, writer: writer, total: total,
                                    epochs: loop.epochs, startStep: startStep, quiet: output.quiet || output.json)
         let t0 = now()
         try runClosingHistory(writer, finish: recorder.finish) {
             try loop.run(trainer, train: train, validation: sets.validation, test: sets.test, startStep: startStep, observer: recorder)
         }
         let seconds = now() - t0
-        if let plot { try recorder.plot(title: "\(trainer.method) on \(ggn.datasetLabel(dataset)), \(layers)", regression: train.targets != nil).write(to: plot) }
-        return RunSummary(method: trainer.method, dataset: ggn.datasetLabel(dataset),
-                          layers: arch.arch == .mlp ? layers : arch.tag, parameters: trainer.network.parameters.scalarCount,
+        let dataset = record.dataset ?? ""
+        if let plot { try recorder.plot(title: "\(trainer.method) on \(dataset), \(label)", regression: train.targets != nil).write(to: plot) }
+        return RunSummary(method: trainer.method, dataset: dataset, layers: label, parameters: trainer.network.parameters.scalarCount,
                           epochs: loop.epochs,
                           steps: total, seconds: seconds, history: writer.path, snapshots: writer.snapshotCount,
-                          seed: seed, rows: recorder.rows, lastLoss: recorder.lastLoss, regression: train.targets != nil,
+                          seed: loop.seed, rows: recorder.rows, lastLoss: recorder.lastLoss, regression: train.targets != nil,
                           validation: sets.validation?.count ?? 0)
     }
 }
@@ -323,14 +297,16 @@ struct RunSummary {
     }
 }
 
-/// Turns loop events into history rows, progress and the per-epoch table.
+/// Turns loop events into history rows (snapshots with the trainer's resume state, metrics,
+/// `epoch_seconds`), progress and the per-epoch table.
 final class RunRecorder: TrainingObserver {
     struct Row {
         var epoch: Int; var trainLoss: Double; var trainAccuracy: Double; var testLoss: Double; var testAccuracy: Double; var seconds: Double
         /// NaN without a validation set; with one, the test values are NaN except after the last epoch.
         var valLoss = Double.nan, valAccuracy = Double.nan
     }
-    let network: Network<Float>
+    let trainer: any Trainer<Float>
+    var network: Network<Float> { trainer.network }
     let writer: HistoryWriter
     let bar: ProgressBar
     let quiet: Bool
@@ -344,8 +320,12 @@ final class RunRecorder: TrainingObserver {
     /// This epoch's validation evaluation, until `didFinishEpoch` records it.
     private var validation: (loss: Double, accuracy: Double)?
 
-    init(network: Network<Float>, writer: HistoryWriter, total: Int, epochs: Int, startStep: Int, quiet: Bool) {
-        self.network = network; self.writer = writer; self.quiet = quiet; self.epochs = epochs
+    /// Tests only: called after every step's metrics are recorded; throwing stops the run there
+    /// as a crash would (the history keeps the snapshots and resume state written so far).
+    nonisolated(unsafe) static var stepHook: ((Int) throws -> Void)?
+
+    init(trainer: any Trainer<Float>, writer: HistoryWriter, total: Int, epochs: Int, startStep: Int, quiet: Bool) {
+        self.trainer = trainer; self.writer = writer; self.quiet = quiet; self.epochs = epochs
         bar = ProgressBar(total: total, startAt: startStep, quiet: quiet)
     }
 
@@ -363,12 +343,13 @@ final class RunRecorder: TrainingObserver {
         lossSum += report.loss; accSum += report.accuracy; count += 1
         lastLoss = report.loss
         bar.update(step, suffix: String(format: "epoch %d/%d loss %.4f", epoch + 1, epochs, lossSum / Double(count)))
+        try Self.stepHook?(step)
     }
 
     func snapshotDue(step: Int) throws {
         try flush()
         try writer.appendSnapshot(step: step, parameters: network.parameters.floatArrays(),
-                                  buffers: network.buffers.floatArrays())
+                                  buffers: network.buffers.floatArrays(), state: trainer.exportState())
     }
 
     func didEvaluateValidation(_ epoch: Int, step: Int, validation: (loss: Double, accuracy: Double)) throws {
@@ -388,7 +369,8 @@ final class RunRecorder: TrainingObserver {
         try flush()
         // The writer merges a repeated step into that step's row, whether or not a snapshot
         // has already written it.
-        if !values.isEmpty { try writer.appendMetrics(step: step, values: values) }
+        values["epoch_seconds"] = row.seconds
+        try writer.appendMetrics(step: step, values: values)
         lossSum = 0; accSum = 0; count = 0
         epochStart = now()
         if !quiet {

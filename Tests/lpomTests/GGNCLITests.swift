@@ -62,7 +62,7 @@ final class GGNCLITests: CLITestCase {
         let losses = try r.metric("loss")
         XCTAssertEqual(losses.count, 5)
         // eval rebuilds the test set from the training JSON too.
-        let sets = try XCTUnwrap(try regressionData(info: t, data: try DataOptions.parse([]), history: h))
+        let sets = try XCTUnwrap(try regressionData(record: trainingRecord(r), data: try DataOptions.parse([]), history: h))
         XCTAssertEqual(sets.test.inputs, task.make(Float.self).test.inputs)
         var eval = try EvalCommand.parse([h, "--all", "--json"])
         XCTAssertNoThrow(try eval.run())

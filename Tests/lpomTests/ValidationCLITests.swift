@@ -78,7 +78,7 @@ final class ValidationCLITests: CLITestCase {
         XCTAssertEqual(try recorded("val_accuracy"), [3, 6, 9])
         XCTAssertEqual(try recorded("val_loss"), [3, 6, 9])
         XCTAssertEqual(try recorded("test_accuracy"), [9], "the test set once, after the last epoch")
-        XCTAssertEqual(trainingInfo(r)["validation"] as? Int, 50)
+        XCTAssertEqual(trainingRecord(r).validation, 50)
 
         let lines = s.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         XCTAssertTrue(lines[0].contains("val loss") && lines[0].contains("val acc"), lines[0])
@@ -118,7 +118,7 @@ final class ValidationCLITests: CLITestCase {
                    "--method", "ggn", "--validation", "10", "--batch-size", "20", "--epochs", "2", "--history", h])
         let r = try HistoryReader(path: h)
         defer { r.close() }
-        let sets = try XCTUnwrap(try regressionData(info: trainingInfo(r), data: DataOptions.parse([]), history: h))
+        let sets = try XCTUnwrap(try regressionData(record: trainingRecord(r), data: DataOptions.parse([]), history: h))
         let all = TeacherStudentTask(inputDim: 3, teacherWidth: 20, samples: 30, testSamples: 10, seed: 0).make(Float.self).train
         XCTAssertEqual(sets.train.inputs, all.rows(0 ..< 20).inputs)
         XCTAssertEqual(sets.validation?.targets, all.rows(20 ..< 30).targets)

@@ -40,4 +40,6 @@ public enum BLASProfile {
 public enum BLASCore {
     /// OpenBLAS's name for the kernels in use (e.g. "Haswell", "SkylakeX", "Cooperlake").
     public static var name: String { String(cString: openblas_get_corename()) }
+    /// OpenBLAS's build description, starting with its version (e.g. "OpenBLAS 0.3.26 DYNAMIC_ARCH …").
+    public static var config: String { String(cString: openblas_get_config()) }
 }

@@ -16,6 +16,8 @@
 /// damping λ' = max(10λ, √ε · tr(J Jᵀ)/n), ten times larger on each further failure (up to
 /// `maxDampingRetries`), and reports the damping actually used as the `ggn_damping` metric.
 /// If every retry fails (a non-finite Gram) the step throws a `TrainingError` saying so.
+/// No state is carried between steps (each starts from the configured λ), so a resumed run
+/// needs nothing but θ (`TrainerState.swift`).
 public final class GGNTrainer<Scalar: NNScalar>: Trainer {
     public let network: Network<Scalar>
     /// Damping λ added to the Gram diagonal.

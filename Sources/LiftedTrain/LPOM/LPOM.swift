@@ -12,7 +12,8 @@ import Foundation
 /// where ℓ is the loss *summed* over the batch (so μ is per sample and does not depend on the
 /// batch size). Each step: a forward pass initialises X; then `alternations` times an X-phase
 /// (fixed-point sweeps over all levels) and a W-phase (APG on every layer, in parallel).
-/// The updates evaluate φ only — never φ⁻¹, φ′, f or g.
+/// The updates evaluate φ only — never φ⁻¹, φ′, f or g. Between steps the trainer keeps only
+/// the power-iteration warm start of ‖W‖₂² (`exportState`, `TrainerState.swift`).
 public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
     public let network: Network<Scalar>
     /// The loss ℓ (summed over the batch inside the objective).

@@ -12,6 +12,10 @@ public protocol GradientOptimizer<Scalar> {
     var name: String { get }
     /// Hyperparameters for the history's `training` JSON.
     var hyperparameters: [String: Double] { get }
+    /// The state for the parameters of `store` as named flat arrays (`TrainerState.swift`).
+    func exportState(for store: ParameterStore<Scalar>) -> [String: [Double]]
+    /// Restores what `exportState` returned for the same parameters.
+    mutating func importState(_ state: [String: [Double]], for store: ParameterStore<Scalar>) throws
 }
 
 /// Stochastic gradient descent with optional momentum (Polyak 1964), Nesterov momentum

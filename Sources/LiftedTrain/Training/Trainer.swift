@@ -29,9 +29,17 @@ public protocol Trainer<Scalar>: AnyObject {
     /// Trains on one regression batch: inputs `[b, inputSize]`, real targets `[b, outputs]`.
     /// The report's accuracy is NaN (not defined for regression).
     func step(inputs: Tensor<Scalar>, targets: Tensor<Scalar>) throws -> StepReport
-    /// Called by the loop before each step with the number of completed steps and the total
-    /// (schedules use it; a resumed run starts at its snapshot's step).
+    /// Called by the loop before each step with the number of completed steps and the total,
+    /// both counted within the current learning-rate schedule segment (`TrainingLoop.scheduleSegments`;
+    /// one segment, the whole run, unless the run was extended). Schedules use it.
     func prepare(step: Int, of total: Int)
+    /// Everything besides θ and the network's buffers that later steps depend on (optimizer
+    /// moments, warm starts), as named flat arrays; what `importState` needs to continue the
+    /// run exactly (`TrainerState.swift`). Before the first step: the initial state.
+    func exportState() -> [String: [Double]]
+    /// Restores a state `exportState` returned (on a trainer built with the same settings on
+    /// the same network). Throws `TrainingError` naming a missing or mis-sized array.
+    func importState(_ state: [String: [Double]]) throws
 }
 
 extension Trainer {

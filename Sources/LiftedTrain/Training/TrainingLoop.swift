@@ -43,10 +43,23 @@ public struct TrainingLoop<Scalar: NNScalar> {
     public var evaluateEachEpoch = true
     /// Loss used for validation- and test-set evaluation.
     public var evaluationLoss: LossKind = .crossEntropy
+    /// First step of each learning-rate schedule segment, increasing from 0: `[0]` runs one
+    /// schedule over the whole run; a run extended at step s (`TrainingRecord.Extension`) has
+    /// `[0, s]`, and its steps before s see exactly the schedule of the run before the extension.
+    /// Each segment ends where the next starts (the last at the end of the run), and the trainer's
+    /// `prepare(step:of:)` gets the step within the segment and the segment's length.
+    public var scheduleSegments: [Int] = [0]
 
     /// A loop.
     public init(epochs: Int, batchSize: Int, seed: UInt64, snapshotEvery: Int) {
         self.epochs = epochs; self.batchSize = batchSize; self.seed = seed; self.snapshotEvery = snapshotEvery
+    }
+
+    /// The schedule segment (`scheduleSegments`) that `step` lies in, of a run of `total` steps.
+    public func scheduleSegment(containing step: Int, total: Int) -> Range<Int> {
+        let start = scheduleSegments.last { $0 <= step } ?? 0
+        let end = scheduleSegments.first { $0 > step } ?? total
+        return start..<max(end, start)
     }
 
     /// Steps in one epoch for `n` samples.
@@ -77,7 +90,8 @@ public struct TrainingLoop<Scalar: NNScalar> {
                 let hi = min(n, lo + batchSize)
                 batch.resize([hi - lo, f])
                 batch.gatherRows(from: train.inputs, indices: order[lo..<hi])
-                trainer.prepare(step: step, of: total)
+                let segment = scheduleSegment(containing: step, total: total)
+                trainer.prepare(step: step - segment.lowerBound, of: segment.count)
                 let report: StepReport
                 if let t = train.targets {
                     targets.resize([hi - lo, t.cols])
