@@ -112,6 +112,8 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
     /// - `fixed_point_iterations`: X-phase sweeps used (summed over alternations),
     /// - `fixed_point_change`: the largest relative change of the last sweep,
     /// - `fixed_point_unconverged`: X-phases that hit the sweep cap,
+    /// - with an `apgTolerance`, `apg_iterations.layers.K`: the APG steps of layer K (summed over
+    ///   alternations),
     /// and with `diagnostics`, for the updated W and X:
     /// - `lpom_objective`: F(W, X) per sample,
     /// - `residual.layers.K`: ‖(φ(W X̃) − X⁺) X̃ᵀ‖_F / b of layer K (its W-optimality residual),
@@ -122,15 +124,20 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
         let (l0, correct) = loss.evaluate(levels[depth].x, labels: labels)
         guard l0.isFinite else { return StepReport(loss: l0, accuracy: 0) }
         var sweeps = 0
+        var apgSteps = [Int](repeating: 0, count: depth)
         for _ in 0..<configuration.alternations {
             estimateNorms()
             sweeps += try activationPhase()
             try weightPhase()
+            for k in 0..<depth { apgSteps[k] += layers[k].apgSteps }
         }
         storeWeights()
         var extra: [String: Double] = ["fixed_point_iterations": Double(sweeps),
                                        "fixed_point_change": lastChange,
                                        "fixed_point_unconverged": Double(unconverged)]
+        if configuration.apgTolerance > 0 {
+            for k in 0..<depth { extra["apg_iterations.\(names[k])"] = Double(apgSteps[k]) }
+        }
         if configuration.diagnostics {
             estimateNorms()
             let d = diagnostics()
@@ -257,6 +264,8 @@ final class LPOMLayerState<Scalar: NNScalar> {
     let outputs: Int
     var W = Tensor<Scalar>(zeros: [0])
     var bias = Tensor<Scalar>(zeros: [0])
+    /// APG steps of the last W-update (fewer than `apgIterations` when `apgTolerance` stopped it).
+    var apgSteps = 0
     /// Power-iteration vector and the estimate ‖W‖₂².
     var power: Tensor<Scalar>
     var powerSteps = 0
