@@ -231,25 +231,7 @@ final class LPOMTests: LPOMTestCase {
         XCTAssertEqual(report.extra["fixed_point_iterations"], 3)
     }
 
-    // MARK: training
-
-    func testLPOMLearnsATinyProblemInParallel() throws {
-        // Two Gaussian blobs in 4-D; one epoch-like loop of steps must fit them.
-        var rng = SplitMix64(seed: 3)
-        let n = 64
-        var x = Tensor<Double>.randomNormal(shape: [n, 4], std: 0.5, using: &rng)
-        var labels: [Int32] = []
-        for r in 0..<n { let c = Int32(r % 2); labels.append(c); x[r, 0] += c == 0 ? -1 : 1 }
-        let net = try Network<Double>(spec: .mlp(input: 4, hidden: [8, 6], output: 2, activation: .relu), rng: &rng)
-        var config = LPOMConfiguration()
-        config.mu = [5]
-        config.sweep = .jacobi
-        let t = try LPOMTrainer(network: net, loss: .squaredError, configuration: config)
-        var last = StepReport(loss: 0, accuracy: 0)
-        for _ in 0..<30 { last = try t.step(inputs: x, labels: labels) }
-        XCTAssertGreaterThan(last.accuracy, 0.95)
-        XCTAssertTrue(last.extra["lpom_objective"]!.isFinite)
-    }
+    // MARK: settings (training end to end: LPOMTrainingTests)
 
     func testConfigurationValidation() throws {
         var c = LPOMConfiguration()
