@@ -139,11 +139,16 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
             for k in 0..<depth { extra["apg_iterations.\(names[k])"] = Double(apgSteps[k]) }
         }
         if configuration.diagnostics {
+            // The contraction of the updated W needs fresh norm estimates; they must not advance the
+            // warm-started power iteration that sets the next step's θ, or recording diagnostics
+            // would change the training trajectory.
+            let saved = layers.map { ($0.power, $0.powerSteps, $0.normSquared) }
             estimateNorms()
             let d = diagnostics()
             extra["lpom_objective"] = d.objective
             for k in 0..<depth { extra["residual.\(names[k])"] = d.residuals[k] }
             for i in 1..<max(1, depth) { extra["contraction.\(names[i])"] = contraction(level: i) }
+            for (l, s) in zip(layers, saved) { (l.power, l.powerSteps, l.normSquared) = s }
         }
         return StepReport(loss: l0, accuracy: Double(correct) / Double(labels.count), extra: extra)
     }

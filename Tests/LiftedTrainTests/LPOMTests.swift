@@ -262,6 +262,25 @@ final class LPOMTests: LPOMTestCase {
         assertClose(results[1], results[0], rtol: 1e-10, atol: 1e-12, "split vs serial W-update")
     }
 
+    /// Recording the diagnostics (objective, residuals, contraction) leaves the trajectory
+    /// unchanged: the same weights after steps in which W moves a lot (small ridge, many APG
+    /// steps), where an extra power-iteration step on the norm estimates would change θ.
+    func testDiagnosticsDoNotChangeTheTrajectory() throws {
+        var results: [[Double]] = []
+        for diagnostics in [false, true] {
+            let t = try makeTrainer(sizes: [6, 8, 7, 3], activation: .relu, loss: .crossEntropy, batch: 5) {
+                $0.diagnostics = diagnostics; $0.ridge = 1e-3; $0.apgIterations = 50; $0.mu = [1]
+            }
+            var rng = SplitMix64(seed: 8)
+            for _ in 0..<4 {
+                let x = Tensor<Double>.randomNormal(shape: [5, 6], std: 1, using: &rng)
+                _ = try t.step(inputs: x, labels: [0, 1, 2, 0, 1])
+            }
+            results.append(t.layers.flatMap { $0.W.data + $0.bias.data })
+        }
+        XCTAssertEqual(results[1], results[0])
+    }
+
     /// The batch-space APG (W̃ = W̃₀ + AᵀP, `updateWeightsInBatchSpace`) computes the iterates of
     /// the full-space steps: same W after a W-phase for every activation, with restarts, for a
     /// batch much smaller than the layer inputs (where it is chosen) and with the plain gradient
