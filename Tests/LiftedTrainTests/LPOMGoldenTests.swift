@@ -20,24 +20,30 @@ final class LPOMGoldenTests: XCTestCase {
     struct Reference: Decodable { let cases: [Case] }
     struct Case: Decodable {
         struct Config: Decodable {
-            let mu: [Double], sweep: String, fixed_point_iterations: Int, fixed_point_tolerance: Double
-            let relaxation: Double, apg_iterations: Int, apg_restart: Bool, apg_tolerance: Double
-            let ridge: Double, relative_ridge: Bool, alternations: Int
+            let mu: [Double], sweep: String, fixedPointIterations: Int, fixedPointTolerance: Double
+            let relaxation: Double, apgIterations: Int, apgRestart: Bool, apgTolerance: Double
+            let ridge: Double, relativeRidge: Bool, alternations: Int
         }
         struct Inputs: Decodable { let x: [Double], labels: [Int32], weights: [[Double]], biases: [[Double]] }
         struct Expected: Decodable {
-            let loss: Double, accuracy: Double, norm_squared: [Double?], levels: [[Double]]
+            let loss: Double, accuracy: Double, normSquared: [Double?], levels: [[Double]]
             let weights: [[Double]], biases: [[Double]], objective: Double, residuals: [Double]
-            let fixed_point_iterations: Int, fixed_point_change: Double, apg_steps: [[Int]]
+            let fixedPointIterations: Int, fixedPointChange: Double, apgSteps: [[Int]]
         }
         let name: String, activation: String, alpha: Double, output: String, loss: String
         let sizes: [Int], batch: Int, config: Config, inputs: Inputs, expected: Expected
     }
 
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        return d
+    }()
+
     static let reference: Reference = {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let url = root.appendingPathComponent("data/fixtures/lpom/reference.json")
-        guard let data = try? Data(contentsOf: url), let r = try? JSONDecoder().decode(Reference.self, from: data) else {
+        guard let data = try? Data(contentsOf: url), let r = try? LPOMGoldenTests.decoder.decode(Reference.self, from: data) else {
             fatalError("cannot read \(url.path); regenerate it with scripts/lpom_reference_independent.py")
         }
         return r
@@ -69,14 +75,14 @@ final class LPOMGoldenTests: XCTestCase {
         var config = LPOMConfiguration()
         config.mu = c.config.mu
         config.sweep = try XCTUnwrap(LPOMSweep(rawValue: c.config.sweep))
-        config.fixedPointIterations = c.config.fixed_point_iterations
-        config.fixedPointTolerance = c.config.fixed_point_tolerance
+        config.fixedPointIterations = c.config.fixedPointIterations
+        config.fixedPointTolerance = c.config.fixedPointTolerance
         config.relaxation = c.config.relaxation
-        config.apgIterations = c.config.apg_iterations
-        config.apgRestart = c.config.apg_restart
-        config.apgTolerance = c.config.apg_tolerance
+        config.apgIterations = c.config.apgIterations
+        config.apgRestart = c.config.apgRestart
+        config.apgTolerance = c.config.apgTolerance
         config.ridge = c.config.ridge
-        config.relativeRidge = c.config.relative_ridge
+        config.relativeRidge = c.config.relativeRidge
         config.alternations = c.config.alternations
         config.gramSystem = v.gram
         config.batchSpaceAPG = v.batchSpace
@@ -103,11 +109,11 @@ final class LPOMGoldenTests: XCTestCase {
                 }
                 // The objective through LPOMPenalty's closed forms vs the reference's quadrature.
                 assertClose(report.extra["lpom_objective"] ?? .nan, e.objective, rtol: 1e-10, atol: 1e-12, "\(what): objective")
-                XCTAssertEqual(report.extra["fixed_point_iterations"], Double(e.fixed_point_iterations), what)
-                assertClose(report.extra["fixed_point_change"] ?? .nan, e.fixed_point_change, rtol: 1e-6, "\(what): last change")
-                if c.config.apg_tolerance > 0 {
+                XCTAssertEqual(report.extra["fixed_point_iterations"], Double(e.fixedPointIterations), what)
+                assertClose(report.extra["fixed_point_change"] ?? .nan, e.fixedPointChange, rtol: 1e-6, "\(what): last change")
+                if c.config.apgTolerance > 0 {
                     for k in 0..<t.depth {
-                        XCTAssertEqual(report.extra["apg_iterations.\(t.names[k])"], Double(e.apg_steps.map { $0[k] }.reduce(0, +)),
+                        XCTAssertEqual(report.extra["apg_iterations.\(t.names[k])"], Double(e.apgSteps.map { $0[k] }.reduce(0, +)),
                                        "\(what): APG steps of layer \(k)")
                     }
                 }
@@ -127,7 +133,7 @@ final class LPOMGoldenTests: XCTestCase {
             try t.prepare(inputs: Tensor(shape: [c.batch, c.sizes[0]], data: c.inputs.x), labels: c.inputs.labels)
             t.estimateNorms()
             for k in 1..<t.depth {
-                assertClose(t.layers[k].normSquared, try XCTUnwrap(c.expected.norm_squared[k]), rtol: 1e-12, "\(c.name): ‖W‖₂² of layer \(k)")
+                assertClose(t.layers[k].normSquared, try XCTUnwrap(c.expected.normSquared[k]), rtol: 1e-12, "\(c.name): ‖W‖₂² of layer \(k)")
             }
         }
     }
@@ -138,8 +144,8 @@ final class LPOMGoldenTests: XCTestCase {
         XCTAssertEqual(Set(cases.map(\.activation)), Set(ActivationKind.allCases.filter { $0 != .identity }.map(\.rawValue)))
         XCTAssertEqual(Set(cases.map(\.loss)), ["squared", "cross-entropy"])
         XCTAssertTrue(cases.contains { $0.config.relaxation == 0 && $0.config.sweep == "jacobi" })
-        XCTAssertTrue(cases.contains { $0.config.fixed_point_tolerance > 0 })
-        XCTAssertTrue(cases.contains { $0.config.apg_tolerance > 0 && $0.config.alternations > 1 })
-        XCTAssertTrue(cases.contains { !$0.config.relative_ridge })
+        XCTAssertTrue(cases.contains { $0.config.fixedPointTolerance > 0 })
+        XCTAssertTrue(cases.contains { $0.config.apgTolerance > 0 && $0.config.alternations > 1 })
+        XCTAssertTrue(cases.contains { !$0.config.relativeRidge })
     }
 }
