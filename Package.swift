@@ -42,7 +42,7 @@ let package = Package(
             "LiftedTrain", "ArchFromOpt", "Surfing", "HistoryStore", "ImageData", "LiftedHistory",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "LiftedTrainTests", dependencies: ["LiftedTrain"]),
+        .testTarget(name: "LiftedTrainTests", dependencies: ["LiftedTrain", "ImageData"]),
         .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore", "LiftedTrain"]),
         .testTarget(name: "ImageDataTests", dependencies: ["ImageData"]),
         .testTarget(name: "LiftedHistoryTests", dependencies: ["LiftedHistory", "LiftedTrain", "HistoryStore"]),

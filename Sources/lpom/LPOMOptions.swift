@@ -27,8 +27,12 @@ struct LPOMOptions: ParsableArguments {
     @Option(parsing: .number, help: "Relaxation θ of the fixed-point step X ← X + θ(φ(…) − X): 0 = automatic from the contraction estimate, 1 = the paper's plain iteration.")
     var relaxation: Double = LPOMOptions.defaults.relaxation
 
-    @Option(parsing: .number, help: "Accelerated proximal-gradient (FISTA) steps per W-update.")
+    @Option(parsing: .number, help: "Accelerated proximal-gradient (FISTA) steps per W-update (the cap when --apg-tolerance is set).")
     var apgIterations: Int = LPOMOptions.defaults.apgIterations
+
+    @Option(parsing: .number, help: ArgumentHelp("Stop a layer's FISTA steps once ‖ΔW̃‖_F ≤ τ·‖W̃‖_F (W̃ = [W, b] at the start of the W-update); 0 = always --apg-iterations steps.",
+                               discussion: "With a small --ridge this solves the W-subproblem to convergence, the paper's pseudo-inverse step."))
+    var apgTolerance: Double = LPOMOptions.defaults.apgTolerance
 
     @Flag(inversion: .prefixedNo, help: "Restart the APG momentum when it points against the last step.")
     var apgRestart: Bool = LPOMOptions.defaults.apgRestart
@@ -77,6 +81,9 @@ struct LPOMOptions: ParsableArguments {
             throw ValidationError("--relaxation must be in [0, 2) (0 = automatic, 1 = plain fixed point), got \(relaxation)")
         }
         guard apgIterations >= 1 else { throw ValidationError("--apg-iterations must be at least 1, got \(apgIterations)") }
+        guard apgTolerance >= 0, apgTolerance.isFinite else {
+            throw ValidationError("--apg-tolerance must be ≥ 0 (0 = always --apg-iterations steps), got \(apgTolerance)")
+        }
         guard ridge >= 0, ridge.isFinite else { throw ValidationError("--ridge must be ≥ 0, got \(ridge)") }
         guard alternations >= 1 else { throw ValidationError("--alternations must be at least 1, got \(alternations)") }
     }
@@ -90,6 +97,7 @@ struct LPOMOptions: ParsableArguments {
         c.fixedPointTolerance = fixedPointTolerance
         c.relaxation = relaxation
         c.apgIterations = apgIterations
+        c.apgTolerance = apgTolerance
         c.apgRestart = apgRestart
         c.ridge = ridge
         c.relativeRidge = relativeRidge

@@ -3,9 +3,10 @@ import XCTest
 
 /// Tests that pin LPOM (Li, Fang, Lin, AAAI 2019): the closed forms of the objective, the
 /// fixed-point equations, the least-squares limit of the W-update, block-wise descent, the
-/// agreement of Jacobi and Gauss–Seidel sweeps, and golden values from the independent NumPy
-/// reference `scripts/lpom_reference.py`. All in Double on tiny shapes.
-final class LPOMTests: XCTestCase {
+/// agreement of Jacobi and Gauss–Seidel sweeps, and golden values from the NumPy transcription
+/// `scripts/lpom_reference.py` (the independent reference is `LPOMGoldenTests`). All in Double on
+/// tiny shapes.
+final class LPOMTests: LPOMTestCase {
     // MARK: helpers
 
     func assertClose(_ a: [Double], _ b: [Double], rtol: Double = 1e-9, atol: Double = 1e-12,
@@ -17,47 +18,6 @@ final class LPOMTests: XCTestCase {
             if excess > worst || !a[i].isFinite { worst = a[i].isFinite ? excess : .infinity; at = i }
         }
         XCTAssertLessThanOrEqual(worst, 0, "\(what): largest excess \(worst) at \(at): \(a[at]) vs \(b[at])", file: file, line: line)
-    }
-
-    /// A trainer for input → hidden… → output with deterministic weights, prepared on a batch
-    /// by a forward pass.
-    func makeTrainer(sizes: [Int], activation: ActivationKind, output: ActivationKind = .identity,
-                     loss: LossKind = .squaredError, seed: UInt64 = 7, batch: Int = 6, weightScale: Double = 1,
-                     configure: (inout LPOMConfiguration) -> Void = { _ in }) throws -> LPOMTrainer<Double> {
-        var rng = SplitMix64(seed: seed)
-        let spec = ModelSpec.mlp(input: sizes[0], hidden: Array(sizes.dropFirst().dropLast()), output: sizes.last!,
-                                 activation: activation, outputActivation: output)
-        let net = try Network<Double>(spec: spec, initialization: .xavier, rng: &rng)
-        for i in 0..<net.parameters.values.count {
-            var v = net.parameters.values[i]
-            if net.parameters.names[i].hasSuffix(".bias") {
-                v = .randomNormal(shape: v.shape, std: 0.1, using: &rng)
-            } else {
-                v.scale(by: weightScale)
-            }
-            net.parameters.values[i] = v
-        }
-        var config = LPOMConfiguration()
-        config.parallel = false
-        configure(&config)
-        let trainer = try LPOMTrainer(network: net, loss: loss, configuration: config)
-        let x = Tensor<Double>.randomNormal(shape: [batch, sizes[0]], std: 1, using: &rng)
-        let labels = (0..<batch).map { Int32($0 % sizes.last!) }
-        try trainer.prepare(inputs: x, labels: labels)
-        trainer.estimateNorms()
-        return trainer
-    }
-
-    /// Moves the weights away from the ones the activations were computed with, so that no
-    /// block starts at its optimum.
-    func perturbWeights(_ t: LPOMTrainer<Double>, seed: UInt64 = 99, std: Double = 0.3) {
-        var rng = SplitMix64(seed: seed)
-        for l in t.layers {
-            l.W.add(.randomNormal(shape: l.W.shape, std: std, using: &rng))
-            l.bias.add(.randomNormal(shape: l.bias.shape, std: std, using: &rng))
-        }
-        t.preactivationsCurrent = false
-        t.estimateNorms()
     }
 
     // MARK: closed forms
@@ -271,25 +231,7 @@ final class LPOMTests: XCTestCase {
         XCTAssertEqual(report.extra["fixed_point_iterations"], 3)
     }
 
-    // MARK: training
-
-    func testLPOMLearnsATinyProblemInParallel() throws {
-        // Two Gaussian blobs in 4-D; one epoch-like loop of steps must fit them.
-        var rng = SplitMix64(seed: 3)
-        let n = 64
-        var x = Tensor<Double>.randomNormal(shape: [n, 4], std: 0.5, using: &rng)
-        var labels: [Int32] = []
-        for r in 0..<n { let c = Int32(r % 2); labels.append(c); x[r, 0] += c == 0 ? -1 : 1 }
-        let net = try Network<Double>(spec: .mlp(input: 4, hidden: [8, 6], output: 2, activation: .relu), rng: &rng)
-        var config = LPOMConfiguration()
-        config.mu = [5]
-        config.sweep = .jacobi
-        let t = try LPOMTrainer(network: net, loss: .squaredError, configuration: config)
-        var last = StepReport(loss: 0, accuracy: 0)
-        for _ in 0..<30 { last = try t.step(inputs: x, labels: labels) }
-        XCTAssertGreaterThan(last.accuracy, 0.95)
-        XCTAssertTrue(last.extra["lpom_objective"]!.isFinite)
-    }
+    // MARK: settings (training end to end: LPOMTrainingTests)
 
     func testConfigurationValidation() throws {
         var c = LPOMConfiguration()
@@ -318,6 +260,25 @@ final class LPOMTests: XCTestCase {
             results.append(t.layers.flatMap { $0.W.data + $0.bias.data })
         }
         assertClose(results[1], results[0], rtol: 1e-10, atol: 1e-12, "split vs serial W-update")
+    }
+
+    /// Recording the diagnostics (objective, residuals, contraction) leaves the trajectory
+    /// unchanged: the same weights after steps in which W moves a lot (small ridge, many APG
+    /// steps), where an extra power-iteration step on the norm estimates would change θ.
+    func testDiagnosticsDoNotChangeTheTrajectory() throws {
+        var results: [[Double]] = []
+        for diagnostics in [false, true] {
+            let t = try makeTrainer(sizes: [6, 8, 7, 3], activation: .relu, loss: .crossEntropy, batch: 5) {
+                $0.diagnostics = diagnostics; $0.ridge = 1e-3; $0.apgIterations = 50; $0.mu = [1]
+            }
+            var rng = SplitMix64(seed: 8)
+            for _ in 0..<4 {
+                let x = Tensor<Double>.randomNormal(shape: [5, 6], std: 1, using: &rng)
+                _ = try t.step(inputs: x, labels: [0, 1, 2, 0, 1])
+            }
+            results.append(t.layers.flatMap { $0.W.data + $0.bias.data })
+        }
+        XCTAssertEqual(results[1], results[0])
     }
 
     /// The batch-space APG (W̃ = W̃₀ + AᵀP, `updateWeightsInBatchSpace`) computes the iterates of

@@ -18,7 +18,7 @@ final class LPOMOptionsTests: XCTestCase {
 
     func testEveryFlagReachesTheConfiguration() throws {
         let o = try LPOMOptions.parse(["--mu", "1,2.5,4", "--sweep", "jacobi", "--fixed-point-iterations", "7",
-                                       "--fixed-point-tolerance", "1e-5", "--relaxation", "1", "--apg-iterations", "9",
+                                       "--fixed-point-tolerance", "1e-5", "--relaxation", "1", "--apg-iterations", "9", "--apg-tolerance", "1e-4",
                                        "--no-apg-restart", "--ridge", "0.25", "--no-relative-ridge", "--gram-system", "features", "--weight-step", "gradient",
                                        "--alternations", "2", "--serial", "--no-lpom-diagnostics"])
         let c = try o.configuration()
@@ -28,6 +28,7 @@ final class LPOMOptionsTests: XCTestCase {
         XCTAssertEqual(c.fixedPointTolerance, 1e-5)
         XCTAssertEqual(c.relaxation, 1)
         XCTAssertEqual(c.apgIterations, 9)
+        XCTAssertEqual(c.apgTolerance, 1e-4)
         XCTAssertFalse(c.apgRestart)
         XCTAssertEqual(c.ridge, 0.25)
         XCTAssertFalse(c.relativeRidge)
@@ -44,6 +45,7 @@ final class LPOMOptionsTests: XCTestCase {
         XCTAssertTrue(message(["--mu", "-1"])?.contains("--mu") ?? false)
         XCTAssertTrue(message(["--relaxation", "2.5"])?.contains("--relaxation") ?? false)
         XCTAssertTrue(message(["--apg-iterations", "0"])?.contains("--apg-iterations") ?? false)
+        XCTAssertTrue(message(["--apg-tolerance", "-1e-3"])?.contains("--apg-tolerance") ?? false)
         XCTAssertTrue(message(["--ridge", "-1"])?.contains("--ridge") ?? false)
         XCTAssertTrue(message(["--alternations", "0"])?.contains("--alternations") ?? false)
         XCTAssertTrue(message(["--fixed-point-iterations", "0"])?.contains("--fixed-point-iterations") ?? false)

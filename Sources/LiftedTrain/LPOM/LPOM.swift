@@ -113,6 +113,8 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
     /// - `fixed_point_iterations`: X-phase sweeps used (summed over alternations),
     /// - `fixed_point_change`: the largest relative change of the last sweep,
     /// - `fixed_point_unconverged`: X-phases that hit the sweep cap,
+    /// - with an `apgTolerance`, `apg_iterations.layers.K`: the APG steps of layer K (summed over
+    ///   alternations),
     /// and with `diagnostics`, for the updated W and X:
     /// - `lpom_objective`: F(W, X) per sample,
     /// - `residual.layers.K`: ‖(φ(W X̃) − X⁺) X̃ᵀ‖_F / b of layer K (its W-optimality residual),
@@ -123,21 +125,31 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
         let (l0, correct) = loss.evaluate(levels[depth].x, labels: labels)
         guard l0.isFinite else { return StepReport(loss: l0, accuracy: 0) }
         var sweeps = 0
+        var apgSteps = [Int](repeating: 0, count: depth)
         for _ in 0..<configuration.alternations {
             estimateNorms()
             sweeps += try activationPhase()
             try weightPhase()
+            for k in 0..<depth { apgSteps[k] += layers[k].apgSteps }
         }
         storeWeights()
         var extra: [String: Double] = ["fixed_point_iterations": Double(sweeps),
                                        "fixed_point_change": lastChange,
                                        "fixed_point_unconverged": Double(unconverged)]
+        if configuration.apgTolerance > 0 {
+            for k in 0..<depth { extra["apg_iterations.\(names[k])"] = Double(apgSteps[k]) }
+        }
         if configuration.diagnostics {
+            // The contraction of the updated W needs fresh norm estimates; they must not advance the
+            // warm-started power iteration that sets the next step's θ, or recording diagnostics
+            // would change the training trajectory.
+            let saved = layers.map { ($0.power, $0.powerSteps, $0.normSquared) }
             estimateNorms()
             let d = diagnostics()
             extra["lpom_objective"] = d.objective
             for k in 0..<depth { extra["residual.\(names[k])"] = d.residuals[k] }
             for i in 1..<max(1, depth) { extra["contraction.\(names[i])"] = contraction(level: i) }
+            for (l, s) in zip(layers, saved) { (l.power, l.powerSteps, l.normSquared) = s }
         }
         return StepReport(loss: l0, accuracy: Double(correct) / Double(labels.count), extra: extra)
     }
@@ -258,6 +270,8 @@ final class LPOMLayerState<Scalar: NNScalar> {
     let outputs: Int
     var W = Tensor<Scalar>(zeros: [0])
     var bias = Tensor<Scalar>(zeros: [0])
+    /// APG steps of the last W-update (fewer than `apgIterations` when `apgTolerance` stopped it).
+    var apgSteps = 0
     /// Power-iteration vector and the estimate ‖W‖₂².
     var power: Tensor<Scalar>
     var powerSteps = 0

@@ -59,8 +59,15 @@ public struct LPOMConfiguration: Codable, Equatable, Sendable {
     /// falling back only when a level stops contracting was measured too: faster on 784-300-10,
     /// but it let 784-300-100-10 with cross-entropy blow up within the first epoch.)
     public var relaxation: Double = 0
-    /// Accelerated proximal-gradient (FISTA) steps of each W-update.
+    /// Accelerated proximal-gradient (FISTA) steps of each W-update; the cap when `apgTolerance`
+    /// is set.
     public var apgIterations: Int = 3
+    /// Stop a layer's FISTA steps once the step is small: ‖W̃ᵏ⁺¹ − W̃ᵏ‖_F ≤ τ ‖W̃⁰‖_F, with W̃⁰ = [W, b]
+    /// when the W-update starts (a fixed scale, so the batch-space update needs no extra
+    /// product). 0 (default) runs exactly `apgIterations` steps. A small τ with a small ridge
+    /// solves the W-subproblem to convergence: the paper's pseudo-inverse step, not damped and
+    /// not stopped early.
+    public var apgTolerance: Double = 0
     /// Run a layer's APG steps in the batch space (W̃ = W̃₀ + AᵀP, A of size b × m) when that
     /// takes fewer flops than the full-space steps — same iterates up to rounding, see
     /// `updateWeightsInBatchSpace`. Off: always the full-space steps (for comparison).
@@ -112,6 +119,7 @@ public struct LPOMConfiguration: Codable, Equatable, Sendable {
             throw TrainingError("LPOM: relaxation \(relaxation) is outside [0, 2) (0 = automatic, 1 = plain fixed point)")
         }
         guard apgIterations >= 1 else { throw TrainingError("LPOM: apgIterations must be at least 1") }
+        guard apgTolerance >= 0, apgTolerance.isFinite else { throw TrainingError("LPOM: apgTolerance must be ≥ 0 (0 = a fixed number of steps)") }
         guard ridge >= 0, ridge.isFinite else { throw TrainingError("LPOM: ridge must be ≥ 0") }
         guard alternations >= 1 else { throw TrainingError("LPOM: alternations must be at least 1") }
     }
@@ -125,6 +133,7 @@ public struct LPOMConfiguration: Codable, Equatable, Sendable {
             "relaxation": relaxation,
             "apg_iterations": Double(apgIterations),
             "apg_restart": apgRestart ? 1 : 0,
+            "apg_tolerance": apgTolerance,
             "ridge": ridge,
             "relative_ridge": relativeRidge ? 1 : 0,
             "gradient_weight_step": weightStep == .gradient ? 1 : 0,

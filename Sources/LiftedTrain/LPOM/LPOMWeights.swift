@@ -57,7 +57,11 @@ extension LPOMTrainer {
         let invBeta = Scalar(1 / betas[k + 1])
         let iterations = configuration.apgIterations
         let restart = configuration.apgRestart
-        var along = [Double](repeating: 0, count: parts)
+        let tolerance = configuration.apgTolerance
+        let startNorm = tolerance > 0 ? Double(st.packed.squaredNorm).squareRoot() : 0
+        // Per part: ⟨Δ, step⟩ in [0, parts), ‖step‖² in [parts, 2·parts) (with a tolerance only).
+        var along = [Double](repeating: 0, count: 2 * parts)
+        var steps = 0
         st.augmented.data.withUnsafeBufferPointer { pa in
             st.pinv.data.withUnsafeBufferPointer { pp in
                 target.data.withUnsafeBufferPointer { px in
@@ -73,22 +77,25 @@ extension LPOMTrainer {
                                         for it in 0..<iterations {
                                             let mom = Scalar(momentum)
                                             if parts == 1 {
-                                                pdot[0] = apgStep(layer: k, rows: 0..<m, buffers, momentum: mom, invBeta: invBeta)
+                                                (pdot[0], pdot[1]) = apgStep(layer: k, rows: 0..<m, buffers, momentum: mom, invBeta: invBeta,
+                                                                             measure: tolerance > 0)
                                             } else {
                                                 DispatchQueue.concurrentPerform(iterations: parts) { h in
-                                                    pdot[h] = self.apgStep(layer: k, rows: bounds[h]..<bounds[h + 1], buffers,
-                                                                           momentum: mom, invBeta: invBeta)
+                                                    (pdot[h], pdot[parts + h]) = self.apgStep(layer: k, rows: bounds[h]..<bounds[h + 1], buffers,
+                                                                                              momentum: mom, invBeta: invBeta, measure: tolerance > 0)
                                                 }
                                             }
+                                            steps += 1
                                             var tNext = (1 + (1 + 4 * t * t).squareRoot()) / 2
                                             momentum = (t - 1) / tNext
                                             // Restart when the momentum points against the gradient-mapping step:
                                             // ⟨Y − W⁺, W⁺ − W⟩ > 0, with Y − W⁺ = Δ/β.
-                                            if restart && it > 0 && pdot.reduce(0, +) > 0 {
+                                            if restart && it > 0 && pdot[0..<parts].reduce(0, +) > 0 {
                                                 momentum = 0
                                                 tNext = 1
                                             }
                                             t = tNext
+                                            if tolerance > 0 && pdot[parts...].reduce(0, +).squareRoot() <= tolerance * startNorm { break }
                                         }
                                     }
                                 }
@@ -98,6 +105,7 @@ extension LPOMTrainer {
                 }
             }
         }
+        st.apgSteps = steps
         unpackWeights(layer: k)
     }
 
@@ -178,7 +186,10 @@ extension LPOMTrainer {
         st.residual.resize([b, m])
         let invBeta = Scalar(1 / betas[k + 1])
         let restart = configuration.apgRestart
+        let tolerance = configuration.apgTolerance
+        let startNorm = tolerance > 0 ? (Double(st.W.squaredNorm) + Double(st.bias.squaredNorm)).squareRoot() : 0
         var t = 1.0, momentum = 0.0
+        st.apgSteps = 0
         for it in 0..<configuration.apgIterations {
             // Y = W⁺ + momentum · step (coefficients and pre-activations alike)
             if momentum != 0 {
@@ -197,13 +208,14 @@ extension LPOMTrainer {
             gemm(st.batchK, st.residual, into: &st.stepPreactivation, alpha: -invBeta, beta: 1)
             st.coefficients.add(st.residual, scaledBy: -invBeta)
             gemm(st.batchK, st.residual, into: &st.preactivation, alpha: -invBeta, beta: 1)
+            st.apgSteps += 1
             var tNext = (1 + (1 + 4 * t * t).squareRoot()) / 2
             momentum = (t - 1) / tNext
-            if restart && it > 0 {
-                gemm(st.batchQ, st.stepCoefficients, into: &st.scratch)
-                if dot(st.residual, st.scratch) > 0 { momentum = 0; tNext = 1 }
-            }
+            if (restart && it > 0) || tolerance > 0 { gemm(st.batchQ, st.stepCoefficients, into: &st.scratch) }
+            if restart && it > 0 && dot(st.residual, st.scratch) > 0 { momentum = 0; tNext = 1 }
             t = tNext
+            // ‖W̃ step‖² = ‖SᵀP‖² = ⟨S, Q S⟩
+            if tolerance > 0 && max(0, dot(st.stepCoefficients, st.scratch)).squareRoot() <= tolerance * startNorm { break }
         }
         // W̃ = W̃₀ + AᵀP
         packWeights(layer: k)
@@ -220,11 +232,13 @@ extension LPOMTrainer {
 
     /// One APG step on the rows `rows` of W̃ (all buffers row-major, see `updateWeights`):
     /// Y ← W⁺ + momentum·step, R = φ(X̃ Yᵀ) − X⁺ (into this part's block of `residual`),
-    /// Δ = Rᵀ P, then the gradient-mapping step. Returns this part's ⟨Δ, step⟩.
-    func apgStep(layer k: Int, rows: Range<Int>, _ p: APGBuffers<Scalar>, momentum: Scalar, invBeta: Scalar) -> Double {
+    /// Δ = Rᵀ P, then the gradient-mapping step. Returns this part's ⟨Δ, step⟩ and, when
+    /// `measure`, its ‖step‖² (else 0).
+    func apgStep(layer k: Int, rows: Range<Int>, _ p: APGBuffers<Scalar>, momentum: Scalar, invBeta: Scalar,
+                 measure: Bool) -> (along: Double, stepSquared: Double) {
         let st = layers[k]
         let b = batch, m = st.outputs, n = st.inputs + 1, r0 = rows.lowerBound, mh = rows.count
-        guard mh > 0 else { return 0 }
+        guard mh > 0 else { return (0, 0) }
         let w = p.packed + r0 * n, y = p.extrapolated + r0 * n, delta = p.work + r0 * n
         let res = p.residual + b * r0   // this part's [b, mh] block
         UnsafeMutableRawPointer(y).copyMemory(from: w, byteCount: mh * n * MemoryLayout<Scalar>.stride)
@@ -239,7 +253,9 @@ extension LPOMTrainer {
         }
         Scalar.gemm(transA: true, transB: st.pinvTransposed, m: mh, n: n, k: b, alpha: 1, a: res, lda: mh,
                     b: p.pinv, ldb: st.pinvTransposed ? b : n, beta: 0, c: delta, ldc: n)
-        return Scalar.gradientMappingStep(y: y, delta: delta, prev: w, scale: invBeta, count: mh * n)
+        let along = Scalar.gradientMappingStep(y: y, delta: delta, prev: w, scale: invBeta, count: mh * n)
+        // `delta` now holds the step W⁺ − W.
+        return (along, measure ? Double(Scalar.dot(n: mh * n, x: delta, y: delta)) : 0)
     }
 
     /// X̃ = [X, 1] and P = X̃(X̃ᵀX̃ + εI)⁻¹ (stored transposed, [d+1, b], for the feature system).
