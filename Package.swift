@@ -30,9 +30,11 @@ let package = Package(
             "LiftedTrain", "ArchFromOpt", "Surfing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "LiftedTrainTests", dependencies: ["LiftedTrain"]),
-        .testTarget(name: "ArchFromOptTests", dependencies: ["ArchFromOpt", "LiftedTrain"]),
-        .testTarget(name: "lpomTests", dependencies: ["lpom", "LiftedTrain", "ArchFromOpt", "Surfing"]),
-        .testTarget(name: "SurfingTests", dependencies: ["Surfing", "LiftedTrain"]),
+        // What every test target shares: one assertClose, the random fixtures, the paths.
+        .target(name: "TestSupport", dependencies: ["LiftedTrain"], path: "Tests/TestSupport"),
+        .testTarget(name: "LiftedTrainTests", dependencies: ["LiftedTrain", "TestSupport"]),
+        .testTarget(name: "ArchFromOptTests", dependencies: ["ArchFromOpt", "LiftedTrain", "TestSupport"]),
+        .testTarget(name: "lpomTests", dependencies: ["lpom", "LiftedTrain", "ArchFromOpt", "Surfing", "TestSupport", "CZlib"]),
+        .testTarget(name: "SurfingTests", dependencies: ["Surfing", "LiftedTrain", "TestSupport"]),
     ]
 )

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Equivalences: every BLAS/LAPACK entry point of `NNScalar` against a naive loop or a
 /// known answer, in Float and Double, on non-square shapes so that a swapped dimension or

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import XCTest
+import TestSupport
 @testable import lpom
 
 /// What the command-line test classes share: the repository's fixtures, a fresh temporary
@@ -8,15 +9,14 @@ import XCTest
 /// parse failure.
 class CLITestCase: XCTestCase {
     /// The repository root.
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let root = TestPaths.root
     /// data/fixtures/tiny: 200 training and 100 test images of real MNIST and Fashion-MNIST.
-    let fixtures = CLITestCase.root + "/data/fixtures/tiny"
+    let fixtures = TestPaths.tinyData
     /// This test's scratch directory.
     var dir = ""
 
     override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "lpom-\(type(of: self))-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dir = try TestPaths.scratchDirectory("\(type(of: self))")
     }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
