@@ -307,9 +307,10 @@ final class RunRecorder: TrainingObserver {
     /// The training loss of the last step (before its update).
     private(set) var lastLoss = Double.nan
 
-    init(network: Network<Float>, writer: HistoryWriter, total: Int, epochs: Int, startStep: Int, quiet: Bool) {
+    init(network: Network<Float>, writer: HistoryWriter, total: Int, epochs: Int, startStep: Int, quiet: Bool,
+         bar: ProgressBar? = nil) {
         self.network = network; self.writer = writer; self.quiet = quiet; self.epochs = epochs
-        bar = ProgressBar(total: total, startAt: startStep, quiet: quiet)
+        self.bar = bar ?? ProgressBar(total: total, startAt: startStep, quiet: quiet)
     }
 
     private func flush() throws {
@@ -345,8 +346,7 @@ final class RunRecorder: TrainingObserver {
         lossSum = 0; accSum = 0; count = 0
         epochStart = now()
         if !quiet {
-            bar.clear()
-            printErr(String(format: "epoch %3d/%d  train loss %.4f  train acc %6.2f%%  test loss %.4f  test acc %6.2f%%  %.1f s",
+            bar.line(String(format: "epoch %3d/%d  train loss %.4f  train acc %6.2f%%  test loss %.4f  test acc %6.2f%%  %.1f s",
                             epoch, epochs, row.trainLoss, 100 * row.trainAccuracy, row.testLoss, 100 * row.testAccuracy, row.seconds))
         }
     }
