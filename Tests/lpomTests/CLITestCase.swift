@@ -26,6 +26,28 @@ class CLITestCase: XCTestCase {
         do { _ = try C.parse(args); return nil } catch { return C.message(for: error) }
     }
 
+    /// What `body` prints to stdout (file descriptor 1 is pointed at a file in `dir` meanwhile).
+    func capturingStandardOutput(_ body: () throws -> Void) throws -> String {
+        let path = dir + "/stdout-\(UUID().uuidString)"
+        fflush(stdout)
+        let saved = dup(1)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard saved >= 0, fd >= 0, dup2(fd, 1) >= 0 else { throw CommandError("cannot redirect stdout to \(path)") }
+        close(fd)
+        do {
+            try body()
+            fflush(stdout)
+            dup2(saved, 1)
+            close(saved)
+        } catch {
+            fflush(stdout)
+            dup2(saved, 1)
+            close(saved)
+            throw error
+        }
+        return try String(contentsOfFile: path, encoding: .utf8)
+    }
+
     /// `parseError` for `lpom train`.
     func parseError(_ args: [String]) -> String? { parseError(TrainCommand.self, args) }
 }
