@@ -1,12 +1,15 @@
 import ArgumentParser
 import Foundation
 import XCTest
+import LiftedTrain
 import TestSupport
 @testable import lpom
 
 /// What the command-line test classes share: the repository's fixtures, a fresh temporary
-/// directory per test (removed afterwards) and the message ArgumentParser would print for a
-/// parse failure.
+/// directory per test (removed afterwards), the message ArgumentParser would print for a
+/// parse failure, and the process-wide compute settings the commands change (threads, the
+/// convolution algorithm, the recorded argv), put back after each test so that no test runs
+/// with what an earlier one left behind.
 class CLITestCase: XCTestCase {
     /// The repository root.
     static let root = TestPaths.root
@@ -15,11 +18,24 @@ class CLITestCase: XCTestCase {
     /// This test's scratch directory.
     var dir = ""
 
+    /// The globals `lpom train`/`surf` set (Parallel.use, BLASThreads.set, --conv-algorithm).
+    private var saved: (blas: Int, workers: Int, splitsVectors: Bool, conv: ConvolutionAlgorithm)?
+
     override func setUpWithError() throws {
         dir = try TestPaths.scratchDirectory("\(type(of: self))")
+        saved = (BLASThreads.current, Parallel.workers, Parallel.splitsVectors, ConvolutionAlgorithm.current)
     }
 
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: dir)
+        if let saved {
+            BLASThreads.set(saved.blas)
+            Parallel.workers = saved.workers
+            Parallel.splitsVectors = saved.splitsVectors
+            ConvolutionAlgorithm.current = saved.conv
+        }
+        TrainCommand.recordedArguments = nil
+    }
 
     /// The message ArgumentParser would print for `C.parse(args)`, or nil when it parses.
     func parseError<C: ParsableCommand>(_ type: C.Type, _ args: [String]) -> String? {
