@@ -30,7 +30,8 @@ let package = Package(
             "LiftedTrain", "ArchFromOpt", "Surfing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // What every test target shares: one assertClose, the random fixtures, the paths.
+        // What every test target shares: one assertClose, the random fixtures, the paths (a regular
+        // target: a test target cannot depend on another test target).
         .target(name: "TestSupport", dependencies: ["LiftedTrain"], path: "Tests/TestSupport"),
         .testTarget(name: "LiftedTrainTests", dependencies: ["LiftedTrain", "TestSupport"]),
         .testTarget(name: "ArchFromOptTests", dependencies: ["ArchFromOpt", "LiftedTrain", "TestSupport"]),

@@ -1,8 +1,12 @@
-import XCTest
 import LiftedTrain
+#if canImport(XCTest)
+import XCTest
+#endif
 
 // The one closeness check of every test target: `|actual − expected| ≤ atol + rtol·|expected|`
 // element-wise (NumPy's `allclose` rule). NaN on either side is a failure, never a pass.
+// `swift build` compiles this target too; without XCTest (a macOS machine with only the
+// command-line tools) it builds without the assertions, which only the test targets use.
 
 /// The worst element of a failed comparison, or the reason the arrays cannot be compared.
 public struct Mismatch: CustomStringConvertible {
@@ -41,6 +45,7 @@ public func mismatch<S: BinaryFloatingPoint, T: BinaryFloatingPoint>(
         """)
 }
 
+#if canImport(XCTest)
 /// Asserts `|actual − expected| ≤ atol + rtol·|expected|` element-wise, reporting the worst
 /// element (index, both values, difference) and the largest absolute difference with its index.
 /// Fails when either side holds a NaN.
@@ -73,6 +78,8 @@ public func assertClose<S: BinaryFloatingPoint, T: BinaryFloatingPoint>(
     assertClose([actual], [expected], rtol: rtol, atol: atol, message(), file: file, line: line)
 }
 
+#endif
+
 // MARK: - Gradient checks
 
 /// Central differences (f(x + h eᵢ) − f(x − h eᵢ)) / 2h for every coordinate of `x`, in Double.
@@ -92,6 +99,7 @@ public func numericalGradient(at x: [Double], h: Double = 1e-5, _ f: ([Double]) 
     return g
 }
 
+#if canImport(XCTest)
 /// Asserts that `analytic` is the gradient of `f` at `x` (central differences, Double).
 public func assertGradient(_ analytic: [Double], of f: ([Double]) -> Double, at x: [Double],
                            rtol: Double = 1e-6, atol: Double = 1e-8, _ message: @autoclosure () -> String = "",
@@ -99,3 +107,4 @@ public func assertGradient(_ analytic: [Double], of f: ([Double]) -> Double, at 
     let numeric = numericalGradient(at: x, f)
     assertClose(analytic, numeric, rtol: rtol, atol: atol, message(), file: file, line: line)
 }
+#endif
