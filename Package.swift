@@ -42,13 +42,16 @@ let package = Package(
             "LiftedTrain", "ArchFromOpt", "Surfing", "HistoryStore", "ImageData", "LiftedHistory",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "LiftedTrainTests", dependencies: ["LiftedTrain", "ImageData"]),
-        .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore", "LiftedTrain"]),
-        .testTarget(name: "ImageDataTests", dependencies: ["ImageData"]),
-        .testTarget(name: "LiftedHistoryTests", dependencies: ["LiftedHistory", "LiftedTrain", "HistoryStore"]),
-        .testTarget(name: "ArchFromOptTests", dependencies: ["ArchFromOpt", "LiftedTrain"]),
+        // What every test target shares: one assertClose, the random fixtures, the paths (a regular
+        // target: a test target cannot depend on another test target).
+        .target(name: "TestSupport", dependencies: ["LiftedTrain"], path: "Tests/TestSupport"),
+        .testTarget(name: "LiftedTrainTests", dependencies: ["LiftedTrain", "ImageData", "TestSupport"]),
+        .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore", "LiftedTrain", "TestSupport"]),
+        .testTarget(name: "ImageDataTests", dependencies: ["ImageData", "TestSupport"]),
+        .testTarget(name: "LiftedHistoryTests", dependencies: ["LiftedHistory", "LiftedTrain", "HistoryStore", "TestSupport"]),
+        .testTarget(name: "ArchFromOptTests", dependencies: ["ArchFromOpt", "LiftedTrain", "TestSupport"]),
         .testTarget(name: "lpomTests", dependencies: ["lpom", "LiftedTrain", "ArchFromOpt", "Surfing",
-                                                      "HistoryStore", "LiftedHistory"]),
-        .testTarget(name: "SurfingTests", dependencies: ["Surfing", "LiftedTrain", "ImageData"]),
+                                                      "HistoryStore", "LiftedHistory", "ImageData", "TestSupport", "CZlib"]),
+        .testTarget(name: "SurfingTests", dependencies: ["Surfing", "LiftedTrain", "ImageData", "TestSupport"]),
     ]
 )

@@ -16,18 +16,22 @@ if [ -n "$missing" ]; then
 fi
 # h5py lets the tests check files against an independent reader; skipped (with a note) without it.
 python3 -c "import h5py" 2>/dev/null || pip install -q h5py 2>/dev/null || echo "test: h5py unavailable; h5py interop tests will be skipped"
-mkdir -p .build
+# Logs in a directory of this run's own (runs from several checkouts may share /tmp), kept
+# for reading after a failure; LPOM_TEST_LOGS names another place.
+LOGS="${LPOM_TEST_LOGS:-$(mktemp -d "${TMPDIR:-/tmp}/lpom-test-XXXXXX")}"
+mkdir -p "$LOGS"
 set +e
-swift build --build-tests > .build/test-build.log 2>&1
+swift build --build-tests > "$LOGS/build.log" 2>&1
 rc=$?
-if [ $rc -ne 0 ]; then grep -E "error" .build/test-build.log | head -n 40; tail -n 20 .build/test-build.log; exit $rc; fi
-swift test --skip-build > .build/test.log 2>&1
+if [ $rc -ne 0 ]; then grep -E "error" "$LOGS/build.log" | head -n 40; tail -n 20 "$LOGS/build.log"; echo "test: logs in $LOGS"; exit $rc; fi
+swift test --skip-build > "$LOGS/test.log" 2>&1
 rc=$?
-grep -E "error:|failed|skipped|Skipped" .build/test.log | head -n 60
+grep -E "error:|failed|skipped|Skipped" "$LOGS/test.log" | head -n 60
 # XCTest's overall summary, then a plain closing line for CI.
-summary=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" .build/test.log | tail -n 1)
+summary=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$LOGS/test.log" | tail -n 1)
 echo "$summary"
 total=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
 failed=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
 if [ -n "$total" ] && [ -n "$failed" ]; then echo "tests: $((total - failed)) passed, $failed failed"; fi
+echo "test: logs in $LOGS"
 exit $rc

@@ -12,6 +12,13 @@ func loadNetwork(from reader: HistoryReader, snapshot: Int) throws -> Network<Fl
     return try Network<Float>.load(from: reader, snapshot: snapshot)
 }
 
+/// Checks a history's model against its /theta and /buffers shapes, as `loadNetwork` does,
+/// without reading a snapshot; throws the same one-line `ModelError`.
+func checkModel(of reader: HistoryReader) throws {
+    ArchFromOpt.register()
+    _ = try Network<Float>.checked(against: reader)
+}
+
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",

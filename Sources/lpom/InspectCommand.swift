@@ -14,13 +14,22 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "Write an SVG plot of the training loss (per step), validation and test accuracy.")
     var plot: String?
 
+    @Flag(help: "List a history whose model does not match its parameters (refused otherwise), marked UNCHECKED.")
+    var unchecked = false
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let reader = try HistoryReader(path: history)
         defer { reader.close() }
-        let spec: ModelSpec
-        do { spec = try ModelSpec.parse(reader.model) } catch { throw CommandError("\(history): \(error)") }
+        // The check `lpom eval` makes before reading a snapshot: a file whose model and
+        // parameters disagree is refused, or with --unchecked shown with the problem named.
+        var problem: String? = nil
+        do { try checkModel(of: reader) } catch let e as ModelError {
+            guard unchecked else { throw CommandError("\(e.description) (lpom inspect --unchecked lists it anyway)") }
+            problem = e.description
+        }
+        let spec = try? ModelSpec.parse(reader.model)
         let record = trainingRecord(reader)
         let steps = reader.snapshotSteps
         // Parameter norms at θ_0 and the final θ, and how far the run moved them.
@@ -52,14 +61,18 @@ struct InspectCommand: ParsableCommand {
         if let plot { try makePlot(reader: reader, steps: mSteps).write(to: plot) }
         let training = (try? JSONSerialization.jsonObject(with: Data(record.json().utf8))) as? [String: Any] ?? [:]
         if output.json {
-            printJSON(["history": history, "created_by": reader.createdBy, "model": (try? JSONSerialization.jsonObject(with: Data(reader.model.utf8))) ?? reader.model,
+            var object: [String: Any] = ["history": history, "created_by": reader.createdBy, "model": (try? JSONSerialization.jsonObject(with: Data(reader.model.utf8))) ?? reader.model,
                        "training": training, "provenance": training["provenance"] ?? [], "snapshots": steps.count, "snapshot_steps": steps,
-                       "parameters": params, "parameter_count": total, "metrics": metrics])
+                       "parameters": params, "parameter_count": total, "metrics": metrics, "checked": problem == nil]
+            if let problem { object["problem"] = problem }
+            printJSON(object)
             return
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: history)[.size] as? Int) ?? 0
+        if let problem { print("UNCHECKED: \(problem)") }
         print("history   \(history) (\(formatBytes(size))), created by \(reader.createdBy)")
-        print("model     \(describe(spec))  (\(total.formatted()) parameters)")
+        let model = spec.map(describe) ?? "(model JSON does not parse)"
+        print("model     \(problem == nil ? "" : "UNCHECKED ")\(model)  (\(total.formatted()) parameters\(problem == nil ? "" : " in the file"))")
         let hp = (record.hyperparameters ?? [:]).sorted { $0.key < $1.key }.map { String(format: "%@ %g", $0.key, $0.value) }.joined(separator: ", ")
         let keys = ["method", "dataset", "seed", "epochs", "batch_size", "loss", "validation"]
         print("training  " + keys.compactMap { k in training[k].map { "\(k) \($0)" } }.joined(separator: ", "))

@@ -324,9 +324,10 @@ final class RunRecorder: TrainingObserver {
     /// as a crash would (the history keeps the snapshots and resume state written so far).
     nonisolated(unsafe) static var stepHook: ((Int) throws -> Void)?
 
-    init(trainer: any Trainer<Float>, writer: HistoryWriter, total: Int, epochs: Int, startStep: Int, quiet: Bool) {
+    init(trainer: any Trainer<Float>, writer: HistoryWriter, total: Int, epochs: Int, startStep: Int, quiet: Bool,
+         bar: ProgressBar? = nil) {
         self.trainer = trainer; self.writer = writer; self.quiet = quiet; self.epochs = epochs
-        bar = ProgressBar(total: total, startAt: startStep, quiet: quiet)
+        self.bar = bar ?? ProgressBar(total: total, startAt: startStep, quiet: quiet)
     }
 
     private func flush() throws {
@@ -374,9 +375,8 @@ final class RunRecorder: TrainingObserver {
         lossSum = 0; accSum = 0; count = 0
         epochStart = now()
         if !quiet {
-            bar.clear()
             let shown = validation == nil ? ("test", row.testLoss, row.testAccuracy) : ("val", row.valLoss, row.valAccuracy)
-            printErr(String(format: "epoch %3d/%d  train loss %.4f  train acc %6.2f%%  %@ loss %.4f  %@ acc %6.2f%%  %.1f s",
+            bar.line(String(format: "epoch %3d/%d  train loss %.4f  train acc %6.2f%%  %@ loss %.4f  %@ acc %6.2f%%  %.1f s",
                             epoch, epochs, row.trainLoss, 100 * row.trainAccuracy, shown.0, shown.1, shown.0, 100 * shown.2, row.seconds))
         }
         validation = nil

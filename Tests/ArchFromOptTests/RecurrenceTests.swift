@@ -1,6 +1,7 @@
 import XCTest
 import LiftedTrain
 @testable import ArchFromOpt
+import TestSupport
 
 /// Recurrence networks: equivalences with the optimizers they come from and with their special
 /// cases (each against an independent hand-written loop), gradients, and the JSON description.

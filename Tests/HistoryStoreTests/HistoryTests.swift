@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import HistoryStore
+import TestSupport
 
 /// Tests of `HistoryWriter` / `HistoryReader` (HISTORY-FORMAT.md): round trips, refusal of
 /// bad files, the h5py-written fixture (`scripts/make_history_h5py.py`), h5py and h5dump
@@ -314,7 +315,7 @@ final class HistoryTests: XCTestCase {
 
     /// Root of the package, found from this file's path.
     static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: TestPaths.root)
     }
 
     /// Reads `data/fixtures/h5py-history.h5`, written by `scripts/make_history_h5py.py` with h5py,

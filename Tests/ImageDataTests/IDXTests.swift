@@ -1,15 +1,14 @@
 import Foundation
 import XCTest
 @testable import ImageData
+import TestSupport
 
 /// IDX reading and data-set loading, on the committed fixtures `data/fixtures/tiny/`
 /// (first 200 train / 100 test examples, made by `scripts/make_fixtures.py`) and on
 /// corrupt files written to a temporary folder. Golden pixel sums were computed with numpy
 /// from the same fixture files.
 final class IDXTests: XCTestCase {
-    private static let fixtures = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("data/fixtures/tiny").path
+    private static let fixtures = TestPaths.tinyData
 
     private var tmp: URL!
 

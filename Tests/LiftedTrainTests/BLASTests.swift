@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Equivalences: every BLAS/LAPACK entry point of `NNScalar` against a naive loop or a
 /// known answer, in Float and Double, on non-square shapes so that a swapped dimension or
@@ -171,8 +172,9 @@ final class BLASTests: XCTestCase {
     }
 
     func testBLASThreadControl() {
-        let before = BLASThreads.current
-        defer { BLASThreads.set(before) }
+        let before = BLASThreads.current, workers = Parallel.workers
+        // set(n) sets Parallel.workers too: restore both, or later tests run split over n workers.
+        defer { BLASThreads.set(before); Parallel.workers = workers }
         BLASThreads.set(1)
         XCTAssertEqual(BLASThreads.current, 1)
         BLASThreads.set(0)  // clamped to one thread

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Batch normalisation against naive per-channel statistics; train and eval modes; gradients.
 final class BatchNormTests: XCTestCase {

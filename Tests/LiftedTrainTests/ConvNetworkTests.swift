@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Convolutional networks built from model JSON: shapes, names, error messages, gradients.
 final class ConvNetworkTests: XCTestCase {

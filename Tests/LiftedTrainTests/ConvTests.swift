@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Naive NCHW cross-correlation, the reference for `Conv2D` (PyTorch's `F.conv2d` definition).
 func naiveConv2D(_ x: [Double], n: Int, c: Int, h: Int, w: Int, weight: [Double], bias: [Double], o: Int, k: Int,

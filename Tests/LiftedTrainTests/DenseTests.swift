@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// `Dense` (y = x Wᵀ + b, PyTorch layout) and `Normalize`: forward against naive loops,
 /// backward by central differences in Double through a test-only loss.

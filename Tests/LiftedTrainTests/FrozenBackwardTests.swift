@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Input-gradient-only backward (`ParameterStore.frozen`) and the eval-mode batch-norm backward
 /// (`BatchNorm.useRunningStatistics`, `Network.inputGradientMode`).

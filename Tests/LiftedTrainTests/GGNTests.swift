@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// `BatchJacobian` against central differences, and the Gram–Gauss–Newton trainer: the exact
 /// minimum-norm step on a linear model, singular Gram systems, convergence on a teacher.

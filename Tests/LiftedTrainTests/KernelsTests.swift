@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// φ written the obvious way in Double, independently of `Kernels` (no max-shift tricks, no
 /// library tanh): the reference for the forward kernels on inputs where it does not overflow.

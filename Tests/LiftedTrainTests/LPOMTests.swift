@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Tests that pin LPOM (Li, Fang, Lin, AAAI 2019): the closed forms of the objective, the
 /// fixed-point equations, the least-squares limit of the W-update, block-wise descent, the
@@ -7,19 +8,6 @@ import XCTest
 /// `scripts/lpom_reference.py` (the independent reference is `LPOMGoldenTests`). All in Double on
 /// tiny shapes.
 final class LPOMTests: LPOMTestCase {
-    // MARK: helpers
-
-    func assertClose(_ a: [Double], _ b: [Double], rtol: Double = 1e-9, atol: Double = 1e-12,
-                     _ what: String = "", file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.count, b.count, "\(what): sizes", file: file, line: line)
-        var worst = 0.0, at = 0
-        for i in 0..<min(a.count, b.count) {
-            let excess = abs(a[i] - b[i]) - (atol + rtol * abs(b[i]))
-            if excess > worst || !a[i].isFinite { worst = a[i].isFinite ? excess : .infinity; at = i }
-        }
-        XCTAssertLessThanOrEqual(worst, 0, "\(what): largest excess \(worst) at \(at): \(a[at]) vs \(b[at])", file: file, line: line)
-    }
-
     // MARK: closed forms
 
     func testPenaltyIsAFenchelYoungGapForEveryActivation() {
@@ -215,8 +203,8 @@ final class LPOMTests: LPOMTestCase {
         let t = try LPOMTrainer(network: net, loss: .crossEntropy, configuration: config)
         let report = try t.step(inputs: x, labels: [0, 1, 1, 0, 1])
 
-        assertClose(t.levels[1].x.data, [0.8989147738403487, 0.34861743395405226, -0.8444608534820544, -0.7895397312815036, 0.39848646780788205, 0.351702657953029, -0.22045813887750976, -0.42577837871690233, -0.6470271202070825, 0.15048565351016757, 0.6950418955987534, 0.2975056769165987, -0.8442208070612459, -0.10133157753578899, 0.8472863627126974, 0.6081196015710393, -0.7181689090549271, -0.3061915733402444, 0.6367461814624966, 0.6145819903610539], "X1")
-        assertClose(t.levels[3].x.data, [0.33283128164821146, -0.5765186801372992, 0.08239236627994959, 0.1302440069394397, -0.14270191116616995, 0.7212697759000479, 0.025074850415701164, 0.4067285129215478, -0.347872828995971, 0.6598733243021061], "X3")
+        assertClose(t.levels[1].x.data, [0.8989147738403487, 0.34861743395405226, -0.8444608534820544, -0.7895397312815036, 0.39848646780788205, 0.351702657953029, -0.22045813887750976, -0.42577837871690233, -0.6470271202070825, 0.15048565351016757, 0.6950418955987534, 0.2975056769165987, -0.8442208070612459, -0.10133157753578899, 0.8472863627126974, 0.6081196015710393, -0.7181689090549271, -0.3061915733402444, 0.6367461814624966, 0.6145819903610539], rtol: 1e-9, atol: 1e-12, "X1")
+        assertClose(t.levels[3].x.data, [0.33283128164821146, -0.5765186801372992, 0.08239236627994959, 0.1302440069394397, -0.14270191116616995, 0.7212697759000479, 0.025074850415701164, 0.4067285129215478, -0.347872828995971, 0.6598733243021061], rtol: 1e-9, atol: 1e-12, "X3")
         let golden: [(String, [Double])] = [
             ("layers.0.weight", [0.4555308029014195, 0.5892285151207318, 0.4439999687382596, 0.42994158901449797, 0.08284058604339369, -0.3037938430805223, -0.2412073357050276, -0.5480389701818769, -0.5966004822769964, -0.5324837548210065, -0.3721064236105563, -0.034642804922730606]),
             ("layers.0.bias", [0.0679405965232076, 0.05253357026847678, -0.025308835911690128, -0.07869989962348074]),

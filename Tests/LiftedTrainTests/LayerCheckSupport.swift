@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Gradient checks of one layer in Double: L = Σ r ⊙ layer(x) with fixed random r, so ∂L/∂y = r.
 /// Checks ∂L/∂x (when `checkInput`) and every parameter in `store` by central differences.
@@ -30,9 +31,4 @@ func assertLayerGradients(_ layer: any Layer<Double>, store: ParameterStore<Doub
             return loss()
         }, at: original, rtol: rtol, atol: atol, "parameter \(name)", file: file, line: line)
     }
-}
-
-/// Deterministic tensor of N(0, 1) values.
-func randomTensor(_ shape: [Int], seed: UInt64) -> Tensor<Double> {
-    Tensor(shape: shape, data: randomArray(shape.reduce(1, *), seed: seed))
 }

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Cross-entropy and squared error: value against the textbook formula, gradient by central
 /// differences in Double, accuracy counts on hand-made outputs.

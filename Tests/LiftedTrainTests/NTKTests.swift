@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Du et al.'s Gram H(W), its closed-form expectation H^∞, the empirical tangent kernel of the
 /// one-hidden-layer ReLU network, and the NTK analysis of a run.

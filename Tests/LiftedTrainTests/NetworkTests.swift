@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// All parameters of a network as one flat vector, in store order.
 func flatParameters<S: NNScalar>(_ net: Network<S>) -> [Double] {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// SGD (plain, momentum, Nesterov, weight decay) and Adam against PyTorch's conventions, two ways:
 ///

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Splitting a batch over workers (`Parallel`) computes what the serial pass computes.
 final class ParallelTests: XCTestCase {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Naive pooling over NCHW planes (PyTorch's `max_pool2d` / `avg_pool2d`, count_include_pad).
 func naivePool(_ x: [Double], planes: Int, h: Int, w: Int, k: Int, s: Int, p: Int, max useMax: Bool) -> [Double] {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Regression support: the square loss on real targets, targets through datasets, trainers and
 /// the loop, the teacher–student task and the MNIST-derived "bottom-half ink" task.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// `GradientTrainer` (one step = backprop + optimizer), `TensorDataset` and `evaluate`.
 final class TrainerTests: XCTestCase {

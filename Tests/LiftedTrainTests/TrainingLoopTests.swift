@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Records what the loop reports; optionally stops the run after a given step.
 final class RecordingObserver: TrainingObserver {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import LiftedTrain
+import TestSupport
 
 /// Winograd F(2×2, 3×3) convolutions against the naive loops, the im2col path and central differences.
 final class WinogradTests: XCTestCase {

@@ -1,6 +1,7 @@
 import XCTest
 import LiftedTrain
 @testable import Surfing
+import TestSupport
 
 /// Gradient checks (central differences, Double) of the generative losses and the WGAN-GP
 /// penalty on tiny networks.

@@ -2,11 +2,12 @@ import ImageData
 import XCTest
 import LiftedTrain
 @testable import Surfing
+import TestSupport
 
 /// Short runs on the committed fixtures (200 Fashion-MNIST training images) with a fixed seed.
 final class GenerativeTrainingTests: XCTestCase {
     func fixtureImages() throws -> Tensor<Float> {
-        let ds = try ImageDataset.load(.fashionMNIST, directory: fixtureDirectory)
+        let ds = try ImageDataset.load(.fashionMNIST, directory: TestPaths.tinyData)
         return TensorDataset<Float>(pixels: ds.train.pixels, labels: ds.train.labels, count: ds.train.count, features: 784).inputs
     }
 

@@ -1,6 +1,7 @@
 import XCTest
 import LiftedTrain
 @testable import Surfing
+import TestSupport
 
 /// The inversion objective f(x) = ½‖A G(x) − A y‖² and its gradient through every generator layer.
 final class InversionProblemTests: XCTestCase {

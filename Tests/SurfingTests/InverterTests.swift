@@ -1,6 +1,7 @@
 import XCTest
 import LiftedTrain
 @testable import Surfing
+import TestSupport
 
 /// The inversion methods: equivalences, convergence on the paper's theoretical setting, the
 /// projected method escaping a trap, and batching.
@@ -13,7 +14,7 @@ final class InverterTests: XCTestCase {
         for t in 0..<count {
             var p = base.parameters
             for (j, name) in p.keys.sorted().enumerated() {
-                let drift = randomArray(p[name]!.count, seed: seed &+ UInt64(1000 * t + j), std: 0.15 * Double(t))
+                let drift = randomArray(p[name]!.count, std: 0.15 * Double(t), seed: seed &+ UInt64(1000 * t + j))
                 p[name] = zip(p[name]!, drift).map { Float(Double($0) + $1) }
             }
             list.append((p, base.buffers))
@@ -239,13 +240,13 @@ final class InverterTests: XCTestCase {
         {"input_shape": [2], "layers": [{"name": "a", "type": "dense", "in": 2, "out": 12}, {"type": "relu"},
           {"name": "b", "type": "dense", "in": 12, "out": 30}]}
         """
-        let net = try randomNetwork(json, seed: 41, weightStd: 0.6)
+        let net = try randomNetwork(json, weightStd: 0.6, seed: 41)
         let base = snapshot(net)
         var list = [base]
         for t in 1...8 {
             var p = base.parameters
             for (j, name) in p.keys.sorted().enumerated() {
-                p[name] = zip(p[name]!, randomArray(p[name]!.count, seed: UInt64(50 + 10 * t + j), std: 0.02 * Double(t))).map { Float(Double($0) + $1) }
+                p[name] = zip(p[name]!, randomArray(p[name]!.count, std: 0.02 * Double(t), seed: UInt64(50 + 10 * t + j))).map { Float(Double($0) + $1) }
             }
             list.append((p, base.buffers))
         }

@@ -1,29 +1,67 @@
 import ArgumentParser
 import Foundation
 import XCTest
+import LiftedTrain
+import TestSupport
 @testable import lpom
 
 /// What the command-line test classes share: the repository's fixtures, a fresh temporary
-/// directory per test (removed afterwards) and the message ArgumentParser would print for a
-/// parse failure.
+/// directory per test (removed afterwards), the message ArgumentParser would print for a
+/// parse failure, and the process-wide compute settings the commands change (threads, the
+/// convolution algorithm, the recorded argv), put back after each test so that no test runs
+/// with what an earlier one left behind.
 class CLITestCase: XCTestCase {
     /// The repository root.
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let root = TestPaths.root
     /// data/fixtures/tiny: 200 training and 100 test images of real MNIST and Fashion-MNIST.
-    let fixtures = CLITestCase.root + "/data/fixtures/tiny"
+    let fixtures = TestPaths.tinyData
     /// This test's scratch directory.
     var dir = ""
 
+    /// The globals `lpom train`/`surf` set (Parallel.use, BLASThreads.set, --conv-algorithm).
+    private var saved: (blas: Int, workers: Int, splitsVectors: Bool, conv: ConvolutionAlgorithm)?
+
     override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "lpom-\(type(of: self))-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dir = try TestPaths.scratchDirectory("\(type(of: self))")
+        saved = (BLASThreads.current, Parallel.workers, Parallel.splitsVectors, ConvolutionAlgorithm.current)
     }
 
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: dir)
+        if let saved {
+            BLASThreads.set(saved.blas)
+            Parallel.workers = saved.workers
+            Parallel.splitsVectors = saved.splitsVectors
+            ConvolutionAlgorithm.current = saved.conv
+        }
+        TrainCommand.recordedArguments = nil
+    }
 
     /// The message ArgumentParser would print for `C.parse(args)`, or nil when it parses.
     func parseError<C: ParsableCommand>(_ type: C.Type, _ args: [String]) -> String? {
         do { _ = try C.parse(args); return nil } catch { return C.message(for: error) }
+    }
+
+    /// What `body` prints to stdout (file descriptor 1 is pointed at a file in `dir` meanwhile).
+    func capturingStandardOutput(_ body: () throws -> Void) throws -> String {
+        let path = dir + "/stdout-\(UUID().uuidString)"
+        fflush(stdout)
+        let saved = dup(1)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard saved >= 0, fd >= 0, dup2(fd, 1) >= 0 else { throw CommandError("cannot redirect stdout to \(path)") }
+        close(fd)
+        do {
+            try body()
+            fflush(stdout)
+            dup2(saved, 1)
+            close(saved)
+        } catch {
+            fflush(stdout)
+            dup2(saved, 1)
+            close(saved)
+            throw error
+        }
+        return try String(contentsOfFile: path, encoding: .utf8)
     }
 
     /// `parseError` for `lpom train`.

@@ -5,6 +5,7 @@ import LiftedHistory
 import XCTest
 import LiftedTrain
 @testable import lpom
+import TestSupport
 
 /// `lpom train --task regression` (teacher–student and bottom-half ink) with ggn, sgd and adam,
 /// end to end on tiny sizes.
@@ -124,8 +125,8 @@ final class GGNCLITests: CLITestCase {
         let xf = TeacherStudentTask(inputDim: 4, teacherWidth: 50, samples: 20, testSamples: 10, seed: 0).make(Float.self).train.prefix(12).inputs
         let x = Tensor<Double>(shape: xf.shape, data: xf.data.map(Double.init))
         let h0 = NTKGram.relu(weights: Tensor(shape: [64, 4], data: w), inputs: x)
-        assertCloseTo(analysis.rows[0].lambdaMinH, try NTKGram.smallestEigenvalue(h0))
-        assertCloseTo(analysis.lambda0, try NTKGram.smallestEigenvalue(NTKGram.infiniteWidth(inputs: x)))
+        assertClose(analysis.rows[0].lambdaMinH, try NTKGram.smallestEigenvalue(h0), rtol: 5e-10, atol: 5e-10)
+        assertClose(analysis.lambda0, try NTKGram.smallestEigenvalue(NTKGram.infiniteWidth(inputs: x)), rtol: 5e-10, atol: 5e-10)
         r.close()
         var run = try NTKCommand.parse([h, "--points", "12", "--stride", "2", "--plot", dir + "/ntk.svg", "--json"])
         try run.run()
@@ -137,9 +138,5 @@ final class GGNCLITests: CLITestCase {
 
     func parseNTKError(_ args: [String]) -> String? {
         do { _ = try NTKCommand.parse(args); return nil } catch { return NTKCommand.message(for: error) }
-    }
-
-    func assertCloseTo(_ a: Double, _ b: Double, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a, b, accuracy: 1e-9 * max(1, abs(b)), file: file, line: line)
     }
 }

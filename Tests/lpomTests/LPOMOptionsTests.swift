@@ -7,7 +7,7 @@ import LiftedTrain
 @testable import lpom
 
 /// `LPOMOptions`: every flag reaches `LPOMConfiguration`, and bad values get messages that name the flag.
-final class LPOMOptionsTests: XCTestCase {
+final class LPOMOptionsTests: CLITestCase {
     func message(_ args: [String]) -> String? {
         do { _ = try LPOMOptions.parse(args); return nil } catch { return LPOMOptions.message(for: error) }
     }
@@ -64,21 +64,20 @@ final class LPOMOptionsTests: XCTestCase {
     }
 
     func testTrainWithLPOMOnFixturesRecordsItsDiagnostics() throws {
-        let dir = NSTemporaryDirectory() + "lpom-lpomopts-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let h = dir + "/lpom.h5"
-        var cmd = try TrainCommand.parse(["--method", "lpom", "--data-dir", CLITestCase.root + "/data/fixtures/tiny", "--quiet",
-                                          "--layers", "32", "--batch-size", "50", "--epochs", "2", "--history", h,
-                                          "--mu", "5", "--sweep", "jacobi"])
+        let args = ["--method", "lpom", "--data-dir", fixtures, "--quiet", "--layers", "32", "--batch-size", "50",
+                    "--epochs", "2", "--history", h, "--mu", "5", "--sweep", "jacobi"]
+        TrainCommand.recordedArguments = args  // else the history records another test's argv (or XCTest's)
+        var cmd = try TrainCommand.parse(args)
         try cmd.run()
         let r = try HistoryReader(path: h)
         defer { r.close() }
         XCTAssertTrue(r.metricNames.contains("lpom_objective"), "\(r.metricNames)")
         XCTAssertTrue(r.metricNames.contains("residual.layers.0"), "\(r.metricNames)")
         XCTAssertTrue(r.training.contains("\"mu\":5"), r.training)
+        XCTAssertTrue(r.training.contains("\"--sweep\",\"jacobi\""), "the run's own argv is recorded: \(r.training)")
         let net = try Network<Float>.load(from: r, snapshot: -1)
-        let test = try DataOptions.parse(["--data-dir", CLITestCase.root + "/data/fixtures/tiny"]).load(.mnist).test
+        let test = try DataOptions.parse(["--data-dir", fixtures]).load(.mnist).test
         XCTAssertGreaterThan(evaluate(net, on: test, loss: .crossEntropy).accuracy, 0.3)
     }
 }

@@ -6,7 +6,8 @@ public enum LearningRateSchedule: String, CaseIterable, Sendable {
     case constant
     /// η_t = η · ½(1 + cos(π t/T)) (Loshchilov & Hutter 2017, without restarts).
     case cosine
-    /// η_t = η · 0.1^⌊3t/T⌋ … stepped down tenfold after 50% and 75% of the run.
+    /// η_t = η for t/T < ½, η/10 for ½ ≤ t/T < ¾, η/100 from t/T = ¾: stepped down tenfold at
+    /// 50% and 75% of the run.
     case step
 
     /// The factor after `step` of `total` steps.
