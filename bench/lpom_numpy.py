@@ -175,7 +175,7 @@ def main():
     ap.add_argument("--mu", default="5")
     ap.add_argument("--fixed-point-iterations", type=int, default=20)
     ap.add_argument("--fixed-point-tolerance", type=float, default=1e-3)
-    ap.add_argument("--apg-iterations", type=int, default=3)
+    ap.add_argument("--apg-iterations", type=int, default=10)  # lpom's default (chosen on validation)
     ap.add_argument("--ridge", type=float, default=1.0)
     ap.add_argument("--no-relative-ridge", action="store_true")
     ap.add_argument("--alternations", type=int, default=1)

@@ -36,25 +36,27 @@ run() {
 LPOM_BASE="--method lpom --dataset mnist --no-lpom-diagnostics"
 case "${1:-}" in
 screen)
+    # Every run names the APG step count: the default was 3 when these ran (it is 10 since,
+    # chosen here), and the screen must mean the same runs whatever the default.
     N=300,100; E=4; S=101
-    run screen-default   $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0
-    for mu in 2 10 20; do run screen-mu$mu $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --mu $mu; done
-    for r in 0.3 3; do run screen-ridge$r $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --ridge $r; done
+    run screen-default   $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --apg-iterations 3
+    for mu in 2 10 20; do run screen-mu$mu $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --mu $mu --apg-iterations 3; done
+    for r in 0.3 3; do run screen-ridge$r $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --ridge $r --apg-iterations 3; done
     for a in 1 10; do run screen-apg$a $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --apg-iterations $a; done
-    run screen-squared  $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --loss squared-error
-    run screen-jacobi   $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --sweep jacobi
+    run screen-squared  $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --loss squared-error --apg-iterations 3
+    run screen-jacobi   $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --sweep jacobi --apg-iterations 3
     run screen-pinv     $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --ridge 0.001 --apg-iterations 50
     # Second round, around the best of the first (more APG steps, smaller ridge, smaller μ).
     for a in 5 20; do run screen-apg$a $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --apg-iterations $a; done
-    run screen-ridge0.1       $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --ridge 0.1
+    run screen-ridge0.1       $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --ridge 0.1 --apg-iterations 3
     run screen-apg10-ridge0.3 $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --apg-iterations 10 --ridge 0.3
     run screen-apg10-mu2      $LPOM_BASE --layers $N --epochs $E --seed $S --snapshot-every 0 --apg-iterations 10 --mu 2
     # The candidates on the deepest network, so a choice does not rest on one architecture.
     D=400,200,100,50
-    run screen-deep-default   $LPOM_BASE --layers $D --epochs $E --seed $S --snapshot-every 0
+    run screen-deep-default   $LPOM_BASE --layers $D --epochs $E --seed $S --snapshot-every 0 --apg-iterations 3
     run screen-deep-apg10     $LPOM_BASE --layers $D --epochs $E --seed $S --snapshot-every 0 --apg-iterations 10
-    run screen-deep-ridge0.3  $LPOM_BASE --layers $D --epochs $E --seed $S --snapshot-every 0 --ridge 0.3
-    run screen-deep-mu2       $LPOM_BASE --layers $D --epochs $E --seed $S --snapshot-every 0 --mu 2
+    run screen-deep-ridge0.3  $LPOM_BASE --layers $D --epochs $E --seed $S --snapshot-every 0 --ridge 0.3 --apg-iterations 3
+    run screen-deep-mu2       $LPOM_BASE --layers $D --epochs $E --seed $S --snapshot-every 0 --mu 2 --apg-iterations 3
     ;;
 sgd)
     for lr in 0.03 0.1 0.3; do

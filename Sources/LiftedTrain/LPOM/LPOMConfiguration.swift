@@ -60,8 +60,10 @@ public struct LPOMConfiguration: Codable, Equatable, Sendable {
     /// but it let 784-300-100-10 with cross-entropy blow up within the first epoch.)
     public var relaxation: Double = 0
     /// Accelerated proximal-gradient (FISTA) steps of each W-update; the cap when `apgTolerance`
-    /// is set.
-    public var apgIterations: Int = 3
+    /// is set. 10, chosen on MNIST validation accuracy (the last 10,000 training images, seed 101,
+    /// 784-300-100-10 and 784-400-200-100-50-10, 4 epochs: 97.17% and 96.32% against 96.84% and
+    /// 96.17% with 3 steps, the earlier default; `scripts/lpom_validation.sh screen`).
+    public var apgIterations: Int = 10
     /// Stop a layer's FISTA steps once the step is small: ‖W̃ᵏ⁺¹ − W̃ᵏ‖_F ≤ τ ‖W̃⁰‖_F, with W̃⁰ = [W, b]
     /// when the W-update starts (a fixed scale, so the batch-space update needs no extra
     /// product). 0 (default) runs exactly `apgIterations` steps. A small τ with a small ridge
