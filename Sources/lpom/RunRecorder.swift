@@ -2,8 +2,12 @@ import Foundation
 import HistoryStore
 import LiftedTrain
 
-/// Turns loop events into history rows (snapshots with the trainer's resume state, metrics,
-/// `epoch_seconds`), progress and the per-epoch table.
+/// Turns loop events into history rows, progress and the per-epoch table, for every kind of run:
+/// - counted in epochs (classifiers, regression): snapshots with the trainer's resume state,
+///   `epoch_seconds`, a row and a line per epoch, the bar showing the epoch's mean loss;
+/// - counted in steps (generative training, not resumable): snapshots without resume state,
+///   `snapshot_seconds` (wall seconds since the previous snapshot) at every snapshot after θ_0,
+///   the bar showing the step's losses.
 final class RunRecorder: TrainingObserver {
     struct Row {
         var epoch: Int; var trainLoss: Double; var trainAccuracy: Double; var testLoss: Double; var testAccuracy: Double; var seconds: Double
@@ -15,13 +19,17 @@ final class RunRecorder: TrainingObserver {
     let writer: HistoryWriter
     let bar: ProgressBar
     let quiet: Bool
-    let epochs: Int
+    /// Epochs of the run; nil for a run counted in steps.
+    let epochs: Int?
     private(set) var rows: [Row] = []
     private var lossSum = 0.0, accSum = 0.0, count = 0
     private var pending: (step: Int, values: [String: Double])?
     private var epochStart = now()
     /// The training loss of the last step (before its update).
     private(set) var lastLoss = Double.nan
+    /// The history row of the last step.
+    private(set) var lastMetrics: [String: Double] = [:]
+    private var lastSnapshot = now()
     /// This epoch's validation evaluation, until `didFinishEpoch` records it.
     private var validation: (loss: Double, accuracy: Double)?
 
@@ -29,7 +37,8 @@ final class RunRecorder: TrainingObserver {
     /// as a crash would (the history keeps the snapshots and resume state written so far).
     nonisolated(unsafe) static var stepHook: ((Int) throws -> Void)?
 
-    init(trainer: any Trainer<Float>, writer: HistoryWriter, total: Int, epochs: Int, startStep: Int, quiet: Bool,
+    /// A recorder of `trainer`'s run into `writer`; `epochs` nil for a run counted in steps.
+    init(trainer: any Trainer<Float>, writer: HistoryWriter, total: Int, epochs: Int?, startStep: Int, quiet: Bool,
          bar: ProgressBar? = nil) {
         self.trainer = trainer; self.writer = writer; self.quiet = quiet; self.epochs = epochs
         self.bar = bar ?? ProgressBar(total: total, startAt: startStep, quiet: quiet)
@@ -42,20 +51,25 @@ final class RunRecorder: TrainingObserver {
 
     func didStep(_ step: Int, of total: Int, epoch: Int, report: StepReport) throws {
         try flush()
-        var v = report.extra
-        v["loss"] = report.loss
-        v["accuracy"] = report.accuracy
-        pending = (step, v)
-        lossSum += report.loss; accSum += report.accuracy; count += 1
+        pending = (step, report.metrics)
+        lastMetrics = report.metrics
         lastLoss = report.loss
-        bar.update(step, suffix: String(format: "epoch %d/%d loss %.4f", epoch + 1, epochs, lossSum / Double(count)))
+        if let epochs {
+            lossSum += report.loss; accSum += report.accuracy; count += 1
+            bar.update(step, suffix: String(format: "epoch %d/%d loss %.4f", epoch + 1, epochs, lossSum / Double(count)))
+        } else {
+            let shown = ["loss", "d_loss", "g_loss"].compactMap { k in report.losses[k].map { String(format: "%@ %.3f", k, $0) } }
+            bar.update(step, suffix: shown.joined(separator: " "))
+        }
         try Self.stepHook?(step)
     }
 
     func snapshotDue(step: Int) throws {
         try flush()
+        if epochs == nil && step > 0 { try writer.appendMetrics(step: step, values: ["snapshot_seconds": now() - lastSnapshot]) }
+        lastSnapshot = now()
         try writer.appendSnapshot(step: step, parameters: network.parameters.floatArrays(),
-                                  buffers: network.buffers.floatArrays(), state: trainer.exportState())
+                                  buffers: network.buffers.floatArrays(), state: epochs == nil ? nil : trainer.exportState())
     }
 
     func didEvaluateValidation(_ epoch: Int, step: Int, validation: (loss: Double, accuracy: Double)) throws {
@@ -82,7 +96,7 @@ final class RunRecorder: TrainingObserver {
         if !quiet {
             let shown = validation == nil ? ("test", row.testLoss, row.testAccuracy) : ("val", row.valLoss, row.valAccuracy)
             bar.line(String(format: "epoch %3d/%d  train loss %.4f  train acc %6.2f%%  %@ loss %.4f  %@ acc %6.2f%%  %.1f s",
-                            epoch, epochs, row.trainLoss, 100 * row.trainAccuracy, shown.0, shown.1, shown.0, 100 * shown.2, row.seconds))
+                            epoch, epochs ?? 0, row.trainLoss, 100 * row.trainAccuracy, shown.0, shown.1, shown.0, 100 * shown.2, row.seconds))
         }
         validation = nil
     }
