@@ -21,6 +21,11 @@ extension GenerativeTrainer {
     public var network: Network<Scalar> { generator }
     /// The history's method name (`vae`, `gan`, `wgan`, `wgan-gp`).
     public var method: String { model.historyMethod }
+    /// Generative runs do not resume: the Adam moments of both networks and the noise stream are
+    /// not exported (`exportState` is empty and the history stores no resume state).
+    public func importState(_ state: [String: [Double]]) throws {
+        throw TrainingError("method \(method): generative runs cannot be resumed (their optimizer and noise state is not exported)")
+    }
 }
 
 /// The stream of a generative trainer's latent and interpolation draws for run seed `seed`

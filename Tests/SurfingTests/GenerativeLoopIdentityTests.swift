@@ -28,8 +28,9 @@ func bitHash(_ metrics: [String: Double], into h: inout UInt64) {
 /// metrics of the loop generative training had before it joined the one training loop
 /// (`GenerativeLoop` with a `BatchSampler`: pass p shuffled by `SplitMix64.stream(seed, p + 1)`,
 /// the incomplete batch of a pass skipped, latents from `SplitMix64.stream(seed, 2⁴⁰)`).
-/// Two references: the hashes that loop printed (commit e6ce2f1) on the committed fixtures, and
-/// that loop's batch drawing kept below as `referenceRun` (what other BLAS kernels are checked on).
+/// Two references: the hashes that loop printed on the committed fixtures (the commit adding this
+/// test, before the loops were unified), and that loop's batch drawing, kept below as
+/// `referenceRun` (what machines with other BLAS kernels, which round differently, check against).
 final class GenerativeLoopIdentityTests: XCTestCase {
     struct Outcome: Equatable { var parameters: UInt64; var metrics: UInt64; var snapshots: [Int] }
 

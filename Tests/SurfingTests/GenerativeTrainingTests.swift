@@ -72,4 +72,10 @@ final class GenerativeTrainingTests: XCTestCase {
         for v in d.parameters.values { XCTAssertLessThanOrEqual(v.data.map(abs).max()!, 0.01) }
         XCTAssertNotEqual(g.parameters.values, g0, "one generator update")
     }
+
+    func testGenerativeTrainersRefuseAResumeState() throws {
+        let trainer: any GenerativeTrainer<Float> = try GenerativeSetup(method: .vae, architecture: .fc, latent: 2).makeTrainer(seed: 1)
+        XCTAssertEqual(trainer.exportState(), [:])
+        XCTAssertThrowsError(try trainer.importState([:])) { XCTAssertTrue("\($0)".contains("cannot be resumed"), "\($0)") }
+    }
 }
