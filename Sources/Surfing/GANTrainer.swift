@@ -40,7 +40,7 @@ public struct GANConfiguration: Sendable {
 }
 
 /// Trains a generator against a discriminator (DCGAN) or critic (WGAN, WGAN-GP) with Adam.
-/// Each `step` runs `criticSteps` discriminator updates, each on a fresh real batch and fresh
+/// Each `step` runs `criticSteps` discriminator updates, each on its own real batch and fresh
 /// latents x ~ U[−1, 1]^k with the generator in training mode (its batch-norm running statistics
 /// advance), then one generator update on the last critic iteration's latents (as the PyTorch
 /// DCGAN example reuses its fake batch), backpropagated through the updated discriminator.
@@ -54,10 +54,13 @@ public final class GANTrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
     public let latent: Int
     var generatorOptimizer: Adam<Scalar>
     var discriminatorOptimizer: Adam<Scalar>
+    /// The latents x ~ U[−1, 1]^k and the WGAN-GP interpolation weights ε.
+    var noise: SplitMix64
 
     /// A trainer of `generator` (input `[latent]`) against `discriminator` (input the generator's
-    /// output, one output). WGAN-GP needs a critic `GradientPenalty` supports.
-    public init(generator: Network<Scalar>, discriminator: Network<Scalar>, configuration: GANConfiguration) throws {
+    /// output, one output), drawing its noise from stream 2⁴⁰ of `seed`. WGAN-GP needs a critic
+    /// `GradientPenalty` supports.
+    public init(generator: Network<Scalar>, discriminator: Network<Scalar>, configuration: GANConfiguration, seed: UInt64 = 0) throws {
         guard generator.spec.inputShape.count == 1 else { throw ModelError("the generator must take a latent vector [k]") }
         guard generator.outputSize == discriminator.inputSize, discriminator.outputSize == 1 else {
             throw ModelError("the discriminator must map the generator's \(generator.outputSize) outputs to one value")
@@ -67,35 +70,38 @@ public final class GANTrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
         latent = generator.spec.inputShape[0]
         generatorOptimizer = configuration.adam.make(learningRate: configuration.generatorLearningRate)
         discriminatorOptimizer = configuration.adam.make(learningRate: configuration.discriminatorLearningRate)
+        noise = noiseStream(seed: seed)
     }
 
-    public var method: GenerativeMethod { configuration.method }
+    public var model: GenerativeMethod { configuration.method }
     public var partner: Network<Scalar> { discriminator }
+    /// One batch of real images per critic update.
+    public var stepInput: StepInput { .images(batches: configuration.criticSteps) }
 
     public var hyperparameters: [String: Double] {
         var h: [String: Double] = ["lr_generator": configuration.generatorLearningRate,
                                    "lr_discriminator": configuration.discriminatorLearningRate,
                                    "beta1": configuration.adam.beta1, "beta2": configuration.adam.beta2,
                                    "adam_eps": configuration.adam.epsilon, "n_critic": Double(configuration.criticSteps)]
-        if method == .wgan { h["clip"] = configuration.clip }
-        if method == .wganGP { h["gp_lambda"] = configuration.penaltyWeight }
+        if model == .wgan { h["clip"] = configuration.clip }
+        if model == .wganGP { h["gp_lambda"] = configuration.penaltyWeight }
         return h
     }
 
-    public func step(nextBatch: () -> Tensor<Scalar>, rng: inout SplitMix64) -> [String: Double] {
+    /// One generator update after `criticSteps` critic updates, one per batch of `.images`.
+    public func step(_ batch: Batch<Scalar>) throws -> StepReport {
         var metrics: [String: Double] = [:]
         var fake = Tensor<Scalar>(zeros: [0])
-        for _ in 0..<configuration.criticSteps {
-            let real = nextBatch()
-            let z: Tensor<Scalar> = LatentDistribution.uniform.sample(rows: real.rows, latent: latent, using: &rng)
+        for real in try batch.images(count: configuration.criticSteps, method: method) {
+            let z: Tensor<Scalar> = LatentDistribution.uniform.sample(rows: real.rows, latent: latent, using: &noise)
             fake = generator.forward(z, training: true)
-            metrics = discriminatorGradients(real: real, fake: fake, rng: &rng)
+            metrics = discriminatorGradients(real: real, fake: fake, rng: &noise)
             discriminatorOptimizer.update(discriminator.parameters)
-            if method == .wgan { discriminator.parameters.clip(Scalar(configuration.clip)) }
+            if model == .wgan { discriminator.parameters.clip(Scalar(configuration.clip)) }
         }
         metrics["g_loss"] = generatorGradients(fake: fake)
         generatorOptimizer.update(generator.parameters)
-        return metrics
+        return StepReport(losses: metrics)
     }
 
     /// Gradients of the discriminator's loss into `discriminator.parameters.grads`; returns its
@@ -105,17 +111,17 @@ public final class GANTrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
     func discriminatorGradients(real: Tensor<Scalar>, fake: Tensor<Scalar>, rng: inout SplitMix64) -> [String: Double] {
         let d = discriminator
         let realOut = d.forward(real, training: true)
-        let (lossReal, gradReal) = method == .dcgan ? logisticLoss(realOut, label: 1) : meanWithGradient(realOut, sign: -1)
+        let (lossReal, gradReal) = model == .dcgan ? logisticLoss(realOut, label: 1) : meanWithGradient(realOut, sign: -1)
         d.backward(gradReal)
         let accumulated = d.parameters.gradientCopy()
         let fakeOut = d.forward(fake.reshaped(real.shape), training: true)
-        let (lossFake, gradFake) = method == .dcgan ? logisticLoss(fakeOut, label: 0) : meanWithGradient(fakeOut, sign: 1)
+        let (lossFake, gradFake) = model == .dcgan ? logisticLoss(fakeOut, label: 0) : meanWithGradient(fakeOut, sign: 1)
         d.backward(gradFake)
         d.parameters.addToGradients(accumulated)
-        if method == .dcgan { return ["d_loss": lossReal + lossFake] }
+        if model == .dcgan { return ["d_loss": lossReal + lossFake] }
         // lossReal = −mean D(x), lossFake = mean D(G(z)).
         var m = ["d_loss": lossReal + lossFake, "wasserstein": -(lossReal + lossFake)]
-        if method == .wganGP {
+        if model == .wganGP {
             let xhat = interpolate(real, fake.reshaped(real.shape), rng: &rng)
             let sum = d.parameters.gradientCopy()
             let (p, norm) = GradientPenalty.apply(critic: d, at: xhat, weight: configuration.penaltyWeight)
@@ -133,7 +139,7 @@ public final class GANTrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
     func generatorGradients(fake: Tensor<Scalar>) -> Double {
         let d = discriminator
         let out = d.forward(fake.reshaped([fake.rows, d.inputSize]), training: true)
-        let (loss, grad) = method == .dcgan ? logisticLoss(out, label: 1) : meanWithGradient(out, sign: -1)
+        let (loss, grad) = model == .dcgan ? logisticLoss(out, label: 1) : meanWithGradient(out, sign: -1)
         d.parameters.frozen = true
         defer { d.parameters.frozen = false }
         let dfake = d.backward(grad, needInputGradient: true)!

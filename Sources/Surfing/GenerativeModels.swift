@@ -143,7 +143,8 @@ public struct GenerativeSetup: Sendable {
                                               batchNorm: architecture == .paper && method != .wganGP, hidden: hidden)
     }
 
-    /// Builds both networks (initial weights N(0, initStd²) from `seed`) and the trainer.
+    /// Builds both networks (initial weights N(0, initStd²) from `seed`) and the trainer (its
+    /// latents from stream 2⁴⁰ of `seed`).
     public func makeTrainer<S: GenerativeScalar>(seed: UInt64, as: S.Type = S.self) throws -> any GenerativeTrainer<S> {
         var rng = SplitMix64(seed: seed)
         let g = try Network<S>(spec: generatorSpec, rng: &rng)
@@ -154,10 +155,10 @@ public struct GenerativeSetup: Sendable {
         if method == .vae {
             var a = adam
             a.beta1 = gan.adam.beta1
-            return try VAETrainer(decoder: g, encoder: d, learningRate: vaeLearningRate, adam: a)
+            return try VAETrainer(decoder: g, encoder: d, learningRate: vaeLearningRate, adam: a, seed: seed)
         }
         var c = gan
         c.method = method
-        return try GANTrainer(generator: g, discriminator: d, configuration: c)
+        return try GANTrainer(generator: g, discriminator: d, configuration: c, seed: seed)
     }
 }

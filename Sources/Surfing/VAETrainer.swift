@@ -21,10 +21,13 @@ public final class VAETrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
     public let adam: AdamSettings
     var decoderOptimizer: Adam<Scalar>
     var encoderOptimizer: Adam<Scalar>
+    /// The reparameterisation noise ε ~ N(0, I).
+    var noise: SplitMix64
 
-    /// A trainer of `decoder` (input `[k]`, output in (0, 1)) and `encoder` (output 2k).
+    /// A trainer of `decoder` (input `[k]`, output in (0, 1)) and `encoder` (output 2k), drawing
+    /// its noise from stream 2⁴⁰ of `seed`.
     public init(decoder: Network<Scalar>, encoder: Network<Scalar>, learningRate: Double = 1e-3,
-                adam: AdamSettings = AdamSettings()) throws {
+                adam: AdamSettings = AdamSettings(), seed: UInt64 = 0) throws {
         guard decoder.spec.inputShape.count == 1, encoder.outputSize == 2 * decoder.spec.inputShape[0],
               encoder.inputSize == decoder.outputSize else {
             throw ModelError("the VAE encoder must map the decoder's \(decoder.outputSize) outputs to 2k = \(2 * (decoder.spec.inputShape.first ?? 0)) values")
@@ -33,22 +36,26 @@ public final class VAETrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
         latent = decoder.spec.inputShape[0]
         decoderOptimizer = adam.make(learningRate: learningRate)
         encoderOptimizer = adam.make(learningRate: learningRate)
+        noise = noiseStream(seed: seed)
     }
 
-    public var method: GenerativeMethod { .vae }
+    public var model: GenerativeMethod { .vae }
     public var partner: Network<Scalar> { encoder }
+    /// One batch of images per step.
+    public var stepInput: StepInput { .images(batches: 1) }
 
     public var hyperparameters: [String: Double] {
         ["lr": learningRate, "beta1": adam.beta1, "beta2": adam.beta2, "adam_eps": adam.epsilon]
     }
 
-    public func step(nextBatch: () -> Tensor<Scalar>, rng: inout SplitMix64) -> [String: Double] {
-        let x = nextBatch()
-        let eps: Tensor<Scalar> = LatentDistribution.normal.sample(rows: x.rows, latent: latent, using: &rng)
+    /// One update of both networks on the batch of `.images`.
+    public func step(_ batch: Batch<Scalar>) throws -> StepReport {
+        let x = try batch.images(count: 1, method: method)[0]
+        let eps: Tensor<Scalar> = LatentDistribution.normal.sample(rows: x.rows, latent: latent, using: &noise)
         let m = gradients(x: x, eps: eps)
         decoderOptimizer.update(generator.parameters)
         encoderOptimizer.update(encoder.parameters)
-        return m
+        return StepReport(losses: m)
     }
 
     /// The loss at images `x` `[b, 784]` with noise `eps` `[b, k]`, its gradients written into both

@@ -51,12 +51,12 @@ extension TrainCommand {
         let writer = try HistoryWriter(path: path, model: setup.generatorSpec.json(), training: record.json(),
                                        createdBy: "lpom \(lpomVersion)", parameters: trainer.generator.parameters.shapes,
                                        buffers: trainer.generator.buffers.shapes)
-        let loop = GenerativeLoop(steps: gen.steps, snapshotEvery: snapshotEvery, batchSize: b, seed: seed)
-        let recorder = GenerativeRecorder(generator: trainer.generator, writer: writer, total: gen.steps,
-                                          quiet: output.quiet || output.json)
+        let loop = TrainingLoop<Float>(steps: gen.steps, batchSize: b, seed: seed, snapshotEvery: snapshotEvery)
+        let recorder = RunRecorder(trainer: trainer, writer: writer, total: gen.steps, epochs: nil, startStep: 0,
+                                   quiet: output.quiet || output.json)
         let t0 = now()
         try runClosingHistory(writer, finish: recorder.finish) {
-            try loop.run(trainer, data: train.inputs, observer: recorder)
+            try loop.run(trainer, train: train, test: nil, observer: recorder)
         }
         let seconds = now() - t0
         if let samples = gen.sampleGrid { try sampleGrid(trainer.generator, prior: model.prior).write(to: samples) }
@@ -103,34 +103,4 @@ struct GenerativeSummary {
               + String(format: "%.1f s (%.1f ms/step)", seconds, 1000 * seconds / Double(steps))
               + "; last step \(m); history \(history) (\(snapshots) snapshots)" + (samples.map { "; samples \($0)" } ?? ""))
     }
-}
-
-/// Turns loop events into history rows (with `snapshot_seconds`, the wall seconds since the
-/// previous snapshot, at every snapshot after θ_0) and progress.
-final class GenerativeRecorder: GenerativeObserver {
-    let generator: Network<Float>
-    let writer: HistoryWriter
-    let bar: ProgressBar
-    private(set) var lastMetrics: [String: Double] = [:]
-    private var lastSnapshot = now()
-
-    init(generator: Network<Float>, writer: HistoryWriter, total: Int, quiet: Bool) {
-        self.generator = generator; self.writer = writer
-        bar = ProgressBar(total: total, quiet: quiet)
-    }
-
-    func didStep(_ step: Int, of total: Int, metrics: [String: Double]) throws {
-        try writer.appendMetrics(step: step, values: metrics)
-        lastMetrics = metrics
-        let shown = ["loss", "d_loss", "g_loss"].compactMap { k in metrics[k].map { String(format: "%@ %.3f", k, $0) } }
-        bar.update(step, suffix: shown.joined(separator: " "))
-    }
-
-    func snapshotDue(step: Int) throws {
-        if step > 0 { try writer.appendMetrics(step: step, values: ["snapshot_seconds": now() - lastSnapshot]) }
-        lastSnapshot = now()
-        try writer.appendSnapshot(step: step, parameters: generator.parameters.floatArrays(), buffers: generator.buffers.floatArrays())
-    }
-
-    func finish() { bar.clear() }
 }

@@ -6,16 +6,16 @@ import TestSupport
 
 /// Short runs on the committed fixtures (200 Fashion-MNIST training images) with a fixed seed.
 final class GenerativeTrainingTests: XCTestCase {
-    func fixtureImages() throws -> Tensor<Float> {
+    func fixtureImages() throws -> TensorDataset<Float> {
         let ds = try ImageDataset.load(.fashionMNIST, directory: TestPaths.tinyData)
-        return TensorDataset<Float>(pixels: ds.train.pixels, labels: ds.train.labels, count: ds.train.count, features: 784).inputs
+        return TensorDataset<Float>(pixels: ds.train.pixels, labels: ds.train.labels, count: ds.train.count, features: 784)
     }
 
     /// Records the metrics and the snapshot steps.
-    final class Recorder: GenerativeObserver {
+    final class Recorder: TrainingObserver {
         var metrics: [[String: Double]] = []
         var snapshots: [Int] = []
-        func didStep(_ step: Int, of total: Int, metrics m: [String: Double]) throws { metrics.append(m) }
+        func didStep(_ step: Int, of total: Int, epoch: Int, report: StepReport) throws { metrics.append(report.metrics) }
         func snapshotDue(step: Int) throws { snapshots.append(step) }
         func mean(_ key: String, _ range: Range<Int>) -> Double { range.map { metrics[$0][key]! }.reduce(0, +) / Double(range.count) }
     }
@@ -25,7 +25,7 @@ final class GenerativeTrainingTests: XCTestCase {
         setup.hidden = 64
         let trainer: any GenerativeTrainer<Float> = try setup.makeTrainer(seed: 3)
         let rec = Recorder()
-        try GenerativeLoop(steps: 80, snapshotEvery: 30, batchSize: 40, seed: 3).run(trainer, data: try fixtureImages(), observer: rec)
+        try TrainingLoop(steps: 80, batchSize: 40, seed: 3, snapshotEvery: 30).run(trainer, train: try fixtureImages(), test: nil, observer: rec)
         XCTAssertEqual(rec.snapshots, [0, 30, 60, 80])
         let first = rec.mean("loss", 0..<5), last = rec.mean("loss", 75..<80)
         // At initialisation every pixel is ≈ 0.5: ≈ 784 log 2 ≈ 543 nats per image.
@@ -35,7 +35,7 @@ final class GenerativeTrainingTests: XCTestCase {
 
     func testDCGANGeneratorMovesTowardsTheDataIntensity() throws {
         let data = try fixtureImages()
-        let dataMean = Double(data.data.reduce(0, +)) / Double(data.count)
+        let dataMean = Double(data.inputs.data.reduce(0, +)) / Double(data.inputs.count)
         var setup = GenerativeSetup(method: .dcgan, architecture: .fc, latent: 5)
         setup.hidden = 64
         let trainer: any GenerativeTrainer<Float> = try setup.makeTrainer(seed: 5)
@@ -48,7 +48,7 @@ final class GenerativeTrainingTests: XCTestCase {
         let before = sampleMean()
         XCTAssertEqual(before, 0.5, accuracy: 0.02)  // sigmoid of nearly zero
         let rec = Recorder()
-        try GenerativeLoop(steps: 150, snapshotEvery: 0, batchSize: 40, seed: 5).run(trainer, data: data, observer: rec)
+        try TrainingLoop(steps: 150, batchSize: 40, seed: 5, snapshotEvery: 0).run(trainer, train: data, test: nil, observer: rec)
         XCTAssertEqual(rec.snapshots, [0, 150])
         let after = sampleMean()
         XCTAssertLessThan(abs(after - dataMean), 0.5 * abs(before - dataMean),
@@ -61,12 +61,21 @@ final class GenerativeTrainingTests: XCTestCase {
         let d = try tinyNetwork(input: [8], [dense(0, 8, 6), act("leaky_relu", 0.2), dense(2, 6, 1)], seed: 2)
         let t = try GANTrainer(generator: g, discriminator: d, configuration: GANConfiguration(method: .wgan))
         let g0 = g.parameters.values
-        var batches = 0
-        var rng = SplitMix64(seed: 3)
-        let m = t.step(nextBatch: { batches += 1; return randomPixels(rows: 4, cols: 8, seed: UInt64(batches)) }, rng: &rng)
-        XCTAssertEqual(batches, 5)
+        XCTAssertEqual(t.stepInput, .images(batches: 5))
+        let batches = (1...5).map { randomPixels(rows: 4, cols: 8, seed: UInt64($0)) }
+        XCTAssertThrowsError(try t.step(.images(Array(batches.prefix(4))))) { XCTAssertTrue("\($0)".contains("5 batches"), "\($0)") }
+        XCTAssertThrowsError(try t.step(.labels(inputs: batches[0], labels: [0, 1, 2, 3])))
+        XCTAssertEqual(g.parameters.values, g0, "a refused batch changes nothing")
+        let m = try t.step(.images(batches)).metrics
+        XCTAssertNil(m["accuracy"], "a generative row has no accuracy")
         XCTAssertEqual(m["wasserstein"]!, -m["d_loss"]!, accuracy: 1e-12)
         for v in d.parameters.values { XCTAssertLessThanOrEqual(v.data.map(abs).max()!, 0.01) }
         XCTAssertNotEqual(g.parameters.values, g0, "one generator update")
+    }
+
+    func testGenerativeTrainersRefuseAResumeState() throws {
+        let trainer: any GenerativeTrainer<Float> = try GenerativeSetup(method: .vae, architecture: .fc, latent: 2).makeTrainer(seed: 1)
+        XCTAssertEqual(trainer.exportState(), [:])
+        XCTAssertThrowsError(try trainer.importState([:])) { XCTAssertTrue("\($0)".contains("cannot be resumed"), "\($0)") }
     }
 }
