@@ -6,15 +6,18 @@ import LiftedTrain
 extension Network {
     /// The network described by the history's `model` JSON with the parameters (and buffers)
     /// of snapshot `snapshot` (negative counts from the end: −1 is the final θ). Every parameter's
-    /// shape in the file is checked against the model before any snapshot is read.
-    public static func load(from reader: HistoryReader, snapshot: Int) throws -> Network<Scalar> {
+    /// shape in the file is checked against the model before any snapshot is read. Layer types
+    /// defined outside `LiftedTrain` are built by `extensions` (e.g. `[ArchFromOpt.layers]`);
+    /// the network runs under `context`.
+    public static func load(from reader: HistoryReader, snapshot: Int, extensions: [any LayerExtension] = [],
+                            context: ComputeContext = .serial) throws -> Network<Scalar> {
         let spec: ModelSpec
         do { spec = try ModelSpec.parse(reader.model) } catch let e as ModelError {
             throw ModelError("\(reader.path): \(e.description)")
         }
         var rng = SplitMix64(seed: 0)
         let network: Network<Scalar>
-        do { network = try Network<Scalar>(spec: spec, rng: &rng) } catch let e as ModelError {
+        do { network = try Network<Scalar>(spec: spec, context: context, extensions: extensions, rng: &rng) } catch let e as ModelError {
             throw ModelError("\(reader.path): \(e.description)")
         }
         let t = reader.snapshotCount

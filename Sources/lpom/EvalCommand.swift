@@ -6,10 +6,10 @@ import ImageData
 import LiftedHistory
 import LiftedTrain
 
-/// Opens a history and rebuilds the network of one snapshot.
-func loadNetwork(from reader: HistoryReader, snapshot: Int) throws -> Network<Float> {
-    ArchFromOpt.register()
-    return try Network<Float>.load(from: reader, snapshot: snapshot)
+/// Opens a history and rebuilds the network of one snapshot (any layer type of `layerExtensions`),
+/// running under `context`.
+func loadNetwork(from reader: HistoryReader, snapshot: Int, context: ComputeContext = .serial) throws -> Network<Float> {
+    try Network<Float>.load(from: reader, snapshot: snapshot, extensions: layerExtensions, context: context)
 }
 
 /// The `training` JSON of a history as a dictionary (empty when absent or not JSON).

@@ -26,11 +26,9 @@ extension TrainCommand {
     }
 
     /// Trains the generative model of `--model` and writes the generator's history.
-    func performGenerative(_ model: GenerativeMethod) throws -> GenerativeSummary {
-        BLASThreads.set(threads > 0 ? threads : BLASThreads.current)
-        // Generators and critics mix large dense products with transposed convolutions: the
-        // threads stay with BLAS (batch splits measured only on the image classifiers).
-        Parallel.workers = 1
+    /// The history records `argv` as the command line (nil: the process's own arguments).
+    func performGenerative(_ model: GenerativeMethod, recording argv: [String]? = nil) throws -> GenerativeSummary {
+        _ = blasOnlyContext(threads: threads > 0 ? threads : BLASThreads.current)
         let path = history ?? defaultGenerativeHistoryPath
         if FileManager.default.fileExists(atPath: path) && !overwrite {
             throw CommandError("\(path) exists; pass --overwrite to replace it")
@@ -43,7 +41,7 @@ extension TrainCommand {
         let setup = gen.setup(model, lr: lr)
         let trainer: any GenerativeTrainer<Float> = try setup.makeTrainer(seed: seed)
         let json = generativeTrainingJSON(setup: setup, trainer: trainer, batchSize: b,
-                                          argv: TrainCommand.recordedArguments ?? Array(CommandLine.arguments.dropFirst(2)))
+                                          argv: argv ?? Array(CommandLine.arguments.dropFirst(2)))
         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                                                 withIntermediateDirectories: true)
         let writer = try HistoryWriter(path: path, model: setup.generatorSpec.json(), training: json,

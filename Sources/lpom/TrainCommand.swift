@@ -117,26 +117,26 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// The arguments recorded in a history (what `--resume` re-parses). By default the process's
-    /// own `lpom train …` arguments; tests that call the command in-process set them here.
-    nonisolated(unsafe) static var recordedArguments: [String]? = nil
-
     var defaultHistoryPath: String {
         let l = arch.arch == .mlp ? layers.replacingOccurrences(of: ",", with: "-") : arch.tag
         return "runs/\(method.rawValue)-\(ggn.datasetLabel(dataset))-\(l)-s\(seed).h5"
     }
 
-    func run() throws {
-        if let model = gen.model { return try performGenerative(model).report(json: output.json) }
-        let summary = try perform()
+    func run() throws { try run(recording: nil) }
+
+    /// `run()` recording `argv` in the history as the command line (what `--resume` re-parses)
+    /// instead of the process's own `lpom train …` arguments (nil): for in-process calls.
+    func run(recording argv: [String]?) throws {
+        if let model = gen.model { return try performGenerative(model, recording: argv).report(json: output.json) }
+        let summary = try perform(recording: argv)
         summary.report(json: output.json)
     }
 
-    /// Trains (or resumes) and returns what happened, printing nothing on stdout.
-    func perform() throws -> RunSummary {
+    /// Trains (or resumes) and returns what happened, printing nothing on stdout. The history
+    /// records `argv` as the command line (nil: the process's own arguments).
+    func perform(recording argv: [String]? = nil) throws -> RunSummary {
         WorkMemory.keepFreedBuffers()
         if let resume { return try resumeRun(from: resume) }
-        ConvolutionAlgorithm.current = arch.convAlgorithm
         let path = history ?? defaultHistoryPath
         if FileManager.default.fileExists(atPath: path) && !overwrite {
             throw CommandError("\(path) exists; pass --overwrite to replace it, or --resume \(path) to continue it")
@@ -150,11 +150,11 @@ struct TrainCommand: ParsableCommand {
         let spec = try arch.model(inputShape: side * side == train.inputs.cols ? [1, side, side] : [train.inputs.cols], classes: outputs)
             ?? ggn.adjust(ModelSpec.mlp(input: train.inputs.cols, hidden: hidden, output: outputs,
                                         activation: activation, alpha: alpha, outputActivation: outputActivation))
-        Parallel.use(threads: threads > 0 ? threads : BLASThreads.current, for: spec)
         var rng = SplitMix64(seed: seed)
-        let network = try Network<Float>(spec: spec, initialization: initialization, rng: &rng)
+        let network = try Network<Float>(spec: spec, initialization: initialization, context: computeContext(for: spec),
+                                         extensions: layerExtensions, rng: &rng)
         let trainer = try makeTrainer(network: network)
-        let trainingJSON = trainingDescription(trainer: trainer, argv: TrainCommand.recordedArguments ?? Array(CommandLine.arguments.dropFirst(2)))
+        let trainingJSON = trainingDescription(trainer: trainer, argv: argv ?? Array(CommandLine.arguments.dropFirst(2)))
         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                                                 withIntermediateDirectories: true)
         let writer = try HistoryWriter(path: path, model: spec.json(), training: trainingJSON,
@@ -211,12 +211,12 @@ struct TrainCommand: ParsableCommand {
         if let e = epochs { original.epochs = e }
         if threads > 0 { original.threads = threads }
         original.output = output
-        ConvolutionAlgorithm.current = original.arch.convAlgorithm
         let sets = try original.ggn.load(original.dataset, data: original.data, seed: original.seed,
                                          validation: original.data.validation ?? 0)
-        let network = try loadNetwork(from: reader, snapshot: -1)
+        // A model that does not parse gets its message from loadNetwork.
+        let context = (try? ModelSpec.parse(reader.model)).map(original.computeContext) ?? .serial
+        let network = try loadNetwork(from: reader, snapshot: -1, context: context)
         reader.close()
-        Parallel.use(threads: original.threads > 0 ? original.threads : BLASThreads.current, for: network.spec)
         let trainer = try original.makeTrainer(network: network)
         let writer = try HistoryWriter.openForAppend(path: path)
         if !output.quiet { printErr("resuming \(path) at step \(lastStep)") }
@@ -245,7 +245,7 @@ struct TrainCommand: ParsableCommand {
                           epochs: loop.epochs,
                           steps: total, seconds: seconds, history: writer.path, snapshots: writer.snapshotCount,
                           seed: seed, rows: recorder.rows, lastLoss: recorder.lastLoss, regression: train.targets != nil,
-                          validation: sets.validation?.count ?? 0)
+                          validation: sets.validation?.count ?? 0, threads: trainer.network.context.workers)
     }
 }
 
@@ -268,6 +268,8 @@ struct RunSummary {
     /// Training samples held out as the validation set (`--validation`; 0: none, and the test
     /// set is evaluated after every epoch instead of once at the end).
     var validation = 0
+    /// Workers of the run's compute context (`--threads`, or OpenBLAS's default).
+    var threads = 1
 
     var testAccuracy: Double? { rows.last?.testAccuracy }
     /// Validation accuracy after the last epoch (nil without a validation set).
@@ -278,7 +280,7 @@ struct RunSummary {
         let last = rows.last
         func num(_ x: Double?) -> Any { x.flatMap { $0.isFinite ? $0 : nil } ?? NSNull() }
         var o: [String: Any] = ["method": method, "dataset": dataset, "layers": layers, "parameters": parameters, "epochs": epochs,
-                "threads": Parallel.workers, "blas_kernels": BLASCore.name, "steps": steps,
+                "threads": threads, "blas_kernels": BLASCore.name, "steps": steps,
                 "seconds": seconds, "history": history, "snapshots": snapshots, "seed": seed,
                 "test_accuracy": num(last?.testAccuracy), "test_loss": num(last?.testLoss),
                 "train_loss": num(last?.trainLoss), "last_step_loss": num(lastLoss),

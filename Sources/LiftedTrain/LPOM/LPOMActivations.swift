@@ -81,9 +81,9 @@ extension LPOMTrainer {
     func perform(levels ks: [Int], _ body: @escaping (Int) -> Void) {
         if configuration.parallel && ks.count > 1 {
             let saved = BLASThreads.current
-            BLASThreads.setLibrary(1)
+            BLASThreads.set(1)
             DispatchQueue.concurrentPerform(iterations: ks.count) { body(ks[$0]) }
-            BLASThreads.setLibrary(saved)
+            BLASThreads.set(saved)
         } else {
             for k in ks { body(k) }
         }

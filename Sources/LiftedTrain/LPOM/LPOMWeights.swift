@@ -22,9 +22,9 @@ extension LPOMTrainer {
         // A layer split over concurrent tasks runs them with one BLAS thread each, too.
         let split = (0..<depth).contains { apgParts(layer: $0) > 1 }
         let saved = BLASThreads.current
-        if split { BLASThreads.setLibrary(1) }
+        if split { BLASThreads.set(1) }
         perform(levels: Array(0..<depth)) { self.updateWeights(layer: $0) }
-        if split { BLASThreads.setLibrary(saved) }
+        if split { BLASThreads.set(saved) }
         for l in layers {
             if let e = l.error { l.error = nil; throw e }
         }
