@@ -432,7 +432,7 @@ func runClosingHistory(_ writer: HistoryWriter, finish: () -> Void, _ body: () t
     } catch {
         finish()
         try? writer.close()
-        throw CommandError("\(error) — history \(writer.path) keeps \(writer.snapshotCount) snapshots up to step \(writer.lastStep ?? 0)")
+        throw CommandError("\(reported(error)) — history \(writer.path) keeps \(writer.snapshotCount) snapshots up to step \(writer.lastStep ?? 0)")
     }
     finish()
     try writer.close()

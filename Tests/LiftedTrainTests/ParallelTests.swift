@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import LiftedTrain
 
@@ -19,6 +20,25 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(three.parts(100, minimumPerPart: 200), 1)
         XCTAssertEqual(three.parts(100, minimumPerPart: 1), 3)
         XCTAssertEqual(ComputeContext.serial.parts(100, minimumPerPart: 1), 1)
+    }
+
+    /// A context's worker threads end when the last copy of it goes away (contexts are made per
+    /// run and per test, so their threads must not pile up).
+    func testWorkerThreadsStopWithTheirContext() throws {
+        func threads() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0 }
+        let before = threads()
+        for _ in 0..<10 {
+            let context = ComputeContext(workers: 3)
+            var hits = [Int](repeating: 0, count: 3)
+            hits.withUnsafeMutableBufferPointer { h in
+                let p = h.baseAddress!
+                context.run(3, parts: 3) { i, r in p[i] = r.count }
+            }
+            XCTAssertEqual(hits, [1, 1, 1])
+        }
+        var after = threads()
+        for _ in 0..<200 where after > before { usleep(10_000); after = threads() }
+        XCTAssertLessThanOrEqual(after, before, "20 worker threads of 10 dropped contexts still run")
     }
 
     /// Tensor axpy and scal split over the workers while OpenBLAS is single-threaded: same result

@@ -124,7 +124,8 @@ extension LPOMTrainer {
         let st = layers[k]
         let d = st.inputs, m = st.outputs, n = d + 1
         guard st.packed.isFinite else {
-            st.error = TrainingError("LPOM diverged: the W-update of \(st.name) is not finite; increase --ridge or --mu")
+            st.error = TrainingError("LPOM diverged: the W-update of \(st.name) is not finite; increase the ridge ε or μ",
+                                     remedy: [.ridge, .mu])
             return
         }
         st.packed.data.withUnsafeBufferPointer { pt in
@@ -308,7 +309,8 @@ extension LPOMTrainer {
             }
         }
         if info != 0 {
-            return TrainingError("LPOM: the Gram matrix of the input of \(st.name) is not positive definite (LAPACK info \(info)); use a positive --ridge")
+            return TrainingError("LPOM: the Gram matrix of the input of \(st.name) is not positive definite (LAPACK info \(info)); use a positive ridge ε",
+                                 remedy: [.ridge])
         }
         return nil
     }
