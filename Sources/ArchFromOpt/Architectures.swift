@@ -2,9 +2,9 @@ import LiftedTrain
 
 /// Networks generated from optimizer recurrences (Li, Yang, Chen, Lin, ACML 2018).
 public enum ArchFromOpt {
-    /// Registers the `recurrence` layer type with `LiftedTrain` (idempotent). Call before building
-    /// or loading a network that contains one.
-    public static func register() { LayerRegistry.register(RecurrenceBuilder.self) }
+    /// The layer types of this module (`recurrence`), for the factory that builds a network:
+    /// `Network(spec:…, extensions: [ArchFromOpt.layers], …)` or `Network.load(from:…extensions:)`.
+    public static let layers: any LayerExtension = RecurrenceExtension()
 }
 
 /// The architectures of Li, Yang, Chen & Lin (ACML 2018): each optimizer's network and its special case.

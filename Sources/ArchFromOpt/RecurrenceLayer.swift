@@ -6,7 +6,7 @@ import LiftedTrain
 ///
 ///     x_s = Σ_terms c · x_from   +   Σ_terms c · T_b(x_from),
 ///
-/// as described by the `states` and `blocks` of its `LayerSpec` (docs/HISTORY-FORMAT.md). Each
+/// as described by the `states` and `blocks` of its `RecurrenceSpec` (docs/HISTORY-FORMAT.md). Each
 /// distinct pair (block b, state j) is computed once and reused by every later state that reads
 /// it (DenseNet-like reuse); a block applied to several states shares its parameters (tied
 /// weights, as in the paper's W). Learnable coefficients are the parameter
@@ -16,6 +16,8 @@ public final class RecurrenceLayer<Scalar: NNScalar>: Layer {
     /// Per-sample shape of every state.
     public let stateShape: [Int]
     let store: ParameterStore<Scalar>
+    /// Splits the state sums over the context's workers (image networks).
+    let context: ComputeContext
 
     /// One use of a block: T_block(x_from), with its own layer instances (they cache inputs).
     struct Application {
@@ -43,11 +45,12 @@ public final class RecurrenceLayer<Scalar: NNScalar>: Layer {
         self.spec = spec
         self.stateShape = inputShape
         store = factory.parameters
+        context = factory.context
         guard let name = spec.name, !name.isEmpty else { throw ModelError("\(label) (recurrence) needs a 'name'") }
-        guard let blocks = spec.blocks, let states = spec.states, !states.isEmpty else {
-            throw ModelError("\(label) (\(name)) needs 'blocks' and at least one entry in 'states'")
-        }
-        output = spec.output ?? states.count
+        let recurrence = try RecurrenceSpec(spec, label: label)
+        let (blocks, states) = (recurrence.blocks, recurrence.states)
+        guard !states.isEmpty else { throw ModelError("\(label) (\(name)) needs 'blocks' and at least one entry in 'states'") }
+        output = recurrence.output ?? states.count
         guard output >= 0 && output <= states.count else {
             throw ModelError("\(label) (\(name)): output state \(output) does not exist (states 0…\(states.count))")
         }
@@ -132,9 +135,9 @@ public final class RecurrenceLayer<Scalar: NNScalar>: Layer {
                 // The first term initialises the sum (c·source, as 0 + c·source would give).
                 if i == 0 {
                     y.assign(source)
-                    if c != 1 { y.scale(by: c) }
+                    if c != 1 { y.scale(by: c, on: context) }
                 } else {
-                    y.add(source, scaledBy: c)
+                    y.add(source, scaledBy: c, on: context)
                 }
             }
             xs.append(y)
@@ -143,12 +146,12 @@ public final class RecurrenceLayer<Scalar: NNScalar>: Layer {
         return xs[output]
     }
 
-    private static func accumulate(_ g: inout Tensor<Scalar>?, _ d: Tensor<Scalar>, scaledBy c: Scalar) {
+    private func accumulate(_ g: inout Tensor<Scalar>?, _ d: Tensor<Scalar>, scaledBy c: Scalar) {
         if g == nil {
             if c == 1 { g = d; return }
             g = Tensor(zeros: d.shape)
         }
-        g!.add(d, scaledBy: c)
+        g!.add(d, scaledBy: c, on: context)
     }
 
     private static func dot(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Scalar {
@@ -186,27 +189,18 @@ public final class RecurrenceLayer<Scalar: NNScalar>: Layer {
                     h = l.backward(cur, needInput: i > 0 || needX)
                 }
                 if uses[b] > 1 { for slot in blockSlots[b] { shared[slot]!.add(store.grads[slot]) } }
-                if needX, let d = h { Self.accumulate(&gs[s], d, scaledBy: 1) }
+                if needX, let d = h { accumulate(&gs[s], d, scaledBy: 1) }
             }
             guard s > 0, let g = gs[s] else { continue }
             for t in terms[s - 1] {
                 let src = t.state.map { states[$0] } ?? outputs[t.application!]!
                 if let l = t.learnable { store.grads[l.slot].data[l.index] = Self.dot(g, src) }
                 let c = coefficient(t)
-                if let j = t.state { Self.accumulate(&gs[j], g, scaledBy: c) } else { Self.accumulate(&ga[t.application!], g, scaledBy: c) }
+                if let j = t.state { accumulate(&gs[j], g, scaledBy: c) } else { accumulate(&ga[t.application!], g, scaledBy: c) }
             }
         }
         for (slot, g) in shared { store.grads[slot] = g }
         guard needInput else { return nil }
         return gs[0] ?? Tensor(zeros: states[0].shape)
-    }
-}
-
-/// Makes `{"type": "recurrence", …}` buildable from model JSON.
-public enum RecurrenceBuilder: LayerTypeBuilder {
-    public static var layerTypes: [String] { ["recurrence"] }
-    public static func build<Scalar: NNScalar>(_ spec: LayerSpec, inputShape: [Int], factory: LayerFactory<Scalar>,
-                                               label: String) throws -> (any Layer<Scalar>, [Int]) {
-        (try RecurrenceLayer(spec: spec, inputShape: inputShape, factory: factory, label: label), inputShape)
     }
 }

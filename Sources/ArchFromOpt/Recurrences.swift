@@ -38,12 +38,8 @@ public enum Recurrences {
     }
 
     static func layer(_ kind: String, name: String, blocks: [[LayerSpec]], states: [[RecurrenceTerm?]], output: Int? = nil) -> LayerSpec {
-        var l = LayerSpec(type: "recurrence", name: name)
-        l.recurrence = kind
-        l.blocks = blocks
-        l.states = states.map { RecurrenceState(terms: $0.compactMap { $0 }) }
-        l.output = output
-        return l
+        RecurrenceSpec(recurrence: kind, blocks: blocks, states: states.map { RecurrenceState(terms: $0.compactMap { $0 }) },
+                       output: output).layerSpec(name: name)
     }
 
     static func blockList(_ block: Block, name: String, count: Int) -> [[LayerSpec]] {

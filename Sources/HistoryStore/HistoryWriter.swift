@@ -52,9 +52,6 @@ public final class HistoryWriter {
     /// Called at each `FaultPoint` of `appendSnapshot`; tests use it to kill the process there.
     var faultHook: ((FaultPoint) -> Void)?
 
-    /// Shuffle + deflate for `/theta` and `/buffers` in files created from now on (benchmarks only).
-    nonisolated(unsafe) static var compressSnapshots = false
-
     private struct Entry {
         let name: String
         let shape: [Int]
@@ -83,9 +80,12 @@ public final class HistoryWriter {
     /// `format_version=1`, `created_by`, `model` and `training` (both JSON text, checked to parse),
     /// and empty datasets `/theta/<name>` and `/buffers/<name>` float32 `[0, *shape]`,
     /// `/snapshot_step` int64 `[0]`, `/metrics/step` int64 `[0]`. Names must be non-empty,
-    /// unique, without '/'; every dimension must be positive.
+    /// unique, without '/'; every dimension must be positive. `compressSnapshots` stores `/theta`
+    /// and `/buffers` with shuffle + deflate (for measuring what compression would cost; histories
+    /// are uncompressed, see above).
     public init(path: String, model: String, training: String, createdBy: String,
-                parameters: [(name: String, shape: [Int])], buffers: [(name: String, shape: [Int])]) throws {
+                parameters: [(name: String, shape: [Int])], buffers: [(name: String, shape: [Int])],
+                compressSnapshots: Bool = false) throws {
         H5.prepare()
         try HistoryFormat.checkJSON(model, attribute: "model", path: path)
         try HistoryFormat.checkJSON(training, attribute: "training", path: path)
@@ -99,7 +99,7 @@ public final class HistoryWriter {
             try file.writeAttribute("model", string: model)
             try file.writeAttribute("training", string: training)
             try file.useObjectFormatsOf110()
-            let compress = Self.compressSnapshots
+            let compress = compressSnapshots
             func create(_ group: H5Location, _ list: [(name: String, shape: [Int])]) throws -> [Entry] {
                 try list.map { item in
                     let dataset = try group.createRowDataset(item.name, of: Float.self, rowShape: item.shape, rowsPerChunk: 1,

@@ -8,8 +8,10 @@ extension Network {
     /// checking that every parameter and buffer it needs is in the file (`/theta/<name>`,
     /// `/buffers/<name>`) with the shape it needs. No snapshot is read. What `load` checks before
     /// reading values, and what `lpom inspect` checks before describing a file. Throws a one-line
-    /// `ModelError` naming the file and the problem.
-    public static func checked(against reader: HistoryReader) throws -> Network<Scalar> {
+    /// `ModelError` naming the file and the problem. Layer types defined outside `LiftedTrain`
+    /// are built by `extensions` (e.g. `[ArchFromOpt.layers]`); the network runs under `context`.
+    public static func checked(against reader: HistoryReader, extensions: [any LayerExtension] = [],
+                               context: ComputeContext = .serial) throws -> Network<Scalar> {
         let spec: ModelSpec
         do { spec = try ModelSpec.parse(reader.model) } catch let e as ModelError {
             throw ModelError("\(reader.path): \(e.description)")
@@ -23,7 +25,7 @@ extension Network {
         }
         var rng = SplitMix64(seed: 0)
         let network: Network<Scalar>
-        do { network = try Network<Scalar>(spec: spec, rng: &rng) } catch let e as ModelError {
+        do { network = try Network<Scalar>(spec: spec, context: context, extensions: extensions, rng: &rng) } catch let e as ModelError {
             throw ModelError("\(reader.path): \(e.description)")
         }
         for (name, shape) in network.parameters.shapes {
@@ -46,8 +48,9 @@ extension Network {
     /// of snapshot `snapshot` (negative counts from the end: −1 is the final θ). Every parameter's
     /// shape in the file is checked against the model (`checked(against:)`) before any snapshot
     /// is read.
-    public static func load(from reader: HistoryReader, snapshot: Int) throws -> Network<Scalar> {
-        let network = try checked(against: reader)
+    public static func load(from reader: HistoryReader, snapshot: Int, extensions: [any LayerExtension] = [],
+                            context: ComputeContext = .serial) throws -> Network<Scalar> {
+        let network = try checked(against: reader, extensions: extensions, context: context)
         let t = reader.snapshotCount
         guard t > 0 else { throw ModelError("\(reader.path): holds no complete snapshot") }
         let k = snapshot < 0 ? t + snapshot : snapshot
@@ -72,10 +75,17 @@ extension Network {
                 own = saturatingMultiply(saturatingMultiply(l.inChannels ?? 0, l.outChannels ?? 0), k)
             default: own = 0
             }
-            let inner = (l.blocks ?? []).reduce(0) { saturatingAdd($0, declaredWeightCount($1)) }
+            let inner = nestedBlocks(of: l).reduce(0) { saturatingAdd($0, declaredWeightCount($1)) }
             return saturatingAdd(total, saturatingAdd(own, inner))
         }
     }
+}
+
+/// The layer sequences an extension layer nests in its payload's `blocks` (a recurrence's blocks
+/// T_k), if that field decodes as lists of layers; none otherwise.
+private func nestedBlocks(of layer: LayerSpec) -> [[LayerSpec]] {
+    guard let blocks = layer.payload?.fields["blocks"], let data = try? JSONEncoder().encode(blocks) else { return [] }
+    return (try? JSONDecoder().decode([[LayerSpec]].self, from: data)) ?? []
 }
 
 /// a·b for non-negative sizes, `Int.max` on overflow (negative sizes count as 0).

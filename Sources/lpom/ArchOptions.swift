@@ -56,7 +56,6 @@ struct ArchOptions: ParsableArguments {
     /// nil for `--arch mlp`.
     func model(inputShape: [Int], classes: Int) throws -> ModelSpec? {
         guard let a = arch.architecture else { return nil }
-        ArchFromOpt.register()
         do {
             return try a.model(inputShape: block == .conv ? inputShape : [inputShape.reduce(1, *)], classes: classes,
                                depth: depth, width: width, convolutional: block == .conv, learnable: learnableCoefficients)

@@ -35,12 +35,13 @@ struct BenchCommand: ParsableCommand {
         }
         var results: [[String: Any]] = []
         for t in counts {
-            BLASThreads.set(t)
+            let context = ComputeContext(workers: t)
+            context.configureOpenBLAS()
             var best = Double.infinity, blas = 0.0, withSnap = Double.infinity
             for _ in 0..<repeats {
-                let (s, b) = try epoch(train: train, hidden: hidden, snapshotEvery: 0)
+                let (s, b) = try epoch(train: train, hidden: hidden, snapshotEvery: 0, context: context)
                 if s < best { best = s; blas = b }
-                let (s2, _) = try epoch(train: train, hidden: hidden, snapshotEvery: 40)
+                let (s2, _) = try epoch(train: train, hidden: hidden, snapshotEvery: 40, context: context)
                 withSnap = min(withSnap, s2)
             }
             results.append(["threads": t, "epoch_seconds": best, "blas_fraction": blas / best,
@@ -55,9 +56,11 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// One epoch; returns (seconds, seconds inside BLAS).
-    private func epoch(train: TensorDataset<Float>, hidden: [Int], snapshotEvery: Int) throws -> (Double, Double) {
+    private func epoch(train: TensorDataset<Float>, hidden: [Int], snapshotEvery: Int,
+                       context: ComputeContext) throws -> (Double, Double) {
         var rng = SplitMix64(seed: 1)
-        let net = try Network<Float>(spec: .mlp(input: 784, hidden: hidden, output: 10, activation: .relu), rng: &rng)
+        let net = try Network<Float>(spec: .mlp(input: 784, hidden: hidden, output: 10, activation: .relu),
+                                     context: context, rng: &rng)
         let trainer = GradientTrainer(network: net, loss: .crossEntropy, optimizer: SGD<Float>(learningRate: 0.1, momentum: 0.9))
         var loop = TrainingLoop<Float>(epochs: 1, batchSize: 100, seed: 1, snapshotEvery: snapshotEvery)
         loop.evaluateEachEpoch = false
@@ -68,15 +71,14 @@ struct BenchCommand: ParsableCommand {
                                        parameters: net.parameters.shapes, buffers: [])
         }
         let observer = writer.map { SnapshotOnly(trainer: trainer, writer: $0) }
-        BLASProfile.reset()
-        BLASProfile.enabled = true
         let t0 = now()
-        try loop.run(trainer, train: train, test: nil, observer: observer)
-        try writer?.close()
+        let (_, blas) = try BLASProfile.measure {
+            try loop.run(trainer, train: train, test: nil, observer: observer)
+            try writer?.close()
+        }
         let s = now() - t0
-        BLASProfile.enabled = false
         try? FileManager.default.removeItem(atPath: path)
-        return (s, BLASProfile.seconds)
+        return (s, blas)
     }
 }
 

@@ -128,9 +128,8 @@ struct CompareCommand: ParsableCommand {
                     if data.trainLimit > 0 { argv += ["--train-limit", "\(data.trainLimit)"] }
                     argv += extraArgs(m)
                     if !output.quiet { printErr("[\(k)/\(runs)] lpom train \(argv.joined(separator: " "))") }
-                    TrainCommand.recordedArguments = argv
                     let cmd = try TrainCommand.parse(argv)
-                    let s = try cmd.perform()
+                    let s = try cmd.perform(recording: argv)
                     if !output.quiet {
                         let test = reportTest && holdOut > 0 ? String(format: "; test accuracy %.2f%%", 100 * (s.testAccuracy ?? .nan)) : ""
                         printErr(String(format: "        %@ accuracy %.2f%%%@, %.1f s", measured, 100 * (accuracy(s) ?? .nan), test, s.seconds))
@@ -139,7 +138,6 @@ struct CompareCommand: ParsableCommand {
                 }
             }
         }
-        TrainCommand.recordedArguments = nil
         return results
     }
 

@@ -6,17 +6,16 @@ import ImageData
 import LiftedHistory
 import LiftedTrain
 
-/// Opens a history and rebuilds the network of one snapshot.
-func loadNetwork(from reader: HistoryReader, snapshot: Int) throws -> Network<Float> {
-    ArchFromOpt.register()
-    return try Network<Float>.load(from: reader, snapshot: snapshot)
+/// Opens a history and rebuilds the network of one snapshot (any layer type of `layerExtensions`),
+/// running under `context`.
+func loadNetwork(from reader: HistoryReader, snapshot: Int, context: ComputeContext = .serial) throws -> Network<Float> {
+    try Network<Float>.load(from: reader, snapshot: snapshot, extensions: layerExtensions, context: context)
 }
 
 /// Checks a history's model against its /theta and /buffers shapes, as `loadNetwork` does,
 /// without reading a snapshot; throws the same one-line `ModelError`.
 func checkModel(of reader: HistoryReader) throws {
-    ArchFromOpt.register()
-    _ = try Network<Float>.checked(against: reader)
+    _ = try Network<Float>.checked(against: reader, extensions: layerExtensions)
 }
 
 struct EvalCommand: ParsableCommand {

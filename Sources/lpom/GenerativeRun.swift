@@ -27,12 +27,10 @@ extension TrainCommand {
     }
 
     /// Trains the generative model of `--model` and writes the generator's history.
-    func performGenerative(_ model: GenerativeMethod) throws -> GenerativeSummary {
+    /// The history records `argv` as the command line (nil: the process's own arguments).
+    func performGenerative(_ model: GenerativeMethod, recording argv: [String]? = nil) throws -> GenerativeSummary {
         let threadCount = threads > 0 ? threads : BLASThreads.current
-        BLASThreads.set(threadCount)
-        // Generators and critics mix large dense products with transposed convolutions: the
-        // threads stay with BLAS (batch splits measured only on the image classifiers).
-        Parallel.workers = 1
+        _ = blasOnlyContext(threads: threadCount)
         let path = history ?? defaultGenerativeHistoryPath
         if FileManager.default.fileExists(atPath: path) && !overwrite {
             throw CommandError("\(path) exists; pass --overwrite to replace it")
@@ -44,7 +42,7 @@ extension TrainCommand {
         }
         let setup = gen.setup(model, lr: lr)
         let trainer: any GenerativeTrainer<Float> = try setup.makeTrainer(seed: seed)
-        let record = try generativeRecord(setup: setup, trainer: trainer, batchSize: b, argv: Self.invocationArguments, threads: threadCount,
+        let record = try generativeRecord(setup: setup, trainer: trainer, batchSize: b, argv: argv ?? Self.invocationArguments, threads: threadCount,
                                           dataFiles: try dataFileDigests(try ImageDataset.files(dataset, directory: data.directory)))
         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                                                 withIntermediateDirectories: true)

@@ -120,7 +120,7 @@ struct LPOMOptions: ParsableArguments {
         do {
             return try LPOMTrainer<Float>(network: network, loss: loss, configuration: config)
         } catch let e as TrainingError {
-            throw ValidationError(e.description)
+            throw ValidationError(reported(e))
         } catch let e as ModelError {
             throw ValidationError(e.description)
         }

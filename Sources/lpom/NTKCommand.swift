@@ -67,7 +67,7 @@ struct NTKCommand: ParsableCommand {
     func analyse() throws -> (analysis: NTKAnalysis, spec: ModelSpec, points: Int) {
         let reader = try HistoryReader(path: history)
         defer { reader.close() }
-        let net = try Network<Double>.load(from: reader, snapshot: 0)   // checks the model against the file
+        let net = try Network<Double>.load(from: reader, snapshot: 0, extensions: layerExtensions)   // checks the model against the file
         let spec = net.spec
         let set = try trainingData(reader)
         guard set.inputs.cols == spec.inputShape.reduce(1, *) else {

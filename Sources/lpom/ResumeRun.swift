@@ -52,8 +52,8 @@ extension TrainCommand {
     }
 
     /// Continues the run saved in `path` from its last snapshot.
-    func resumeRun(from path: String) throws -> RunSummary {
-        try Self.refuseOptionsBesideResume(Self.invocationArguments, path: path)
+    func resumeRun(from path: String, arguments: [String]) throws -> RunSummary {
+        try Self.refuseOptionsBesideResume(arguments, path: path)
         let reader = try HistoryReader(path: path)
         var record = try reader.trainingRecord()
         guard let lastStep = reader.snapshotSteps.last else { throw CommandError("\(path): holds no snapshot to resume from") }
@@ -65,9 +65,16 @@ extension TrainCommand {
             throw CommandError("\(path): its training record has no '\(key)'; --resume continues runs written by lpom train")
         }
         let state = try reader.resumeState()
-        let network = try loadNetwork(from: reader, snapshot: -1)
+        // The network runs under the context of the run's own settings: its threads (or --threads)
+        // and convolution algorithm.
+        let threadCount = threads > 0 ? threads : (record.provenance?.last?.threads ?? BLASThreads.current)
+        let spec: ModelSpec
+        do { spec = try ModelSpec.parse(reader.model) } catch { throw CommandError("\(path): \(error)") }
+        let context = ComputeContext.training(spec, threads: threadCount,
+                                              convolution: record.convAlgorithm.flatMap(ConvolutionAlgorithm.init(rawValue:)) ?? .auto)
+        context.configureOpenBLAS()
+        let network = try loadNetwork(from: reader, snapshot: -1, context: context)
         reader.close()
-        ConvolutionAlgorithm.current = record.convAlgorithm.flatMap(ConvolutionAlgorithm.init(rawValue:)) ?? .auto
         var limits = data
         if limits.dataDir == nil, let dir = Self.recordedDataDirectory(record) { limits.dataDir = dir }
         limits.trainLimit = record.trainLimit ?? 0
@@ -84,8 +91,6 @@ extension TrainCommand {
         try extend(&record, lastStep: lastStep, stepsPerEpoch: stepsPerEpoch, path: path)
         let total = stepsPerEpoch * (record.epochs ?? 0)
         guard lastStep < total else { throw CommandError("\(path) already holds all \(total) steps; pass a larger --epochs to extend it") }
-        let threadCount = threads > 0 ? threads : (record.provenance?.last?.threads ?? BLASThreads.current)
-        Parallel.use(threads: threadCount, for: network.spec)
         if let last = record.provenance?.last, !output.quiet, last.threads != threadCount || last.blasKernel != BLASCore.name {
             printErr("note: \(threadCount) threads and \(BLASCore.name) kernels where the last session used \(last.threads) and \(last.blasKernel): sums run in another order, so the continuation is not bit-identical to an uninterrupted run")
         }

@@ -165,8 +165,7 @@ struct SurfCommand: ParsableCommand {
     }
 
     func run() throws {
-        BLASThreads.set(threads)
-        Parallel.workers = 1   // the threads stay with BLAS, as for generator training
+        _ = blasOnlyContext(threads: threads)   // the threads stay with BLAS, as for generator training
         let setup = try SurfSetup(self)
         let bar = ProgressBar(total: setup.budget, unit: "step", quiet: output.quiet || output.json)
         var offsets: [Int] = [0]

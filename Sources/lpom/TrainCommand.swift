@@ -130,17 +130,21 @@ struct TrainCommand: ParsableCommand {
         return "runs/\(method.rawValue)-\(ggn.datasetLabel(dataset))-\(l)-s\(seed).h5"
     }
 
-    func run() throws {
-        if let model = gen.model { return try performGenerative(model).report(json: output.json) }
-        let summary = try perform()
+    func run() throws { try run(recording: nil) }
+
+    /// `run()` recording `argv` in the history as the command line (what `--resume` re-parses)
+    /// instead of the process's own `lpom train …` arguments (nil): for in-process calls.
+    func run(recording argv: [String]?) throws {
+        if let model = gen.model { return try performGenerative(model, recording: argv).report(json: output.json) }
+        let summary = try perform(recording: argv)
         summary.report(json: output.json)
     }
 
-    /// Trains (or resumes) and returns what happened, printing nothing on stdout.
-    func perform() throws -> RunSummary {
+    /// Trains (or resumes) and returns what happened, printing nothing on stdout. The history
+    /// records `argv` as the command line (nil: the process's own arguments).
+    func perform(recording argv: [String]? = nil) throws -> RunSummary {
         WorkMemory.keepFreedBuffers()
-        if let resume { return try resumeRun(from: resume) }
-        ConvolutionAlgorithm.current = arch.convAlgorithm
+        if let resume { return try resumeRun(from: resume, arguments: argv ?? Self.invocationArguments) }
         let path = history ?? defaultHistoryPath
         if FileManager.default.fileExists(atPath: path) && !overwrite {
             throw CommandError("\(path) exists; pass --overwrite to replace it, or --resume \(path) to continue it")
@@ -155,13 +159,13 @@ struct TrainCommand: ParsableCommand {
             ?? ggn.adjust(ModelSpec.mlp(input: train.inputs.cols, hidden: hidden, output: outputs,
                                         activation: activation, alpha: alpha, outputActivation: outputActivation))
         let threadCount = threads > 0 ? threads : BLASThreads.current
-        Parallel.use(threads: threadCount, for: spec)
         var rng = SplitMix64(seed: seed)
-        let network = try Network<Float>(spec: spec, initialization: initialization, rng: &rng)
+        let network = try Network<Float>(spec: spec, initialization: initialization, context: computeContext(for: spec),
+                                         extensions: layerExtensions, rng: &rng)
         let trainer = try makeTrainer(network: network)
         let files = ggn.isTeacherStudent ? [] : try dataFileDigests(try ImageDataset.files(dataset, directory: data.directory))
         let b = batchSize ?? 100
-        let record = try newRecord(trainer: trainer, argv: Self.invocationArguments, stepsPerEpoch: (train.count + b - 1) / b,
+        let record = try newRecord(trainer: trainer, argv: argv ?? Self.invocationArguments, stepsPerEpoch: (train.count + b - 1) / b,
                                    threads: threadCount, dataFiles: files)
         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                                                 withIntermediateDirectories: true)
@@ -219,7 +223,7 @@ struct TrainCommand: ParsableCommand {
                           epochs: loop.epochs,
                           steps: total, seconds: seconds, history: writer.path, snapshots: writer.snapshotCount,
                           seed: loop.seed, rows: recorder.rows, lastLoss: recorder.lastLoss, regression: train.targets != nil,
-                          validation: sets.validation?.count ?? 0)
+                          validation: sets.validation?.count ?? 0, threads: trainer.network.context.workers)
     }
 }
 
@@ -242,6 +246,8 @@ struct RunSummary {
     /// Training samples held out as the validation set (`--validation`; 0: none, and the test
     /// set is evaluated after every epoch instead of once at the end).
     var validation = 0
+    /// Workers of the run's compute context (`--threads`, or OpenBLAS's default).
+    var threads = 1
 
     var testAccuracy: Double? { rows.last?.testAccuracy }
     /// Validation accuracy after the last epoch (nil without a validation set).
@@ -252,7 +258,7 @@ struct RunSummary {
         let last = rows.last
         func num(_ x: Double?) -> Any { x.flatMap { $0.isFinite ? $0 : nil } ?? NSNull() }
         var o: [String: Any] = ["method": method, "dataset": dataset, "layers": layers, "parameters": parameters, "epochs": epochs,
-                "threads": Parallel.workers, "blas_kernels": BLASCore.name, "steps": steps,
+                "threads": threads, "blas_kernels": BLASCore.name, "steps": steps,
                 "seconds": seconds, "history": history, "snapshots": snapshots, "seed": seed,
                 "test_accuracy": num(last?.testAccuracy), "test_loss": num(last?.testLoss),
                 "train_loss": num(last?.trainLoss), "last_step_loss": num(lastLoss),

@@ -6,12 +6,18 @@ import TestSupport
 /// Recurrence networks: equivalences with the optimizers they come from and with their special
 /// cases (each against an independent hand-written loop), gradients, and the JSON description.
 final class RecurrenceTests: XCTestCase {
-    override func setUp() { ArchFromOpt.register() }
-
     /// A network of one recurrence layer on `[width]` inputs.
     func network(_ layer: LayerSpec, width: Int, seed: UInt64 = 1) throws -> Network<Double> {
         var rng = SplitMix64(seed: seed)
-        return try Network<Double>(spec: ModelSpec(inputShape: [width], layers: [layer]), rng: &rng)
+        return try Network<Double>(spec: ModelSpec(inputShape: [width], layers: [layer]), extensions: [ArchFromOpt.layers],
+                                   rng: &rng)
+    }
+
+    /// `layer` with its recurrence fields changed by `change`.
+    func modified(_ layer: LayerSpec, _ change: (inout RecurrenceSpec) -> Void) throws -> LayerSpec {
+        var r = try RecurrenceSpec(layer)
+        change(&r)
+        return r.layerSpec(name: layer.name!)
     }
 
     /// An independent copy of dense block `prefix` (dense → batch norm → ReLU) with the same values.
@@ -47,7 +53,7 @@ final class RecurrenceTests: XCTestCase {
         let b = randomArray(n, seed: 4)
         let spec = Recurrences.heavyBall(name: "layers.0", depth: depth, block: .linear(width: n),
                                          beta1: { _ in beta }, beta2: { _ in -beta }, tied: true)
-        XCTAssertEqual(spec.blocks?.count, 1)
+        XCTAssertEqual(try RecurrenceSpec(spec).blocks.count, 1)
         let net = try network(spec, width: n)
         XCTAssertEqual(net.parameters.names, ["layers.0.blocks.0.0.weight", "layers.0.blocks.0.0.bias"])
         try net.parameters.set("layers.0.blocks.0.0.weight",
@@ -178,7 +184,7 @@ final class RecurrenceTests: XCTestCase {
             _ = net.forward(Tensor(shape: [4, c], data: x), training: true)
             let dx = net.backward(Tensor(shape: [4, c], data: r), needInputGradient: true)!
             let grads = net.parameters.grads.map(\.data)
-            let kind = spec.recurrence ?? "?"
+            let kind = try RecurrenceSpec(spec).recurrence ?? "?"
             assertClose(dx.data, numericalGradient(at: x, loss), rtol: 1e-5, atol: 1e-7, "\(kind) input")
             for (i, name) in net.parameters.names.enumerated() {
                 let v0 = net.parameters.values[i].data
@@ -197,8 +203,12 @@ final class RecurrenceTests: XCTestCase {
                                               convolutional: true, learnable: true)
         let parsed = try ModelSpec.parse(m.json())
         XCTAssertEqual(parsed, m)
+        XCTAssertEqual(parsed.json(), m.json(), "the JSON text survives a round trip through the payload")
         var rng = SplitMix64(seed: 0)
-        let net = try Network<Float>(spec: parsed, rng: &rng)
+        XCTAssertThrowsError(try Network<Float>(spec: parsed, rng: &rng)) { error in
+            XCTAssertTrue("\(error)".contains("unknown type 'recurrence' (no layer extensions were given"), "\(error)")
+        }
+        let net = try Network<Float>(spec: parsed, extensions: [ArchFromOpt.layers], rng: &rng)
         XCTAssertTrue(net.parameters.names.contains("layers.4.blocks.2.0.weight"))
         XCTAssertTrue(net.parameters.names.contains("layers.4.states.3.coef"))
         XCTAssertTrue(net.buffers.names.contains("layers.4.blocks.0.1.running_var"))
@@ -207,15 +217,18 @@ final class RecurrenceTests: XCTestCase {
         func message(_ l: LayerSpec) -> String {
             do { _ = try network(l, width: 3); return "" } catch { return "\(error)" }
         }
-        var bad = Recurrences.gradientDescent(name: "r", depth: 2, block: .linear(width: 3))
-        bad.states![1].terms[0].from = 2
+        let gd2 = Recurrences.gradientDescent(name: "r", depth: 2, block: .linear(width: 3))
+        var bad = try modified(gd2) { $0.states[1].terms[0].from = 2 }
         XCTAssertTrue(message(bad).contains("state 2 reads state 2"), message(bad))
-        bad = Recurrences.gradientDescent(name: "r", depth: 2, block: .linear(width: 3))
-        bad.states![0].terms[0].block = 7
+        bad = try modified(gd2) { $0.states[0].terms[0].block = 7 }
         XCTAssertTrue(message(bad).contains("uses block 7"), message(bad))
-        bad = Recurrences.gradientDescent(name: "r", depth: 1, block: .linear(width: 3))
-        bad.blocks![0][0].out = 2
+        bad = try modified(Recurrences.gradientDescent(name: "r", depth: 1, block: .linear(width: 3))) { $0.blocks[0][0].out = 2 }
         XCTAssertTrue(message(bad).contains("must keep their shape"), message(bad))
+        bad = gd2
+        bad.payload?.fields["states"] = .string("none")
+        XCTAssertTrue(message(bad).contains("(r) has a wrong type at 'states'"), message(bad))
+        bad.payload = nil
+        XCTAssertTrue(message(bad).contains("needs 'blocks' and at least one entry in 'states'"), message(bad))
 
         XCTAssertThrowsError(try Architecture.hbnet.model(inputShape: [784], classes: 10, depth: 0, width: 8,
                                                           convolutional: false, learnable: false))

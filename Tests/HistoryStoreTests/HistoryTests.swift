@@ -512,11 +512,9 @@ final class HistoryTests: XCTestCase {
             (item.name, (0..<item.shape.reduce(1, *)).map { Float(sin(Double($0))) * 0.05 })
         })
         func measure(compress: Bool, snapshots: Int) throws -> Double {
-            HistoryWriter.compressSnapshots = compress
-            defer { HistoryWriter.compressSnapshots = false }
             let path = temp("speed-\(compress).h5")
             let writer = try HistoryWriter(path: path, model: "{}", training: "{}", createdBy: "speed test",
-                                           parameters: shapes, buffers: [])
+                                           parameters: shapes, buffers: [], compressSnapshots: compress)
             try writer.appendSnapshot(step: 0, parameters: values, buffers: [:]) // warm-up
             var times: [Double] = []
             for k in 1...snapshots {

@@ -50,7 +50,7 @@ final class TrainingRecordTests: XCTestCase {
             XCTAssertNotNil(r.hyperparameters, kind)
             XCTAssertNotNil(r.argv, kind)
             // The typed record writes back the same JSON object.
-            XCTAssertEqual(try JSONValue.parse(r.json()), try JSONValue.parse(json), kind)
+            XCTAssertEqual(try HistoryStore.JSONValue.parse(r.json()), try HistoryStore.JSONValue.parse(json), kind)
         }
         let ggn = try TrainingRecord.decode(samples["ggn"]!)
         XCTAssertEqual(ggn.task, "regression")
@@ -96,7 +96,7 @@ final class TrainingRecordTests: XCTestCase {
     }
 }
 
-extension JSONValue {
+extension HistoryStore.JSONValue {
     /// Parses JSON text.
-    static func parse(_ text: String) throws -> JSONValue { try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
+    static func parse(_ text: String) throws -> HistoryStore.JSONValue { try JSONDecoder().decode(HistoryStore.JSONValue.self, from: Data(text.utf8)) }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import LiftedTrain
 import TestSupport
@@ -172,12 +173,30 @@ final class BLASTests: XCTestCase {
     }
 
     func testBLASThreadControl() {
-        let before = BLASThreads.current, workers = Parallel.workers
-        // set(n) sets Parallel.workers too: restore both, or later tests run split over n workers.
-        defer { BLASThreads.set(before); Parallel.workers = workers }
+        let before = BLASThreads.current
+        // OpenBLAS's thread count is process state: restore it for later tests.
+        defer { BLASThreads.set(before) }
         BLASThreads.set(1)
         XCTAssertEqual(BLASThreads.current, 1)
         BLASThreads.set(0)  // clamped to one thread
         XCTAssertEqual(BLASThreads.current, 1)
+    }
+
+    /// `BLASProfile.measure` counts the Float BLAS calls inside it (and only those) and no more
+    /// than the wall time they take.
+    func testBLASProfileMeasuresOnlyInsideItsScope() {
+        let a = randomTensor([200, 200], seed: 1).data.map { Float($0) }
+        let t = Tensor(shape: [200, 200], data: a)
+        func products(_ k: Int) { for _ in 0..<k { _ = matmul(t, t) } }
+        let (_, none) = BLASProfile.measure { }
+        XCTAssertEqual(none, 0)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let (_, blas) = BLASProfile.measure { products(20) }
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+        XCTAssertGreaterThan(blas, 0)
+        XCTAssertLessThanOrEqual(blas, wall)
+        products(5)   // outside any measure: not counted by the next one
+        let (_, empty) = BLASProfile.measure { }
+        XCTAssertEqual(empty, 0)
     }
 }

@@ -1,51 +1,70 @@
+import Foundation
 import XCTest
 @testable import LiftedTrain
 import TestSupport
 
-/// Splitting a batch over workers (`Parallel`) computes what the serial pass computes.
+/// Splitting a batch over a context's workers (`ComputeContext.run`) computes what the serial
+/// pass computes.
 final class ParallelTests: XCTestCase {
-    override func tearDown() {
-        Parallel.workers = 1
-        super.tearDown()
-    }
-
     func testRangesCoverTheCountInOrder() {
         for count in [0, 1, 5, 100, 101] {
             for parts in 1...4 {
-                let rs = (0..<parts).map { Parallel.range($0, of: parts, count: count) }
+                let rs = (0..<parts).map { ComputeContext.range($0, of: parts, count: count) }
                 XCTAssertEqual(rs.first!.lowerBound, 0)
                 XCTAssertEqual(rs.last!.upperBound, count)
                 for i in 1..<parts { XCTAssertEqual(rs[i].lowerBound, rs[i - 1].upperBound) }
                 XCTAssertLessThanOrEqual(rs.map(\.count).max()! - rs.map(\.count).min()!, 1, "\(count) in \(parts)")
             }
         }
-        Parallel.workers = 3
-        XCTAssertEqual(Parallel.parts(100, minimumPerPart: 40), 2)
-        XCTAssertEqual(Parallel.parts(100, minimumPerPart: 200), 1)
-        XCTAssertEqual(Parallel.parts(100, minimumPerPart: 1), 3)
+        let three = ComputeContext(workers: 3)
+        XCTAssertEqual(three.parts(100, minimumPerPart: 40), 2)
+        XCTAssertEqual(three.parts(100, minimumPerPart: 200), 1)
+        XCTAssertEqual(three.parts(100, minimumPerPart: 1), 3)
+        XCTAssertEqual(ComputeContext.serial.parts(100, minimumPerPart: 1), 1)
+    }
+
+    /// A context's worker threads end when the last copy of it goes away (contexts are made per
+    /// run and per test, so their threads must not pile up).
+    func testWorkerThreadsStopWithTheirContext() throws {
+        func threads() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0 }
+        let before = threads()
+        for _ in 0..<10 {
+            let context = ComputeContext(workers: 3)
+            var hits = [Int](repeating: 0, count: 3)
+            hits.withUnsafeMutableBufferPointer { h in
+                let p = h.baseAddress!
+                context.run(3, parts: 3) { i, r in p[i] = r.count }
+            }
+            XCTAssertEqual(hits, [1, 1, 1])
+        }
+        var after = threads()
+        for _ in 0..<200 where after > before { usleep(10_000); after = threads() }
+        XCTAssertLessThanOrEqual(after, before, "20 worker threads of 10 dropped contexts still run")
     }
 
     /// Tensor axpy and scal split over the workers while OpenBLAS is single-threaded: same result
     /// (up to rounding).
     func testVectorOperationsSplitWhenBLASIsSingleThreaded() {
         let blas = BLASThreads.current
-        defer { BLASThreads.setLibrary(blas) }
+        defer { BLASThreads.set(blas) }
         let n = 300_001
         let x = Tensor(shape: [n], data: randomArray(n, seed: 1).map { Float($0) })
         let y0 = Tensor(shape: [n], data: randomArray(n, seed: 2).map { Float($0) })
-        func apply() -> [Float] { var y = y0; y.add(x, scaledBy: 0.7); y.scale(by: -1.3); return y.data }
-        Parallel.workers = 1
-        let serial = apply()
-        Parallel.workers = 3
-        BLASThreads.setLibrary(1)
-        XCTAssertEqual(Parallel.vectorParts(n), 1, "only image networks split vector operations")
-        Parallel.splitsVectors = true
-        defer { Parallel.splitsVectors = false }
-        XCTAssertEqual(Parallel.vectorParts(n), 3)
+        func apply(_ context: ComputeContext) -> [Float] {
+            var y = y0; y.add(x, scaledBy: 0.7, on: context); y.scale(by: -1.3, on: context); return y.data
+        }
+        let serial = apply(.serial)
+        BLASThreads.set(1)
+        XCTAssertEqual(ComputeContext(workers: 3).vectorParts(n), 1, "only image networks split vector operations")
+        let image = ComputeContext.training(ModelSpec(inputShape: [1, 4, 4], layers: []), threads: 3)
+        XCTAssertTrue(image.splitsVectors)
+        XCTAssertEqual(image.blasThreads, 1)
+        XCTAssertEqual(image.vectorParts(n), 3)
+        XCTAssertFalse(ComputeContext.training(ModelSpec(inputShape: [16], layers: []), threads: 3).splitsVectors)
         // The split moves which elements fall in OpenBLAS's vector tails: equal up to an ulp or so.
-        XCTAssertNil(mismatch(apply(), serial, rtol: 1e-6, atol: 1e-6).map(\.description))
-        BLASThreads.setLibrary(2)
-        XCTAssertEqual(Parallel.vectorParts(n), 1, "OpenBLAS threads the operation itself")
+        XCTAssertNil(mismatch(apply(image), serial, rtol: 1e-6, atol: 1e-6).map(\.description))
+        BLASThreads.set(2)
+        XCTAssertEqual(image.vectorParts(n), 1, "OpenBLAS threads the operation itself")
     }
 
     /// conv (gathered input gradient) + BN + ReLU + max-pool + stride-2 conv (col2im input gradient)
@@ -71,9 +90,8 @@ final class ParallelTests: XCTestCase {
 
     /// One training forward and backward, an eval forward, and a frozen (input-gradient) pass.
     func pass(workers: Int) throws -> Pass {
-        Parallel.workers = workers
         var rng = SplitMix64(seed: 5)
-        let net = try Network<Double>(spec: try ModelSpec.parse(Self.json), rng: &rng)
+        let net = try Network<Double>(spec: try ModelSpec.parse(Self.json), context: ComputeContext(workers: workers), rng: &rng)
         let n = 37
         let x = Tensor(shape: [n, 48 * 48], data: randomArray(n * 48 * 48, seed: 6))
         let r = Tensor(shape: [n, 3], data: randomArray(n * 3, seed: 7))

@@ -4,17 +4,13 @@ import TestSupport
 
 /// Winograd F(2×2, 3×3) convolutions against the naive loops, the im2col path and central differences.
 final class WinogradTests: XCTestCase {
-    override func tearDown() {
-        ConvolutionAlgorithm.current = .auto
-        Parallel.workers = 1
-        super.tearDown()
-    }
-
-    func conv<S: NNScalar>(_: S.Type, c: Int, o: Int, h: Int, w: Int, seed: UInt64) -> (Conv2D<S>, ParameterStore<S>) {
+    func conv<S: NNScalar>(_: S.Type, c: Int, o: Int, h: Int, w: Int, seed: UInt64,
+                           context: ComputeContext = .serial) -> (Conv2D<S>, ParameterStore<S>) {
         let store = ParameterStore<S>()
         let wt = randomArray(o * c * 9, std: 0.3, seed: seed).map { S($0) }, b = randomArray(o, seed: seed + 1).map { S($0) }
         let layer = Conv2D(name: "c", inChannels: c, outChannels: o, kernel: 3, stride: 1, padding: 1, inputHeight: h, inputWidth: w,
-                           store: store, weight: Tensor(shape: [o, c, 3, 3], data: wt), bias: Tensor(shape: [o], data: b))
+                           store: store, weight: Tensor(shape: [o, c, 3, 3], data: wt), bias: Tensor(shape: [o], data: b),
+                           context: context)
         return (layer, store)
     }
 
@@ -41,9 +37,9 @@ final class WinogradTests: XCTestCase {
     func testEqualsIm2colPath() {
         func run<S: NNScalar>(_ t: S.Type, _ s: (n: Int, c: Int, o: Int, h: Int, w: Int), _ algorithm: ConvolutionAlgorithm, workers: Int)
             -> [[Double]] {
-            ConvolutionAlgorithm.current = algorithm
-            Parallel.workers = workers
-            let (layer, store) = conv(S.self, c: s.c, o: s.o, h: s.h, w: s.w, seed: 7)
+            let context = ComputeContext(workers: workers, convolution: algorithm)
+            let (layer, store) = conv(S.self, c: s.c, o: s.o, h: s.h, w: s.w, seed: 7, context: context)
+            XCTAssertEqual(layer.usesWinograd, algorithm == .auto)
             let x = Tensor(shape: [s.n, s.c, s.h, s.w], data: randomArray(s.n * s.c * s.h * s.w, seed: 8).map { S($0) })
             let y = layer.forward(x, training: true)
             let dx = layer.backward(Tensor(shape: y.shape, data: randomArray(y.count, seed: 9).map { S($0) }), needInput: true)!
@@ -81,7 +77,6 @@ final class WinogradTests: XCTestCase {
         // Odd planes, stride 2, padding 0 or fewer than 8 channels take the im2col path.
         XCTAssertFalse(conv(Double.self, c: 8, o: 8, h: 7, w: 8, seed: 1).0.usesWinograd)
         XCTAssertFalse(conv(Double.self, c: 4, o: 8, h: 8, w: 8, seed: 1).0.usesWinograd)
-        ConvolutionAlgorithm.current = .im2col
-        XCTAssertFalse(conv(Double.self, c: 8, o: 8, h: 8, w: 8, seed: 1).0.usesWinograd)
+        XCTAssertFalse(conv(Double.self, c: 8, o: 8, h: 8, w: 8, seed: 1, context: ComputeContext(convolution: .im2col)).0.usesWinograd)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ArchFromOpt
 import Foundation
 import HistoryStore
+import LiftedHistory
 import XCTest
 import LiftedTrain
 @testable import lpom
@@ -10,9 +11,8 @@ import LiftedTrain
 final class ArchCLITests: CLITestCase {
     func train(_ extra: [String]) throws {
         let args = ["--data-dir", fixtures, "--quiet", "--batch-size", "50", "--threads", "1"] + extra
-        TrainCommand.recordedArguments = args
-        var cmd = try TrainCommand.parse(args)
-        try cmd.run()
+        let cmd = try TrainCommand.parse(args)
+        try cmd.run(recording: args)
     }
 
     func testBadArchitectureOptionsGetClearMessages() {
@@ -36,7 +36,12 @@ final class ArchCLITests: CLITestCase {
             let spec = try ModelSpec.parse(r.model)
             let rec = spec.layers.first { $0.type == "recurrence" }
             XCTAssertNotNil(rec, "model JSON describes the recurrence")
-            XCTAssertEqual(rec?.recurrence, arch == "hbnet" ? "heavy_ball" : "admm")
+            XCTAssertEqual(try rec.map { try RecurrenceSpec($0) }?.recurrence, arch == "hbnet" ? "heavy_ball" : "admm")
+            // Through the library: the caller gives the extensions (no registration step exists).
+            XCTAssertThrowsError(try Network<Float>.load(from: r, snapshot: -1)) { e in
+                XCTAssertTrue("\(e)".contains("unknown type 'recurrence'"), "\(e)")
+            }
+            XCTAssertEqual(try Network<Float>.load(from: r, snapshot: -1, extensions: [ArchFromOpt.layers]).outputSize, 10)
             XCTAssertEqual(spec.inputShape, block == "conv" ? [1, 28, 28] : [784])
             XCTAssertTrue(r.parameterShapes.keys.contains { $0.hasSuffix(".coef") }, "coefficients are saved")
             XCTAssertTrue(r.bufferShapes.keys.contains { $0.hasSuffix(".running_mean") }, "batch-norm statistics are saved")
@@ -58,7 +63,6 @@ final class ArchCLITests: CLITestCase {
 
     /// `--conv-algorithm auto` (Winograd on the 8-channel blocks) and `im2col` train the same network.
     func testConvolutionAlgorithmsTrainTheSameNetwork() throws {
-        defer { ConvolutionAlgorithm.current = .auto }
         var finals: [[Float]] = []
         for algorithm in ["auto", "im2col"] {
             let h = dir + "/hb-\(algorithm).h5"

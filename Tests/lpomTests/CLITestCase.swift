@@ -18,22 +18,18 @@ class CLITestCase: XCTestCase {
     /// This test's scratch directory.
     var dir = ""
 
-    /// The globals `lpom train`/`surf` set (Parallel.use, BLASThreads.set, --conv-algorithm).
-    private var saved: (blas: Int, workers: Int, splitsVectors: Bool, conv: ConvolutionAlgorithm)?
+    /// The process state `lpom train`/`surf` set: OpenBLAS's thread count (everything else travels
+    /// in a run's `ComputeContext`).
+    private var savedBLASThreads: Int?
 
     override func setUpWithError() throws {
         dir = try TestPaths.scratchDirectory("\(type(of: self))")
-        saved = (BLASThreads.current, Parallel.workers, Parallel.splitsVectors, ConvolutionAlgorithm.current)
+        savedBLASThreads = BLASThreads.current
     }
 
     override func tearDown() {
         try? FileManager.default.removeItem(atPath: dir)
-        if let saved {
-            BLASThreads.set(saved.blas)
-            Parallel.workers = saved.workers
-            Parallel.splitsVectors = saved.splitsVectors
-            ConvolutionAlgorithm.current = saved.conv
-        }
+        if let savedBLASThreads { BLASThreads.set(savedBLASThreads) }
         TrainCommand.recordedArguments = nil
     }
 

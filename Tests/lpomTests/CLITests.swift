@@ -11,9 +11,8 @@ import LiftedTrain
 final class CLITests: CLITestCase {
     func train(_ extra: [String]) throws {
         let args = ["--data-dir", fixtures, "--quiet", "--layers", "32", "--batch-size", "50"] + extra
-        TrainCommand.recordedArguments = args
-        var cmd = try TrainCommand.parse(args)
-        try cmd.run()
+        let cmd = try TrainCommand.parse(args)
+        try cmd.run(recording: args)
     }
 
     func testValidationMessagesNameTheProblem() {

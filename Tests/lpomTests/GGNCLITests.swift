@@ -14,9 +14,8 @@ final class GGNCLITests: CLITestCase {
                    "--input-dim", "4", "--layers", "64", "--init", "ntk", "--output-scale", "--batch-size", "20", "--quiet"]
 
     func train(_ args: [String]) throws {
-        TrainCommand.recordedArguments = args
-        var cmd = try TrainCommand.parse(args)
-        try cmd.run()
+        let cmd = try TrainCommand.parse(args)
+        try cmd.run(recording: args)
     }
 
     func info(_ r: HistoryReader) -> [String: Any] {

@@ -11,9 +11,8 @@ import LiftedTrain
 final class GenerativeCLITests: CLITestCase {
     func train(_ args: [String]) throws -> GenerativeSummary {
         let all = ["--dataset", "fashion-mnist", "--data-dir", fixtures, "--quiet"] + args
-        TrainCommand.recordedArguments = all
         let cmd = try TrainCommand.parse(all)
-        return try cmd.performGenerative(cmd.gen.model!)
+        return try cmd.performGenerative(cmd.gen.model!, recording: all)
     }
 
     func testBadOptionsStopWithOneLine() {

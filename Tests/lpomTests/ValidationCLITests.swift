@@ -12,8 +12,7 @@ final class ValidationCLITests: CLITestCase {
     @discardableResult
     func train(_ extra: [String]) throws -> RunSummary {
         let args = ["--data-dir", fixtures, "--quiet", "--layers", "16", "--batch-size", "50"] + extra
-        TrainCommand.recordedArguments = args
-        return try TrainCommand.parse(args).perform()
+        return try TrainCommand.parse(args).perform(recording: args)
     }
 
     func splits(_ args: [String], holdOut n: Int) throws -> DataSplits {

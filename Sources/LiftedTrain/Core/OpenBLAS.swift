@@ -1,36 +1,46 @@
 import CBLAS
 import Foundation
+import Synchronization
 
-/// BLAS thread control (OpenBLAS). One thread per concurrent task avoids oversubscribing the cores.
+/// OpenBLAS's thread count: process state of the C library (one setting for every caller in the
+/// process), and the only place this package changes it. A run sets it once from its
+/// `ComputeContext` (`configureOpenBLAS()`); a split (`ComputeContext.run`) and LPOM's concurrent
+/// levels switch it to one thread while their workers call BLAS, and restore it afterwards. It
+/// changes how a product is scheduled, not what it computes beyond rounding.
 public enum BLASThreads {
-    /// Sets the number of OpenBLAS threads and of `Parallel.workers` (the cores a run may use).
-    public static func set(_ n: Int) {
-        setLibrary(n)
-        Parallel.workers = max(1, n)
-    }
-    /// Sets the number of OpenBLAS threads only.
-    static func setLibrary(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    /// Sets the number of OpenBLAS threads (at least 1).
+    public static func set(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
     /// The current number of OpenBLAS threads.
     public static var current: Int { Int(openblas_get_num_threads()) }
 }
 
-/// Optional accounting of the wall time spent inside BLAS/LAPACK calls on Float (for `lpom bench`).
-/// Off by default; when off it costs one branch per call.
+/// Accounting of the wall time spent inside BLAS/LAPACK calls on Float (for `lpom bench`).
+///
+/// A process-wide clock, as `getrusage` is: it observes every BLAS call of the process while a
+/// `measure` runs (on any thread, including the losses' and optimizers' calls that no
+/// `ComputeContext` reaches) and never changes a result. Its counters are atomic; outside
+/// `measure` it costs one relaxed load and a branch per call. Overlapping `measure`s see each
+/// other's calls.
 public enum BLASProfile {
-    /// Whether calls are timed.
-    nonisolated(unsafe) public static var enabled = false
-    /// Seconds accumulated since the last `reset()`.
-    nonisolated(unsafe) public static var seconds = 0.0
-    /// Sets the accumulated time to zero.
-    public static func reset() { seconds = 0 }
+    private static let active = Atomic<Int>(0)
+    private static let nanoseconds = Atomic<Int>(0)
+
+    /// Runs `body` with BLAS calls timed; returns its result and the seconds spent inside BLAS meanwhile.
+    public static func measure<T>(_ body: () throws -> T) rethrows -> (result: T, blasSeconds: Double) {
+        let start = nanoseconds.load(ordering: .relaxed)
+        active.add(1, ordering: .relaxed)
+        defer { active.subtract(1, ordering: .relaxed) }
+        let result = try body()
+        return (result, Double(nanoseconds.load(ordering: .relaxed) - start) * 1e-9)
+    }
 
     @inline(__always) static func time<T>(_ body: () -> T) -> T {
-        guard enabled else { return body() }
+        guard active.load(ordering: .relaxed) > 0 else { return body() }
         var t0 = timespec(), t1 = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t0)
         let r = body()
         clock_gettime(CLOCK_MONOTONIC, &t1)
-        seconds += Double(t1.tv_sec - t0.tv_sec) + Double(t1.tv_nsec - t0.tv_nsec) * 1e-9
+        nanoseconds.add((t1.tv_sec - t0.tv_sec) * 1_000_000_000 + (t1.tv_nsec - t0.tv_nsec), ordering: .relaxed)
         return r
     }
 }

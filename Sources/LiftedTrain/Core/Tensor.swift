@@ -89,13 +89,19 @@ public struct Tensor<Scalar: NNScalar>: Sendable {
 
     /// self ← self + alpha · other (BLAS axpy).
     public mutating func add(_ other: Tensor, scaledBy alpha: Scalar = 1) {
+        add(other, scaledBy: alpha, on: .serial)
+    }
+
+    /// self ← self + alpha · other (BLAS axpy), split over `context`'s workers when it splits
+    /// vectors (`ComputeContext.vectorParts`).
+    public mutating func add(_ other: Tensor, scaledBy alpha: Scalar = 1, on context: ComputeContext) {
         let n = count
         precondition(other.count == n, "add: \(other.shape) vs \(shape)")
         guard n > 0 else { return }
         other.data.withUnsafeBufferPointer { x in
             data.withUnsafeMutableBufferPointer { y in
                 let (xs, ys) = (x.baseAddress!, y.baseAddress!)
-                Parallel.run(n, parts: Parallel.vectorParts(n)) { _, r in
+                context.run(n, parts: context.vectorParts(n)) { _, r in
                     Scalar.axpy(n: r.count, alpha: alpha, x: xs + r.lowerBound, y: ys + r.lowerBound)
                 }
             }
@@ -103,12 +109,15 @@ public struct Tensor<Scalar: NNScalar>: Sendable {
     }
 
     /// self ← alpha · self (BLAS scal).
-    public mutating func scale(by alpha: Scalar) {
+    public mutating func scale(by alpha: Scalar) { scale(by: alpha, on: .serial) }
+
+    /// self ← alpha · self (BLAS scal), split over `context`'s workers when it splits vectors.
+    public mutating func scale(by alpha: Scalar, on context: ComputeContext) {
         let n = count
         guard n > 0 else { return }
         data.withUnsafeMutableBufferPointer { p in
             let xs = p.baseAddress!
-            Parallel.run(n, parts: Parallel.vectorParts(n)) { _, r in Scalar.scal(n: r.count, alpha: alpha, x: xs + r.lowerBound) }
+            context.run(n, parts: context.vectorParts(n)) { _, r in Scalar.scal(n: r.count, alpha: alpha, x: xs + r.lowerBound) }
         }
     }
 

@@ -102,7 +102,8 @@ public func solveGram<S: NNScalar>(_ gram: Tensor<S>, _ r: [S], damping: Double,
     var trace = 0.0
     for i in 0..<n { trace += Double(gram.data[i * n + i]) }
     guard trace.isFinite else {
-        throw TrainingError("GGN: the Gram matrix J Jᵀ is not finite (the network's outputs or Jacobian overflowed); try a smaller --ggn-step")
+        throw TrainingError("GGN: the Gram matrix J Jᵀ is not finite (the network's outputs or Jacobian overflowed); try a smaller step size η",
+                            remedy: [.ggnStep])
     }
     var lambda = damping
     for attempt in 0...maxRetries {
@@ -121,5 +122,6 @@ public func solveGram<S: NNScalar>(_ gram: Tensor<S>, _ r: [S], damping: Double,
         if attempt == maxRetries { break }
         lambda = max(10 * lambda, eps.squareRoot() * max(trace, .leastNormalMagnitude) / Double(n))
     }
-    throw TrainingError("GGN: the Gram system J Jᵀ + λI stays singular up to damping λ = \(lambda) (duplicate inputs with --damping 0?); pass a larger --damping")
+    throw TrainingError("GGN: the Gram system J Jᵀ + λI stays singular up to damping λ = \(lambda) (duplicate inputs with λ = 0?); start from a larger damping λ",
+                        remedy: [.damping])
 }

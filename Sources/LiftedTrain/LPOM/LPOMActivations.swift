@@ -81,9 +81,9 @@ extension LPOMTrainer {
     func perform(levels ks: [Int], _ body: @escaping (Int) -> Void) {
         if configuration.parallel && ks.count > 1 {
             let saved = BLASThreads.current
-            BLASThreads.setLibrary(1)
+            BLASThreads.set(1)
             DispatchQueue.concurrentPerform(iterations: ks.count) { body(ks[$0]) }
-            BLASThreads.setLibrary(saved)
+            BLASThreads.set(saved)
         } else {
             for k in ks { body(k) }
         }
@@ -186,13 +186,14 @@ extension LPOMTrainer {
     func divergence(level i: Int, sweeps: Int, what: String) -> TrainingError {
         let produced = names[i - 1]
         if i == depth {
-            return TrainingError("LPOM diverged: the output fixed point of \(produced) is \(what) after \(sweeps) sweeps (μ = \(mus[i]), θ = \(fmt(relaxation(level: i)))); increase --mu")
+            return TrainingError("LPOM diverged: the output fixed point of \(produced) is \(what) after \(sweeps) sweeps (μ = \(mus[i]), θ = \(fmt(relaxation(level: i)))); increase μ",
+                                 remedy: [.mu])
         }
         let rho = contraction(level: i)
         let cond = rho >= 1 ? "≥ 1" : "< 1"
         return TrainingError("LPOM diverged: the hidden fixed point of the output of \(produced) is \(what) after \(sweeps) sweeps "
             + "(contraction μ[\(i)]/μ[\(i - 1)]·β²‖W(\(names[i]))‖₂² = \(fmt(rho)) \(cond), θ = \(fmt(relaxation(level: i)))); "
-            + "increase mu[\(i - 1)] relative to mu[\(i)], or use --relaxation 0")
+            + "increase μ[\(i - 1)] relative to μ[\(i)], or set the relaxation θ to 0 (automatic)", remedy: [.mu, .relaxation])
     }
 
     func fmt(_ x: Double) -> String { String(format: "%.3g", x) }

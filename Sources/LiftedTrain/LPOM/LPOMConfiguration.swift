@@ -110,19 +110,21 @@ public struct LPOMConfiguration: Codable, Equatable, Sendable {
     /// Checks the settings for a network of `layers` dense layers; the error says what is wrong.
     public func validate(layers: Int) throws {
         guard mu.count == 1 || mu.count == layers else {
-            throw TrainingError("LPOM: \(mu.count) values of mu for \(layers) dense layers (give one value or one per layer)")
+            throw TrainingError("LPOM: \(mu.count) values of μ for \(layers) dense layers (give one value or one per layer)",
+                                remedy: [.mu])
         }
         for (k, m) in mu.enumerated() where !(m > 0 && m.isFinite) {
-            throw TrainingError("LPOM: mu[\(k)] = \(m); every mu must be positive and finite")
+            throw TrainingError("LPOM: μ[\(k)] = \(m); every μ must be positive and finite", remedy: [.mu])
         }
         guard fixedPointIterations >= 1 else { throw TrainingError("LPOM: fixedPointIterations must be at least 1") }
         guard fixedPointTolerance >= 0, fixedPointTolerance.isFinite else { throw TrainingError("LPOM: fixedPointTolerance must be ≥ 0") }
         guard relaxation >= 0, relaxation < 2 else {
-            throw TrainingError("LPOM: relaxation \(relaxation) is outside [0, 2) (0 = automatic, 1 = plain fixed point)")
+            throw TrainingError("LPOM: the relaxation θ = \(relaxation) is outside [0, 2) (0 = automatic, 1 = plain fixed point)",
+                                remedy: [.relaxation])
         }
         guard apgIterations >= 1 else { throw TrainingError("LPOM: apgIterations must be at least 1") }
-        guard apgTolerance >= 0, apgTolerance.isFinite else { throw TrainingError("LPOM: apgTolerance must be ≥ 0 (0 = a fixed number of steps)") }
-        guard ridge >= 0, ridge.isFinite else { throw TrainingError("LPOM: ridge must be ≥ 0") }
+        guard apgTolerance >= 0, apgTolerance.isFinite else { throw TrainingError("LPOM: the APG tolerance τ must be ≥ 0 (0 = a fixed number of steps), got \(apgTolerance)") }
+        guard ridge >= 0, ridge.isFinite else { throw TrainingError("LPOM: the ridge ε must be ≥ 0, got \(ridge)", remedy: [.ridge]) }
         guard alternations >= 1 else { throw TrainingError("LPOM: alternations must be at least 1") }
     }
 

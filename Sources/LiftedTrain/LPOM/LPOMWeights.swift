@@ -22,9 +22,9 @@ extension LPOMTrainer {
         // A layer split over concurrent tasks runs them with one BLAS thread each, too.
         let split = (0..<depth).contains { apgParts(layer: $0) > 1 }
         let saved = BLASThreads.current
-        if split { BLASThreads.setLibrary(1) }
+        if split { BLASThreads.set(1) }
         perform(levels: Array(0..<depth)) { self.updateWeights(layer: $0) }
-        if split { BLASThreads.setLibrary(saved) }
+        if split { BLASThreads.set(saved) }
         for l in layers {
             if let e = l.error { l.error = nil; throw e }
         }
@@ -132,7 +132,8 @@ extension LPOMTrainer {
         let st = layers[k]
         let d = st.inputs, m = st.outputs, n = d + 1
         guard st.packed.isFinite else {
-            st.error = TrainingError("LPOM diverged: the W-update of \(st.name) is not finite; increase --ridge or --mu")
+            st.error = TrainingError("LPOM diverged: the W-update of \(st.name) is not finite; increase the ridge ε or μ",
+                                     remedy: [.ridge, .mu])
             return
         }
         st.packed.data.withUnsafeBufferPointer { pt in
@@ -324,7 +325,8 @@ extension LPOMTrainer {
             }
         }
         if info != 0 {
-            return TrainingError("LPOM: the Gram matrix of the input of \(st.name) is not positive definite (LAPACK info \(info)); use a positive --ridge")
+            return TrainingError("LPOM: the Gram matrix of the input of \(st.name) is not positive definite (LAPACK info \(info)); use a positive ridge ε",
+                                 remedy: [.ridge])
         }
         return nil
     }

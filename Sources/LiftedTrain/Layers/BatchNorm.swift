@@ -27,10 +27,13 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
     private var cachedEval = false
     /// Normalise with the running statistics even in `forward(training: true)` (see above).
     public var useRunningStatistics = false
+    /// Splits the samples over the context's workers.
+    public let context: ComputeContext
 
     /// A batch-norm layer with γ = 1, β = 0, running mean 0 and running variance 1.
     public init(name: String, channels: Int, plane: Int = 1, eps: Double = 1e-5, momentum: Double = 0.1,
-                store: ParameterStore<Scalar>, buffers: ParameterStore<Scalar>) {
+                store: ParameterStore<Scalar>, buffers: ParameterStore<Scalar>, context: ComputeContext = .serial) {
+        self.context = context
         spec = LayerSpec(type: "batchnorm", name: name, channels: channels, eps: eps, momentum: momentum)
         self.channels = channels; self.plane = plane; self.eps = eps; self.momentum = momentum
         self.store = store; self.buffers = buffers
@@ -75,7 +78,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
                 xh.withUnsafeMutableBufferPointer { ph in
                     y.data.withUnsafeMutableBufferPointer { py in
                         let (xs, hs, ys) = (px.baseAddress!, ph.baseAddress!, py.baseAddress!)
-                        Parallel.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
+                        context.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
                             let o = r.lowerBound * c * hw
                             Scalar.batchNormForward(xs + o, n: r.count, c: c, hw: hw, a: scaleHat, d: shiftHat, gamma: g,
                                                     beta: bt, xhat: hs + o, y: ys + o)
@@ -96,7 +99,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         }
         x.data.withUnsafeBufferPointer { px in
             y.data.withUnsafeMutableBufferPointer { py in
-                Self.affine(px.baseAddress!, n: n, c: c, hw: hw, scale: scale, shift: shift, y: py.baseAddress!)
+                affine(px.baseAddress!, n: n, c: c, hw: hw, scale: scale, shift: shift, y: py.baseAddress!)
             }
         }
         if training {
@@ -109,7 +112,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
                 var xh = Scalar.uninitializedArray(count: x.count)
                 x.data.withUnsafeBufferPointer { px in
                     xh.withUnsafeMutableBufferPointer { ph in
-                        Self.affine(px.baseAddress!, n: n, c: c, hw: hw, scale: a, shift: d, y: ph.baseAddress!)
+                        affine(px.baseAddress!, n: n, c: c, hw: hw, scale: a, shift: d, y: ph.baseAddress!)
                     }
                 }
                 xhat = xh
@@ -139,7 +142,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
             xhat.withUnsafeBufferPointer { ph in
                 dx.data.withUnsafeMutableBufferPointer { pdx in
                     let (gs, hs, ds) = (pdy.baseAddress!, ph.baseAddress!, pdx.baseAddress!)
-                    Parallel.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
+                    context.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
                         let o = r.lowerBound * c * hw
                         Scalar.channelCombine(gs + o, hs + o, n: r.count, c: c, hw: hw, a: a, b: b, d: d, dx: ds + o)
                     }
@@ -179,23 +182,23 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         var dx = Tensor<Scalar>(shape: dy.shape, data: Scalar.uninitializedArray(count: dy.count))
         dy.data.withUnsafeBufferPointer { pdy in
             dx.data.withUnsafeMutableBufferPointer { pdx in
-                Self.affine(pdy.baseAddress!, n: n, c: c, hw: hw, scale: a, shift: zero, y: pdx.baseAddress!)
+                affine(pdy.baseAddress!, n: n, c: c, hw: hw, scale: a, shift: zero, y: pdx.baseAddress!)
             }
         }
         return dx
     }
 
     /// Two per-channel sums over `n` samples: `kernel(first, count, a, b)` writes the sums of
-    /// samples first..<first+count into a[0..<C] and b[0..<C]. Each part of a split (Parallel)
+    /// samples first..<first+count into a[0..<C] and b[0..<C]. Each part of a split (ComputeContext.run)
     /// has its own slots; the parts are added in order.
     private func channelSums(samples n: Int, _ kernel: (Int, Int, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void)
         -> ([Double], [Double]) {
         let c = channels
-        let parts = Parallel.parts(n, minimumPerPart: Self.minimumSamples(hw: plane, c: c))
+        let parts = context.parts(n, minimumPerPart: Self.minimumSamples(hw: plane, c: c))
         var partial = [Double](repeating: 0, count: 2 * c * parts)
         partial.withUnsafeMutableBufferPointer { pp in
             let ps = pp.baseAddress!
-            Parallel.run(n, parts: parts) { part, r in kernel(r.lowerBound, r.count, ps + 2 * c * part, ps + 2 * c * part + c) }
+            context.run(n, parts: parts) { part, r in kernel(r.lowerBound, r.count, ps + 2 * c * part, ps + 2 * c * part + c) }
         }
         var a = [Double](repeating: 0, count: c), b = a
         for part in 0..<parts {
@@ -208,10 +211,10 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
     /// cost of handing it to another thread.
     static func minimumSamples(hw: Int, c: Int) -> Int { max(1, (1 << 16) / max(1, hw * c)) }
 
-    /// `channelAffine` over sample ranges run at once (Parallel).
-    static func affine(_ x: UnsafePointer<Scalar>, n: Int, c: Int, hw: Int, scale: [Scalar], shift: [Scalar],
+    /// `channelAffine` over sample ranges run at once (ComputeContext.run).
+    private func affine(_ x: UnsafePointer<Scalar>, n: Int, c: Int, hw: Int, scale: [Scalar], shift: [Scalar],
                        y: UnsafeMutablePointer<Scalar>) {
-        Parallel.run(n, minimumPerPart: minimumSamples(hw: hw, c: c)) { _, r in
+        context.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
             let o = r.lowerBound * c * hw
             Scalar.channelAffine(x + o, n: r.count, c: c, hw: hw, scale: scale, shift: shift, y: y + o)
         }

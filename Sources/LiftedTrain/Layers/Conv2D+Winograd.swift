@@ -1,13 +1,10 @@
-/// Which algorithm 3×3 stride-1 "same" convolutions use.
+/// Which algorithm 3×3 stride-1 "same" convolutions use (`ComputeContext.convolution`, fixed
+/// when a convolution is built).
 public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     /// Winograd F(2×2, 3×3) where it applies (see `Conv2D.usesWinograd`), im2col elsewhere.
     case auto
     /// im2col and one product per chunk everywhere.
     case im2col
-
-    /// The algorithm new and existing convolutions use (a process-wide switch, for `lpom train
-    /// --conv-algorithm` and for tests that compare the two).
-    nonisolated(unsafe) public static var current = ConvolutionAlgorithm.auto
 }
 
 /// Work memory of the Winograd path, reused across steps (a class: its arrays are borrowed at
@@ -34,7 +31,7 @@ extension Conv2D {
     /// least 8 input and output channels (below that its 16 products of inner size C are too
     /// thin to beat one im2col product; the 1-channel stem of the image models stays im2col).
     public var usesWinograd: Bool {
-        ConvolutionAlgorithm.current == .auto && kernel == 3 && stride == 1 && padding == 1
+        context.convolution == .auto && kernel == 3 && stride == 1 && padding == 1
             && height % 2 == 0 && width % 2 == 0 && inChannels >= 8 && outChannels >= 8
     }
 
@@ -48,7 +45,7 @@ extension Conv2D {
     /// Samples per chunk: V and M of a chunk stay under `winogradBudget` elements, and every
     /// worker gets at least one chunk.
     func winogradChunk(_ n: Int) -> Int {
-        let perWorker = (n + Parallel.workers - 1) / Parallel.workers
+        let perWorker = (n + context.workers - 1) / context.workers
         return max(1, min(perWorker, winogradBudget / (16 * max(inChannels, outChannels) * tiles)))
     }
 
@@ -56,7 +53,7 @@ extension Conv2D {
         let (o, c, t, h, wd) = (outChannels, inChannels, tiles, height, width)
         var y = Tensor<Scalar>(shape: [n, o, h, wd], data: Scalar.uninitializedArray(count: n * o * h * wd))
         let chunk = winogradChunk(n)
-        let parts = Parallel.parts(n, minimumPerPart: chunk)
+        let parts = context.parts(n, minimumPerPart: chunk)
         ImageGeometry.reserve(&winograd.u, 16 * o * c)
         store.values[w].data.withUnsafeBufferPointer { pw in
             winograd.u.withUnsafeMutableBufferPointer { Scalar.winogradKernel(pw.baseAddress!, o: o, c: c, u: $0.baseAddress!) }
@@ -77,7 +74,7 @@ extension Conv2D {
         store.values[b].data.withUnsafeBufferPointer { pb in
             let (xs, ys, us, vs, ms, wks, bias) = (px.baseAddress!, py.baseAddress!, pu.baseAddress!, pv.baseAddress!,
                                                    pm.baseAddress!, pwk.baseAddress!, pb.baseAddress!)
-            Parallel.run(n, parts: parts) { part, range in
+            context.run(n, parts: parts) { part, range in
                 let mp = ms + part * mPart, work = wks + part * workPart
                 var start = range.lowerBound
                 while start < range.upperBound {
@@ -110,7 +107,7 @@ extension Conv2D {
         let frozen = store.frozen
         let chunk = winogradChunk(n)
         let reuse = winograd.vHoldsBatch
-        let parts = reuse ? forwardParts : Parallel.parts(n, minimumPerPart: chunk)
+        let parts = reuse ? forwardParts : context.parts(n, minimumPerPart: chunk)
         let (sv, slack) = (sampleV, Winograd.planeSlack)
         if !reuse {
             // Backward after an eval-mode forward: V is recomputed chunk by chunk.
@@ -137,7 +134,7 @@ extension Conv2D {
         ones.withUnsafeBufferPointer { po in
             let (xs, dys, dxs, us, vs) = (px.baseAddress!, pdy.baseAddress!, pdx.baseAddress!, pu.baseAddress!, pv.baseAddress!)
             let (ms, dvs, dus, wks, one) = (pm.baseAddress!, pdv.baseAddress!, pdu.baseAddress!, pwk.baseAddress!, po.baseAddress!)
-            Parallel.run(n, parts: parts) { part, range in
+            context.run(n, parts: parts) { part, range in
                 let dm = ms + part * mPart, dvp = dvs + part * dvPart, du = dus + part * duPart, work = wks + part * workPart
                 var start = range.lowerBound
                 while start < range.upperBound {

@@ -24,11 +24,13 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
     private var onesVector = OnesVector<Scalar>()
     /// Work buffers of the Winograd path (Conv2D+Winograd.swift).
     let winograd = WinogradBuffers<Scalar>()
+    /// Splits the batch over the context's workers; its `convolution` picks im2col or Winograd.
+    public let context: ComputeContext
 
     /// A convolution whose parameters live in `store` as `name.weight [O, C, k, k]` and `name.bias [O]`.
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 inputHeight: Int, inputWidth: Int, store: ParameterStore<Scalar>,
-                weight: Tensor<Scalar>, bias: Tensor<Scalar>) {
+                weight: Tensor<Scalar>, bias: Tensor<Scalar>, context: ComputeContext = .serial) {
         precondition(weight.shape == [outChannels, inChannels, kernel, kernel] && bias.shape == [outChannels],
                      "Conv2D: weight \(weight.shape), bias \(bias.shape)")
         spec = LayerSpec(type: "conv2d", name: name, inChannels: inChannels, outChannels: outChannels,
@@ -40,6 +42,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         outWidth = ImageGeometry.outputSize(inputWidth, kernel: kernel, stride: stride, padding: padding)
         precondition(outHeight > 0 && outWidth > 0, "Conv2D: kernel \(kernel) does not fit \(inputHeight)×\(inputWidth)")
         self.store = store
+        self.context = context
         w = store.register(name + ".weight", weight)
         b = store.register(name + ".bias", bias)
     }
@@ -68,9 +71,9 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         let sampleIn = inChannels * height * width
         var y = Tensor<Scalar>(shape: [n, o, outHeight, outWidth], data: Scalar.uninitializedArray(count: n * o * p))
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
-        // The batch is cut into `parts` sample ranges that run at once (Parallel), each walking its
+        // The batch is cut into `parts` sample ranges that run at once (ComputeContext.run), each walking its
         // own chunks with its own slice of ybuf (and of col in eval mode).
-        let parts = Parallel.parts(n, minimumPerPart: chunk)
+        let parts = context.parts(n, minimumPerPart: chunk)
         ImageGeometry.reserve(&ybuf, parts * o * chunk * p)
         // In training every chunk keeps its own columns (at start·k·p) for the backward pass.
         let colNeed = training ? k * p * n : parts * k * chunk * p
@@ -85,7 +88,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         one.withUnsafeBufferPointer { po in
             let (xs, cols, ys, out) = (px.baseAddress!, pcol.baseAddress!, pyb.baseAddress!, pyy.baseAddress!)
             let (wt, bias, ones) = (pw.baseAddress!, pb.baseAddress!, po.baseAddress!)
-            Parallel.run(n, parts: parts) { part, range in
+            context.run(n, parts: parts) { part, range in
                 let yp = ys + part * o * chunk * p
                 var start = range.lowerBound
                 while start < range.upperBound {
@@ -124,7 +127,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
                                                  : Scalar.filledArray(0, count: n * cin * q)  // col2im accumulates
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
         let reuse = colHoldsBatch
-        let parts = reuse ? forwardParts : Parallel.parts(n, minimumPerPart: chunk)
+        let parts = reuse ? forwardParts : context.parts(n, minimumPerPart: chunk)
         // The flipped, channel-swapped kernel for the stride-1 input gradient.
         var flipped: [Scalar] = []
         if needInput && gathered {
@@ -173,7 +176,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
                                                      pdb.baseAddress!, pdc.baseAddress!, pxb.baseAddress!)
             let (scr, wt, wf, ones) = (psc.baseAddress!, pw.baseAddress!, pwf.baseAddress, po.baseAddress!)
             let (gW, gB) = (pgw.baseAddress!, pgb.baseAddress!)
-            Parallel.run(n, parts: parts) { part, range in
+            context.run(n, parts: parts) { part, range in
                 let myW = part == 0 ? gW : scr + (part - 1) * (o * k + o)
                 let myB = part == 0 ? gB : myW + o * k
                 let dyp = dybs + part * o * chunk * p

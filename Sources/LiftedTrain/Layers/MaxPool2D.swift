@@ -8,10 +8,14 @@ public final class MaxPool2D<Scalar: NNScalar>: Layer {
     public let kernel: Int, stride: Int, padding: Int
     private var argmax: [Int32] = []
     private var batch = 0
+    /// Splits the planes over the context's workers.
+    public let context: ComputeContext
 
     /// A max-pooling layer for inputs `[n, channels, height, width]`; `stride` defaults to `kernel`.
-    public init(channels: Int, height: Int, width: Int, kernel: Int, stride: Int? = nil, padding: Int = 0) {
+    public init(channels: Int, height: Int, width: Int, kernel: Int, stride: Int? = nil, padding: Int = 0,
+                context: ComputeContext = .serial) {
         let s = stride ?? kernel
+        self.context = context
         spec = LayerSpec(type: "maxpool2d", kernel: kernel, stride: s, padding: padding)
         self.channels = channels; self.height = height; self.width = width
         self.kernel = kernel; self.stride = s; self.padding = padding
@@ -30,7 +34,7 @@ public final class MaxPool2D<Scalar: NNScalar>: Layer {
                 am.withUnsafeMutableBufferPointer { pa in
                     let (xs, ys, amax) = (px.baseAddress!, py.baseAddress!, pa.baseAddress!)
                     let (pin, pout) = (height * width, outHeight * outWidth)
-                    Parallel.run(n * channels, minimumPerPart: max(1, (1 << 16) / pin)) { _, r in
+                    context.run(n * channels, minimumPerPart: max(1, (1 << 16) / pin)) { _, r in
                         Scalar.maxPool(xs + r.lowerBound * pin, planes: r.count, h: height, w: width, k: kernel, stride: stride,
                                        padding: padding, ho: outHeight, wo: outWidth, y: ys + r.lowerBound * pout,
                                        argmax: amax + r.lowerBound * pout)
@@ -51,7 +55,7 @@ public final class MaxPool2D<Scalar: NNScalar>: Layer {
                 dx.data.withUnsafeMutableBufferPointer { pdx in
                     let (dys, amax, dxs) = (pdy.baseAddress!, pa.baseAddress!, pdx.baseAddress!)
                     // Each part zeroes its own planes of dx, then routes their gradients.
-                    Parallel.run(batch * channels, minimumPerPart: max(1, (1 << 16) / pin)) { _, r in
+                    context.run(batch * channels, minimumPerPart: max(1, (1 << 16) / pin)) { _, r in
                         Scalar.fill(UnsafeMutableBufferPointer(start: dxs + r.lowerBound * pin, count: r.count * pin), with: 0)
                         Scalar.maxPoolBackward(dys + r.lowerBound * pout, argmax: amax + r.lowerBound * pout, count: r.count * pout,
                                                planeIn: pin, planeOut: pout, dx: dxs + r.lowerBound * pin)

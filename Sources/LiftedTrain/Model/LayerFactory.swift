@@ -2,8 +2,8 @@ import Foundation
 
 /// Builds layers from their `LayerSpec`s for one network: checks each description against the
 /// shape it receives, draws initial parameters, and registers them in the network's stores.
-/// Layer types defined outside `LiftedTrain` (ArchFromOpt's recurrences) join through
-/// `LayerRegistry`.
+/// Layer types defined outside `LiftedTrain` (ArchFromOpt's recurrences) are built by the
+/// `extensions` the factory is given; the layers that split work get its `context`.
 public final class LayerFactory<Scalar: NNScalar> {
     /// Trainable parameters of the network being built.
     public let parameters: ParameterStore<Scalar>
@@ -13,11 +13,20 @@ public final class LayerFactory<Scalar: NNScalar> {
     public let initialization: Initialization
     /// The generator the draws come from.
     public var rng: SplitMix64
+    /// How the built layers use the machine.
+    public let context: ComputeContext
+    /// Builders of the external layer types, by type string.
+    public let extensions: [String: any LayerExtension]
 
-    /// A factory over the given stores.
+    /// A factory over the given stores, building the external types of `extensions` (the first
+    /// extension naming a type builds it).
     public init(parameters: ParameterStore<Scalar>, buffers: ParameterStore<Scalar>, initialization: Initialization,
-                rng: SplitMix64) {
+                rng: SplitMix64, context: ComputeContext = .serial, extensions: [any LayerExtension] = []) {
         self.parameters = parameters; self.buffers = buffers; self.initialization = initialization; self.rng = rng
+        self.context = context
+        var byType: [String: any LayerExtension] = [:]
+        for e in extensions { for t in e.layerTypes where byType[t] == nil { byType[t] = e } }
+        self.extensions = byType
     }
 
     /// A weight tensor of `shape` with fan-in `fanIn`, fan-out `fanOut`, scaled for activation φ.
@@ -34,8 +43,8 @@ public final class LayerFactory<Scalar: NNScalar> {
         var shape = inputShape
         var out: [any Layer<Scalar>] = []
         for (i, l) in specs.enumerated() {
-            let next = Self.nextActivation(in: specs, after: i)
-            let lastDense = l.type == "dense" && !specs[(i + 1)...].contains { $0.type == "dense" }
+            let next = nextActivation(in: specs, after: i)
+            let lastDense = l.kind == .dense && !specs[(i + 1)...].contains { $0.kind == .dense }
             let (layer, s) = try build(l, inputShape: shape, nextActivation: next, label: "\(context)\(i)",
                                        isOutputDense: lastDense)
             out.append(layer)
@@ -46,10 +55,13 @@ public final class LayerFactory<Scalar: NNScalar> {
 
     /// The activation following layer `i` (before the next layer with weights), which picks the
     /// initialisation scale of layer `i`'s weights.
-    static func nextActivation(in specs: [LayerSpec], after i: Int) -> ActivationKind {
+    func nextActivation(in specs: [LayerSpec], after i: Int) -> ActivationKind {
         for l in specs[(i + 1)...] {
-            if ["dense", "conv2d", "conv_transpose2d", "recurrence"].contains(l.type) { break }
-            if let k = ActivationKind(rawValue: l.type) { return k }
+            switch l.kind {
+            case .activation(let k): return k
+            case .external(let t): if extensions[t]?.hasWeights(l) ?? true { return .identity }
+            default: if l.kind.hasWeights { return .identity }
+            }
         }
         return .identity
     }
@@ -76,8 +88,8 @@ public final class LayerFactory<Scalar: NNScalar> {
             guard x >= lo, x <= 1 << 20 else { throw ModelError("\(label) (\(l.type)) has an impossible \(field) \(x)") }
             return x
         }
-        switch l.type {
-        case "dense":
+        switch l.kind {
+        case .dense:
             guard let a = l.in, let b = l.out, let name = l.name else {
                 throw ModelError("\(label) (dense) needs 'name', 'in' and 'out'")
             }
@@ -87,14 +99,14 @@ public final class LayerFactory<Scalar: NNScalar> {
                 ? .randomSigns(shape: [b, a], using: &rng)
                 : weight(shape: [b, a], fanIn: a, fanOut: b, activation: nextActivation)
             return (Dense(name: name, inputSize: a, outputSize: b, store: parameters, weight: w, bias: Tensor(zeros: [b])), [b])
-        case "conv2d", "conv_transpose2d":
+        case .conv2d, .convTranspose2d:
             let name = try named()
             let (c, h, w) = try image(shape, label, l.type)
             let ci = try positive(l.inChannels, "in_channels"), co = try positive(l.outChannels, "out_channels")
             let k = try positive(l.kernel, "kernel"), s = try positive(l.stride, "stride", default: 1)
             let p = try positive(l.padding, "padding", default: 0, min: 0)
             guard ci == c else { throw ModelError("\(label) (\(name)) takes \(ci) channels but receives \(c) (input \(shape))") }
-            if l.type == "conv2d" {
+            if l.kind == .conv2d {
                 let ho = ImageGeometry.outputSize(h, kernel: k, stride: s, padding: p)
                 let wo = ImageGeometry.outputSize(w, kernel: k, stride: s, padding: p)
                 guard ho > 0, wo > 0 else {
@@ -102,7 +114,8 @@ public final class LayerFactory<Scalar: NNScalar> {
                 }
                 let wt = weight(shape: [co, ci, k, k], fanIn: ci * k * k, fanOut: co * k * k, activation: nextActivation)
                 return (Conv2D(name: name, inChannels: ci, outChannels: co, kernel: k, stride: s, padding: p,
-                               inputHeight: h, inputWidth: w, store: parameters, weight: wt, bias: Tensor(zeros: [co])),
+                               inputHeight: h, inputWidth: w, store: parameters, weight: wt, bias: Tensor(zeros: [co]),
+                               context: context),
                         [co, ho, wo])
             }
             let op = try positive(l.outputPadding, "output_padding", default: 0, min: 0)
@@ -115,7 +128,7 @@ public final class LayerFactory<Scalar: NNScalar> {
             return (ConvTranspose2D(name: name, inChannels: ci, outChannels: co, kernel: k, stride: s, padding: p,
                                     outputPadding: op, inputHeight: h, inputWidth: w, store: parameters, weight: wt,
                                     bias: Tensor(zeros: [co])), [co, ho, wo])
-        case "maxpool2d", "avgpool2d":
+        case .maxPool2d, .avgPool2d:
             let (c, h, w) = try image(shape, label, l.type)
             let k = try positive(l.kernel, "kernel"), s = try positive(l.stride, "stride", default: k)
             let p = try positive(l.padding, "padding", default: 0, min: 0)
@@ -124,21 +137,21 @@ public final class LayerFactory<Scalar: NNScalar> {
             guard ho > 0, wo > 0, 2 * p <= k else {
                 throw ModelError("\(label) (\(l.type)): a \(k)×\(k) window with padding \(p) does not fit a \(h)×\(w) input")
             }
-            let layer: any Layer<Scalar> = l.type == "maxpool2d"
-                ? MaxPool2D(channels: c, height: h, width: w, kernel: k, stride: s, padding: p)
+            let layer: any Layer<Scalar> = l.kind == .maxPool2d
+                ? MaxPool2D(channels: c, height: h, width: w, kernel: k, stride: s, padding: p, context: context)
                 : AvgPool2D(channels: c, height: h, width: w, kernel: k, stride: s, padding: p)
             return (layer, [c, ho, wo])
-        case "global_avgpool":
+        case .globalAvgPool:
             let (c, h, w) = try image(shape, label, l.type)
             return (GlobalAvgPool(channels: c, plane: h * w), [c])
-        case "flatten":
+        case .flatten:
             return (Flatten(), [width])
-        case "unflatten":
+        case .unflatten:
             guard let to = l.shape, to.count == 3, to.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }), to.reduce(1, *) == width else {
                 throw ModelError("\(label) (unflatten) needs a 'shape' [channels, height, width] with \(width) elements, got \(l.shape.map { "\($0)" } ?? "none")")
             }
             return (Unflatten(shape: to), to)
-        case "batchnorm":
+        case .batchNorm:
             let name = try named()
             let c = shape.count == 3 ? shape[0] : width
             if let declared = l.channels, declared != c {
@@ -149,45 +162,36 @@ public final class LayerFactory<Scalar: NNScalar> {
                 throw ModelError("\(label) (\(name)) needs eps > 0 and momentum in [0, 1]")
             }
             return (BatchNorm(name: name, channels: c, plane: shape.count == 3 ? shape[1] * shape[2] : 1, eps: eps,
-                              momentum: m, store: parameters, buffers: buffers), shape)
-        case "normalize":
+                              momentum: m, store: parameters, buffers: buffers, context: context), shape)
+        case .normalize:
             guard let m = l.mean, let s = l.std, s > 0, m.isFinite else {
                 throw ModelError("\(label) (normalize) needs 'mean' and a positive 'std'")
             }
             return (Normalize(mean: m, std: s), shape)
-        default:
-            if let k = ActivationKind(rawValue: l.type) { return (Activation(k, alpha: l.alpha), shape) }
-            if let builder = LayerRegistry.builder(for: l.type) {
-                return try builder.build(l, inputShape: shape, factory: self, label: label)
+        case .activation(let k):
+            return (Activation(k, alpha: l.alpha, context: context), shape)
+        case .external(let t):
+            guard let builder = extensions[t] else {
+                let known = extensions.keys.sorted()
+                throw ModelError("\(label) has unknown type '\(t)'"
+                                 + (known.isEmpty ? " (no layer extensions were given to build it)" : " (extensions given: \(known.joined(separator: ", ")))"))
             }
-            throw ModelError("\(label) has unknown type '\(l.type)'")
+            return try builder.build(l, inputShape: shape, factory: self, label: label)
         }
     }
 }
 
-/// A layer type defined outside `LiftedTrain`, built from its `LayerSpec`.
-public protocol LayerTypeBuilder {
-    /// The `type` strings this builder handles.
-    static var layerTypes: [String] { get }
-    /// Builds the layer for per-sample `inputShape`, returning it and its output shape.
-    static func build<Scalar: NNScalar>(_ spec: LayerSpec, inputShape: [Int], factory: LayerFactory<Scalar>,
-                                        label: String) throws -> (any Layer<Scalar>, [Int])
-}
-
-/// The layer types other modules add (register once at start-up, before building networks).
-public enum LayerRegistry {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var builders: [String: any LayerTypeBuilder.Type] = [:]
-
-    /// Makes `builder`'s layer types buildable from model JSON.
-    public static func register(_ builder: any LayerTypeBuilder.Type) {
-        lock.lock(); defer { lock.unlock() }
-        for t in builder.layerTypes { builders[t] = builder }
-    }
-
-    /// The builder registered for `type`, if any.
-    public static func builder(for type: String) -> (any LayerTypeBuilder.Type)? {
-        lock.lock(); defer { lock.unlock() }
-        return builders[type]
-    }
+/// Layer types defined outside `LiftedTrain` (ArchFromOpt's `recurrence`), given to the factory
+/// that builds a network (`Network(spec:…extensions:…)`, `LayerFactory(…extensions:)`). A type's
+/// own fields reach it as the spec's `payload`.
+public protocol LayerExtension: Sendable {
+    /// The `type` strings it builds.
+    var layerTypes: [String] { get }
+    /// Whether a layer of this spec has weights of its own (the initialisation scale of a layer's
+    /// weights comes from the activation after it, up to the next layer with weights).
+    func hasWeights(_ spec: LayerSpec) -> Bool
+    /// Builds the layer for per-sample `inputShape`, returning it and its output shape; inner
+    /// layers are built with `factory` (which holds the network's stores, generator and context).
+    func build<Scalar: NNScalar>(_ spec: LayerSpec, inputShape: [Int], factory: LayerFactory<Scalar>,
+                                 label: String) throws -> (any Layer<Scalar>, [Int])
 }

@@ -9,15 +9,23 @@ public final class Network<Scalar: NNScalar> {
     /// The layers in order.
     public private(set) var layers: [any Layer<Scalar>] = []
 
-    /// Builds the network and draws its initial parameters from `rng`.
-    public init(spec: ModelSpec, initialization: Initialization = .auto, rng: inout SplitMix64) throws {
+    /// How its layers use the machine (fixed at construction; see `ComputeContext`).
+    public let context: ComputeContext
+
+    /// Builds the network and draws its initial parameters from `rng`. Its layers run under
+    /// `context`; layer types defined outside `LiftedTrain` are built by `extensions`
+    /// (e.g. `[ArchFromOpt.layers]` for recurrence networks).
+    public init(spec: ModelSpec, initialization: Initialization = .auto, context: ComputeContext = .serial,
+                extensions: [any LayerExtension] = [], rng: inout SplitMix64) throws {
         self.spec = spec
+        self.context = context
         guard !spec.inputShape.isEmpty, spec.inputShape.allSatisfy({ $0 > 0 }), spec.inputShape.count == 1 || spec.inputShape.count == 3,
               spec.inputShape.reduce(1, *) <= 1 << 26 else {
             throw ModelError("input_shape \(spec.inputShape) is not supported (expected [features] or [channels, height, width] with positive sizes)")
         }
         guard !spec.layers.isEmpty else { throw ModelError("the model has no layers") }
-        let factory = LayerFactory<Scalar>(parameters: parameters, buffers: buffers, initialization: initialization, rng: rng)
+        let factory = LayerFactory<Scalar>(parameters: parameters, buffers: buffers, initialization: initialization, rng: rng,
+                                           context: context, extensions: extensions)
         let (built, shape) = try factory.buildSequence(spec.layers, inputShape: spec.inputShape, context: "layer ")
         rng = factory.rng
         layers = built

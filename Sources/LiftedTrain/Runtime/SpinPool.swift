@@ -2,9 +2,10 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Persistent worker threads for `Parallel.run`: after a region they spin on an atomic
-/// generation counter for a while (≈ 0.1–1 ms), so the next region of a training step starts at
-/// once, and only then sleep on a semaphore.
+/// The worker threads of a `ComputeContext` (`run(_:parts:_:)`): after a region they spin on an
+/// atomic generation counter for a while (≈ 0.1–1 ms), so the next region of a training step
+/// starts at once, and only then sleep on a semaphore. `stop()` ends them (the context's
+/// `WorkerThreads` calls it when the last copy of the context goes away).
 ///
 /// Why not `DispatchQueue.concurrentPerform`: on this machine (a KVM guest) waking a sleeping
 /// thread takes ~200 µs, and libdispatch's workers sleep between regions, so a split of a
@@ -18,6 +19,7 @@ final class SpinPool: @unchecked Sendable {
     private let generation = Atomic<Int>(0)
     private let remaining = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
+    private let stopped = Atomic<Bool>(false)
     private let workers: [Worker]
     // Written by `run` before `generation` is released, read by the workers after acquiring it.
     private var body: ((Int) -> Void)? = nil
@@ -34,7 +36,8 @@ final class SpinPool: @unchecked Sendable {
         self.extra = extra
         workers = (0..<extra).map { _ in Worker() }
         for w in 0..<extra {
-            let thread = Thread { [unowned self] in self.loop(w) }
+            // The thread holds the pool until it returns from `loop` (after `stop()`).
+            let thread = Thread { self.loop(w) }
             thread.name = "lpom-worker-\(w + 1)"
             thread.start()
         }
@@ -58,6 +61,7 @@ final class SpinPool: @unchecked Sendable {
                 spun = 0
             }
             seen = generation.load(ordering: .acquiring)
+            if stopped.load(ordering: .acquiring) { return }
             if w + 1 < parts, let b = body { b(w + 1) }
             remaining.subtract(1, ordering: .releasing)
         }
@@ -80,5 +84,12 @@ final class SpinPool: @unchecked Sendable {
         }
         busy.store(false, ordering: .releasing)
         return true
+    }
+
+    /// Ends the worker threads (after any region in progress); `run` must not be called afterwards.
+    func stop() {
+        stopped.store(true, ordering: .releasing)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        for me in workers where me.sleeping.exchange(false, ordering: .sequentiallyConsistent) { me.semaphore.signal() }
     }
 }

@@ -5,6 +5,8 @@ public struct TrainingError: Error, CustomStringConvertible {
     public let description: String
     /// An error with its message.
     public init(_ description: String) { self.description = description }
+    /// The settings the message tells the caller to change (see `TrainingQuantity`).
+    public internal(set) var quantities: [TrainingQuantity] = []
 }
 
 /// What the loop tells its observer. Observers do the I/O (history files, progress bars);
