@@ -11,7 +11,12 @@ func loadNetwork(from reader: HistoryReader, snapshot: Int) throws -> Network<Fl
 
 /// The `training` JSON of a history as a dictionary (empty when absent or not JSON).
 func trainingInfo(_ reader: HistoryReader) -> [String: Any] {
-    (try? JSONSerialization.jsonObject(with: Data(reader.training.utf8)) as? [String: Any]) ?? [:]
+    trainingInfo(json: reader.training)
+}
+
+/// A `training` JSON text as a dictionary (empty when not a JSON object).
+func trainingInfo(json: String) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]) ?? [:]
 }
 
 struct EvalCommand: ParsableCommand {

@@ -13,6 +13,7 @@ func regressionData(info: [String: Any], data: DataOptions, history: String) thr
         }
         let task = TeacherStudentTask(inputDim: d, teacherWidth: m, samples: n,
                                       testSamples: ts["test_samples"] as? Int ?? 0, seed: seed)
+        do { try task.checkSizes() } catch { throw CommandError("\(history): the training JSON's \(error)") }
         return task.make(Float.self)
     }
     guard let name = (info["dataset"] as? String).flatMap(DatasetName.init(rawValue:)) else {
