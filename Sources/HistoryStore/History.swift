@@ -31,10 +31,14 @@ enum HistoryFormat {
 
     /// Largest number of snapshots accepted from a file (checked before allocating).
     static let maxSnapshots = 1 << 24
-    /// Largest number of metric rows accepted from a file.
-    static let maxMetricRows = 1 << 27
+    /// Largest number of metric rows accepted from a file (one per step of 16.7 M steps; a
+    /// metric is read whole, 128 MiB at most).
+    static let maxMetricRows = 1 << 24
     /// Largest number of elements of one parameter in one snapshot.
     static let maxElements = 1 << 31
+    /// Most chunks one read of a whole rank-1 dataset may touch (HDF5 keeps a few hundred bytes
+    /// per chunk of a read; lpom's own files use 256- and 1024-row chunks).
+    static let maxChunksPerRead = 1 << 18
     /// Largest rank of one parameter.
     static let maxRank = 8
     /// The fill value of `/snapshot_step` and `/metrics/step` in files we write: a row that
@@ -116,6 +120,10 @@ struct HistoryLayout {
     static func open(path: String) throws -> HistoryLayout {
         H5.prepare()
         try checkPlainFile(path)
+        // Before HDF5 parses anything: it hangs or crashes on damaged global heaps (see HDF5GlobalHeap).
+        if let damage = try? HDF5GlobalHeap.damage(path: path) {
+            throw HistoryError(path, "damaged HDF5 file: \(damage)")
+        }
         switch H5.isHDF5(path: path) {
         case .failure(let f): throw HistoryError(path, "not an HDF5 file (\(f.description))")
         case .success(false): throw HistoryError(path, "not an HDF5 file")
@@ -213,21 +221,38 @@ struct HistoryLayout {
         guard let n = Int(exactly: dims[0]), n <= limit else {
             throw HistoryError(path, "\(what) claims \(dims[0]) rows (more than \(limit)); damaged file?")
         }
+        if n > 0, let rows = try dataset.rowsPerChunk(), (n - 1) / rows + 1 > HistoryFormat.maxChunksPerRead {
+            throw HistoryError(path, "\(what) spreads \(n) rows over chunks of \(rows) (more than \(HistoryFormat.maxChunksPerRead) chunks); damaged file?")
+        }
         return n
     }
 
-    /// Reads the longest prefix of `count` rows that HDF5 can read, trying whole chunks less
-    /// each time (a flush interrupted by a kill can leave the newest chunks unreachable).
-    /// Returns nil if not even the first chunk can be read.
+    /// Reads the longest prefix of `count` rows that HDF5 can read, all of them or a number of
+    /// whole chunks (a flush interrupted by a kill can leave the newest chunks unreachable).
+    /// Every prefix of a readable prefix is readable, so the number of chunks is found by
+    /// bisection: a file whose chunks are all unreadable costs about log2(count) reads, not
+    /// one per chunk. Returns nil if not even the empty prefix can be read.
     private static func readablePrefix<T: H5Element>(_ dataset: H5Dataset, count: Int, as: T.Type) throws -> [T]? {
-        var n = count
+        if let values = try? dataset.readRows(start: 0, count: count, as: T.self) { return values }
+        H5.clearErrors()
         let chunk = try dataset.rowsPerChunk() ?? max(count, 1)
-        while true {
-            if let values = try? dataset.readRows(start: 0, count: n, as: T.self) { return values }
+        guard var best = try? dataset.readRows(start: 0, count: 0, as: T.self) else {
             H5.clearErrors()
-            if n == 0 { return nil }
-            n = (n - 1) / chunk * chunk
+            return nil
         }
+        // The answer, in whole chunks, lies in lo...hi; `best` holds the rows of lo chunks.
+        var lo = 0, hi = (count - 1) / chunk
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if let values = try? dataset.readRows(start: 0, count: mid * chunk, as: T.self) {
+                best = values
+                lo = mid
+            } else {
+                H5.clearErrors()
+                hi = mid - 1
+            }
+        }
+        return best
     }
 
     /// Reads `/snapshot_step`: its rows, less a last row that is unreadable or -1 (a commit

@@ -37,12 +37,28 @@ public struct LabeledImages: Equatable, Sendable {
     /// label is below `classCount`.
     public init(imagesPath: String, labelsPath: String,
                 classCount: Int = ImageDataset.classCount) throws {
-        let images = try IDXFile(path: imagesPath)
+        try self.init(images: { try IDXFile(path: imagesPath) }, imagesPath: imagesPath,
+                      labels: { try IDXFile(path: labelsPath) }, labelsPath: labelsPath, classCount: classCount)
+    }
+
+    /// The same from the two files' bytes in memory (raw or gzip), with the same checks;
+    /// `imagesName` and `labelsName` stand for the paths in error messages.
+    public init(imagesBytes: [UInt8], labelsBytes: [UInt8], imagesName: String = "<images>",
+                labelsName: String = "<labels>", classCount: Int = ImageDataset.classCount) throws {
+        try self.init(images: { try IDXFile(bytes: imagesBytes, name: imagesName) }, imagesPath: imagesName,
+                      labels: { try IDXFile(bytes: labelsBytes, name: labelsName) }, labelsPath: labelsName,
+                      classCount: classCount)
+    }
+
+    /// Parses the images, checks them, then parses and checks the labels.
+    private init(images readImages: () throws -> IDXFile, imagesPath: String,
+                 labels readLabels: () throws -> IDXFile, labelsPath: String, classCount: Int) throws {
+        let images = try readImages()
         guard images.dims.count == 3 else {
             throw DataError(path: imagesPath, "expected 3-D images (magic 0x00000803), found "
                 + "\(images.dims.count) dimensions \(images.dims)")
         }
-        let labels = try IDXFile(path: labelsPath)
+        let labels = try readLabels()
         guard labels.dims.count == 1 else {
             throw DataError(path: labelsPath, "expected 1-D labels (magic 0x00000801), found "
                 + "\(labels.dims.count) dimensions \(labels.dims)")

@@ -37,7 +37,17 @@ public struct IDXFile: Equatable, Sendable {
     /// allocating, and that the payload length equals the product exactly (truncated or
     /// trailing bytes → error).
     public init(path: String) throws {
-        let file = try FileReader(path: path)
+        try self.init(raw: try FileReader(path: path))
+    }
+
+    /// Parses IDX data already in memory, raw or gzip-compressed, with the same checks (and the
+    /// same code) as `init(path:)`; `name` stands for the path in error messages.
+    public init(bytes: [UInt8], name: String = "<memory>") throws {
+        try self.init(raw: MemoryReader(bytes, name: name))
+    }
+
+    private init(raw file: RawSource) throws {
+        let path = file.path
         var source: ByteSource = file
         var magic = [UInt8](repeating: 0, count: 2)
         let peeked = try file.read(into: &magic)
@@ -87,12 +97,21 @@ public struct IDXFile: Equatable, Sendable {
             product = next
         }
 
-        var got = 0
-        let bytes = try [UInt8](unsafeUninitializedCapacity: product) { buffer, count in
-            count = 0
-            got = try source.read(into: UnsafeMutableRawBufferPointer(buffer))
-            count = got
+        // The header's size is not trusted with memory: the payload is read in 1 MiB blocks and
+        // the array grows (at most to the announced size) only as bytes arrive, so a short file
+        // announcing 2 GiB costs a block, not 2 GiB.
+        var bytes: [UInt8] = []
+        var block = [UInt8](repeating: 0, count: min(product, 1 << 20))
+        while bytes.count < product {
+            let want = min(block.count, product - bytes.count)
+            let n = try block.withUnsafeMutableBytes { try source.read(into: .init(rebasing: $0[..<want])) }
+            if bytes.capacity < bytes.count + n {
+                bytes.reserveCapacity(min(product, max(2 * bytes.capacity, bytes.count + n)))
+            }
+            bytes.append(contentsOf: block[..<n])
+            if n < want { break }
         }
+        let got = bytes.count
         guard got == product else {
             throw DataError(path: path, "truncated payload: \(got) bytes, dims \(dims) need "
                 + "\(product)")
@@ -124,8 +143,39 @@ extension ByteSource {
     }
 }
 
+/// The undecoded bytes of an IDX file (on disk or in memory): readable from the start again,
+/// and named for error messages.
+private protocol RawSource: ByteSource {
+    /// The path, or the name given to data in memory.
+    var path: String { get }
+    /// Goes back to the first byte.
+    func rewind() throws
+}
+
+/// Bytes in memory, read like a file.
+private final class MemoryReader: RawSource {
+    let path: String
+    private let bytes: [UInt8]
+    private var position = 0
+
+    init(_ bytes: [UInt8], name: String) {
+        self.bytes = bytes
+        self.path = name
+    }
+
+    func rewind() throws { position = 0 }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(buffer.count, bytes.count - position)
+        guard n > 0, let base = buffer.baseAddress else { return 0 }
+        bytes.withUnsafeBytes { base.copyMemory(from: $0.baseAddress! + position, byteCount: n) }
+        position += n
+        return n
+    }
+}
+
 /// A file read with stdio, closed when released.
-private final class FileReader: ByteSource {
+private final class FileReader: RawSource {
     let path: String
     private let handle: UnsafeMutablePointer<FILE>
 
@@ -168,13 +218,13 @@ private final class FileReader: ByteSource {
 /// Concatenated gzip members are read as one stream, as `gzip -d` does; anything else after
 /// the last member is an error. zlib checks each member's CRC-32 and length.
 private final class GzipReader: ByteSource {
-    private let file: FileReader
+    private let file: RawSource
     private let stream: UnsafeMutablePointer<z_stream>
     private let input: UnsafeMutableRawBufferPointer
     private var inputEnded = false
     private var memberEnded = false
 
-    init(file: FileReader) throws {
+    init(file: RawSource) throws {
         self.file = file
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())

@@ -48,6 +48,9 @@ struct GGNOptions: ParsableArguments {
         if teacherWidth != nil && task != .regression {
             throw ValidationError("--teacher-width describes a regression task; add --task regression")
         }
+        if isTeacherStudent {
+            do { try teacherStudent(seed: 0).checkSizes() } catch { throw ValidationError("\(error)") }
+        }
     }
 
     var isTeacherStudent: Bool { task == .regression && teacherWidth != nil }

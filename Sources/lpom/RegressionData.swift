@@ -14,6 +14,7 @@ func regressionData(record r: TrainingRecord, data: DataOptions, history: String
             throw CommandError("\(history): the training record's teacher_student entry is incomplete")
         }
         let task = TeacherStudentTask(inputDim: d, teacherWidth: m, samples: n, testSamples: ts.testSamples ?? 0, seed: seed)
+        do { try task.checkSizes() } catch { throw CommandError("\(history): the training record's \(error)") }
         let (train, test) = task.make(Float.self)
         return try DataSplits(holdingOut: held, of: train, test: test, what: "samples")
     }

@@ -18,6 +18,49 @@ public final class LayerFactory<Scalar: NNScalar> {
     /// Builders of the external layer types, by type string.
     public let extensions: [String: any LayerExtension]
 
+    /// The most scalars a network built here may hold (parameters and buffers together), and the
+    /// most one sample may occupy at a layer's output or in a convolution's unfolded patches:
+    /// 2^26 (256 MiB as Float). Model descriptions are read from files, so their sizes are checked
+    /// against it before anything is allocated; this package's largest networks (the DCGAN
+    /// generator, 6.5 M parameters) are far below it.
+    public static var maxElements: Int { 1 << 26 }
+    /// Scalars registered so far (a tied block counts at every application, each of which draws
+    /// its own initial tensors).
+    private var reserved = 0
+
+    /// The number of elements of `shape`, or nil if a size is negative, the product overflows or
+    /// it exceeds `maxElements`.
+    public static func elementCount(_ shape: [Int]) -> Int? {
+        var n = 1
+        for d in shape {
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            guard d >= 0, !overflow, p <= maxElements else { return nil }
+            n = p
+        }
+        return n
+    }
+
+    /// Counts the tensors of `shapes` (a layer's parameters and buffers) against `maxElements`
+    /// before they are allocated.
+    private func reserve(_ shapes: [[Int]], _ label: String) throws {
+        var total = reserved
+        for shape in shapes {
+            guard let n = Self.elementCount(shape), total + n <= Self.maxElements else {
+                throw ModelError("\(label) would bring the network past \(Self.maxElements) parameters (tensors \(shapes)); too large")
+            }
+            total += n
+        }
+        reserved = total
+    }
+
+    /// Checks the per-sample size of a convolution's unfolded patches (`C·k·k` values at each
+    /// of `positions` places) against `maxElements`.
+    private func checkUnfolded(_ shape: [Int], _ label: String) throws {
+        guard Self.elementCount(shape) != nil else {
+            throw ModelError("\(label): its unfolded patches (\(shape.map(String.init).joined(separator: "·")) values per sample) exceed \(Self.maxElements)")
+        }
+    }
+
     /// A factory over the given stores, building the external types of `extensions` (the first
     /// extension naming a type builds it).
     public init(parameters: ParameterStore<Scalar>, buffers: ParameterStore<Scalar>, initialization: Initialization,
@@ -45,12 +88,30 @@ public final class LayerFactory<Scalar: NNScalar> {
         for (i, l) in specs.enumerated() {
             let next = nextActivation(in: specs, after: i)
             let lastDense = l.kind == .dense && !specs[(i + 1)...].contains { $0.kind == .dense }
+            let before = (parameters.values.map(\.shape), buffers.values.map(\.shape))
             let (layer, s) = try build(l, inputShape: shape, nextActivation: next, label: "\(context)\(i)",
                                        isOutputDense: lastDense)
+            try checkNamesKeptShapes(before, label: "\(context)\(i) (\(l.name ?? l.type))")
+            guard Self.elementCount(s) != nil else {
+                throw ModelError("\(context)\(i) (\(l.name ?? l.type)) outputs \(s) per sample, more than \(Self.maxElements) values")
+            }
             out.append(layer)
             shape = s
         }
         return (out, shape)
+    }
+
+    /// A layer registering a name an earlier layer registered shares that parameter (how a
+    /// recurrence ties the weights of a block it applies twice) and must give it the same shape;
+    /// two layers of one name and different shapes would leave one of them with the other's
+    /// tensor. `before` holds the shapes of the parameters and buffers before the layer was built.
+    private func checkNamesKeptShapes(_ before: ([[Int]], [[Int]]), label: String) throws {
+        for (store, shapes) in [(parameters, before.0), (buffers, before.1)] {
+            for (k, shape) in shapes.enumerated() where store.values[k].shape != shape {
+                throw ModelError("\(label) registers '\(store.names[k])' of shape \(store.values[k].shape), but an earlier "
+                    + "layer has it with shape \(shape); layer names must be unique")
+            }
+        }
     }
 
     /// The activation following layer `i` (before the next layer with weights), which picks the
@@ -95,6 +156,7 @@ public final class LayerFactory<Scalar: NNScalar> {
             }
             guard a == width else { throw ModelError("\(label) (\(name)) takes \(a) inputs but receives \(width)") }
             guard b > 0, b <= 1 << 24, a <= 1 << 24 else { throw ModelError("\(label) (\(name)) has an impossible size \(a)→\(b)") }
+            try reserve([[b, a], [b]], "\(label) (\(name))")
             let w: Tensor<Scalar> = initialization == .ntk && isOutputDense
                 ? .randomSigns(shape: [b, a], using: &rng)
                 : weight(shape: [b, a], fanIn: a, fanOut: b, activation: nextActivation)
@@ -112,6 +174,8 @@ public final class LayerFactory<Scalar: NNScalar> {
                 guard ho > 0, wo > 0 else {
                     throw ModelError("\(label) (\(name)): a \(k)×\(k) kernel with padding \(p) does not fit a \(h)×\(w) input")
                 }
+                try reserve([[co, ci, k, k], [co]], "\(label) (\(name))")
+                try checkUnfolded([ci, k, k, ho, wo], "\(label) (\(name))")
                 let wt = weight(shape: [co, ci, k, k], fanIn: ci * k * k, fanOut: co * k * k, activation: nextActivation)
                 return (Conv2D(name: name, inChannels: ci, outChannels: co, kernel: k, stride: s, padding: p,
                                inputHeight: h, inputWidth: w, store: parameters, weight: wt, bias: Tensor(zeros: [co]),
@@ -123,6 +187,8 @@ public final class LayerFactory<Scalar: NNScalar> {
             let ho = ImageGeometry.transposedOutputSize(h, kernel: k, stride: s, padding: p, outputPadding: op)
             let wo = ImageGeometry.transposedOutputSize(w, kernel: k, stride: s, padding: p, outputPadding: op)
             guard ho > 0, wo > 0 else { throw ModelError("\(label) (\(name)): padding \(p) leaves no output") }
+            try reserve([[ci, co, k, k], [co]], "\(label) (\(name))")
+            try checkUnfolded([co, k, k, h, w], "\(label) (\(name))")
             // PyTorch's fan-in of a transposed convolution's weight [C_in, C_out, k, k] is C_out·k·k.
             let wt = weight(shape: [ci, co, k, k], fanIn: co * k * k, fanOut: ci * k * k, activation: nextActivation)
             return (ConvTranspose2D(name: name, inChannels: ci, outChannels: co, kernel: k, stride: s, padding: p,
@@ -161,6 +227,7 @@ public final class LayerFactory<Scalar: NNScalar> {
             guard eps > 0, eps.isFinite, m >= 0, m <= 1 else {
                 throw ModelError("\(label) (\(name)) needs eps > 0 and momentum in [0, 1]")
             }
+            try reserve([[c], [c], [c], [c]], "\(label) (\(name))")
             return (BatchNorm(name: name, channels: c, plane: shape.count == 3 ? shape[1] * shape[2] : 1, eps: eps,
                               momentum: m, store: parameters, buffers: buffers, context: context), shape)
         case .normalize:

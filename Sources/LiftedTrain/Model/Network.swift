@@ -20,8 +20,8 @@ public final class Network<Scalar: NNScalar> {
         self.spec = spec
         self.context = context
         guard !spec.inputShape.isEmpty, spec.inputShape.allSatisfy({ $0 > 0 }), spec.inputShape.count == 1 || spec.inputShape.count == 3,
-              spec.inputShape.reduce(1, *) <= 1 << 26 else {
-            throw ModelError("input_shape \(spec.inputShape) is not supported (expected [features] or [channels, height, width] with positive sizes)")
+              LayerFactory<Scalar>.elementCount(spec.inputShape) != nil else {
+            throw ModelError("input_shape \(spec.inputShape) is not supported (expected [features] or [channels, height, width] with positive sizes, at most \(LayerFactory<Scalar>.maxElements) values)")
         }
         guard !spec.layers.isEmpty else { throw ModelError("the model has no layers") }
         let factory = LayerFactory<Scalar>(parameters: parameters, buffers: buffers, initialization: initialization, rng: rng,

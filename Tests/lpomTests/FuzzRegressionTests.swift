@@ -1,0 +1,63 @@
+import Foundation
+import XCTest
+@testable import lpom
+
+/// Replays every input the fuzzers of `fuzz/` (scripts/fuzz.sh) found to trap, hang or allocate
+/// what a file claimed — kept, minimised, in data/fuzz-regressions/<reader>/ — through the entry
+/// points the fuzzers drive (`FuzzTargets`). Each must now be refused with a thrown one-line
+/// error; before its fix each crashed the test process. The fuzzers themselves never run here.
+final class FuzzRegressionTests: XCTestCase {
+    /// data/fuzz-regressions.
+    static let folder = CLITestCase.root + "/data/fuzz-regressions"
+
+    /// The saved inputs of one reader, at least one.
+    func inputs(_ reader: String) throws -> [String] {
+        let dir = Self.folder + "/" + reader
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix(".") }.sorted()
+        XCTAssertFalse(names.isEmpty, "no saved inputs in \(dir)")
+        return names.map { dir + "/" + $0 }
+    }
+
+    /// Runs `body` on every saved input of `reader` and asserts a thrown error of one line.
+    func assertRefused(_ reader: String, _ body: (String) throws -> Void) throws {
+        for path in try inputs(reader) {
+            do {
+                try body(path)
+                XCTFail("\(path) was accepted")
+            } catch {
+                let message = "\(error)"
+                XCTAssertFalse(message.isEmpty || message.contains("\n"), "\(path): not one line: \(message)")
+            }
+        }
+    }
+
+    func bytes(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }
+
+    func testSavedIDXInputsAreRefused() throws {
+        try assertRefused("idx") { try FuzzTargets.idx(try bytes($0)) }
+    }
+
+    func testSavedHistoryInputsAreRefused() throws {
+        try assertRefused("history") { try FuzzTargets.history(path: $0) }
+    }
+
+    func testSavedJSONInputsAreRefused() throws {
+        try assertRefused("json") { try FuzzTargets.json(try bytes($0)) }
+    }
+
+    /// The messages name the limit that refused the input (not some later, unrelated failure).
+    func testRefusalsNameTheProblem() throws {
+        func message(_ body: () throws -> Void) -> String {
+            do { try body(); return "accepted" } catch { return "\(error)" }
+        }
+        let json = Self.folder + "/json/"
+        XCTAssertTrue(message { try FuzzTargets.json(try bytes(json + "dense-weight-13G-values")) }
+            .contains("past \(1 << 26) parameters"))
+        XCTAssertTrue(message { try FuzzTargets.json(try bytes(json + "duplicate-layer-name-different-shape")) }
+            .contains("layer names must be unique"))
+        XCTAssertTrue(message { try FuzzTargets.json(try bytes(json + "teacher-student-negative-samples")) }
+            .contains("expected 1 ≤ d ≤ 100000"))
+        XCTAssertTrue(message { try FuzzTargets.idx(try bytes(Self.folder + "/idx/oom-header-claims-1.5GB")) }
+            .contains("truncated payload: 0 bytes"))
+    }
+}
