@@ -76,18 +76,18 @@ public struct TeacherStudentTask: Sendable, Equatable {
     /// JSON): the ranges `lpom train` accepts (1 ≤ d ≤ 100000, 1 ≤ m ≤ 1000000, n ≥ 1,
     /// n_test ≥ 0), every array the task builds (inputs n·d, teacher weights m·d, hidden
     /// activations n·m, for training and test) within `LayerFactory.maxElements` values, and the
-    /// teacher's work within `maxTeacherWork`. Throws a one-line `DataError`.
+    /// teacher's work within `maxTeacherWork`. Throws a one-line `ModelError`.
     public func checkSizes() throws {
         let (d, m, n, t) = (inputDim, teacherWidth, samples, testSamples)
         guard (1...100_000).contains(d), (1...1_000_000).contains(m), n >= 1, t >= 0 else {
-            throw DataError("teacher-student task with input dimension \(d), teacher width \(m), \(n) samples and \(t) "
+            throw ModelError("teacher-student task with input dimension \(d), teacher width \(m), \(n) samples and \(t) "
                 + "test samples (expected 1 ≤ d ≤ 100000, 1 ≤ m ≤ 1000000, samples ≥ 1, test samples ≥ 0)")
         }
         let arrays = [[n, d], [t, d], [m, d], [n, m], [t, m]]
         guard arrays.allSatisfy({ LayerFactory<Double>.elementCount($0) != nil }),
               let work = LayerFactory<Double>.elementCount([n + t, m]).map({ $0.multipliedReportingOverflow(by: d) }),
               !work.overflow, work.partialValue <= Self.maxTeacherWork else {
-            throw DataError("teacher-student task of \(n) + \(t) samples, input dimension \(d) and teacher width \(m) is "
+            throw ModelError("teacher-student task of \(n) + \(t) samples, input dimension \(d) and teacher width \(m) is "
                 + "too large (at most \(LayerFactory<Double>.maxElements) values per array and \(Self.maxTeacherWork) "
                 + "multiply-adds)")
         }
