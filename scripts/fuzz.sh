@@ -113,7 +113,7 @@ for name in "${NAMES[@]}"; do
     ours=0 hdf5=0
     while IFS= read -r -d '' f; do
         trace=$("$bin" -timeout=5 $(harness_flags "$name" | sed 's/-fork=[0-9]*//; s/-ignore_[a-z]*=1//g') "$f" 2>&1 || true)
-        first=$(echo "$trace" | grep -E "^ +#[0-9]+ " | grep -vE "compiler-rt|libc\.so|libFuzzer|fuzzer::|sanitizer" | head -n 1)
+        first=$(echo "$trace" | grep -E "^ +#[0-9]+ " | grep -vE "compiler-rt|libc\.so|libFuzzer|fuzzer::|sanitizer" | head -n 1 || true)
         if echo "$first" | grep -q "libhdf5"; then hdf5=$((hdf5 + 1)); else ours=$((ours + 1)); fi
     done < <(find "$crashes" -type f -newer "$OUT/started-$name" -print0)
     line="$name: ${runs:-?} executions in ${secs:-?} s, cov ${cov:-?}, ft ${ft:-?}; new crashers in $crashes: $ours in lpom's code, $hdf5 inside libhdf5 (exit $rc)"

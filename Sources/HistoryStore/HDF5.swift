@@ -134,6 +134,14 @@ private func describeType(_ type: hid_t) throws -> (H5TypeClass, Int) {
     if cls == H5T_NO_CLASS { throw H5.failure("cannot get the datatype class") }
     let size = H5Tget_size(type)
     if size == 0 { throw H5.failure("cannot get the datatype size") }
+    if cls == H5T_INTEGER || cls == H5T_FLOAT {
+        // HDF5 1.10.8 converts a number type of any declared size and reads past its buffers when
+        // a damaged file declares, say, a 64-bit integer 2568 bytes wide (found by fuzzing).
+        let precision = Int(H5Tget_precision(type)), offset = Int(H5Tget_offset(type))
+        guard [1, 2, 4, 8].contains(size), precision > 0, offset >= 0, precision + offset <= 8 * size else {
+            throw H5Failure(description: "a \(size)-byte number type with \(precision) bits at offset \(offset); damaged file?")
+        }
+    }
     switch cls {
     case H5T_INTEGER: return (.integer, size)
     case H5T_FLOAT: return (.float, size)
