@@ -27,10 +27,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         // I/O without numerics: the HDF5 training-history store and the IDX image readers.
-        .target(name: "HistoryStore", dependencies: ["CHDF5"]),
+        // A JSON value shared by the two: the model's extension fields and the record's free parts.
+        .target(name: "JSONValues"),
+        .target(name: "HistoryStore", dependencies: ["CHDF5", "JSONValues"]),
         .target(name: "ImageData", dependencies: ["CZlib"]),
         // Numerics without I/O: tensors, layers, networks, trainers (rooms in Sources/LiftedTrain/*/).
-        .target(name: "LiftedTrain", dependencies: ["CBLAS", "CLAPACKE"],
+        .target(name: "LiftedTrain", dependencies: ["CBLAS", "CLAPACKE", "JSONValues"],
                 exclude: ["Core/README.md", "Kernels/README.md", "Runtime/README.md", "Layers/README.md",
                           "Model/README.md", "Training/README.md", "Data/README.md", "LPOM/README.md",
                           "GaussNewton/README.md"]),

@@ -38,11 +38,15 @@ export ASAN_OPTIONS="allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export LSAN_OPTIONS="suppressions=$ROOT/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 # Compiles one module (whole-module, -O: Swift's overflow, bounds and unwrap checks stay on)
-# into $OUT/<name>.o and its .swiftmodule, unless they are newer than every source.
+# into $OUT/<name>.o and its .swiftmodule, unless they are newer than every source and every module
+# compiled before it in the list below.
+BUILT=()
 module() {
     local name=$1 flags=$2; shift 2
     local obj="$OUT/$name.o" newer
-    newer=$(find "$@" -newer "$obj" 2>/dev/null | head -n 1 || true)
+    # Rebuilt when a source or a module compiled before it (a possible dependency) is newer.
+    newer=$(find "$@" ${BUILT[@]+"${BUILT[@]}"} -newer "$obj" 2>/dev/null | head -n 1 || true)
+    BUILT+=("$obj")
     if [ -f "$obj" ] && [ -z "$newer" ]; then return; fi
     echo "fuzz: compiling $name" >&2
     local extra=()
@@ -58,6 +62,7 @@ module() {
 
 module ArgumentParserToolInfo swift6 "$AP/ArgumentParserToolInfo"
 module ArgumentParser swift6 "$AP/ArgumentParser"
+module JSONValues instrumented Sources/JSONValues
 module HistoryStore instrumented Sources/HistoryStore
 module ImageData instrumented Sources/ImageData
 module LiftedTrain instrumented Sources/LiftedTrain
@@ -65,7 +70,7 @@ module LiftedHistory instrumented Sources/LiftedHistory
 module ArchFromOpt instrumented Sources/ArchFromOpt
 module Surfing plain Sources/Surfing
 module lpom instrumented-testable Sources/lpom
-OBJECTS=("$OUT"/{ArgumentParserToolInfo,ArgumentParser,HistoryStore,ImageData,LiftedTrain,LiftedHistory,ArchFromOpt,Surfing,lpom}.o)
+OBJECTS=("$OUT"/{ArgumentParserToolInfo,ArgumentParser,JSONValues,HistoryStore,ImageData,LiftedTrain,LiftedHistory,ArchFromOpt,Surfing,lpom}.o)
 
 harness_file() {
     case $1 in idx) echo fuzz/IDXFuzz.swift;; history) echo fuzz/HistoryFuzz.swift;; json) echo fuzz/JSONFuzz.swift;;

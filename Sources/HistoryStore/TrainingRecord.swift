@@ -1,4 +1,5 @@
 import Foundation
+@_exported import JSONValues
 
 /// The `training` attribute of a history (HISTORY-FORMAT.md): how the run was made — method,
 /// data, hyperparameters, schedule, its extensions and the provenance of every session that
@@ -244,48 +245,5 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         case .dataCorrupted(let c): return "\(path(c))has an invalid value (\(c.debugDescription))"
         @unknown default: return "cannot be read (\(error))"
         }
-    }
-}
-
-/// A JSON value, for the free-form parts of a training record.
-public enum JSONValue: Codable, Equatable, Sendable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) } else if let x = try? c.decode(Double.self) {
-            self = .number(x)
-        } else if let s = try? c.decode(String.self) { self = .string(s) } else if let a = try? c.decode([JSONValue].self) {
-            self = .array(a)
-        } else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .null: try c.encodeNil()
-        case .bool(let b): try c.encode(b)
-        case .number(let x): try c.encode(x)
-        case .string(let s): try c.encode(s)
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        }
-    }
-
-    /// The value of any `Encodable` (e.g. a configuration struct) as JSON.
-    public init<T: Encodable>(encoding value: T) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: try JSONEncoder().encode(value))
-    }
-
-    /// This JSON decoded as `T`.
-    public func decoded<T: Decodable>(as type: T.Type) throws -> T {
-        try JSONDecoder().decode(T.self, from: try JSONEncoder().encode(self))
-    }
-
-    /// The JSON text (sorted keys).
-    public var text: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
 }

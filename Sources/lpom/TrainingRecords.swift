@@ -66,7 +66,7 @@ extension TrainCommand {
         r.optimizer = "adam"
         r.argv = argv
         r.trainLimit = data.trainLimit
-        let partner = try JSONDecoder().decode(HistoryStore.JSONValue.self, from: Data(trainer.partner.spec.json().utf8))
+        let partner = try JSONDecoder().decode(JSONValue.self, from: Data(trainer.partner.spec.json().utf8))
         if setup.method == .vae { r.encoder = partner } else { r.discriminator = partner }
         if setup.method.prior == .uniform { r.latentBounds = [-1, 1] }
         if setup.architecture == .fc { r.hidden = setup.hidden }

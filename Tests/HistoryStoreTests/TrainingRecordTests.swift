@@ -17,7 +17,7 @@ final class TrainingRecordTests: XCTestCase {
         XCTAssertEqual(h5py.seed, 1234)
         XCTAssertEqual(h5py.snapshotEvery, 40)
         XCTAssertNil(h5py.epochs)
-        XCTAssertEqual(h5py.other["lr"], .number(0.1), "a key this version does not know is kept")
+        XCTAssertEqual(h5py.other["lr"], .double(0.1), "a key this version does not know is kept")
         XCTAssertTrue(h5py.json().contains("\"lr\":0.1"), h5py.json())
 
         let generator = try HistoryReader(path: Self.fixtures + "/h5py-generator.h5").trainingRecord()
@@ -50,7 +50,7 @@ final class TrainingRecordTests: XCTestCase {
             XCTAssertNotNil(r.hyperparameters, kind)
             XCTAssertNotNil(r.argv, kind)
             // The typed record writes back the same JSON object.
-            XCTAssertEqual(try HistoryStore.JSONValue.parse(r.json()), try HistoryStore.JSONValue.parse(json), kind)
+            XCTAssertEqual(try JSONValue(parsing: r.json()), try JSONValue(parsing: json), kind)
         }
         let ggn = try TrainingRecord.decode(samples["ggn"]!)
         XCTAssertEqual(ggn.task, "regression")
@@ -94,9 +94,4 @@ final class TrainingRecordTests: XCTestCase {
             }
         }
     }
-}
-
-extension HistoryStore.JSONValue {
-    /// Parses JSON text.
-    static func parse(_ text: String) throws -> HistoryStore.JSONValue { try JSONDecoder().decode(HistoryStore.JSONValue.self, from: Data(text.utf8)) }
 }
