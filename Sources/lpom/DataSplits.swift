@@ -15,8 +15,8 @@ struct DataSplits {
     var test: TensorDataset<Float>
 
     /// `f` applied to every set (regression targets built from images).
-    func map(_ f: (TensorDataset<Float>) -> TensorDataset<Float>) -> DataSplits {
-        DataSplits(train: f(train), validation: validation.map(f), test: f(test))
+    func map(_ f: (TensorDataset<Float>) throws -> TensorDataset<Float>) rethrows -> DataSplits {
+        DataSplits(train: try f(train), validation: try validation.map(f), test: try f(test))
     }
 
     /// Holds out the last `n` samples of `train` (a set built in memory, e.g. teacher-student);

@@ -80,7 +80,7 @@ struct GGNOptions: ParsableArguments {
             return try DataSplits(holdingOut: validation, of: train, test: test, what: "--samples")
         }
         let sets = try data.splits(dataset, holdOut: validation)
-        return task == .regression ? sets.map { BottomHalfInk.make(from: $0) } : sets
+        return task == .regression ? try sets.map { try BottomHalfInk.make(from: $0) } : sets
     }
 
     /// Appends the output scale 1/√m when `--output-scale` is given.

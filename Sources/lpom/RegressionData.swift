@@ -21,7 +21,7 @@ func regressionData(record r: TrainingRecord, data: DataOptions, history: String
     guard let name = r.imageSet else {
         throw CommandError("\(history): a regression history whose data set this command cannot rebuild (teacher-student, mnist, fashion-mnist)")
     }
-    return try data.splits(name, holdOut: held).map { BottomHalfInk.make(from: $0) }
+    return try data.splits(name, holdOut: held).map { try BottomHalfInk.make(from: $0) }
 }
 
 /// `lpom eval` on a regression history: the square loss of the chosen snapshots on `split`.

@@ -77,18 +77,21 @@ final class RegressionTests: XCTestCase {
         XCTAssertEqual(Array(more.make(Double.self).train.inputs.data.prefix(28)), train.inputs.data)
     }
 
-    func testBottomHalfInk() {
+    func testBottomHalfInk() throws {
         // Two 4×2 "images".
         let pixels: [UInt8] = [10, 20, 30, 40, 50, 60, 70, 80,
                                255, 255, 0, 0, 255, 0, 0, 0]
         let images = TensorDataset<Double>(pixels: pixels, labels: [3, 7], count: 2, features: 8)
-        let d = BottomHalfInk.make(from: images, rows: 4, cols: 2)
+        let d = try BottomHalfInk.make(from: images, rows: 4, cols: 2)
         XCTAssertEqual(d.labels, [3, 7])
         assertClose(d.targets!.data, [(50.0 + 60 + 70 + 80) / 4 / 255, 255.0 / 4 / 255], rtol: 1e-14)
         assertClose(d.inputs.data, [10.0 / 255, 20.0 / 255, 30.0 / 255, 40.0 / 255, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0], rtol: 1e-14)
         let p = d.prefix(1)
         XCTAssertEqual(p.targets?.shape, [1, 1])
         XCTAssertEqual(p.count, 1)
+        XCTAssertThrowsError(try BottomHalfInk.make(from: images, rows: 3, cols: 2)) { e in
+            XCTAssertEqual("\(e)", "the bottom-half-ink task needs 3×2 images (6 pixels), got 8 pixels per image")
+        }
     }
 
     func testLoopTrainsTeacherStudentWithSGDAndEvaluates() throws {

@@ -49,7 +49,7 @@ final class ValidationCLITests: CLITestCase {
         XCTAssertEqual(all.train.count, 200)
         // Bottom-half-ink regression splits the same images.
         let ink = try GGNOptions.parse(["--task", "regression"]).load(.mnist, data: DataOptions.parse(["--data-dir", fixtures]), seed: 0, validation: 50)
-        XCTAssertEqual(ink.validation?.targets?.data, BottomHalfInk.make(from: v).targets?.data)
+        XCTAssertEqual(ink.validation?.targets?.data, try BottomHalfInk.make(from: v).targets?.data)
     }
 
     func testValidationMustLeaveTrainingImages() throws {

@@ -115,10 +115,13 @@ public struct TeacherStudentTask: Sendable, Equatable {
 /// half. Inputs keep the full `rows × cols` size, so the model takes the same inputs as the
 /// classifiers. The class labels are kept beside the targets for reference.
 public enum BottomHalfInk {
-    /// The regression version of an image set whose inputs are `[N, rows · cols]`.
-    public static func make<S: NNScalar>(from images: TensorDataset<S>, rows: Int = 28, cols: Int = 28) -> TensorDataset<S> {
+    /// The regression version of an image set whose inputs are `[N, rows · cols]`; throws a
+    /// one-line `ModelError` for images of another size.
+    public static func make<S: NNScalar>(from images: TensorDataset<S>, rows: Int = 28, cols: Int = 28) throws -> TensorDataset<S> {
         let f = rows * cols
-        precondition(images.inputs.cols == f, "BottomHalfInk: images have \(images.inputs.cols) pixels, not \(rows)×\(cols)")
+        guard images.inputs.cols == f else {
+            throw ModelError("the bottom-half-ink task needs \(rows)×\(cols) images (\(f) pixels), got \(images.inputs.cols) pixels per image")
+        }
         let top = (rows / 2) * cols
         let hidden = f - top
         let n = images.count
