@@ -56,7 +56,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
             let (sum, sq) = x.data.withUnsafeBufferPointer { px in
                 let xs = px.baseAddress!
                 return channelSums(samples: n) { first, count, s, ss in
-                    Scalar.channelMoments(xs + first * c * hw, n: count, c: c, hw: hw, sum: s, sumSquares: ss)
+                    ImageKernels.channelMoments(xs + first * c * hw, n: count, c: c, hw: hw, sum: s, sumSquares: ss)
                 }
             }
             var inv = [Double](repeating: 0, count: c)
@@ -80,7 +80,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
                         let (xs, hs, ys) = (px.baseAddress!, ph.baseAddress!, py.baseAddress!)
                         context.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
                             let o = r.lowerBound * c * hw
-                            Scalar.batchNormForward(xs + o, n: r.count, c: c, hw: hw, a: scaleHat, d: shiftHat, gamma: g,
+                            ImageKernels.batchNormForward(xs + o, n: r.count, c: c, hw: hw, a: scaleHat, d: shiftHat, gamma: g,
                                                     beta: bt, xhat: hs + o, y: ys + o)
                         }
                     }
@@ -144,7 +144,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
                     let (gs, hs, ds) = (pdy.baseAddress!, ph.baseAddress!, pdx.baseAddress!)
                     context.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
                         let o = r.lowerBound * c * hw
-                        Scalar.channelCombine(gs + o, hs + o, n: r.count, c: c, hw: hw, a: a, b: b, d: d, dx: ds + o)
+                        ImageKernels.channelCombine(gs + o, hs + o, n: r.count, c: c, hw: hw, a: a, b: b, d: d, dx: ds + o)
                     }
                 }
             }
@@ -159,7 +159,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
             xhat.withUnsafeBufferPointer { ph in
                 let (gs, hs) = (pdy.baseAddress!, ph.baseAddress!)
                 return channelSums(samples: batch) { first, count, s, sx in
-                    Scalar.channelDot(gs + first * c * hw, hs + first * c * hw, n: count, c: c, hw: hw, sumDy: s, sumDyXhat: sx)
+                    ImageKernels.channelDot(gs + first * c * hw, hs + first * c * hw, n: count, c: c, hw: hw, sumDy: s, sumDyXhat: sx)
                 }
             }
         }
@@ -216,7 +216,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
                        y: UnsafeMutablePointer<Scalar>) {
         context.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
             let o = r.lowerBound * c * hw
-            Scalar.channelAffine(x + o, n: r.count, c: c, hw: hw, scale: scale, shift: shift, y: y + o)
+            ImageKernels.channelAffine(x + o, n: r.count, c: c, hw: hw, scale: scale, shift: shift, y: y + o)
         }
     }
 }

@@ -56,7 +56,7 @@ extension Conv2D {
         let parts = context.parts(n, minimumPerPart: chunk)
         ImageGeometry.reserve(&winograd.u, 16 * o * c)
         store.values[w].data.withUnsafeBufferPointer { pw in
-            winograd.u.withUnsafeMutableBufferPointer { Scalar.winogradKernel(pw.baseAddress!, o: o, c: c, u: $0.baseAddress!) }
+            winograd.u.withUnsafeMutableBufferPointer { Winograd.kernelTransform(pw.baseAddress!, o: o, c: c, u: $0.baseAddress!) }
         }
         let (sv, slack) = (sampleV, Winograd.planeSlack)
         let vNeed = training ? sv * n : parts * sv * chunk
@@ -81,12 +81,12 @@ extension Conv2D {
                     let m = min(chunk, range.upperBound - start)
                     let ld = m * t, vks = c * ld + slack, mks = o * ld + slack
                     let v = vs + (training ? start * sv : part * sv * chunk)
-                    Scalar.winogradInput(xs + start * c * h * wd, n: m, c: c, h: h, w: wd, v: v, ld: ld, ks: vks, work: work)
+                    WinogradLanes<Scalar>.input(xs + start * c * h * wd, n: m, c: c, h: h, w: wd, v: v, ld: ld, ks: vks, work: work)
                     for k in 0..<16 {
                         Scalar.gemm(transA: false, transB: false, m: o, n: ld, k: c, alpha: 1, a: us + k * o * c, lda: c,
                                     b: v + k * vks, ldb: ld, beta: 0, c: mp + k * mks, ldc: ld)
                     }
-                    Scalar.winogradOutput(mp, ld: ld, ks: mks, n: m, o: o, h: h, w: wd, bias: bias, y: ys + start * o * h * wd,
+                    WinogradLanes<Scalar>.output(mp, ld: ld, ks: mks, n: m, o: o, h: h, w: wd, bias: bias, y: ys + start * o * h * wd,
                                           work: work)
                     start += m
                 }
@@ -142,10 +142,10 @@ extension Conv2D {
                     let ld = m * t, vks = c * ld + slack, mks = o * ld + slack
                     let v = vs + (reuse ? start * sv : part * sv * chunk)
                     if !reuse && !frozen {
-                        Scalar.winogradInput(xs + start * c * h * wd, n: m, c: c, h: h, w: wd, v: v, ld: ld, ks: vks, work: work)
+                        WinogradLanes<Scalar>.input(xs + start * c * h * wd, n: m, c: c, h: h, w: wd, v: v, ld: ld, ks: vks, work: work)
                     }
                     let dyc = dys + start * o * h * wd
-                    Scalar.winogradOutputAdjoint(dyc, n: m, o: o, h: h, w: wd, dm: dm, ld: ld, ks: mks, work: work)
+                    WinogradLanes<Scalar>.outputAdjoint(dyc, n: m, o: o, h: h, w: wd, dm: dm, ld: ld, ks: mks, work: work)
                     if !frozen {
                         // dU_k += dM_k V_kᵀ ; db += Σ dy
                         for k in 0..<16 {
@@ -163,7 +163,7 @@ extension Conv2D {
                             Scalar.gemm(transA: true, transB: false, m: c, n: ld, k: o, alpha: 1, a: us + k * o * c, lda: c,
                                         b: dm + k * mks, ldb: ld, beta: 0, c: dvp + k * vks, ldc: ld)
                         }
-                        Scalar.winogradInputAdjoint(dvp, ld: ld, ks: vks, n: m, c: c, h: h, w: wd, dx: dxs + start * c * h * wd,
+                        WinogradLanes<Scalar>.inputAdjoint(dvp, ld: ld, ks: vks, n: m, c: c, h: h, w: wd, dx: dxs + start * c * h * wd,
                                                     work: work)
                     }
                     start += m
@@ -173,7 +173,7 @@ extension Conv2D {
             for part in 1..<max(1, parts) { Scalar.axpy(n: duPart, alpha: 1, x: dus + part * duPart, y: dus) }
             store.grads[w].zero()
             store.grads[w].data.withUnsafeMutableBufferPointer {
-                Scalar.winogradKernelAdjoint(dus, o: o, c: c, dw: $0.baseAddress!)
+                Winograd.kernelTransformAdjoint(dus, o: o, c: c, dw: $0.baseAddress!)
             }
             store.grads[b].data.withUnsafeMutableBufferPointer {
                 $0.baseAddress!.update(from: dus + 16 * o * c, count: o)

@@ -52,7 +52,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
 
     /// Unfolds `m` samples from `x` into `col` (`[C·k·k, m·Ho·Wo]`).
     private func unfold(_ x: UnsafePointer<Scalar>, m: Int, into col: UnsafeMutablePointer<Scalar>) {
-        Scalar.im2col(x, n: m, c: inChannels, h: height, w: width, kh: kernel, kw: kernel, stride: stride,
+        ImageKernels.im2col(x, n: m, c: inChannels, h: height, w: width, kh: kernel, kw: kernel, stride: stride,
                       padding: padding, ho: outHeight, wo: outWidth, col: col)
     }
 
@@ -199,7 +199,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
                         if gathered {
                             // Stride 1: dx = conv(dY, W̃) with W̃[c, o, i, j] = W[o, c, k−1−i, k−1−j] and padding
                             // k−1−p — an unfold (gather) and one product instead of a scatter-add fold.
-                            Scalar.im2col(dys + start * o * p, n: m, c: o, h: outHeight, w: outWidth,
+                            ImageKernels.im2col(dys + start * o * p, n: m, c: o, h: outHeight, w: outWidth,
                                           kh: kernel, kw: kernel, stride: 1, padding: kernel - 1 - padding,
                                           ho: height, wo: width, col: dcp)
                             Scalar.gemm(transA: false, transB: false, m: cin, n: m * q, k: o * kk, alpha: 1,
@@ -209,7 +209,7 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
                             // dcol = Wᵀ dY, folded back onto the input (col2im).
                             Scalar.gemm(transA: true, transB: false, m: k, n: m * p, k: o, alpha: 1,
                                         a: wt, lda: k, b: dyp, ldb: m * p, beta: 0, c: dcp, ldc: m * p)
-                            Scalar.col2im(dcp, n: m, c: cin, h: height, w: width, kh: kernel, kw: kernel,
+                            ImageKernels.col2im(dcp, n: m, c: cin, h: height, w: width, kh: kernel, kw: kernel,
                                           stride: stride, padding: padding, ho: outHeight, wo: outWidth,
                                           x: dxp + start * cin * q)
                         }

@@ -61,7 +61,7 @@ public final class ConvTranspose2D<Scalar: NNScalar>: Layer {
                                 Scalar.gemm(transA: true, transB: false, m: k, n: m * q, k: ci, alpha: 1,
                                             a: pw.baseAddress!, lda: k, b: pxb.baseAddress!, ldb: m * q,
                                             beta: 0, c: pc.baseAddress!, ldc: m * q)
-                                Scalar.col2im(pc.baseAddress!, n: m, c: co, h: outHeight, w: outWidth, kh: kernel, kw: kernel,
+                                ImageKernels.col2im(pc.baseAddress!, n: m, c: co, h: outHeight, w: outWidth, kh: kernel, kw: kernel,
                                               stride: stride, padding: padding, ho: height, wo: width,
                                               x: py.baseAddress! + start * co * outPlane)
                             }
@@ -72,7 +72,7 @@ public final class ConvTranspose2D<Scalar: NNScalar>: Layer {
                 let one = Scalar.filledArray(1, count: co)
                 store.values[b].data.withUnsafeBufferPointer { pb in
                     one.withUnsafeBufferPointer { po in
-                        Scalar.channelAffine(py.baseAddress!, n: n, c: co, hw: outPlane, scale: po.baseAddress!,
+                        ImageKernels.channelAffine(py.baseAddress!, n: n, c: co, hw: outPlane, scale: po.baseAddress!,
                                              shift: pb.baseAddress!, y: py.baseAddress!)
                     }
                 }
@@ -119,7 +119,7 @@ public final class ConvTranspose2D<Scalar: NNScalar>: Layer {
                 while start < n {
                     let m = min(chunk, n - start)
                     dcol.withUnsafeMutableBufferPointer { pdc in
-                        Scalar.im2col(pdy.baseAddress! + start * co * outPlane, n: m, c: co, h: outHeight, w: outWidth,
+                        ImageKernels.im2col(pdy.baseAddress! + start * co * outPlane, n: m, c: co, h: outHeight, w: outWidth,
                                       kh: kernel, kw: kernel, stride: stride, padding: padding, ho: height, wo: width,
                                       col: pdc.baseAddress!)
                         if !frozen { xbuf.withUnsafeMutableBufferPointer { pxb in
