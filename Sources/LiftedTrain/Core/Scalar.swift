@@ -12,7 +12,9 @@ import Foundation
 /// `@specialized(where T == Double)`: the compiler emits a concrete version for each type and
 /// the generic entry jumps to it after one type check, so generic layer code pays one check per
 /// *buffer*, never per element (`NNScalar+Kernels.swift` gives them their `Scalar.` names).
-public protocol NNScalar: BinaryFloatingPoint, ElementaryScalar, SIMDScalar, Sendable, CustomStringConvertible
+/// `SIMDScalar` lets the Winograd transforms use eight-lane vectors of either type (and, through
+/// `SIMD`, asks for `Codable`).
+public protocol NNScalar: BinaryFloatingPoint, ElementaryScalar, SIMDScalar, Codable, Sendable, CustomStringConvertible
 where Self.RawSignificand: FixedWidthInteger {
     /// C ← α op(A) op(B) + β C, row-major; op(A) is m × k, op(B) is k × n.
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,

@@ -2,6 +2,17 @@
 /// once generically and compiled for `Float` and `Double` (`@specialized`), so generic layer code
 /// pays one type check per buffer, never per element.
 enum ImageKernels {
+    /// dst[j, i, :] = src[i, j, :] for `src [a, b, p]` (block copies of `p` elements).
+    /// Raw byte copies: generic code is not specialised across modules, and a typed
+    /// `update(from:count:)` would then copy element by element through value witnesses.
+    static func swapLeadingAxes<S>(_ src: UnsafePointer<S>, a: Int, b: Int, p: Int, into dst: UnsafeMutablePointer<S>) {
+        let size = MemoryLayout<S>.stride
+        let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+        for i in 0..<a {
+            for j in 0..<b { (d + (j * a + i) * p * size).copyMemory(from: s + (i * b + j) * p * size, byteCount: p * size) }
+        }
+    }
+
     /// Unfolds patches: `col[(c·kh + i)·kw + j, n·ho·wo + oh·wo + ow] = x[n, c, oh·s − p + i, ow·s − p + j]`
     /// (0 outside the image) for `n` samples of `x [n, c, h, w]`; `col` is `[c·kh·kw, n·ho·wo]`.
     @specialized(where T == Float)
@@ -266,34 +277,6 @@ enum ImageKernels {
         }
     }
 
-    /// Per-channel sums Σ x and Σ x² of `x [n, c, hw]`, accumulated in Double.
-    @specialized(where T == Float)
-    @specialized(where T == Double)
-    static func channelMoments<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, n: Int, c: Int, hw: Int,
-                                                       sum: UnsafeMutablePointer<Double>,
-                                                       sumSquares: UnsafeMutablePointer<Double>) {
-        for ch in 0..<c { sum[ch] = 0; sumSquares[ch] = 0 }
-        if T.self == Float.self {
-            // Eight-lane partial sums (a scalar reduction is not vectorised without reassociation).
-            let xf = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
-            for b in 0..<n {
-                for ch in 0..<c {
-                    let (s, ss) = FloatSIMD.sums(xf + (b * c + ch) * hw, xf + (b * c + ch) * hw, hw)
-                    sum[ch] += Double(s); sumSquares[ch] += Double(ss)
-                }
-            }
-            return
-        }
-        for b in 0..<n {
-            for ch in 0..<c {
-                let p = x + (b * c + ch) * hw
-                var s: T = 0, ss: T = 0
-                for i in 0..<hw { let v = p[i]; s += v; ss += v * v }
-                sum[ch] += Double(s); sumSquares[ch] += Double(ss)
-            }
-        }
-    }
-
     /// y[n, c, :] = x[n, c, :] · scale[c] + shift[c] (y may alias x).
     @specialized(where T == Float)
     @specialized(where T == Double)
@@ -305,92 +288,6 @@ enum ImageKernels {
                 let o = (b * c + ch) * hw
                 let a = scale[ch], d = shift[ch]
                 for i in 0..<hw { y[o + i] = x[o + i] * a + d }
-            }
-        }
-    }
-
-    /// x̂ = x·a[c] + d[c] and y = x̂·γ[c] + β[c] in one pass (batch-norm forward, train mode).
-    @specialized(where T == Float)
-    @specialized(where T == Double)
-    static func batchNormForward<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, n: Int, c: Int, hw: Int,
-                                                         a: UnsafePointer<T>, d: UnsafePointer<T>, gamma: UnsafePointer<T>,
-                                                         beta: UnsafePointer<T>, xhat: UnsafeMutablePointer<T>,
-                                                         y: UnsafeMutablePointer<T>) {
-        for b in 0..<n {
-            for ch in 0..<c {
-                let o = (b * c + ch) * hw
-                let ac = a[ch], dc = d[ch], g = gamma[ch], bt = beta[ch]
-                let px = x + o, ph = xhat + o, py = y + o
-                var i = 0
-                if T.self == Float.self {
-                    let rx = UnsafeRawPointer(px), rh = UnsafeMutableRawPointer(ph), ry = UnsafeMutableRawPointer(py)
-                    let av = SIMD8<Float>(repeating: Float(ac)), dv = SIMD8<Float>(repeating: Float(dc))
-                    let gv = SIMD8<Float>(repeating: Float(g)), bv = SIMD8<Float>(repeating: Float(bt))
-                    while i + 8 <= hw {
-                        let h = rx.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) * av + dv
-                        rh.storeBytes(of: h, toByteOffset: 4 * i, as: SIMD8<Float>.self)
-                        ry.storeBytes(of: h * gv + bv, toByteOffset: 4 * i, as: SIMD8<Float>.self)
-                        i += 8
-                    }
-                }
-                while i < hw { let h = px[i] * ac + dc; ph[i] = h; py[i] = h * g + bt; i += 1 }
-            }
-        }
-    }
-
-    /// Per-channel Σ dy and Σ dy·xhat (for the batch-norm backward pass).
-    @specialized(where T == Float)
-    @specialized(where T == Double)
-    static func channelDot<T: BinaryFloatingPoint>(_ dy: UnsafePointer<T>, _ xhat: UnsafePointer<T>, n: Int, c: Int, hw: Int,
-                                                   sumDy: UnsafeMutablePointer<Double>,
-                                                   sumDyXhat: UnsafeMutablePointer<Double>) {
-        for ch in 0..<c { sumDy[ch] = 0; sumDyXhat[ch] = 0 }
-        if T.self == Float.self {
-            let gf = UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self)
-            let hf = UnsafeRawPointer(xhat).assumingMemoryBound(to: Float.self)
-            for b in 0..<n {
-                for ch in 0..<c {
-                    let o = (b * c + ch) * hw
-                    let (s, sx) = FloatSIMD.sums(gf + o, hf + o, hw)
-                    sumDy[ch] += Double(s); sumDyXhat[ch] += Double(sx)
-                }
-            }
-            return
-        }
-        for b in 0..<n {
-            for ch in 0..<c {
-                let o = (b * c + ch) * hw
-                var s: T = 0, sx: T = 0
-                for i in 0..<hw { let g = dy[o + i]; s += g; sx += g * xhat[o + i] }
-                sumDy[ch] += Double(s); sumDyXhat[ch] += Double(sx)
-            }
-        }
-    }
-
-    /// dx = a[c]·dy + b[c]·xhat + d[c] per channel (batch-norm backward, train mode).
-    @specialized(where T == Float)
-    @specialized(where T == Double)
-    static func channelCombine<T: BinaryFloatingPoint>(_ dy: UnsafePointer<T>, _ xhat: UnsafePointer<T>, n: Int, c: Int,
-                                                       hw: Int, a: UnsafePointer<T>, b bb: UnsafePointer<T>,
-                                                       d: UnsafePointer<T>, dx: UnsafeMutablePointer<T>) {
-        for b in 0..<n {
-            for ch in 0..<c {
-                let o = (b * c + ch) * hw
-                let ac = a[ch], bc = bb[ch], dc = d[ch]
-                var i = 0
-                if T.self == Float.self {
-                    // Eight lanes at a time (the compiler does not vectorise this loop by itself).
-                    let g = UnsafeRawPointer(dy + o), h = UnsafeRawPointer(xhat + o), r = UnsafeMutableRawPointer(dx + o)
-                    let av = SIMD8<Float>(repeating: Float(ac)), bv = SIMD8<Float>(repeating: Float(bc))
-                    let dv = SIMD8<Float>(repeating: Float(dc))
-                    while i + 8 <= hw {
-                        let v = av * g.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
-                            + bv * h.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) + dv
-                        r.storeBytes(of: v, toByteOffset: 4 * i, as: SIMD8<Float>.self)
-                        i += 8
-                    }
-                }
-                while i < hw { dx[o + i] = ac * dy[o + i] + bc * xhat[o + i] + dc; i += 1 }
             }
         }
     }
