@@ -1,34 +1,24 @@
 import LiftedTrain
 
-/// The scalar types generative training runs in: `NNScalar` plus the per-element kernels of the
-/// generative losses, implemented once generically (`GenerativeKernels`) and specialised for
-/// `Float` and `Double` here, so the loss over a 128 × 784 batch is one call, not a generic loop.
-public protocol GenerativeScalar: NNScalar {
+/// The scalar types generative training runs in: every `NNScalar` (the generative losses below
+/// are written once, generically, and compiled for `Float` and `Double` like LiftedTrain's kernels).
+public typealias GenerativeScalar = NNScalar
+
+extension NNScalar {
     /// Bernoulli negative log-likelihood Σ −[x log p + (1 − x) log(1 − p)] of targets x ∈ [0, 1]
     /// under probabilities p (the generator's sigmoid outputs), with p clamped to [ε, 1 − ε],
     /// ε = ulpOfOne (PyTorch's `BCELoss` clamps the logarithms instead). Writes
     /// `scale · ∂/∂p = scale · (p − x) / (p (1 − p))` into `grad` when given.
-    static func bernoulliNLL(p: UnsafeBufferPointer<Self>, x: UnsafeBufferPointer<Self>,
-                             grad: UnsafeMutableBufferPointer<Self>?, scale: Self) -> Double
-}
-
-extension Float: GenerativeScalar {
-    public static func bernoulliNLL(p: UnsafeBufferPointer<Float>, x: UnsafeBufferPointer<Float>,
-                                    grad: UnsafeMutableBufferPointer<Float>?, scale: Float) -> Double {
+    public static func bernoulliNLL(p: UnsafeBufferPointer<Self>, x: UnsafeBufferPointer<Self>,
+                                    grad: UnsafeMutableBufferPointer<Self>?, scale: Self) -> Double {
         GenerativeKernels.bernoulliNLL(p: p, x: x, grad: grad, scale: scale)
     }
 }
 
-extension Double: GenerativeScalar {
-    public static func bernoulliNLL(p: UnsafeBufferPointer<Double>, x: UnsafeBufferPointer<Double>,
-                                    grad: UnsafeMutableBufferPointer<Double>?, scale: Double) -> Double {
-        GenerativeKernels.bernoulliNLL(p: p, x: x, grad: grad, scale: scale)
-    }
-}
-
-/// Generic bodies of the `GenerativeScalar` kernels (specialised per type by the callers above).
+/// Generic bodies of the generative kernels, compiled for `Float` and `Double` (`@specialized`).
 enum GenerativeKernels {
-    @inline(__always)
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func bernoulliNLL<T: BinaryFloatingPoint & ElementaryScalar>(
         p: UnsafeBufferPointer<T>, x: UnsafeBufferPointer<T>, grad: UnsafeMutableBufferPointer<T>?, scale: T
     ) -> Double {

@@ -4,10 +4,17 @@ import Foundation
 
 /// The floating-point types the numerics run in: `Float` for training, `Double` for checks.
 ///
-/// Every matrix product goes through BLAS (`sgemm`/`dgemm`); every per-element loop is a
-/// static kernel implemented once generically (`Kernels.swift`) and specialised here for each
-/// concrete type, so generic layer code pays one dynamic call per *buffer*, never per element.
-public protocol NNScalar: BinaryFloatingPoint, ElementaryScalar, ImageScalar, Sendable, CustomStringConvertible
+/// The requirements are only what differs between the two types: the BLAS and LAPACK routine
+/// (`sgemm` or `dgemm`, …) behind each product and solve, and the C maths functions
+/// (`ElementaryScalar`). Both conformances are below, one function each. Every per-element
+/// operation (activations, losses, optimiser steps, conversions, the image kernels) is written
+/// once, generically, in `Kernels/`, and marked `@specialized(where T == Float)` and
+/// `@specialized(where T == Double)`: the compiler emits a concrete version for each type and
+/// the generic entry jumps to it after one type check, so generic layer code pays one check per
+/// *buffer*, never per element (`NNScalar+Kernels.swift` gives them their `Scalar.` names).
+/// `SIMDScalar` lets the Winograd transforms use eight-lane vectors of either type (and, through
+/// `SIMD`, asks for `Codable`).
+public protocol NNScalar: BinaryFloatingPoint, ElementaryScalar, SIMDScalar, Codable, Sendable, CustomStringConvertible
 where Self.RawSignificand: FixedWidthInteger {
     /// C ← α op(A) op(B) + β C, row-major; op(A) is m × k, op(B) is k × n.
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
@@ -33,66 +40,11 @@ where Self.RawSignificand: FixedWidthInteger {
     static func symmetricEigenvalues(n: Int, a: UnsafeMutablePointer<Self>,
                                      w: UnsafeMutablePointer<Self>) -> Int32
 
-    /// Applies φ in place.
-    static func activationForward(_ kind: ActivationKind, alpha: Self, _ x: UnsafeMutableBufferPointer<Self>)
-    /// dy ← dy ⊙ φ′(z), given the pre-activation z and the output y = φ(z).
-    static func activationBackward(_ kind: ActivationKind, alpha: Self, z: UnsafeBufferPointer<Self>,
-                                   y: UnsafeBufferPointer<Self>, dy: UnsafeMutableBufferPointer<Self>)
-    /// y ← φ(x) into a separate buffer of the same size.
-    static func activationForward(_ kind: ActivationKind, alpha: Self, from x: UnsafeBufferPointer<Self>,
-                                  into y: UnsafeMutableBufferPointer<Self>)
-    /// dx ← dy ⊙ φ′(z) into a separate buffer of the same size.
-    static func activationBackward(_ kind: ActivationKind, alpha: Self, z: UnsafeBufferPointer<Self>,
-                                   y: UnsafeBufferPointer<Self>, dy: UnsafeBufferPointer<Self>,
-                                   into dx: UnsafeMutableBufferPointer<Self>)
-    /// Row-wise softmax cross-entropy on logits `[b, c]`; writes ∂(mean loss)/∂logits into `grad`
-    /// (may alias nothing) and returns (summed loss, number of correct argmax predictions).
-    static func softmaxCrossEntropy(logits: UnsafeBufferPointer<Self>, labels: UnsafeBufferPointer<Int32>,
-                                    classes: Int, grad: UnsafeMutableBufferPointer<Self>?, scale: Self) -> (Double, Int)
-    /// Adam update of one parameter buffer (see `Adam`).
-    static func adamStep(p: UnsafeMutableBufferPointer<Self>, g: UnsafeBufferPointer<Self>,
-                         m: UnsafeMutableBufferPointer<Self>, v: UnsafeMutableBufferPointer<Self>,
-                         lr: Self, beta1: Self, beta2: Self, eps: Self, correction1: Self, correction2: Self)
-    /// z ← x ⊙ y element-wise (z may alias x or y).
-    static func multiply(_ x: UnsafeBufferPointer<Self>, _ y: UnsafeBufferPointer<Self>,
-                         into z: UnsafeMutableBufferPointer<Self>)
-    /// Largest |x_i| (0 for an empty buffer); NaN if any element is NaN.
-    static func maxAbs(_ x: UnsafeBufferPointer<Self>) -> Self
-    /// out ← (1 − θ) x + θ c over `count` elements (out may alias x); returns
-    /// (Σ (c − x)², Σ (out − x)², Σ x²) — the relaxed fixed-point step and its change, in one pass.
-    static func relax(_ x: UnsafePointer<Self>, toward c: UnsafePointer<Self>, theta: Self,
-                      into out: UnsafeMutablePointer<Self>, count: Int) -> (Double, Double, Double)
-    /// FISTA's gradient-mapping step in place: W⁺ = Y − s Δ, then Δ ← W⁺ − prev, prev ← W⁺;
-    /// returns ⟨Δ, W⁺ − prev⟩ (the restart test) for the Δ and prev passed in.
-    static func gradientMappingStep(y: UnsafePointer<Self>, delta: UnsafeMutablePointer<Self>,
-                                    prev: UnsafeMutablePointer<Self>, scale: Self, count: Int) -> Double
-    /// Clamps every element to [lo, hi].
-    static func clamp(_ x: UnsafeMutableBufferPointer<Self>, lo: Self, hi: Self)
-    /// An array of `count` copies of `value` (a memset, not a generic per-element loop).
-    static func filledArray(_ value: Self, count: Int) -> [Self]
-    /// Sets every element to `value`.
-    static func fill(_ x: UnsafeMutableBufferPointer<Self>, with value: Self)
-    /// Converts from Float32 (history files); for `Float` this returns the same storage.
-    static func fromFloats(_ a: [Float]) -> [Self]
-    /// Converts to Float32 (history files); for `Float` this returns the same storage.
-    static func toFloats(_ a: [Self]) -> [Float]
-    /// Converts from Double (random draws).
-    static func fromDoubles(_ a: [Double]) -> [Self]
-    /// Converts to Double (diagnostics); for `Double` this returns the same storage.
-    static func toDoubles(_ a: [Self]) -> [Double]
-    /// Converts pixel bytes to scalars, scaled by `scale`.
-    static func fromBytes(_ bytes: UnsafeBufferPointer<UInt8>, scale: Self, into out: UnsafeMutableBufferPointer<Self>)
 }
 
 @inline(__always) func blasTrans(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
 
 extension Float: NNScalar {
-    public static func filledArray(_ value: Float, count: Int) -> [Float] { [Float](repeating: value, count: count) }
-    public static func fill(_ x: UnsafeMutableBufferPointer<Float>, with value: Float) { x.update(repeating: value) }
-    public static func fromFloats(_ a: [Float]) -> [Float] { a }
-    public static func toFloats(_ a: [Float]) -> [Float] { a }
-    public static func fromDoubles(_ a: [Double]) -> [Float] { a.map { Float($0) } }
-    public static func toDoubles(_ a: [Float]) -> [Double] { a.map { Double($0) } }
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -153,56 +105,9 @@ extension Float: NNScalar {
     public static func symmetricEigenvalues(n: Int, a: UnsafeMutablePointer<Float>, w: UnsafeMutablePointer<Float>) -> Int32 {
         LAPACKE_ssyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "L")), Int32(n), a, Int32(n), w)
     }
-    public static func activationForward(_ kind: ActivationKind, alpha: Float, _ x: UnsafeMutableBufferPointer<Float>) {
-        Kernels.activationForward(kind, alpha: alpha, x)
-    }
-    public static func activationBackward(_ kind: ActivationKind, alpha: Float, z: UnsafeBufferPointer<Float>,
-                                          y: UnsafeBufferPointer<Float>, dy: UnsafeMutableBufferPointer<Float>) {
-        Kernels.activationBackward(kind, alpha: alpha, z: z, y: y, dy: dy)
-    }
-    public static func activationForward(_ kind: ActivationKind, alpha: Float, from x: UnsafeBufferPointer<Float>,
-                                         into y: UnsafeMutableBufferPointer<Float>) {
-        Kernels.activationForward(kind, alpha: alpha, from: x, into: y)
-    }
-    public static func activationBackward(_ kind: ActivationKind, alpha: Float, z: UnsafeBufferPointer<Float>,
-                                          y: UnsafeBufferPointer<Float>, dy: UnsafeBufferPointer<Float>,
-                                          into dx: UnsafeMutableBufferPointer<Float>) {
-        Kernels.activationBackward(kind, alpha: alpha, z: z, y: y, dy: dy, into: dx)
-    }
-    public static func softmaxCrossEntropy(logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>,
-                                           classes: Int, grad: UnsafeMutableBufferPointer<Float>?, scale: Float) -> (Double, Int) {
-        Kernels.softmaxCrossEntropy(logits: logits, labels: labels, classes: classes, grad: grad, scale: scale)
-    }
-    public static func adamStep(p: UnsafeMutableBufferPointer<Float>, g: UnsafeBufferPointer<Float>,
-                                m: UnsafeMutableBufferPointer<Float>, v: UnsafeMutableBufferPointer<Float>,
-                                lr: Float, beta1: Float, beta2: Float, eps: Float, correction1: Float, correction2: Float) {
-        Kernels.adamStep(p: p, g: g, m: m, v: v, lr: lr, beta1: beta1, beta2: beta2, eps: eps,
-                         correction1: correction1, correction2: correction2)
-    }
-    public static func multiply(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>,
-                                into z: UnsafeMutableBufferPointer<Float>) { Kernels.multiply(x, y, into: z) }
-    public static func maxAbs(_ x: UnsafeBufferPointer<Float>) -> Float { Kernels.maxAbs(x) }
-    public static func clamp(_ x: UnsafeMutableBufferPointer<Float>, lo: Float, hi: Float) { Kernels.clamp(x, lo: lo, hi: hi) }
-    public static func relax(_ x: UnsafePointer<Float>, toward c: UnsafePointer<Float>, theta: Float,
-                             into out: UnsafeMutablePointer<Float>, count: Int) -> (Double, Double, Double) {
-        Kernels.relax(x, toward: c, theta: theta, into: out, count: count)
-    }
-    public static func gradientMappingStep(y: UnsafePointer<Float>, delta: UnsafeMutablePointer<Float>,
-                                           prev: UnsafeMutablePointer<Float>, scale: Float, count: Int) -> Double {
-        Kernels.gradientMappingStep(y: y, delta: delta, prev: prev, scale: scale, count: count)
-    }
-    public static func fromBytes(_ bytes: UnsafeBufferPointer<UInt8>, scale: Float, into out: UnsafeMutableBufferPointer<Float>) {
-        Kernels.fromBytes(bytes, scale: scale, into: out)
-    }
 }
 
 extension Double: NNScalar {
-    public static func filledArray(_ value: Double, count: Int) -> [Double] { [Double](repeating: value, count: count) }
-    public static func fill(_ x: UnsafeMutableBufferPointer<Double>, with value: Double) { x.update(repeating: value) }
-    public static func fromFloats(_ a: [Float]) -> [Double] { a.map { Double($0) } }
-    public static func toFloats(_ a: [Double]) -> [Float] { a.map { Float($0) } }
-    public static func fromDoubles(_ a: [Double]) -> [Double] { a }
-    public static func toDoubles(_ a: [Double]) -> [Double] { a }
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
@@ -239,46 +144,5 @@ extension Double: NNScalar {
     }
     public static func symmetricEigenvalues(n: Int, a: UnsafeMutablePointer<Double>, w: UnsafeMutablePointer<Double>) -> Int32 {
         LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "L")), Int32(n), a, Int32(n), w)
-    }
-    public static func activationForward(_ kind: ActivationKind, alpha: Double, _ x: UnsafeMutableBufferPointer<Double>) {
-        Kernels.activationForward(kind, alpha: alpha, x)
-    }
-    public static func activationBackward(_ kind: ActivationKind, alpha: Double, z: UnsafeBufferPointer<Double>,
-                                          y: UnsafeBufferPointer<Double>, dy: UnsafeMutableBufferPointer<Double>) {
-        Kernels.activationBackward(kind, alpha: alpha, z: z, y: y, dy: dy)
-    }
-    public static func activationForward(_ kind: ActivationKind, alpha: Double, from x: UnsafeBufferPointer<Double>,
-                                         into y: UnsafeMutableBufferPointer<Double>) {
-        Kernels.activationForward(kind, alpha: alpha, from: x, into: y)
-    }
-    public static func activationBackward(_ kind: ActivationKind, alpha: Double, z: UnsafeBufferPointer<Double>,
-                                          y: UnsafeBufferPointer<Double>, dy: UnsafeBufferPointer<Double>,
-                                          into dx: UnsafeMutableBufferPointer<Double>) {
-        Kernels.activationBackward(kind, alpha: alpha, z: z, y: y, dy: dy, into: dx)
-    }
-    public static func softmaxCrossEntropy(logits: UnsafeBufferPointer<Double>, labels: UnsafeBufferPointer<Int32>,
-                                           classes: Int, grad: UnsafeMutableBufferPointer<Double>?, scale: Double) -> (Double, Int) {
-        Kernels.softmaxCrossEntropy(logits: logits, labels: labels, classes: classes, grad: grad, scale: scale)
-    }
-    public static func adamStep(p: UnsafeMutableBufferPointer<Double>, g: UnsafeBufferPointer<Double>,
-                                m: UnsafeMutableBufferPointer<Double>, v: UnsafeMutableBufferPointer<Double>,
-                                lr: Double, beta1: Double, beta2: Double, eps: Double, correction1: Double, correction2: Double) {
-        Kernels.adamStep(p: p, g: g, m: m, v: v, lr: lr, beta1: beta1, beta2: beta2, eps: eps,
-                         correction1: correction1, correction2: correction2)
-    }
-    public static func multiply(_ x: UnsafeBufferPointer<Double>, _ y: UnsafeBufferPointer<Double>,
-                                into z: UnsafeMutableBufferPointer<Double>) { Kernels.multiply(x, y, into: z) }
-    public static func maxAbs(_ x: UnsafeBufferPointer<Double>) -> Double { Kernels.maxAbs(x) }
-    public static func clamp(_ x: UnsafeMutableBufferPointer<Double>, lo: Double, hi: Double) { Kernels.clamp(x, lo: lo, hi: hi) }
-    public static func relax(_ x: UnsafePointer<Double>, toward c: UnsafePointer<Double>, theta: Double,
-                             into out: UnsafeMutablePointer<Double>, count: Int) -> (Double, Double, Double) {
-        Kernels.relax(x, toward: c, theta: theta, into: out, count: count)
-    }
-    public static func gradientMappingStep(y: UnsafePointer<Double>, delta: UnsafeMutablePointer<Double>,
-                                           prev: UnsafeMutablePointer<Double>, scale: Double, count: Int) -> Double {
-        Kernels.gradientMappingStep(y: y, delta: delta, prev: prev, scale: scale, count: count)
-    }
-    public static func fromBytes(_ bytes: UnsafeBufferPointer<UInt8>, scale: Double, into out: UnsafeMutableBufferPointer<Double>) {
-        Kernels.fromBytes(bytes, scale: scale, into: out)
     }
 }

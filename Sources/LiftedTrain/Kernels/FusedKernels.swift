@@ -6,6 +6,8 @@ import Foundation
 
 extension Kernels {
     /// out ← (1 − θ) x + θ c (out may alias x); returns (Σ (c − x)², Σ (out − x)², Σ x²).
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func relax<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, toward c: UnsafePointer<T>, theta: T,
                                               into out: UnsafeMutablePointer<T>, count n: Int) -> (Double, Double, Double) {
         if T.self == Float.self {
@@ -26,6 +28,8 @@ extension Kernels {
 
     /// FISTA's gradient-mapping step on flat buffers: W⁺ = Y − s Δ, then Δ ← W⁺ − prev and
     /// prev ← W⁺; returns ⟨Δ, W⁺ − prev⟩ (with the Δ and prev before the call).
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func gradientMappingStep<T: BinaryFloatingPoint>(y: UnsafePointer<T>, delta: UnsafeMutablePointer<T>,
                                                             prev: UnsafeMutablePointer<T>, scale s: T, count n: Int) -> Double {
         if T.self == Float.self {

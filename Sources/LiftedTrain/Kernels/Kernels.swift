@@ -24,8 +24,8 @@ extension Double: ElementaryScalar {
     @inline(__always) public static func _tanh(_ x: Double) -> Double { Foundation.tanh(x) }
 }
 
-/// Per-element loops, written once and specialised for `Float` and `Double` by their
-/// `NNScalar` conformances (the only callers), so each loop compiles to straight-line code.
+/// Per-element loops, written once and compiled for `Float` and `Double` (`@specialized`), so
+/// each loop runs as straight-line concrete code even when called from generic layer code.
 enum Kernels {
     @inline(__always)
     static func sigmoid<T: BinaryFloatingPoint & ElementaryScalar>(_ z: T) -> T {
@@ -35,6 +35,8 @@ enum Kernels {
         return e / (1 + e)
     }
 
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func activationForward<T: BinaryFloatingPoint & ElementaryScalar>(
         _ kind: ActivationKind, alpha: T, _ x: UnsafeMutableBufferPointer<T>
     ) {
@@ -62,6 +64,8 @@ enum Kernels {
     }
 
     /// y ← φ(x) without first copying x into y (Float ReLU / leaky ReLU in one SIMD pass).
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func activationForward<T: BinaryFloatingPoint & ElementaryScalar>(
         _ kind: ActivationKind, alpha: T, from x: UnsafeBufferPointer<T>, into y: UnsafeMutableBufferPointer<T>
     ) {
@@ -77,6 +81,8 @@ enum Kernels {
     }
 
     /// dx ← dy ⊙ φ′(z) without first copying dy into dx.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func activationBackward<T: BinaryFloatingPoint & ElementaryScalar>(
         _ kind: ActivationKind, alpha: T, z: UnsafeBufferPointer<T>, y: UnsafeBufferPointer<T>,
         dy: UnsafeBufferPointer<T>, into dx: UnsafeMutableBufferPointer<T>
@@ -93,6 +99,8 @@ enum Kernels {
         activationBackward(kind, alpha: alpha, z: z, y: y, dy: dx)
     }
 
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func activationBackward<T: BinaryFloatingPoint & ElementaryScalar>(
         _ kind: ActivationKind, alpha: T, z: UnsafeBufferPointer<T>, y: UnsafeBufferPointer<T>,
         dy: UnsafeMutableBufferPointer<T>
@@ -120,6 +128,8 @@ enum Kernels {
         }
     }
 
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func softmaxCrossEntropy<T: BinaryFloatingPoint & ElementaryScalar>(
         logits: UnsafeBufferPointer<T>, labels: UnsafeBufferPointer<Int32>, classes c: Int,
         grad: UnsafeMutableBufferPointer<T>?, scale: T
@@ -152,6 +162,8 @@ enum Kernels {
         return (loss, correct)
     }
 
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func adamStep<T: BinaryFloatingPoint & ElementaryScalar>(
         p: UnsafeMutableBufferPointer<T>, g: UnsafeBufferPointer<T>, m: UnsafeMutableBufferPointer<T>,
         v: UnsafeMutableBufferPointer<T>, lr: T, beta1: T, beta2: T, eps: T, correction1: T, correction2: T
@@ -166,11 +178,15 @@ enum Kernels {
         }
     }
 
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func multiply<T: BinaryFloatingPoint>(_ x: UnsafeBufferPointer<T>, _ y: UnsafeBufferPointer<T>,
                                                  into z: UnsafeMutableBufferPointer<T>) {
         for i in z.indices { z[i] = x[i] * y[i] }
     }
 
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func maxAbs<T: BinaryFloatingPoint>(_ x: UnsafeBufferPointer<T>) -> T {
         if T.self == Float.self, let p = x.baseAddress {
             return T(FloatSIMD.maxAbs(UnsafeRawPointer(p).assumingMemoryBound(to: Float.self), x.count))
@@ -183,10 +199,32 @@ enum Kernels {
         return m
     }
 
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func clamp<T: BinaryFloatingPoint>(_ x: UnsafeMutableBufferPointer<T>, lo: T, hi: T) {
         for i in x.indices { x[i] = min(max(x[i], lo), hi) }
     }
 
+    @specialized(where T == Float)
+    @specialized(where T == Double)
+    static func filledArray<T: BinaryFloatingPoint>(_ value: T, count: Int) -> [T] { [T](repeating: value, count: count) }
+
+    @specialized(where T == Float)
+    @specialized(where T == Double)
+    static func fill<T: BinaryFloatingPoint>(_ x: UnsafeMutableBufferPointer<T>, with value: T) { x.update(repeating: value) }
+
+    /// The elements of `a` rounded to `B` (to nearest); the same storage when `A` is `B`.
+    @specialized(where A == Float, B == Float)
+    @specialized(where A == Float, B == Double)
+    @specialized(where A == Double, B == Float)
+    @specialized(where A == Double, B == Double)
+    static func converted<A: BinaryFloatingPoint, B: BinaryFloatingPoint>(_ a: [A]) -> [B] {
+        if A.self == B.self { return unsafeBitCast(a, to: [B].self) }
+        return a.map { B($0) }
+    }
+
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func fromBytes<T: BinaryFloatingPoint>(_ bytes: UnsafeBufferPointer<UInt8>, scale: T,
                                                   into out: UnsafeMutableBufferPointer<T>) {
         for i in out.indices { out[i] = T(bytes[i]) * scale }

@@ -37,6 +37,8 @@ enum Winograd {
     @inline(__always) static func paddedWidth(tilesPerRow tw: Int) -> Int { 16 * blocks(tw) + 24 }
 
     /// U[k, o, c] = (G g[o, c] Gᵀ)[k] for weights `[O, C, 3, 3]`; planes of U are `o·c` apart.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func kernelTransform<T: BinaryFloatingPoint>(_ w: UnsafePointer<T>, o: Int, c: Int, u: UnsafeMutablePointer<T>) {
         let half: T = 0.5, stride = o * c
         for oc in 0..<stride {
@@ -61,6 +63,8 @@ enum Winograd {
     }
 
     /// dw[o, c] += Gᵀ dU[·, o, c] G (the adjoint of `kernelTransform`).
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func kernelTransformAdjoint<T: BinaryFloatingPoint>(_ du: UnsafePointer<T>, o: Int, c: Int, dw: UnsafeMutablePointer<T>) {
         let half: T = 0.5, stride = o * c
         for oc in 0..<stride {
@@ -120,6 +124,8 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
 
     /// V[k, ch, tile] for `n` samples of `x [n, c, h, w]` (h, w even); `v` has `ld` tiles per row
     /// (≥ n·tiles). `work` holds `Winograd.workSize` elements.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func input(_ x: UnsafePointer<T>, n: Int, c: Int, h: Int, w: Int, v: UnsafeMutablePointer<T>, ld: Int, ks: Int,
                       work: UnsafeMutablePointer<T>) {
         let (th, tw) = (h / 2, w / 2), tiles = Winograd.tiles(h: h, w: w)
@@ -165,6 +171,8 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
     }
 
     /// y[n, o, h, w] = Aᵀ M A + bias for the tiles of `m [16, o, ld]`.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func output(_ m: UnsafePointer<T>, ld: Int, ks: Int, n: Int, o: Int, h: Int, w: Int, bias: UnsafePointer<T>,
                        y: UnsafeMutablePointer<T>, work: UnsafeMutablePointer<T>) {
         let (th, tw) = (h / 2, w / 2), tiles = Winograd.tiles(h: h, w: w)
@@ -196,6 +204,8 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
     /// dM[k, o, tile] = (A dY Aᵀ)[k] for the 2×2 tiles of `dy [n, o, h, w]` (the adjoint of
     /// `output`). Lanes past a row's last tile compute zeros (the rows in `work` are zero past w),
     /// which the next tiles overwrite or which land in the slack.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func outputAdjoint(_ dy: UnsafePointer<T>, n: Int, o: Int, h: Int, w: Int, dm: UnsafeMutablePointer<T>, ld: Int, ks: Int,
                               work: UnsafeMutablePointer<T>) {
         let (th, tw) = (h / 2, w / 2), tiles = Winograd.tiles(h: h, w: w)
@@ -230,6 +240,8 @@ enum WinogradLanes<T: BinaryFloatingPoint & SIMDScalar> {
 
     /// dx[n, c, h, w] = Σ over tiles of B dV Bᵀ placed at the tile (the adjoint of `input`;
     /// dx is overwritten). `work` holds `Winograd.workSize` elements.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func inputAdjoint(_ dv: UnsafePointer<T>, ld: Int, ks: Int, n: Int, c: Int, h: Int, w: Int, dx: UnsafeMutablePointer<T>,
                              work: UnsafeMutablePointer<T>) {
         let (th, tw) = (h / 2, w / 2), tiles = Winograd.tiles(h: h, w: w)

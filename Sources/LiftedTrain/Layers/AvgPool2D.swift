@@ -23,7 +23,7 @@ public final class AvgPool2D<Scalar: NNScalar>: Layer {
         var y = Tensor<Scalar>(zeros: [n, channels, outHeight, outWidth])
         x.data.withUnsafeBufferPointer { px in
             y.data.withUnsafeMutableBufferPointer { py in
-                Scalar.avgPool(px.baseAddress!, planes: n * channels, h: height, w: width, k: kernel, stride: stride,
+                ImageKernels.avgPool(px.baseAddress!, planes: n * channels, h: height, w: width, k: kernel, stride: stride,
                                padding: padding, ho: outHeight, wo: outWidth, y: py.baseAddress!)
             }
         }
@@ -36,7 +36,7 @@ public final class AvgPool2D<Scalar: NNScalar>: Layer {
         var dx = Tensor<Scalar>(zeros: [batch, channels, height, width])
         dy.data.withUnsafeBufferPointer { pdy in
             dx.data.withUnsafeMutableBufferPointer { pdx in
-                Scalar.avgPoolBackward(pdy.baseAddress!, planes: batch * channels, h: height, w: width, k: kernel,
+                ImageKernels.avgPoolBackward(pdy.baseAddress!, planes: batch * channels, h: height, w: width, k: kernel,
                                        stride: stride, padding: padding, ho: outHeight, wo: outWidth, dx: pdx.baseAddress!)
             }
         }

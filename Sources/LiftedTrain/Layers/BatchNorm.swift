@@ -48,60 +48,40 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         let n = x.count / (c * hw)
         precondition(n * c * hw == x.count, "BatchNorm: input \(x.shape) does not have \(c) channels of \(hw)")
         var y = Tensor<Scalar>(shape: x.shape, data: Scalar.uninitializedArray(count: x.count))
-        var scale = Scalar.filledArray(0, count: c), shift = Scalar.filledArray(0, count: c)
         let g = store.values[gamma].data, bt = store.values[beta].data
+        var inv = [Double](repeating: 0, count: c)
         if training && !useRunningStatistics {
-            cachedEval = false
-            let m = Double(n * hw)
+            // Batch statistics: the per-channel sums, then x̂ = a x + d and y = γ x̂ + β in one pass.
             let (sum, sq) = x.data.withUnsafeBufferPointer { px in
-                let xs = px.baseAddress!
-                return channelSums(samples: n) { first, count, s, ss in
-                    Scalar.channelMoments(xs + first * c * hw, n: count, c: c, hw: hw, sum: s, sumSquares: ss)
+                channelSums(samples: n) { first, count, s, ss in
+                    BatchNormKernels.moments(px.baseAddress! + first * c * hw, n: count, c: c, hw: hw, sum: s, sumSquares: ss)
                 }
             }
-            var inv = [Double](repeating: 0, count: c)
-            var shiftHat = Scalar.filledArray(0, count: c), scaleHat = Scalar.filledArray(0, count: c)
+            var a = Scalar.filledArray(0, count: c), d = a
             var rm = buffers.values[runningMean].data, rv = buffers.values[runningVar].data
-            for ch in 0..<c {
-                let mean = sum[ch] / m
-                let variance = max(0, sq[ch] / m - mean * mean)
-                inv[ch] = 1 / (variance + eps).squareRoot()
-                scaleHat[ch] = Scalar(inv[ch]); shiftHat[ch] = Scalar(-mean * inv[ch])
-                rm[ch] = Scalar((1 - momentum) * Double(rm[ch]) + momentum * mean)
-                let unbiased = m > 1 ? variance * m / (m - 1) : variance
-                rv[ch] = Scalar((1 - momentum) * Double(rv[ch]) + momentum * unbiased)
-            }
+            BatchNormKernels.batchStatistics(sum: sum, sumSquares: sq, count: Double(n * hw), channels: c, eps: eps,
+                                             momentum: momentum, runningMean: &rm, runningVar: &rv, invStd: &inv, a: &a, d: &d)
             buffers.values[runningMean].data = rm
             buffers.values[runningVar].data = rv
             var xh = Scalar.uninitializedArray(count: x.count)
             x.data.withUnsafeBufferPointer { px in
-                xh.withUnsafeMutableBufferPointer { ph in
-                    y.data.withUnsafeMutableBufferPointer { py in
-                        let (xs, hs, ys) = (px.baseAddress!, ph.baseAddress!, py.baseAddress!)
-                        context.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
-                            let o = r.lowerBound * c * hw
-                            Scalar.batchNormForward(xs + o, n: r.count, c: c, hw: hw, a: scaleHat, d: shiftHat, gamma: g,
-                                                    beta: bt, xhat: hs + o, y: ys + o)
-                        }
-                    }
+            xh.withUnsafeMutableBufferPointer { ph in
+            y.data.withUnsafeMutableBufferPointer { py in
+                let (xs, hs, ys) = (px.baseAddress!, ph.baseAddress!, py.baseAddress!)
+                context.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
+                    let o = r.lowerBound * c * hw
+                    BatchNormKernels.forwardChunk(xs + o, n: r.count, c: c, hw: hw, a: a, d: d, gamma: g, beta: bt,
+                                                  xhat: hs + o, y: ys + o)
                 }
-            }
-            xhat = xh; invStd = inv; batch = n
+            }}}
+            cachedEval = false; xhat = xh; invStd = inv; batch = n
             return y
         }
         let rm = buffers.values[runningMean].data, rv = buffers.values[runningVar].data
-        var inv = [Double](repeating: 0, count: c)
-        for ch in 0..<c {
-            inv[ch] = 1 / (Double(rv[ch]) + eps).squareRoot()
-            let s = Double(g[ch]) * inv[ch]
-            scale[ch] = Scalar(s)
-            shift[ch] = Scalar(Double(bt[ch]) - Double(rm[ch]) * s)
-        }
-        x.data.withUnsafeBufferPointer { px in
-            y.data.withUnsafeMutableBufferPointer { py in
-                affine(px.baseAddress!, n: n, c: c, hw: hw, scale: scale, shift: shift, y: py.baseAddress!)
-            }
-        }
+        var scale = Scalar.filledArray(0, count: c), shift = scale
+        BatchNormKernels.evalCoefficients(runningMean: rm, runningVar: rv, gamma: g, beta: bt, channels: c, eps: eps,
+                                          invStd: &inv, scale: &scale, shift: &shift)
+        affine(x.data, n: n, scale: scale, shift: shift, into: &y.data)
         if training {
             // Eval statistics with a backward pass: x̂ = (x − running_mean)/√(running_var + eps) is
             // needed only for dγ, so a frozen store skips it.
@@ -110,11 +90,7 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
                 var a = Scalar.filledArray(0, count: c), d = a
                 for ch in 0..<c { a[ch] = Scalar(inv[ch]); d[ch] = Scalar(-Double(rm[ch]) * inv[ch]) }
                 var xh = Scalar.uninitializedArray(count: x.count)
-                x.data.withUnsafeBufferPointer { px in
-                    xh.withUnsafeMutableBufferPointer { ph in
-                        affine(px.baseAddress!, n: n, c: c, hw: hw, scale: a, shift: d, y: ph.baseAddress!)
-                    }
-                }
+                affine(x.data, n: n, scale: a, shift: d, into: &xh)
                 xhat = xh
             }
         }
@@ -126,29 +102,21 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
     public func backward(_ dy: Tensor<Scalar>, needInput: Bool) -> Tensor<Scalar>? {
         if cachedEval { return evalBackward(dy, needInput: needInput) }
         let (c, hw, n) = (channels, plane, batch)
-        let m = Double(n * hw)
         let (sumDy, sumDyXhat) = parameterGradients(dy)
         guard needInput else { return nil }
-        let g = store.values[gamma].data
         var a = Scalar.filledArray(0, count: c), b = a, d = a
-        for ch in 0..<c {
-            let k = Double(g[ch]) * invStd[ch]
-            a[ch] = Scalar(k)
-            b[ch] = Scalar(-k * sumDyXhat[ch] / m)
-            d[ch] = Scalar(-k * sumDy[ch] / m)
-        }
+        BatchNormKernels.backwardCoefficients(gamma: store.values[gamma].data, invStd: invStd, sumDy: sumDy, sumDyXhat: sumDyXhat,
+                                              count: Double(n * hw), channels: c, a: &a, b: &b, d: &d)
         var dx = Tensor<Scalar>(shape: dy.shape, data: Scalar.uninitializedArray(count: dy.count))
         dy.data.withUnsafeBufferPointer { pdy in
-            xhat.withUnsafeBufferPointer { ph in
-                dx.data.withUnsafeMutableBufferPointer { pdx in
-                    let (gs, hs, ds) = (pdy.baseAddress!, ph.baseAddress!, pdx.baseAddress!)
-                    context.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
-                        let o = r.lowerBound * c * hw
-                        Scalar.channelCombine(gs + o, hs + o, n: r.count, c: c, hw: hw, a: a, b: b, d: d, dx: ds + o)
-                    }
-                }
+        xhat.withUnsafeBufferPointer { ph in
+        dx.data.withUnsafeMutableBufferPointer { pdx in
+            let (gs, hs, ds) = (pdy.baseAddress!, ph.baseAddress!, pdx.baseAddress!)
+            context.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
+                let o = r.lowerBound * c * hw
+                BatchNormKernels.backwardChunk(gs + o, hs + o, n: r.count, c: c, hw: hw, a: a, b: b, d: d, dx: ds + o)
             }
-        }
+        }}}
         return dx
     }
 
@@ -159,12 +127,13 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
             xhat.withUnsafeBufferPointer { ph in
                 let (gs, hs) = (pdy.baseAddress!, ph.baseAddress!)
                 return channelSums(samples: batch) { first, count, s, sx in
-                    Scalar.channelDot(gs + first * c * hw, hs + first * c * hw, n: count, c: c, hw: hw, sumDy: s, sumDyXhat: sx)
+                    BatchNormKernels.gradientSums(gs + first * c * hw, hs + first * c * hw, n: count, c: c, hw: hw,
+                                                  sumDy: s, sumDyXhat: sx)
                 }
             }
         }
-        store.grads[gamma].data = sumDyXhat.map { Scalar($0) }
-        store.grads[beta].data = sumDy.map { Scalar($0) }
+        store.grads[gamma].data = Scalar.fromDoubles(sumDyXhat)
+        store.grads[beta].data = Scalar.fromDoubles(sumDy)
         return (sumDy, sumDyXhat)
     }
 
@@ -177,14 +146,9 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
         guard needInput else { return nil }
         let g = store.values[gamma].data
         var a = Scalar.filledArray(0, count: c)
-        let zero = Scalar.filledArray(0, count: c)
         for ch in 0..<c { a[ch] = Scalar(Double(g[ch]) * invStd[ch]) }
         var dx = Tensor<Scalar>(shape: dy.shape, data: Scalar.uninitializedArray(count: dy.count))
-        dy.data.withUnsafeBufferPointer { pdy in
-            dx.data.withUnsafeMutableBufferPointer { pdx in
-                affine(pdy.baseAddress!, n: n, c: c, hw: hw, scale: a, shift: zero, y: pdx.baseAddress!)
-            }
-        }
+        affine(dy.data, n: n, scale: a, shift: Scalar.filledArray(0, count: c), into: &dx.data)
         return dx
     }
 
@@ -211,12 +175,17 @@ public final class BatchNorm<Scalar: NNScalar>: Layer {
     /// cost of handing it to another thread.
     static func minimumSamples(hw: Int, c: Int) -> Int { max(1, (1 << 16) / max(1, hw * c)) }
 
-    /// `channelAffine` over sample ranges run at once (ComputeContext.run).
-    private func affine(_ x: UnsafePointer<Scalar>, n: Int, c: Int, hw: Int, scale: [Scalar], shift: [Scalar],
-                       y: UnsafeMutablePointer<Scalar>) {
-        context.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
-            let o = r.lowerBound * c * hw
-            Scalar.channelAffine(x + o, n: r.count, c: c, hw: hw, scale: scale, shift: shift, y: y + o)
-        }
+    /// y[s, c, :] = x[s, c, :] · scale[c] + shift[c] for the `n` samples of `x`, over sample
+    /// ranges run at once (ComputeContext.run).
+    private func affine(_ x: [Scalar], n: Int, scale: [Scalar], shift: [Scalar], into y: inout [Scalar]) {
+        let (c, hw) = (channels, plane)
+        x.withUnsafeBufferPointer { px in
+        y.withUnsafeMutableBufferPointer { py in
+            let (xs, ys) = (px.baseAddress!, py.baseAddress!)
+            context.run(n, minimumPerPart: Self.minimumSamples(hw: hw, c: c)) { _, r in
+                let o = r.lowerBound * c * hw
+                ImageKernels.channelAffine(xs + o, n: r.count, c: c, hw: hw, scale: scale, shift: shift, y: ys + o)
+            }
+        }}
     }
 }

@@ -7,23 +7,23 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     case im2col
 }
 
-/// Work memory of the Winograd path, reused across steps (a class: its arrays are borrowed at
-/// the same time, which a struct property of the layer would not allow).
+/// Work memory of the Winograd path, kept between steps.
 final class WinogradBuffers<Scalar: NNScalar> {
     /// U [16, O, C] of the current weights.
-    var u: [Scalar] = []
+    let u = WorkBuffer<Scalar>()
     /// V [16, C, tiles] per chunk; in training the whole batch (chunk at start·16·C·tiles).
-    var v: [Scalar] = []
+    let v = WorkBuffer<Scalar>()
     /// M (forward) or dM (backward) per part.
-    var m: [Scalar] = []
+    let m = WorkBuffer<Scalar>()
     /// dV per part (backward).
-    var dv: [Scalar] = []
+    let dv = WorkBuffer<Scalar>()
     /// Padded planes per part.
-    var work: [Scalar] = []
-    /// dU per part (backward).
-    var du: [Scalar] = []
+    let work = WorkBuffer<Scalar>()
+    /// dU and db per part (backward).
+    let du = WorkBuffer<Scalar>()
+    /// Ones for the bias gradient.
+    let ones = WorkBuffer<Scalar>()
     var vHoldsBatch = false
-    var planeOnes = OnesVector<Scalar>()
 }
 
 extension Conv2D {
@@ -49,49 +49,36 @@ extension Conv2D {
         return max(1, min(perWorker, winogradBudget / (16 * max(inChannels, outChannels) * tiles)))
     }
 
+    /// The layout of a chunk of `m` samples.
+    private func chunkLayout(_ m: Int) -> WinogradChunk {
+        WinogradChunk(samples: m, channels: inChannels, outChannels: outChannels, height: height, width: width)
+    }
+
+    /// y = W ⋆ x + b by Winograd F(2×2, 3×3), chunk by chunk over the parts of the batch
+    /// (`WinogradConvolution`); in training V keeps every chunk for the backward pass.
     func forwardWinograd(_ x: Tensor<Scalar>, n: Int, training: Bool) -> Tensor<Scalar> {
-        let (o, c, t, h, wd) = (outChannels, inChannels, tiles, height, width)
+        let (o, c, h, wd) = (outChannels, inChannels, height, width)
         var y = Tensor<Scalar>(shape: [n, o, h, wd], data: Scalar.uninitializedArray(count: n * o * h * wd))
         let chunk = winogradChunk(n)
         let parts = context.parts(n, minimumPerPart: chunk)
-        ImageGeometry.reserve(&winograd.u, 16 * o * c)
-        store.values[w].data.withUnsafeBufferPointer { pw in
-            winograd.u.withUnsafeMutableBufferPointer { Scalar.winogradKernel(pw.baseAddress!, o: o, c: c, u: $0.baseAddress!) }
-        }
-        let (sv, slack) = (sampleV, Winograd.planeSlack)
-        let vNeed = training ? sv * n : parts * sv * chunk
-        ImageGeometry.reserve(&winograd.v, vNeed)
-        let mPart = sampleM * chunk
-        ImageGeometry.reserve(&winograd.m, parts * mPart)
-        ImageGeometry.reserve(&winograd.work, parts * workPerPart)
-        let workPart = workPerPart
+        let (sv, mPart, workPart) = (sampleV, sampleM * chunk, workPerPart)
+        let us = winograd.u.reserve(16 * o * c)
+        let vs = winograd.v.reserve(training ? sv * n : parts * sv * chunk)
+        let (ms, works) = (winograd.m.reserve(parts * mPart), winograd.work.reserve(parts * workPart))
         x.data.withUnsafeBufferPointer { px in
         y.data.withUnsafeMutableBufferPointer { py in
-        winograd.u.withUnsafeBufferPointer { pu in
-        winograd.v.withUnsafeMutableBufferPointer { pv in
-        winograd.m.withUnsafeMutableBufferPointer { pm in
-        winograd.work.withUnsafeMutableBufferPointer { pwk in
-        store.values[b].data.withUnsafeBufferPointer { pb in
-            let (xs, ys, us, vs, ms, wks, bias) = (px.baseAddress!, py.baseAddress!, pu.baseAddress!, pv.baseAddress!,
-                                                   pm.baseAddress!, pwk.baseAddress!, pb.baseAddress!)
+        store.withWeightAndBias(w, b) { wb in
+            let (xs, ys) = (px.baseAddress!, py.baseAddress!)
+            Winograd.kernelTransform(wb.weight, o: o, c: c, u: us)
             context.run(n, parts: parts) { part, range in
-                let mp = ms + part * mPart, work = wks + part * workPart
-                var start = range.lowerBound
-                while start < range.upperBound {
-                    let m = min(chunk, range.upperBound - start)
-                    let ld = m * t, vks = c * ld + slack, mks = o * ld + slack
-                    let v = vs + (training ? start * sv : part * sv * chunk)
-                    Scalar.winogradInput(xs + start * c * h * wd, n: m, c: c, h: h, w: wd, v: v, ld: ld, ks: vks, work: work)
-                    for k in 0..<16 {
-                        Scalar.gemm(transA: false, transB: false, m: o, n: ld, k: c, alpha: 1, a: us + k * o * c, lda: c,
-                                    b: v + k * vks, ldb: ld, beta: 0, c: mp + k * mks, ldc: ld)
-                    }
-                    Scalar.winogradOutput(mp, ld: ld, ks: mks, n: m, o: o, h: h, w: wd, bias: bias, y: ys + start * o * h * wd,
-                                          work: work)
-                    start += m
+                let (mp, work) = (ms + part * mPart, works + part * workPart)
+                for (start, m) in ImageGeometry.chunks(range, size: chunk) {
+                    let (g, v) = (chunkLayout(m), vs + (training ? start * sv : part * sv * chunk))
+                    WinogradConvolution.transformInput(xs + start * c * h * wd, g, v: v, work: work)
+                    WinogradConvolution.forwardChunk(u: us, v: v, g, bias: wb.bias, m: mp, work: work, y: ys + start * o * h * wd)
                 }
             }
-        }}}}}}}
+        }}}
         winograd.vHoldsBatch = training
         if training {
             self.x = x.data
@@ -101,85 +88,49 @@ extension Conv2D {
         return y
     }
 
+    /// dW = Gᵀ (Σ dM Vᵀ) G, db and dx by the adjoint transforms, chunk by chunk over the parts
+    /// of the forward split; each part sums dU, db into its own slots, added at the end.
     func backwardWinograd(_ dy: Tensor<Scalar>, needInput: Bool) -> Tensor<Scalar>? {
         let n = batch
-        let (o, c, t, h, wd) = (outChannels, inChannels, tiles, height, width)
+        let (o, c, h, wd) = (outChannels, inChannels, height, width)
         let frozen = store.frozen
         let chunk = winogradChunk(n)
         let reuse = winograd.vHoldsBatch
         let parts = reuse ? forwardParts : context.parts(n, minimumPerPart: chunk)
-        let (sv, slack) = (sampleV, Winograd.planeSlack)
-        if !reuse {
-            // Backward after an eval-mode forward: V is recomputed chunk by chunk.
-            let need = parts * sv * chunk
-            ImageGeometry.reserve(&winograd.v, need)
-        }
-        var dxData = needInput ? Scalar.uninitializedArray(count: n * c * h * wd) : [0]
-        let mPart = sampleM * chunk, dvPart = needInput ? sv * chunk : 0, duPart = frozen ? 0 : 16 * o * c + o
-        ImageGeometry.reserve(&winograd.m, parts * mPart)
-        ImageGeometry.reserve(&winograd.dv, max(1, parts * dvPart))
-        ImageGeometry.reserve(&winograd.work, parts * workPerPart)
-        winograd.du = Scalar.filledArray(0, count: max(1, parts * duPart))
-        let workPart = workPerPart
-        let ones = winograd.planeOnes(h * wd)
+        let sv = sampleV
+        // Backward after an eval-mode forward: V is recomputed chunk by chunk.
+        let vs = reuse ? winograd.v.pointer : winograd.v.reserve(parts * sv * chunk)
+        var dx = needInput ? Scalar.uninitializedArray(count: n * c * h * wd) : [0]
+        let (mPart, dvPart, duPart) = (sampleM * chunk, needInput ? sv * chunk : 0, frozen ? 0 : 16 * o * c + o)
+        let (ms, dvs) = (winograd.m.reserve(parts * mPart), winograd.dv.reserve(max(1, parts * dvPart)))
+        let (works, workPart) = (winograd.work.reserve(parts * workPerPart), workPerPart)
+        let dus = winograd.du.zeros(max(1, parts * duPart))
+        let (us, one) = (UnsafePointer(winograd.u.pointer), winograd.ones.ones(h * wd))
+        if !frozen { store.grads[w].zero() }
         x.withUnsafeBufferPointer { px in
         dy.data.withUnsafeBufferPointer { pdy in
-        dxData.withUnsafeMutableBufferPointer { pdx in
-        winograd.u.withUnsafeBufferPointer { pu in
-        winograd.v.withUnsafeMutableBufferPointer { pv in
-        winograd.m.withUnsafeMutableBufferPointer { pm in
-        winograd.dv.withUnsafeMutableBufferPointer { pdv in
-        winograd.du.withUnsafeMutableBufferPointer { pdu in
-        winograd.work.withUnsafeMutableBufferPointer { pwk in
-        ones.withUnsafeBufferPointer { po in
-            let (xs, dys, dxs, us, vs) = (px.baseAddress!, pdy.baseAddress!, pdx.baseAddress!, pu.baseAddress!, pv.baseAddress!)
-            let (ms, dvs, dus, wks, one) = (pm.baseAddress!, pdv.baseAddress!, pdu.baseAddress!, pwk.baseAddress!, po.baseAddress!)
+        dx.withUnsafeMutableBufferPointer { pdx in
+        store.withWeightAndBias(w, b) { wb in
+            let (xs, dys, dxs) = (px.baseAddress!, pdy.baseAddress!, pdx.baseAddress!)
             context.run(n, parts: parts) { part, range in
-                let dm = ms + part * mPart, dvp = dvs + part * dvPart, du = dus + part * duPart, work = wks + part * workPart
-                var start = range.lowerBound
-                while start < range.upperBound {
-                    let m = min(chunk, range.upperBound - start)
-                    let ld = m * t, vks = c * ld + slack, mks = o * ld + slack
-                    let v = vs + (reuse ? start * sv : part * sv * chunk)
-                    if !reuse && !frozen {
-                        Scalar.winogradInput(xs + start * c * h * wd, n: m, c: c, h: h, w: wd, v: v, ld: ld, ks: vks, work: work)
-                    }
+                let (dm, dv, du, work) = (ms + part * mPart, dvs + part * dvPart, dus + part * duPart, works + part * workPart)
+                for (start, m) in ImageGeometry.chunks(range, size: chunk) {
+                    let (g, v) = (chunkLayout(m), vs + (reuse ? start * sv : part * sv * chunk))
+                    if !reuse && !frozen { WinogradConvolution.transformInput(xs + start * c * h * wd, g, v: v, work: work) }
                     let dyc = dys + start * o * h * wd
-                    Scalar.winogradOutputAdjoint(dyc, n: m, o: o, h: h, w: wd, dm: dm, ld: ld, ks: mks, work: work)
-                    if !frozen {
-                        // dU_k += dM_k V_kᵀ ; db += Σ dy
-                        for k in 0..<16 {
-                            Scalar.gemm(transA: false, transB: true, m: o, n: c, k: ld, alpha: 1, a: dm + k * mks, lda: ld,
-                                        b: v + k * vks, ldb: ld, beta: 1, c: du + k * o * c, ldc: c)
-                        }
-                        for s in 0..<m {
-                            Scalar.gemv(trans: false, m: o, n: h * wd, alpha: 1, a: dyc + s * o * h * wd, lda: h * wd,
-                                        x: one, beta: 1, y: du + 16 * o * c)
-                        }
-                    }
+                    WinogradConvolution.transformOutputGradient(dyc, g, dm: dm, work: work)
+                    if !frozen { WinogradConvolution.kernelGradientChunk(dm: dm, v: v, dy: dyc, g, ones: one, du: du) }
                     if needInput {
-                        // dV_k = U_kᵀ dM_k, then the overlapping sum of B dV Bᵀ.
-                        for k in 0..<16 {
-                            Scalar.gemm(transA: true, transB: false, m: c, n: ld, k: o, alpha: 1, a: us + k * o * c, lda: c,
-                                        b: dm + k * mks, ldb: ld, beta: 0, c: dvp + k * vks, ldc: ld)
-                        }
-                        Scalar.winogradInputAdjoint(dvp, ld: ld, ks: vks, n: m, c: c, h: h, w: wd, dx: dxs + start * c * h * wd,
-                                                    work: work)
+                        WinogradConvolution.inputGradientChunk(u: us, dm: dm, g, dv: dv, work: work, dx: dxs + start * c * h * wd)
                     }
-                    start += m
                 }
             }
             guard !frozen else { return }
             for part in 1..<max(1, parts) { Scalar.axpy(n: duPart, alpha: 1, x: dus + part * duPart, y: dus) }
-            store.grads[w].zero()
-            store.grads[w].data.withUnsafeMutableBufferPointer {
-                Scalar.winogradKernelAdjoint(dus, o: o, c: c, dw: $0.baseAddress!)
-            }
-            store.grads[b].data.withUnsafeMutableBufferPointer {
-                $0.baseAddress!.update(from: dus + 16 * o * c, count: o)
-            }
-        }}}}}}}}}}
-        return needInput ? Tensor<Scalar>(shape: [n, c, h, wd], data: dxData) : nil
+            Winograd.kernelTransformAdjoint(dus, o: o, c: c, dw: wb.weightGradient)
+            wb.biasGradient.update(from: dus + 16 * o * c, count: o)
+        }}}}
+        return needInput ? Tensor<Scalar>(shape: [n, c, h, wd], data: dx) : nil
     }
 }
 

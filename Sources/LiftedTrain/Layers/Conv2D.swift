@@ -14,14 +14,19 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
     public let height: Int, width: Int, outHeight: Int, outWidth: Int
     let store: ParameterStore<Scalar>
     let w: Int, b: Int
+    /// The input of the last training forward pass and its batch size.
     var x: [Scalar] = []
     var batch = 0
-    // Work buffers reused across steps (im2col writes every element, so no clearing is needed).
-    private var col: [Scalar] = []
+    /// The im2col view of this convolution.
+    let shape: ConvolutionShape
+    // Work memory kept between steps (ConvolutionKernels writes every element it reads, so
+    // nothing is cleared): the unfolded columns (in training those of the whole batch, for the
+    // backward pass), each part's product or dY chunk, dcol or the unfolded dY, the dx chunks,
+    // the flipped kernel, the partial dW, db of the parts after the first, and ones.
+    let col = WorkBuffer<Scalar>(), product = WorkBuffer<Scalar>(), dcol = WorkBuffer<Scalar>()
+    let dxChunk = WorkBuffer<Scalar>(), flipped = WorkBuffer<Scalar>(), partials = WorkBuffer<Scalar>()
+    let ones = WorkBuffer<Scalar>()
     var colHoldsBatch = false
-    private var ybuf: [Scalar] = []
-    private var dcol: [Scalar] = []
-    private var onesVector = OnesVector<Scalar>()
     /// Work buffers of the Winograd path (Conv2D+Winograd.swift).
     let winograd = WinogradBuffers<Scalar>()
     /// Splits the batch over the context's workers; its `convolution` picks im2col or Winograd.
@@ -41,19 +46,12 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         outHeight = ImageGeometry.outputSize(inputHeight, kernel: kernel, stride: stride, padding: padding)
         outWidth = ImageGeometry.outputSize(inputWidth, kernel: kernel, stride: stride, padding: padding)
         precondition(outHeight > 0 && outWidth > 0, "Conv2D: kernel \(kernel) does not fit \(inputHeight)×\(inputWidth)")
+        shape = ConvolutionShape(channels: inChannels, height: inputHeight, width: inputWidth, kernel: kernel,
+                                 stride: stride, padding: padding, outHeight: outHeight, outWidth: outWidth)
         self.store = store
         self.context = context
         w = store.register(name + ".weight", weight)
         b = store.register(name + ".bias", bias)
-    }
-
-    private var patch: Int { inChannels * kernel * kernel }
-    private var positions: Int { outHeight * outWidth }
-
-    /// Unfolds `m` samples from `x` into `col` (`[C·k·k, m·Ho·Wo]`).
-    private func unfold(_ x: UnsafePointer<Scalar>, m: Int, into col: UnsafeMutablePointer<Scalar>) {
-        Scalar.im2col(x, n: m, c: inChannels, h: height, w: width, kh: kernel, kw: kernel, stride: stride,
-                      padding: padding, ho: outHeight, wo: outWidth, col: col)
     }
 
     /// Parts the batch was split into by the last training forward pass (its chunks' columns are
@@ -62,50 +60,36 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
     /// Whether the last forward pass took the Winograd path (backward takes the same one).
     var forwardUsedWinograd = false
 
+    /// y = W ⋆ x + b, chunk by chunk: each part of the batch (`ComputeContext.run`) unfolds its
+    /// chunks and multiplies them (`ConvolutionKernels`) into its own slice of the work memory.
     public func forward(_ x: Tensor<Scalar>, training: Bool) -> Tensor<Scalar> {
-        let n = x.count / (inChannels * height * width)
-        precondition(n * inChannels * height * width == x.count, "Conv2D: input \(x.shape) is not [n, \(inChannels), \(height), \(width)]")
+        let n = x.count / shape.sampleSize
+        precondition(n * shape.sampleSize == x.count, "Conv2D: input \(x.shape) is not [n, \(inChannels), \(height), \(width)]")
         forwardUsedWinograd = usesWinograd
         if forwardUsedWinograd { return forwardWinograd(x, n: n, training: training) }
-        let (o, p, k) = (outChannels, positions, patch)
-        let sampleIn = inChannels * height * width
+        let (o, p, k, g) = (outChannels, shape.positions, shape.patch, shape)
         var y = Tensor<Scalar>(shape: [n, o, outHeight, outWidth], data: Scalar.uninitializedArray(count: n * o * p))
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
-        // The batch is cut into `parts` sample ranges that run at once (ComputeContext.run), each walking its
-        // own chunks with its own slice of ybuf (and of col in eval mode).
         let parts = context.parts(n, minimumPerPart: chunk)
-        ImageGeometry.reserve(&ybuf, parts * o * chunk * p)
-        // In training every chunk keeps its own columns (at start·k·p) for the backward pass.
-        let colNeed = training ? k * p * n : parts * k * chunk * p
-        ImageGeometry.reserve(&col, colNeed)
-        let one = onesVector(chunk * p)
+        // In training every chunk keeps its own columns (at start·K·P) for the backward pass.
+        let cols = col.reserve(training ? k * p * n : parts * k * chunk * p)
+        let products = product.reserve(parts * o * chunk * p)
+        let one = ones.ones(chunk * p)
         x.data.withUnsafeBufferPointer { px in
-        col.withUnsafeMutableBufferPointer { pcol in
-        ybuf.withUnsafeMutableBufferPointer { pyb in
-        y.data.withUnsafeMutableBufferPointer { pyy in
-        store.values[w].data.withUnsafeBufferPointer { pw in
-        store.values[b].data.withUnsafeBufferPointer { pb in
-        one.withUnsafeBufferPointer { po in
-            let (xs, cols, ys, out) = (px.baseAddress!, pcol.baseAddress!, pyb.baseAddress!, pyy.baseAddress!)
-            let (wt, bias, ones) = (pw.baseAddress!, pb.baseAddress!, po.baseAddress!)
+        y.data.withUnsafeMutableBufferPointer { py in
+        store.withWeightAndBias(w, b) { wb in
+            let (xs, ys) = (px.baseAddress!, py.baseAddress!)
             context.run(n, parts: parts) { part, range in
-                let yp = ys + part * o * chunk * p
-                var start = range.lowerBound
-                while start < range.upperBound {
-                    let m = min(chunk, range.upperBound - start)
+                for (start, m) in ImageGeometry.chunks(range, size: chunk) {
                     // Each chunk's product runs right after its unfold, while the columns are in cache.
                     let c = cols + (training ? start * k * p : part * k * chunk * p)
-                    unfold(xs + start * sampleIn, m: m, into: c)
-                    // yp ← b 1ᵀ, then yp ← W col + yp.
-                    Scalar.gemm(transA: false, transB: false, m: o, n: m * p, k: 1, alpha: 1,
-                                a: bias, lda: 1, b: ones, ldb: m * p, beta: 0, c: yp, ldc: m * p)
-                    Scalar.gemm(transA: false, transB: false, m: o, n: m * p, k: k, alpha: 1,
-                                a: wt, lda: k, b: c, ldb: m * p, beta: 1, c: yp, ldc: m * p)
-                    ImageGeometry.swapLeadingAxes(yp, a: o, b: m, p: p, into: out + start * o * p)
-                    start += m
+                    ConvolutionKernels.unfold(xs + start * g.sampleSize, m: m, g, col: c)
+                    ConvolutionKernels.convolutionChunk(col: c, m: m, positions: p, patch: k, outChannels: o,
+                                                        weight: wb.weight, bias: (wb.bias, one),
+                                                        product: products + part * o * chunk * p, y: ys + start * o * p)
                 }
             }
-        }}}}}}}
+        }}}
         colHoldsBatch = training
         if training {
             self.x = x.data
@@ -115,117 +99,74 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
         return y
     }
 
+    /// dW = Σ dY colᵀ, db = Σ dY 1 and dx, chunk by chunk over the parts of the forward split;
+    /// the parts after the first sum dW, db into their own slots, added at the end.
     public func backward(_ dy: Tensor<Scalar>, needInput: Bool) -> Tensor<Scalar>? {
         if forwardUsedWinograd { return backwardWinograd(dy, needInput: needInput) }
         let n = batch
-        let (o, p, k) = (outChannels, positions, patch)
+        let (o, p, k, g) = (outChannels, shape.positions, shape.patch, shape)
         precondition(dy.count == n * o * p, "Conv2D.backward: dy \(dy.shape) for batch \(n)")
         let frozen = store.frozen
         let (cin, q, kk) = (inChannels, height * width, kernel * kernel)
         let gathered = stride == 1 && padding <= kernel - 1   // dx by the flipped kernel: every element written
-        var dxData = !needInput ? [0] : gathered ? Scalar.uninitializedArray(count: n * cin * q)
-                                                 : Scalar.filledArray(0, count: n * cin * q)  // col2im accumulates
+        var dx = !needInput ? [0] : gathered ? Scalar.uninitializedArray(count: n * cin * q)
+                                             : Scalar.filledArray(0, count: n * cin * q)  // col2im accumulates
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * p)
         let reuse = colHoldsBatch
         let parts = reuse ? forwardParts : context.parts(n, minimumPerPart: chunk)
-        // The flipped, channel-swapped kernel for the stride-1 input gradient.
-        var flipped: [Scalar] = []
-        if needInput && gathered {
-            let wv = store.values[w].data
-            flipped = wv
-            for oc in 0..<o {
-                for ch in 0..<cin {
-                    for t in 0..<kk { flipped[(ch * o + oc) * kk + (kk - 1 - t)] = wv[(oc * cin + ch) * kk + t] }
-                }
-            }
-        }
-        // Per-part work slices: dY chunk, dcol (or the unfolded dY of the gathered path), dx chunk.
+        // Per-part work slices: dY chunk, dcol (or the unfolded dY of the gathered path), dx chunk, dW and db.
         let dcolPart = needInput ? (gathered ? o * kk * chunk * q : k * chunk * p) : 0
-        ImageGeometry.reserve(&dcol, max(1, parts * dcolPart))
-        var dxbuf = Scalar.uninitializedArray(count: needInput && gathered ? parts * cin * chunk * q : 1)
-        var dybuf: [Scalar] = []
-        swap(&dybuf, &ybuf)
-        ImageGeometry.reserve(&dybuf, parts * o * chunk * p)
-        if !reuse && !frozen { ImageGeometry.reserve(&col, parts * k * chunk * p) }
-        if col.isEmpty { col = [0] }
-        // Parts after the first add their dW, db into scratch, summed into the gradient at the end.
-        var scratch = Scalar.filledArray(0, count: frozen ? 1 : max(1, (parts - 1) * (o * k + o)))
+        let dxPart = needInput && gathered ? cin * chunk * q : 0
+        let (dyPart, gradPart) = (o * chunk * p, o * k + o)
+        let cols = reuse || frozen ? col.pointer : col.reserve(parts * k * chunk * p)
+        let (dyChunks, dcols) = (product.reserve(parts * dyPart), dcol.reserve(max(1, parts * dcolPart)))
+        let dxChunks = dxChunk.reserve(max(1, parts * dxPart))
+        let partial = frozen ? partials.pointer : partials.zeros(max(1, (parts - 1) * gradPart))
+        let flippedWeight = flipped.reserve(needInput && gathered ? o * cin * kk : 1)
+        let one = ones.ones(chunk * p)
         if !frozen {
             store.grads[w].zero()
             store.grads[b].zero()
         }
-        // The gradients are moved out of the store (no copy) for the pointers and moved back.
-        var gw: [Scalar] = [0], gb: [Scalar] = [0]
-        if !frozen { swap(&gw, &store.grads[w].data); swap(&gb, &store.grads[b].data) }
-        let one = onesVector(chunk * p)
+        let flippedShape = ConvolutionKernels.flippedShape(of: g, outChannels: o)
         x.withUnsafeBufferPointer { px in
         dy.data.withUnsafeBufferPointer { pdy in
-        col.withUnsafeMutableBufferPointer { pcol in
-        dybuf.withUnsafeMutableBufferPointer { pdb in
-        dcol.withUnsafeMutableBufferPointer { pdc in
-        dxbuf.withUnsafeMutableBufferPointer { pxb in
-        scratch.withUnsafeMutableBufferPointer { psc in
-        gw.withUnsafeMutableBufferPointer { pgw in
-        gb.withUnsafeMutableBufferPointer { pgb in
-        store.values[w].data.withUnsafeBufferPointer { pw in
-        flipped.withUnsafeBufferPointer { pwf in
-        one.withUnsafeBufferPointer { po in
-        dxData.withUnsafeMutableBufferPointer { pdx in
-            let dxp: UnsafeMutablePointer<Scalar>? = needInput ? pdx.baseAddress! : nil
-            let (xs, dys, cols, dybs, dcols, dxbs) = (px.baseAddress!, pdy.baseAddress!, pcol.baseAddress!,
-                                                     pdb.baseAddress!, pdc.baseAddress!, pxb.baseAddress!)
-            let (scr, wt, wf, ones) = (psc.baseAddress!, pw.baseAddress!, pwf.baseAddress, po.baseAddress!)
-            let (gW, gB) = (pgw.baseAddress!, pgb.baseAddress!)
+        dx.withUnsafeMutableBufferPointer { pdx in
+        store.withWeightAndBias(w, b) { wb in
+            let (xs, dys, dxs) = (px.baseAddress!, pdy.baseAddress!, pdx.baseAddress!)
+            if needInput && gathered {
+                ConvolutionKernels.flippedKernel(wb.weight, outChannels: o, channels: cin, kernel: kernel, into: flippedWeight)
+            }
             context.run(n, parts: parts) { part, range in
-                let myW = part == 0 ? gW : scr + (part - 1) * (o * k + o)
-                let myB = part == 0 ? gB : myW + o * k
-                let dyp = dybs + part * o * chunk * p
-                let dcp = dcols + part * dcolPart
-                let dxb = dxbs + part * cin * chunk * q
-                var start = range.lowerBound
-                while start < range.upperBound {
-                    let m = min(chunk, range.upperBound - start)
+                let dW = part == 0 ? wb.weightGradient : partial + (part - 1) * gradPart
+                let db = part == 0 ? wb.biasGradient : dW + o * k
+                let (dyT, dc) = (dyChunks + part * dyPart, dcols + part * dcolPart)
+                for (start, m) in ImageGeometry.chunks(range, size: chunk) {
                     let c = cols + (reuse ? start * k * p : part * k * chunk * p)
-                    if !reuse && !frozen { unfold(xs + start * cin * q, m: m, into: c) }
-                    ImageGeometry.swapLeadingAxes(dys + start * o * p, a: m, b: o, p: p, into: dyp)
+                    if !reuse && !frozen { ConvolutionKernels.unfold(xs + start * cin * q, m: m, g, col: c) }
+                    ImageKernels.swapLeadingAxes(dys + start * o * p, a: m, b: o, p: p, into: dyT)
                     if !frozen {
-                        // dW += dY colᵀ ; db += dY 1
-                        Scalar.gemm(transA: false, transB: true, m: o, n: k, k: m * p, alpha: 1,
-                                    a: dyp, lda: m * p, b: c, ldb: m * p, beta: 1, c: myW, ldc: k)
-                        Scalar.gemv(trans: false, m: o, n: m * p, alpha: 1, a: dyp, lda: m * p,
-                                    x: ones, beta: 1, y: myB)
+                        ConvolutionKernels.weightGradientChunk(dy: dyT, col: c, columns: m * p, outChannels: o, patch: k,
+                                                               dw: dW, bias: (db, one))
                     }
-                    if let dxp {
-                        if gathered {
-                            // Stride 1: dx = conv(dY, W̃) with W̃[c, o, i, j] = W[o, c, k−1−i, k−1−j] and padding
-                            // k−1−p — an unfold (gather) and one product instead of a scatter-add fold.
-                            Scalar.im2col(dys + start * o * p, n: m, c: o, h: outHeight, w: outWidth,
-                                          kh: kernel, kw: kernel, stride: 1, padding: kernel - 1 - padding,
-                                          ho: height, wo: width, col: dcp)
-                            Scalar.gemm(transA: false, transB: false, m: cin, n: m * q, k: o * kk, alpha: 1,
-                                        a: wf!, lda: o * kk, b: dcp, ldb: m * q, beta: 0, c: dxb, ldc: m * q)
-                            ImageGeometry.swapLeadingAxes(dxb, a: cin, b: m, p: q, into: dxp + start * cin * q)
-                        } else {
-                            // dcol = Wᵀ dY, folded back onto the input (col2im).
-                            Scalar.gemm(transA: true, transB: false, m: k, n: m * p, k: o, alpha: 1,
-                                        a: wt, lda: k, b: dyp, ldb: m * p, beta: 0, c: dcp, ldc: m * p)
-                            Scalar.col2im(dcp, n: m, c: cin, h: height, w: width, kh: kernel, kw: kernel,
-                                          stride: stride, padding: padding, ho: outHeight, wo: outWidth,
-                                          x: dxp + start * cin * q)
-                        }
+                    guard needInput else { continue }
+                    if gathered {
+                        ConvolutionKernels.unfold(dys + start * o * p, m: m, flippedShape, col: dc)
+                        ConvolutionKernels.convolutionChunk(col: dc, m: m, positions: q, patch: o * kk, outChannels: cin,
+                                                            weight: flippedWeight, bias: nil,
+                                                            product: dxChunks + part * dxPart, y: dxs + start * cin * q)
+                    } else {
+                        ConvolutionKernels.transposedConvolutionChunk(dy: dyT, m: m, g, outChannels: o, weight: wb.weight,
+                                                                      dcol: dc, x: dxs + start * cin * q)
                     }
-                    start += m
                 }
             }
-            if !frozen {
-                for part in 1..<max(1, parts) {
-                    Scalar.axpy(n: o * k, alpha: 1, x: scr + (part - 1) * (o * k + o), y: gW)
-                    Scalar.axpy(n: o, alpha: 1, x: scr + (part - 1) * (o * k + o) + o * k, y: gB)
-                }
+            guard !frozen else { return }
+            for part in 1..<max(1, parts) {
+                Scalar.axpy(n: o * k, alpha: 1, x: partial + (part - 1) * gradPart, y: wb.weightGradient)
+                Scalar.axpy(n: o, alpha: 1, x: partial + (part - 1) * gradPart + o * k, y: wb.biasGradient)
             }
-        }}}}}}}}}}}}}
-        if !frozen { swap(&gw, &store.grads[w].data); swap(&gb, &store.grads[b].data) }
-        ybuf = dybuf
-        return needInput ? Tensor<Scalar>(shape: [n, cin, height, width], data: dxData) : nil
+        }}}}
+        return needInput ? Tensor<Scalar>(shape: [n, cin, height, width], data: dx) : nil
     }
 }

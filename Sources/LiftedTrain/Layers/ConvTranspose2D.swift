@@ -16,6 +16,13 @@ public final class ConvTranspose2D<Scalar: NNScalar>: Layer {
     let w: Int, b: Int
     private var x: [Scalar] = []
     private var batch = 0
+    /// The convolution this layer is the transpose of: from the output `[C_out, Ho, Wo]` back
+    /// to the input `[C_in, H, W]` (its `channels` are C_out, its output positions H·W).
+    let shape: ConvolutionShape
+    // Work memory kept between steps: a chunk of x (or of dx) with its channel axis first, the
+    // columns (col or dcol), the row sums of the bias gradient, and ones.
+    private let channelMajor = WorkBuffer<Scalar>(), col = WorkBuffer<Scalar>()
+    private let rowSums = WorkBuffer<Scalar>(), ones = WorkBuffer<Scalar>()
 
     /// A transposed convolution with parameters `name.weight [C_in, C_out, k, k]`, `name.bias [C_out]`.
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
@@ -31,6 +38,8 @@ public final class ConvTranspose2D<Scalar: NNScalar>: Layer {
         outHeight = ImageGeometry.transposedOutputSize(inputHeight, kernel: kernel, stride: stride, padding: padding, outputPadding: outputPadding)
         outWidth = ImageGeometry.transposedOutputSize(inputWidth, kernel: kernel, stride: stride, padding: padding, outputPadding: outputPadding)
         precondition(outHeight > 0 && outWidth > 0, "ConvTranspose2D: empty output")
+        shape = ConvolutionShape(channels: outChannels, height: outHeight, width: outWidth, kernel: kernel,
+                                 stride: stride, padding: padding, outHeight: inputHeight, outWidth: inputWidth)
         self.store = store
         w = store.register(name + ".weight", weight)
         b = store.register(name + ".bias", bias)
@@ -39,6 +48,8 @@ public final class ConvTranspose2D<Scalar: NNScalar>: Layer {
     private var patch: Int { outChannels * kernel * kernel }
     private var pixels: Int { height * width }
 
+    /// y = col2im(Wᵀ X) + b, chunk by chunk (`ConvolutionKernels.transposedConvolutionChunk`,
+    /// X a chunk of x with its channel axis first).
     public func forward(_ x: Tensor<Scalar>, training: Bool) -> Tensor<Scalar> {
         let (ci, co, k, q) = (inChannels, outChannels, patch, pixels)
         let n = x.count / (ci * q)
@@ -46,42 +57,24 @@ public final class ConvTranspose2D<Scalar: NNScalar>: Layer {
         let outPlane = outHeight * outWidth
         var y = Tensor<Scalar>(zeros: [n, co, outHeight, outWidth])
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * q)
-        var xbuf = Scalar.filledArray(0, count: ci * chunk * q)
-        var col = Scalar.filledArray(0, count: k * chunk * q)
+        let (xT, cols, one) = (channelMajor.reserve(ci * chunk * q), col.reserve(k * chunk * q), ones.ones(co))
         x.data.withUnsafeBufferPointer { px in
-            y.data.withUnsafeMutableBufferPointer { py in
-                var start = 0
-                while start < n {
-                    let m = min(chunk, n - start)
-                    xbuf.withUnsafeMutableBufferPointer { pxb in
-                        ImageGeometry.swapLeadingAxes(px.baseAddress! + start * ci * q, a: m, b: ci, p: q, into: pxb.baseAddress!)
-                        store.values[w].data.withUnsafeBufferPointer { pw in
-                            col.withUnsafeMutableBufferPointer { pc in
-                                // col = Wᵀ X, folded onto the output.
-                                Scalar.gemm(transA: true, transB: false, m: k, n: m * q, k: ci, alpha: 1,
-                                            a: pw.baseAddress!, lda: k, b: pxb.baseAddress!, ldb: m * q,
-                                            beta: 0, c: pc.baseAddress!, ldc: m * q)
-                                Scalar.col2im(pc.baseAddress!, n: m, c: co, h: outHeight, w: outWidth, kh: kernel, kw: kernel,
-                                              stride: stride, padding: padding, ho: height, wo: width,
-                                              x: py.baseAddress! + start * co * outPlane)
-                            }
-                        }
-                    }
-                    start += m
-                }
-                let one = Scalar.filledArray(1, count: co)
-                store.values[b].data.withUnsafeBufferPointer { pb in
-                    one.withUnsafeBufferPointer { po in
-                        Scalar.channelAffine(py.baseAddress!, n: n, c: co, hw: outPlane, scale: po.baseAddress!,
-                                             shift: pb.baseAddress!, y: py.baseAddress!)
-                    }
-                }
+        y.data.withUnsafeMutableBufferPointer { py in
+        store.withWeightAndBias(w, b) { wb in
+            let (xs, ys) = (px.baseAddress!, py.baseAddress!)
+            for (start, m) in ImageGeometry.chunks(0..<n, size: chunk) {
+                ImageKernels.swapLeadingAxes(xs + start * ci * q, a: m, b: ci, p: q, into: xT)
+                ConvolutionKernels.transposedConvolutionChunk(dy: xT, m: m, shape, outChannels: ci, weight: wb.weight,
+                                                              dcol: cols, x: ys + start * co * outPlane)
             }
-        }
+            ImageKernels.channelAffine(ys, n: n, c: co, hw: outPlane, scale: one, shift: wb.bias, y: ys)
+        }}}
         if training { self.x = x.data; batch = n }
         return y
     }
 
+    /// db = Σ dy per channel; per chunk dcol = im2col(dY), dW += X dcolᵀ and dX = W dcol
+    /// (`ConvolutionKernels.weightGradientChunk`, `convolutionChunk`).
     public func backward(_ dy: Tensor<Scalar>, needInput: Bool) -> Tensor<Scalar>? {
         let n = batch
         let (ci, co, k, q) = (inChannels, outChannels, patch, pixels)
@@ -90,64 +83,31 @@ public final class ConvTranspose2D<Scalar: NNScalar>: Layer {
         let frozen = store.frozen
         if frozen && !needInput { return nil }
         if !frozen { store.grads[w].zero() }
-        // db[c] = Σ_{n,pixels} dy: row sums of dy [n·C_out, plane], then column sums over n.
-        var rowSums = Scalar.filledArray(0, count: n * co)
-        let onePlane = Scalar.filledArray(1, count: outPlane)
-        let oneBatch = Scalar.filledArray(1, count: n)
-        if !frozen { dy.data.withUnsafeBufferPointer { pdy in
-            rowSums.withUnsafeMutableBufferPointer { pr in
-                onePlane.withUnsafeBufferPointer { po in
-                    Scalar.gemv(trans: false, m: n * co, n: outPlane, alpha: 1, a: pdy.baseAddress!, lda: outPlane,
-                                x: po.baseAddress!, beta: 0, y: pr.baseAddress!)
-                }
-                oneBatch.withUnsafeBufferPointer { po in
-                    store.grads[b].data.withUnsafeMutableBufferPointer { pgb in
-                        Scalar.gemv(trans: true, m: n, n: co, alpha: 1, a: pr.baseAddress!, lda: co,
-                                    x: po.baseAddress!, beta: 0, y: pgb.baseAddress!)
-                    }
-                }
-            }
-        } }
-        var dx = needInput ? Tensor<Scalar>(zeros: [n, ci, height, width]) : nil
+        var dx = needInput ? Scalar.uninitializedArray(count: n * ci * q) : [0]
         let chunk = ImageGeometry.chunk(samples: n, columnElementsPerSample: k * q)
-        var xbuf: [Scalar] = frozen ? [] : Scalar.filledArray(0, count: ci * chunk * q)
-        var dcol = Scalar.filledArray(0, count: k * chunk * q)
-        var dxbuf: [Scalar] = needInput ? Scalar.filledArray(0, count: ci * chunk * q) : []
+        let (xT, dcol) = (channelMajor.reserve(ci * chunk * q), col.reserve(k * chunk * q))
+        let (sums, one) = (rowSums.reserve(n * co), ones.ones(max(outPlane, n)))
         x.withUnsafeBufferPointer { px in
-            dy.data.withUnsafeBufferPointer { pdy in
-                var start = 0
-                while start < n {
-                    let m = min(chunk, n - start)
-                    dcol.withUnsafeMutableBufferPointer { pdc in
-                        Scalar.im2col(pdy.baseAddress! + start * co * outPlane, n: m, c: co, h: outHeight, w: outWidth,
-                                      kh: kernel, kw: kernel, stride: stride, padding: padding, ho: height, wo: width,
-                                      col: pdc.baseAddress!)
-                        if !frozen { xbuf.withUnsafeMutableBufferPointer { pxb in
-                            ImageGeometry.swapLeadingAxes(px.baseAddress! + start * ci * q, a: m, b: ci, p: q, into: pxb.baseAddress!)
-                            // dW += X dcolᵀ
-                            store.grads[w].data.withUnsafeMutableBufferPointer { pgw in
-                                Scalar.gemm(transA: false, transB: true, m: ci, n: k, k: m * q, alpha: 1,
-                                            a: pxb.baseAddress!, lda: m * q, b: pdc.baseAddress!, ldb: m * q,
-                                            beta: 1, c: pgw.baseAddress!, ldc: k)
-                            }
-                        } }
-                        guard needInput else { return }
-                        // dX = W dcol
-                        store.values[w].data.withUnsafeBufferPointer { pw in
-                            dxbuf.withUnsafeMutableBufferPointer { pdb in
-                                Scalar.gemm(transA: false, transB: false, m: ci, n: m * q, k: k, alpha: 1,
-                                            a: pw.baseAddress!, lda: k, b: pdc.baseAddress!, ldb: m * q,
-                                            beta: 0, c: pdb.baseAddress!, ldc: m * q)
-                                dx!.data.withUnsafeMutableBufferPointer { pdx in
-                                    ImageGeometry.swapLeadingAxes(pdb.baseAddress!, a: ci, b: m, p: q, into: pdx.baseAddress! + start * ci * q)
-                                }
-                            }
-                        }
-                    }
-                    start += m
-                }
+        dy.data.withUnsafeBufferPointer { pdy in
+        dx.withUnsafeMutableBufferPointer { pdx in
+        store.withWeightAndBias(w, b) { wb in
+            let (xs, dys, dxs) = (px.baseAddress!, pdy.baseAddress!, pdx.baseAddress!)
+            if !frozen {
+                ConvolutionKernels.biasGradient(dy: dys, samples: n, channels: co, plane: outPlane, ones: one,
+                                                rowSums: sums, db: wb.biasGradient)
             }
-        }
-        return dx
+            for (start, m) in ImageGeometry.chunks(0..<n, size: chunk) {
+                ConvolutionKernels.unfold(dys + start * co * outPlane, m: m, shape, col: dcol)
+                if !frozen {
+                    ImageKernels.swapLeadingAxes(xs + start * ci * q, a: m, b: ci, p: q, into: xT)
+                    ConvolutionKernels.weightGradientChunk(dy: xT, col: dcol, columns: m * q, outChannels: ci, patch: k,
+                                                           dw: wb.weightGradient, bias: nil)
+                }
+                guard needInput else { continue }
+                ConvolutionKernels.convolutionChunk(col: dcol, m: m, positions: q, patch: k, outChannels: ci,
+                                                    weight: wb.weight, bias: nil, product: xT, y: dxs + start * ci * q)
+            }
+        }}}}
+        return needInput ? Tensor<Scalar>(shape: [n, ci, height, width], data: dx) : nil
     }
 }

@@ -12,21 +12,15 @@ public enum ImageGeometry {
         (n - 1) * s - 2 * p + k + op
     }
 
-    /// dst[j, i, :] = src[i, j, :] for `src [a, b, p]` (block copies of `p` elements).
-    /// Raw byte copies: generic code is not specialised across modules, and a typed
-    /// `update(from:count:)` would then copy element by element through value witnesses.
-    static func swapLeadingAxes<S>(_ src: UnsafePointer<S>, a: Int, b: Int, p: Int, into dst: UnsafeMutablePointer<S>) {
-        let size = MemoryLayout<S>.stride
-        let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
-        for i in 0..<a {
-            for j in 0..<b { (d + (j * a + i) * p * size).copyMemory(from: s + (i * b + j) * p * size, byteCount: p * size) }
-        }
-    }
-
     /// How many samples of one im2col chunk keep its columns under ~256K elements (1 MB of
     /// Float: the product then packs them from cache).
     static func chunk(samples n: Int, columnElementsPerSample e: Int) -> Int {
         max(1, min(n, (1 << 18) / max(1, e)))
+    }
+
+    /// The chunks (first sample, samples) of at most `size` samples that cover `range`, in order.
+    static func chunks(_ range: Range<Int>, size: Int) -> [(start: Int, count: Int)] {
+        stride(from: range.lowerBound, to: range.upperBound, by: max(1, size)).map { ($0, min(size, range.upperBound - $0)) }
     }
 
     /// Grows a reused work buffer to at least `count` elements (zeros); a large enough one is kept

@@ -35,7 +35,7 @@ public final class MaxPool2D<Scalar: NNScalar>: Layer {
                     let (xs, ys, amax) = (px.baseAddress!, py.baseAddress!, pa.baseAddress!)
                     let (pin, pout) = (height * width, outHeight * outWidth)
                     context.run(n * channels, minimumPerPart: max(1, (1 << 16) / pin)) { _, r in
-                        Scalar.maxPool(xs + r.lowerBound * pin, planes: r.count, h: height, w: width, k: kernel, stride: stride,
+                        ImageKernels.maxPool(xs + r.lowerBound * pin, planes: r.count, h: height, w: width, k: kernel, stride: stride,
                                        padding: padding, ho: outHeight, wo: outWidth, y: ys + r.lowerBound * pout,
                                        argmax: amax + r.lowerBound * pout)
                     }
@@ -57,7 +57,7 @@ public final class MaxPool2D<Scalar: NNScalar>: Layer {
                     // Each part zeroes its own planes of dx, then routes their gradients.
                     context.run(batch * channels, minimumPerPart: max(1, (1 << 16) / pin)) { _, r in
                         Scalar.fill(UnsafeMutableBufferPointer(start: dxs + r.lowerBound * pin, count: r.count * pin), with: 0)
-                        Scalar.maxPoolBackward(dys + r.lowerBound * pout, argmax: amax + r.lowerBound * pout, count: r.count * pout,
+                        ImageKernels.maxPoolBackward(dys + r.lowerBound * pout, argmax: amax + r.lowerBound * pout, count: r.count * pout,
                                                planeIn: pin, planeOut: pout, dx: dxs + r.lowerBound * pin)
                     }
                 }

@@ -1,0 +1,117 @@
+import XCTest
+@testable import LiftedTrain
+import TestSupport
+
+/// The chunk kernels of `ConvolutionKernels` on their own (no layer, no split), against the
+/// naive direct convolutions of `ConvTests.swift` and brute-force sums, in Double on shapes small
+/// enough to enumerate: two samples per chunk, stride 2 with padding and stride 1 "same".
+final class ConvolutionKernelsTests: XCTestCase {
+    /// C = 2 planes of 5 × 7, O = 3, k = 3; (stride, padding) = (2, 1) and (1, 1).
+    private func shape(stride: Int, padding: Int) -> ConvolutionShape {
+        let (h, w, k) = (5, 7, 3)
+        return ConvolutionShape(channels: 2, height: h, width: w, kernel: k, stride: stride, padding: padding,
+                                outHeight: ImageGeometry.outputSize(h, kernel: k, stride: stride, padding: padding),
+                                outWidth: ImageGeometry.outputSize(w, kernel: k, stride: stride, padding: padding))
+    }
+    private let (m, o) = (2, 3)
+
+    /// unfold + convolutionChunk = b + Σ W x over each window (PyTorch's `F.conv2d`).
+    func testConvolutionChunkIsTheDirectConvolution() {
+        for (s, p) in [(2, 1), (1, 1)] {
+            let g = shape(stride: s, padding: p)
+            let x = randomArray(m * g.sampleSize, seed: 1), weight = randomArray(o * g.patch, seed: 2)
+            let bias = randomArray(o, seed: 3)
+            var col = [Double](repeating: .nan, count: g.patch * m * g.positions)
+            var product = col, y = [Double](repeating: .nan, count: m * o * g.positions)
+            let ones = [Double](repeating: 1, count: m * g.positions)
+            ConvolutionKernels.unfold(x, m: m, g, col: &col)
+            bias.withUnsafeBufferPointer { pb in
+                ones.withUnsafeBufferPointer { po in
+                    ConvolutionKernels.convolutionChunk(col: col, m: m, positions: g.positions, patch: g.patch, outChannels: o,
+                                                        weight: weight, bias: (pb.baseAddress!, po.baseAddress!),
+                                                        product: &product, y: &y)
+                }
+            }
+            let expected = naiveConv2D(x, n: m, c: g.channels, h: g.height, w: g.width, weight: weight, bias: bias, o: o,
+                                       k: g.kernel, stride: s, padding: p)
+            assertClose(y, expected.y, "stride \(s), padding \(p)")
+        }
+    }
+
+    /// dW = Σ_{s,oh,ow} dY[s, o, oh, ow] x[s, c, oh·s − p + i, ow·s − p + j] and db = Σ dY, from
+    /// dY with its channel axis first, added to what dW and db held.
+    func testWeightGradientChunkIsTheBruteForceSum() {
+        let g = shape(stride: 2, padding: 1)
+        let x = randomArray(m * g.sampleSize, seed: 4), dy = randomArray(m * o * g.positions, seed: 5)
+        var col = [Double](repeating: .nan, count: g.patch * m * g.positions)
+        ConvolutionKernels.unfold(x, m: m, g, col: &col)
+        var dyT = dy
+        ImageKernels.swapLeadingAxes(dy, a: m, b: o, p: g.positions, into: &dyT)
+        let before = randomArray(o * g.patch + o, seed: 6)
+        var dw = Array(before[..<(o * g.patch)]), db = Array(before[(o * g.patch)...])
+        let ones = [Double](repeating: 1, count: m * g.positions)
+        db.withUnsafeMutableBufferPointer { pdb in
+            ones.withUnsafeBufferPointer { po in
+                ConvolutionKernels.weightGradientChunk(dy: dyT, col: col, columns: m * g.positions, outChannels: o,
+                                                       patch: g.patch, dw: &dw, bias: (pdb.baseAddress!, po.baseAddress!))
+            }
+        }
+        var expectedW = Array(before[..<(o * g.patch)]), expectedB = Array(before[(o * g.patch)...])
+        let (c, h, w, k) = (g.channels, g.height, g.width, g.kernel)
+        for b in 0..<m { for oc in 0..<o { for oh in 0..<g.outHeight { for ow in 0..<g.outWidth {
+            let d = dy[((b * o + oc) * g.outHeight + oh) * g.outWidth + ow]
+            expectedB[oc] += d
+            for ch in 0..<c { for i in 0..<k { for j in 0..<k {
+                let ih = oh * g.stride - g.padding + i, iw = ow * g.stride - g.padding + j
+                guard ih >= 0 && ih < h && iw >= 0 && iw < w else { continue }
+                expectedW[((oc * c + ch) * k + i) * k + j] += d * x[((b * c + ch) * h + ih) * w + iw]
+            } } }
+        } } } }
+        assertClose(dw, expectedW, "dW")
+        assertClose(db, expectedB, "db")
+    }
+
+    /// The two input gradients: the scatter-add fold of Wᵀ dY (any stride) and, for stride 1, the
+    /// convolution of dY with the flipped kernel — both the transposed convolution of dY
+    /// (`F.conv_transpose2d` with the same W), added to what dx held for the fold.
+    func testInputGradientsAreTheTransposedConvolution() {
+        for (s, p) in [(2, 1), (1, 1)] {
+            let g = shape(stride: s, padding: p)
+            let dy = randomArray(m * o * g.positions, seed: 7), weight = randomArray(o * g.patch, seed: 8)
+            let outputPadding = g.height - ((g.outHeight - 1) * s - 2 * p + g.kernel)
+            let expected = naiveConvTranspose2D(dy, n: m, c: o, h: g.outHeight, w: g.outWidth, weight: weight,
+                                                bias: [Double](repeating: 0, count: g.channels), o: g.channels, k: g.kernel,
+                                                stride: s, padding: p, outputPadding: outputPadding)
+            XCTAssertEqual([expected.ho, expected.wo], [g.height, g.width])
+            var dyT = dy
+            ImageKernels.swapLeadingAxes(dy, a: m, b: o, p: g.positions, into: &dyT)
+            let start = randomArray(m * g.sampleSize, seed: 9)
+            var dx = start, dcol = [Double](repeating: .nan, count: g.patch * m * g.positions)
+            ConvolutionKernels.transposedConvolutionChunk(dy: dyT, m: m, g, outChannels: o, weight: weight, dcol: &dcol, x: &dx)
+            assertClose(dx, zip(start, expected.y).map { $0 + $1 }, "fold, stride \(s)")
+            guard s == 1 else { continue }
+            var flipped = weight
+            ConvolutionKernels.flippedKernel(weight, outChannels: o, channels: g.channels, kernel: g.kernel, into: &flipped)
+            let f = ConvolutionKernels.flippedShape(of: g, outChannels: o)
+            var unfolded = [Double](repeating: .nan, count: f.patch * m * f.positions)
+            var product = [Double](repeating: .nan, count: g.channels * m * f.positions)
+            var gathered = [Double](repeating: .nan, count: m * g.sampleSize)
+            ConvolutionKernels.unfold(dy, m: m, f, col: &unfolded)
+            ConvolutionKernels.convolutionChunk(col: unfolded, m: m, positions: f.positions, patch: f.patch,
+                                                outChannels: g.channels, weight: flipped, bias: nil, product: &product,
+                                                y: &gathered)
+            assertClose(gathered, expected.y, "flipped kernel")
+        }
+    }
+
+    /// db[c] = Σ_{s, pixels} dY[s, c, ·] (ConvTranspose2D's bias gradient).
+    func testBiasGradientSumsEveryPixelOfEverySample() {
+        let (n, c, plane) = (3, 2, 7)
+        let dy = randomArray(n * c * plane, seed: 10)
+        var rows = [Double](repeating: .nan, count: n * c), db = [Double](repeating: .nan, count: c)
+        ConvolutionKernels.biasGradient(dy: dy, samples: n, channels: c, plane: plane,
+                                        ones: [Double](repeating: 1, count: plane), rowSums: &rows, db: &db)
+        let expected = (0..<c).map { ch in (0..<n).reduce(0.0) { $0 + dy[($1 * c + ch) * plane..<($1 * c + ch + 1) * plane].reduce(0, +) } }
+        assertClose(db, expected)
+    }
+}
