@@ -18,7 +18,7 @@ struct LPOMCommand: ParsableCommand {
         """,
         version: lpomVersion,
         subcommands: [TrainCommand.self, EvalCommand.self, InspectCommand.self, CompareCommand.self, NTKCommand.self, SurfCommand.self,
-                      BenchCommand.self, ExportCommand.self]
+                      BenchCommand.self, ExportCommand.self, RunsCommand.self]
     )
 }
 

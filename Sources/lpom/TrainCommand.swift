@@ -85,7 +85,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run saved in this history from its last snapshot (its settings come from the file; --epochs may extend it).")
     var resume: String?
 
-    @Option(help: "Write an SVG plot of training loss and test accuracy per epoch (validation accuracy with --validation).")
+    @Option(help: "Write an SVG plot per epoch: a loss panel (training loss averaged over the epoch, test loss) and an accuracy panel (training and test accuracy in %); validation instead of test with --validation.")
     var plot: String?
 
     @OptionGroup(title: "Architecture (networks from optimizer recurrences)") var arch: ArchOptions
