@@ -33,8 +33,7 @@ struct ResumeSlots {
     let arrays: [(name: String, count: Int, dataset: H5Dataset)]
 
     /// Creates `/resume` for the arrays of `state` (names and lengths are fixed from now on).
-    /// `compress`: shuffle + deflate on the arrays, as `HistoryWriter(compressSnapshots:)` asks.
-    static func create(in file: H5Location, for state: [String: [Double]], path: String, compress: Bool = false) throws -> ResumeSlots {
+    static func create(in file: H5Location, for state: [String: [Double]], path: String) throws -> ResumeSlots {
         for (name, values) in state {
             try HistoryFormat.checkName(name, kind: "resume state", path: path)
             if name == stepName { throw HistoryError(path, "'\(stepName)' is reserved and cannot name a resume state array") }
@@ -50,7 +49,7 @@ struct ResumeSlots {
         var arrays: [(String, Int, H5Dataset)] = []
         for (name, values) in state.sorted(by: { $0.key < $1.key }) {
             let d = try group.createRowDataset(name, of: Double.self, rowShape: [values.count], rowsPerChunk: 1,
-                                               fill: .nan, directWrites: true, compress: compress)
+                                               fill: .nan, directWrites: true, compress: false)
             try d.setRowCount(2)
             arrays.append((name, values.count, d))
         }

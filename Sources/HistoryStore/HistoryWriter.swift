@@ -75,8 +75,6 @@ public final class HistoryWriter {
     private var rewriteLast = false
     /// `/resume`, created by the first snapshot that carries a resume state.
     private var resumeSlots: ResumeSlots?
-    /// Whether `/theta`, `/buffers` and `/resume` are stored with shuffle + deflate.
-    private var compressSnapshots = false
 
     /// Creates (truncates) a history file with root attributes `format="lpom-history"`,
     /// `format_version=1`, `created_by`, `model` and `training` (both JSON text, checked to parse),
@@ -102,7 +100,6 @@ public final class HistoryWriter {
             try file.writeAttribute("training", string: training)
             try file.useObjectFormatsOf110()
             let compress = compressSnapshots
-            self.compressSnapshots = compressSnapshots
             func create(_ group: H5Location, _ list: [(name: String, shape: [Int])]) throws -> [Entry] {
                 try list.map { item in
                     let dataset = try group.createRowDataset(item.name, of: Float.self, rowShape: item.shape, rowsPerChunk: 1,
@@ -204,7 +201,10 @@ public final class HistoryWriter {
         }
         do {
             if let state {
-                if resumeSlots == nil { resumeSlots = try ResumeSlots.create(in: file, for: state, path: path, compress: compressSnapshots) }
+                // `/resume` stays uncompressed even with `compressSnapshots`: its slots are rewritten at every
+                // snapshot, and a compressed chunk of another size is written to new space each time
+                // (HDF5 does not reuse the old; measured: +30 MB over 30 snapshots of a 1 MB network).
+                if resumeSlots == nil { resumeSlots = try ResumeSlots.create(in: file, for: state, path: path) }
                 try resumeSlots?.write(slot: t % 2, step: step, state: state, path: path)
                 faultHook?(.afterState)
             }

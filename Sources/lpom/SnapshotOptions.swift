@@ -32,15 +32,17 @@ extension TrainingRecord {
 let historySizeWarningBytes = 1 << 30
 
 /// The line printed at the start of a run: how many snapshots the spacing gives and the file size
-/// they will take (uncompressed float32; `--compress` saves ~15 % on trained weights), and, past
+/// they will take (float32 snapshots, before `--compress`, which saves ~14 % of them on trained
+/// weights, plus the two float64 `/resume` slots of `stateScalars` values), and, past
 /// `historySizeWarningBytes`, a warning naming the spacing that would fit.
 func historySizeLines(path: String, spacing: SnapshotSpacing, totalSteps: Int, stepsPerEpoch: Int, scalars: Int,
-                      compress: Bool) -> [String] {
+                      stateScalars: Int = 0, compress: Bool) -> [String] {
     let count = spacing.count(total: totalSteps, perEpoch: stepsPerEpoch)
     let per = 4 * scalars
-    let bytes = count * per
-    var lines = ["history \(path): \(count) snapshots (--snapshot-every \(spacing)) × \(formatBytes(per)) ≈ \(formatBytes(bytes))"
-                 + (compress ? " before compression" : "")]
+    let bytes = count * per + 16 * stateScalars
+    var lines = ["history \(path): \(count) snapshots (--snapshot-every \(spacing)) × \(formatBytes(per))"
+                 + (stateScalars > 0 ? " + resume state \(formatBytes(16 * stateScalars))" : "")
+                 + " ≈ \(formatBytes(bytes))" + (compress ? " before compression" : "")]
     if bytes > historySizeWarningBytes {
         let k = max(2, min(count, historySizeWarningBytes / max(1, per)))
         lines.append("warning: the history will take \(formatBytes(bytes)); --snapshot-every log:\(min(k, 40)) keeps "
@@ -51,9 +53,11 @@ func historySizeLines(path: String, spacing: SnapshotSpacing, totalSteps: Int, s
 
 extension TrainCommand {
     /// Prints `historySizeLines` on stderr (the size line only without --quiet/--json; a warning always).
-    func announceSize(path: String, spacing: SnapshotSpacing, totalSteps: Int, stepsPerEpoch: Int, network: Network<Float>) {
+    func announceSize(path: String, spacing: SnapshotSpacing, totalSteps: Int, stepsPerEpoch: Int, network: Network<Float>,
+                      stateScalars: Int = 0) {
         let lines = historySizeLines(path: path, spacing: spacing, totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch,
-                                     scalars: network.parameters.scalarCount + network.buffers.scalarCount, compress: compress)
+                                     scalars: network.parameters.scalarCount + network.buffers.scalarCount,
+                                     stateScalars: stateScalars, compress: compress)
         for (i, line) in lines.enumerated() where i > 0 || !(output.quiet || output.json) { printErr(line) }
     }
 }

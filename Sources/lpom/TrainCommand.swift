@@ -175,7 +175,8 @@ struct TrainCommand: ParsableCommand {
                                        createdBy: "lpom \(lpomVersion)", parameters: network.parameters.shapes,
                                        buffers: network.buffers.shapes, compressSnapshots: compress)
         announceSize(path: path, spacing: snapshotEvery, totalSteps: (record.stepsPerEpoch ?? 0) * (record.epochs ?? 0),
-                     stepsPerEpoch: record.stepsPerEpoch ?? 0, network: network)
+                     stepsPerEpoch: record.stepsPerEpoch ?? 0, network: network,
+                     stateScalars: trainer.exportState().values.reduce(0) { $0 + $1.count })
         return try execute(trainer: trainer, record: record, label: arch.arch == .mlp ? layers : arch.tag, writer: writer,
                            data: sets, startStep: 0)
     }
