@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "lpom",
-    platforms: [.macOS(.v13)],
+    // Linux only (Debian/Ubuntu packages, scripts/install.sh). SwiftPM's `platforms` can only name
+    // Apple systems, none of which lpom is built or tested on, so there is no such line.
     products: [
         .executable(name: "lpom", targets: ["lpom"]),
         .library(name: "LiftedTrain", targets: ["LiftedTrain"]),
