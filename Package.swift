@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "ArchFromOpt", dependencies: ["LiftedTrain"]),
         .target(name: "Surfing", dependencies: ["LiftedTrain"]),
         .executableTarget(name: "lpom", dependencies: [
-            "LiftedTrain", "ArchFromOpt", "Surfing", "HistoryStore", "ImageData", "LiftedHistory",
+            "LiftedTrain", "ArchFromOpt", "Surfing", "HistoryStore", "ImageData", "LiftedHistory", "CZlib",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // What every test target shares: one assertClose, the random fixtures, the paths (a regular
