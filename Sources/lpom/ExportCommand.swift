@@ -35,10 +35,10 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Generator histories: write latents x (tensor `latent` [n, k], drawn from the run's prior) and G(x) in eval mode (tensor `output` [n, *output shape]) of the snapshot to this safetensors file.")
     var samples: String?
 
-    @Option(help: "Number of latents for --samples.")
+    @Option(parsing: .number, help: "Number of latents for --samples.")
     var sampleCount: Int = 16
 
-    @Option(help: "Seed of the latents for --samples.")
+    @Option(parsing: .number, help: "Seed of the latents for --samples.")
     var seed: UInt64 = 0
 
     func validate() throws {

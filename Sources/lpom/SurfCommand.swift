@@ -126,7 +126,7 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Write targets beside reconstructions as an image grid (.svg or .png).")
     var grid: String?
 
-    @Option(help: "Upscale factor of a --grid .png: each pixel becomes an N×N block.")
+    @Option(parsing: .number, help: "Upscale factor of a --grid .png: each pixel becomes an N×N block.")
     var gridScale: Int = PNG.defaultScale
 
     @OptionGroup var output: OutputOptions

@@ -32,7 +32,7 @@ struct TrainCoreOptions: ParsableArguments {
     @Option(help: "Write an SVG plot per epoch: a loss panel (training loss averaged over the epoch, test loss) and an accuracy panel (training and test accuracy in %); validation instead of test with --validation.")
     var plot: String?
 
-    @Option(help: "Which steps save θ: N (every N steps; 0: only the initial and final θ), epoch (end of each epoch), or log:K (K snapshots spaced geometrically in steps, θ_0 and the final θ included). The expected file size is printed at the start.")
+    @Option(parsing: .number, help: "Which steps save θ: N (every N steps; 0: only the initial and final θ), epoch (end of each epoch), or log:K (K snapshots spaced geometrically in steps, θ_0 and the final θ included). The expected file size is printed at the start.")
     var snapshotEvery: SnapshotSpacing = .every(40)
 }
 

@@ -107,6 +107,18 @@ class CompanionTests(unittest.TestCase):
             np.testing.assert_array_equal(csv_values, m[name])
         self.assertTrue(np.isfinite(m["test_accuracy"][-1]) and np.isnan(m["test_accuracy"][0]))
 
+    def test_metrics_as_a_pandas_frame(self):
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            self.skipTest("pandas not installed")
+        with lh.open_history(self.paths["mlp"]) as h:
+            frame = h.metrics()
+            arrays = h.metrics(as_frame=False)
+        self.assertEqual(frame.index.name, "step")
+        np.testing.assert_array_equal(frame.index.to_numpy(), arrays["step"])
+        np.testing.assert_array_equal(frame["loss"].to_numpy(), arrays["loss"])
+
     def test_reads_a_file_another_process_holds_open_for_writing(self):
         # What a running `lpom train` does: the file is open for writing (HDF5 takes its lock).
         copy = os.path.join(self.dir, "live.h5")
