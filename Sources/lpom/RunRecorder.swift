@@ -122,8 +122,9 @@ final class RunRecorder: TrainingObserver {
         var acc = LinePlot(title: "accuracy per epoch", xLabel: "epoch", yLabel: "accuracy (%)")
         acc.integerX = true
         acc.yLimits = (0, 100)
-        acc.series.append(.init(name: "\(held) accuracy", x: x, y: rows.map { 100 * (v ? $0.valAccuracy : $0.testAccuracy) }))
+        // The same order (and so colours) as the loss panel: train, then held out.
         acc.series.append(.init(name: "train accuracy (epoch mean)", x: x, y: rows.map { 100 * $0.trainAccuracy }))
+        acc.series.append(.init(name: "\(held) accuracy", x: x, y: rows.map { 100 * (v ? $0.valAccuracy : $0.testAccuracy) }))
         return PlotFigure(title: title, panels: [loss, acc])
     }
 }

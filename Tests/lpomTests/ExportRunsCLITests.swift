@@ -113,6 +113,25 @@ final class ExportRunsCLITests: CLITestCase {
         XCTAssertTrue(texts.contains("a") && texts.contains("b") && texts.contains("epoch"), "\(texts)")
     }
 
+    /// `train --plot`: a loss panel and an accuracy panel, whole-number epoch ticks, no accuracy
+    /// tick past 100 %.
+    func testTrainPlotDrawsLossAndAccuracyOnPanelsOfTheirOwn() throws {
+        let svgPath = dir + "/t.svg"
+        try train(dir + "/t.h5", ["--layers", "8", "--epochs", "3", "--plot", svgPath])
+        let svg = try XMLElements(try String(contentsOfFile: svgPath, encoding: .utf8))
+        let texts = svg.named("text")
+        let words = texts.map(\.text)
+        for w in ["loss per epoch", "accuracy per epoch", "train loss (epoch mean)", "test loss", "test accuracy", "accuracy (%)"] {
+            XCTAssertTrue(words.contains(w), "\(w) in \(words)")
+        }
+        XCTAssertEqual(svg.named("polyline").count, 4)
+        let xTicks = texts.filter { $0.attributes["text-anchor"] == "middle" }.compactMap { Double($0.text) }
+        XCTAssertFalse(xTicks.isEmpty)
+        XCTAssertTrue(xTicks.allSatisfy { $0 == $0.rounded() }, "epoch ticks \(xTicks)")
+        let yTicks = texts.filter { $0.attributes["text-anchor"] == "end" }.compactMap { Double($0.text) }
+        XCTAssertTrue(yTicks.allSatisfy { $0 <= 100 }, "y ticks \(yTicks)")
+    }
+
     func testPlotTicksAreRoundAndEpochTicksWhole() {
         XCTAssertEqual(LinePlot.ticks(0, 5, integer: true), [0, 1, 2, 3, 4, 5])
         XCTAssertEqual(LinePlot.ticks(1, 3, integer: true), [1, 2, 3], "no 1.4, 1.8 … on an epoch axis")
