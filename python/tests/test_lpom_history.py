@@ -203,6 +203,50 @@ class CompanionTests(unittest.TestCase):
         self.assertGreater(float(np.std(y)), 1e-4)  # not a constant image (θ after one step is near θ_0)
 
     @unittest.skipIf(torch is None, "PyTorch not installed")
+    def test_every_remaining_layer_type_matches_lpom(self):
+        # The layer types the trained histories above lack (normalize, leaky_relu, elu, softplus,
+        # identity, avgpool2d with padding, maxpool2d with padding), in a history written with h5py;
+        # lpom evaluates it through `export --samples` (uniform inputs in [-1, 1]).
+        model = {"input_shape": [1, 6, 6], "layers": [
+            {"type": "normalize", "mean": 0.25, "std": 0.5},
+            {"name": "layers.1", "type": "conv2d", "in_channels": 1, "out_channels": 2, "kernel": 3, "stride": 1, "padding": 1},
+            {"type": "leaky_relu", "alpha": 0.2},
+            {"type": "avgpool2d", "kernel": 3, "stride": 2, "padding": 1},
+            {"type": "elu", "alpha": 0.5},
+            {"type": "maxpool2d", "kernel": 2, "stride": 2, "padding": 1},
+            {"type": "softplus"},
+            {"type": "flatten"},
+            {"name": "layers.8", "type": "dense", "in": 8, "out": 5},
+            {"type": "identity"},
+            {"type": "tanh"}]}
+        rng = np.random.default_rng(17)
+        theta = {"layers.1.weight": rng.normal(0, 0.8, (2, 2, 1, 3, 3)), "layers.1.bias": rng.normal(0, 0.3, (2, 2)),
+                 "layers.8.weight": rng.normal(0, 0.7, (2, 5, 8)), "layers.8.bias": rng.normal(0, 0.2, (2, 5))}
+        path = os.path.join(self.dir, "layers.h5")
+        with h5py.File(path, "w") as f:
+            f.attrs["format"] = "lpom-history"
+            f.attrs["format_version"] = 1
+            f.attrs["created_by"] = "test_lpom_history.py"
+            f.attrs["model"] = json.dumps(model)
+            f.attrs["training"] = json.dumps({"method": "gan"})
+            g = f.create_group("theta")
+            for name, v in theta.items():
+                g.create_dataset(name, data=v.astype(np.float32), maxshape=(None,) + v.shape[1:], chunks=(1,) + v.shape[1:])
+            f.create_group("buffers")
+            f.create_dataset("snapshot_step", data=np.array([0, 10], dtype=np.int64), maxshape=(None,), chunks=(16,))
+            f.create_group("metrics").create_dataset("step", data=np.zeros(0, dtype=np.int64), maxshape=(None,), chunks=(16,))
+        out = os.path.join(self.dir, "layers.safetensors")
+        lpom("export", path, "--samples", out, "--sample-count", "40", "--seed", "5")
+        s, _ = lh.read_safetensors(out)
+        net = lh.build_model(model)
+        net.load_state_dict(lh.state_dict(path, -1))
+        net.eval()
+        with torch.no_grad():
+            y = net(torch.from_numpy(s["latent"])).numpy()
+        np.testing.assert_allclose(y, s["output"], rtol=0, atol=1e-6)
+        self.assertGreater(float(np.std(y)), 0.05)
+
+    @unittest.skipIf(torch is None, "PyTorch not installed")
     def test_exported_safetensors_load_strictly(self):
         path = self.paths["agdnet"]
         out = os.path.join(self.dir, "agd.safetensors")
