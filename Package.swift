@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "lpom",
-    platforms: [.macOS(.v13)],
+    // Linux only (Debian/Ubuntu packages, scripts/install.sh). SwiftPM's `platforms` can only name
+    // Apple systems, none of which lpom is built or tested on, so there is no such line.
     products: [
         .executable(name: "lpom", targets: ["lpom"]),
         .library(name: "LiftedTrain", targets: ["LiftedTrain"]),
@@ -41,7 +42,7 @@ let package = Package(
         .target(name: "ArchFromOpt", dependencies: ["LiftedTrain"]),
         .target(name: "Surfing", dependencies: ["LiftedTrain"]),
         .executableTarget(name: "lpom", dependencies: [
-            "LiftedTrain", "ArchFromOpt", "Surfing", "HistoryStore", "ImageData", "LiftedHistory",
+            "LiftedTrain", "ArchFromOpt", "Surfing", "HistoryStore", "ImageData", "LiftedHistory", "CZlib",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // What every test target shares: one assertClose, the random fixtures, the paths (a regular

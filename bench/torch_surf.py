@@ -16,36 +16,18 @@ import json
 import time
 
 import numpy as np
+import os
+import sys
+
 import torch
-from torch import nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from lpom_history.torch_model import build_model  # noqa: E402
 
 
 def generator(model):
-    mods = []
-    for l in model["layers"]:
-        t = l["type"]
-        if t == "dense":
-            mods.append(nn.Linear(l["in"], l["out"]))
-        elif t == "batchnorm":
-            mods.append(None)  # resolved below (1-D or 2-D)
-        elif t == "relu":
-            mods.append(nn.ReLU())
-        elif t == "sigmoid":
-            mods.append(nn.Sigmoid())
-        elif t == "unflatten":
-            mods.append(nn.Unflatten(1, tuple(l["shape"])))
-        elif t == "conv_transpose2d":
-            mods.append(nn.ConvTranspose2d(l["in_channels"], l["out_channels"], l["kernel"], l.get("stride", 1), l.get("padding", 0)))
-        else:
-            raise SystemExit("unsupported layer " + t)
-    image = False
-    for i, l in enumerate(model["layers"]):
-        if l["type"] in ("unflatten", "conv_transpose2d"):
-            image = True
-        if l["type"] == "batchnorm":
-            mods[i] = (nn.BatchNorm2d if image else nn.BatchNorm1d)(l["channels"], eps=l.get("eps", 1e-5))
-    g = nn.Sequential()
-    g.add_module("layers", nn.Sequential(*mods))   # state_dict names layers.K.weight, as the history's
+    """The generator of a model JSON, built by the Python companion (python/lpom_history), frozen, eval mode."""
+    g = build_model(model)
     g.eval()
     for p in g.parameters():
         p.requires_grad_(False)
@@ -104,7 +86,7 @@ def main():
     g = generator(model)
     names = [n for n in z.files if n != "model"]
     T = z[names[0]].shape[0]
-    # num_batches_tracked is not part of the history format; strict=False leaves it at 0 (unused in eval).
+    # The .npz holds no num_batches_tracked; strict=False leaves it at 0 (unused in eval).
     snap = [{n.split("/", 1)[1]: torch.from_numpy(z[n][t]) for n in names} for t in range(T)]
     k = model["input_shape"][0]
     xs, x0 = (torch.from_numpy(v) for v in lpom_trials(a.trials, k, a.seed))

@@ -33,5 +33,17 @@ echo "$summary"
 total=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
 failed=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
 if [ -n "$total" ] && [ -n "$failed" ]; then echo "tests: $((total - failed)) passed, $failed failed"; fi
+# The Python companion (python/lpom_history) against the lpom just built: needs a Python with
+# h5py (LPOM_PYTHON names one, e.g. a venv with PyTorch; without torch its PyTorch tests skip).
+PY="${LPOM_PYTHON:-python3}"
+if "$PY" -c "import h5py, numpy" 2>/dev/null; then
+    LPOM_BIN="$ROOT/.build/debug/lpom" "$PY" -m unittest discover -s python/tests > "$LOGS/python.log" 2>&1
+    prc=$?
+    grep -E "^(FAIL|ERROR):|^Ran |^OK|^FAILED" "$LOGS/python.log"
+    "$PY" -c "import torch" 2>/dev/null || echo "python: PyTorch not installed in $PY; the PyTorch comparisons were skipped (set LPOM_PYTHON)"
+    [ $prc -ne 0 ] && rc=$prc
+else
+    echo "python: skipped ($PY has no h5py; set LPOM_PYTHON to a Python with h5py, numpy and optionally torch)"
+fi
 echo "test: logs in $LOGS"
 exit $rc

@@ -201,6 +201,9 @@ public final class HistoryWriter {
         }
         do {
             if let state {
+                // `/resume` stays uncompressed even with `compressSnapshots`: its slots are rewritten at every
+                // snapshot, and a compressed chunk of another size is written to new space each time
+                // (HDF5 does not reuse the old; measured: +30 MB over 30 snapshots of a 1 MB network).
                 if resumeSlots == nil { resumeSlots = try ResumeSlots.create(in: file, for: state, path: path) }
                 try resumeSlots?.write(slot: t % 2, step: step, state: state, path: path)
                 faultHook?(.afterState)

@@ -108,7 +108,7 @@ public struct ImageDataset: Equatable, Sendable {
 
     /// Loads <directory>/<name>/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (prefer .gz,
     /// fall back to raw). Checks that images and labels agree in count, labels < 10; missing
-    /// file → DataError naming the file and suggesting `bash data/setup.sh`.
+    /// file → DataError naming the file, `--data-dir`, `LPOM_DATA_DIR` and `bash data/setup.sh`.
     public static func load(_ name: DatasetName, directory: String) throws -> ImageDataset {
         let folder = (directory as NSString).appendingPathComponent(name.rawValue)
         func split(_ prefix: String) throws -> LabeledImages {
@@ -132,7 +132,8 @@ public struct ImageDataset: Equatable, Sendable {
         let files = FileManager.default
         if files.fileExists(atPath: gz) { return gz }
         if files.fileExists(atPath: raw) { return raw }
-        throw DataError(path: gz, "missing (nor is there an uncompressed \(stem)); run "
-            + "`bash data/setup.sh` from the repository root to fetch MNIST and Fashion-MNIST")
+        throw DataError(path: gz, "missing (nor is there an uncompressed \(stem)); pass --data-dir DIR or set "
+            + "LPOM_DATA_DIR to the directory holding mnist/ and fashion-mnist/ (`bash data/setup.sh` in the lpom "
+            + "repository fetches them into its data/)")
     }
 }

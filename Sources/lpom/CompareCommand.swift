@@ -212,6 +212,8 @@ struct CompareCommand: ParsableCommand {
 
     private func curves(_ results: [String: [String: [RunSummary]]]) -> LinePlot {
         var p = LinePlot(title: "\(measured.capitalized) accuracy per epoch, \(dataset.rawValue)", xLabel: "epoch", yLabel: "\(measured) accuracy (%)")
+        p.integerX = true
+        p.yLimits = (0, 100)
         for net in networkList {
             for m in methodList {
                 guard let first = results[net]?[m]?.first else { continue }

@@ -30,7 +30,25 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Data set (default: the one the history was trained on).")
     var dataset: DatasetName?
 
-    @OptionGroup var data: DataOptions
+    @Option(help: "Directory holding mnist/ and fashion-mnist/ IDX files (default: $LPOM_DATA_DIR, else ./data).")
+    var dataDir: String?
+
+    @Option(parsing: .number, help: "Evaluate only the first N test images (0 = all).")
+    var testLimit: Int = 0
+
+    @Option(parsing: .number, help: "--split train: the first N training images (default: the run's own --train-limit).")
+    var trainLimit: Int = 0
+
+    @Option(parsing: .number, help: "--split validation: the last N training images (default: the N the run held out, from the history).")
+    var validation: Int?
+
+    /// The data options of `train`, from the ones above.
+    var data: DataOptions {
+        get throws {
+            try DataOptions.parse((dataDir.map { ["--data-dir", $0] } ?? []) + ["--test-limit", "\(testLimit)", "--train-limit", "\(trainLimit)"]
+                                  + (validation.map { ["--validation", "\($0)"] } ?? []))
+        }
+    }
 
     @Option(help: "Set to evaluate: test; validation (the last N training images the run held out: N from the history, else --validation N); train (the images the run trained on, with its --train-limit).")
     var split: EvalSplit = .test
@@ -44,7 +62,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Loss to report (default: the history's training loss, else cross-entropy).")
     var loss: LossKind?
 
-    @OptionGroup var output: OutputOptions
+    @Flag(help: "Print one JSON object on stdout instead of the table.")
+    var json = false
 
     func run() throws {
         let reader = try HistoryReader(path: history)
@@ -57,12 +76,12 @@ struct EvalCommand: ParsableCommand {
         }
         let indices = all ? Array(0..<t) : [k]
         // The run's own training set: its --train-limit unless one is given here.
-        var data = self.data
+        var data = try self.data
         if data.trainLimit == 0, let limit = record.trainLimit { data.trainLimit = limit }
         let (n, recorded) = try data.validationSize(record: record, history: history)
         if let sets = try regressionData(record: record, data: data, history: history) {
             try evaluateRegression(reader: reader, on: sets.set(split, history: history, recorded: recorded), split: split,
-                                   snapshots: indices, json: output.json)
+                                   snapshots: indices, json: json)
             return
         }
         guard let name = dataset ?? record.imageSet else {
@@ -81,7 +100,7 @@ struct EvalCommand: ParsableCommand {
             let r = evaluate(net, on: set, loss: lossKind)
             results.append(["snapshot": i, "step": reader.snapshotSteps[i], "\(p)_accuracy": r.accuracy, "\(p)_loss": r.loss])
         }
-        if output.json {
+        if json {
             var obj = results.last ?? [:]
             obj["history"] = history
             obj["dataset"] = name.rawValue

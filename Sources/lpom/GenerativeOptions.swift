@@ -44,7 +44,7 @@ struct GenerativeOptions: ParsableArguments {
     @Option(parsing: .number, help: "Hidden width of --generator fc.")
     var genHidden: Int = 500
 
-    @Option(help: "Write a grid of 64 images of the final generator at the end (.png or .svg).")
+    @Option(help: "Write a grid of 64 images of the final generator at the end (.png, each pixel 4×4; or .svg).")
     var sampleGrid: String?
 
     func validate() throws {

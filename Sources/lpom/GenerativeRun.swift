@@ -15,7 +15,7 @@ extension TrainCommand {
         if epochs != nil { throw ValidationError("--model runs count generator updates: use --steps instead of --epochs") }
         if let v = data.validation, v != 0 { throw ValidationError("--validation holds out images to choose classifier settings on; --model runs have no validation metric, drop it") }
         if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, got \(b)") }
-        guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must be ≥ 0, got \(snapshotEvery)") }
+        if snapshotEvery == .epoch { throw ValidationError("--model runs count generator updates, not epochs: give --snapshot-every N or log:K") }
         guard threads >= 0 && threads <= 256 else { throw ValidationError("--threads must be between 0 and 256, got \(threads)") }
         if let lr { guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") } }
         if model != .vae && lr != nil { throw ValidationError("--lr sets the VAE's learning rate; for --model \(model.rawValue) use --g-lr and --d-lr") }
@@ -48,8 +48,10 @@ extension TrainCommand {
                                                 withIntermediateDirectories: true)
         let writer = try HistoryWriter(path: path, model: setup.generatorSpec.json(), training: record.json(),
                                        createdBy: "lpom \(lpomVersion)", parameters: trainer.generator.parameters.shapes,
-                                       buffers: trainer.generator.buffers.shapes)
-        let loop = TrainingLoop<Float>(steps: gen.steps, batchSize: b, seed: seed, snapshotEvery: snapshotEvery)
+                                       buffers: trainer.generator.buffers.shapes, compressSnapshots: compress)
+        announceSize(path: path, spacing: snapshotEvery, totalSteps: gen.steps, stepsPerEpoch: 0, network: trainer.generator)
+        var loop = TrainingLoop<Float>(steps: gen.steps, batchSize: b, seed: seed, snapshotEvery: 0)
+        loop.spacing = snapshotEvery
         let recorder = RunRecorder(trainer: trainer, writer: writer, total: gen.steps, epochs: nil, startStep: 0,
                                    quiet: output.quiet || output.json)
         let t0 = now()

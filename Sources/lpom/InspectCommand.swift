@@ -11,7 +11,7 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "History file.")
     var history: String
 
-    @Option(help: "Write an SVG plot of the training loss (per step), validation and test accuracy.")
+    @Option(help: "Write an SVG plot: one panel of the losses (training loss per step, validation and test loss per epoch), one of the accuracies in % (training batch, validation, test), over epochs.")
     var plot: String?
 
     @Flag(help: "List a history whose model does not match its parameters (refused otherwise), marked UNCHECKED.")
@@ -50,7 +50,6 @@ struct InspectCommand: ParsableCommand {
             params.append(row)
         }
         var metrics: [String: Any] = [:]
-        let mSteps = (try? reader.metricSteps()) ?? []
         for m in reader.metricNames {
             let v = (try? reader.metric(m)) ?? []
             let finite = v.filter { $0.isFinite }
@@ -58,7 +57,7 @@ struct InspectCommand: ParsableCommand {
             if let l = finite.last, let lo = finite.min(), let hi = finite.max() { d["last"] = l; d["min"] = lo; d["max"] = hi }
             metrics[m] = d
         }
-        if let plot { try makePlot(reader: reader, steps: mSteps).write(to: plot) }
+        if let plot { try makePlot(reader: reader, record: record).write(to: plot) }
         let training = (try? JSONSerialization.jsonObject(with: Data(record.json().utf8))) as? [String: Any] ?? [:]
         if output.json {
             var object: [String: Any] = ["history": history, "created_by": reader.createdBy, "model": (try? JSONSerialization.jsonObject(with: Data(reader.model.utf8))) ?? reader.model,
@@ -103,24 +102,14 @@ struct InspectCommand: ParsableCommand {
         }
     }
 
-    private func makePlot(reader: HistoryReader, steps: [Int]) throws -> LinePlot {
-        var p = LinePlot(title: URL(fileURLWithPath: history).lastPathComponent, xLabel: "step", yLabel: "value")
-        for name in ["loss", "val_loss", "val_accuracy", "test_loss", "test_accuracy"] where reader.metricNames.contains(name) {
-            let v = try reader.metric(name)
-            let pairs = zip(steps, v).filter { $0.1.isFinite }
-            // Thin per-step curves to at most ~1000 points, averaging within each bin.
-            let bin = max(1, pairs.count / 1000)
-            var xs: [Double] = [], ys: [Double] = []
-            var i = 0
-            while i < pairs.count {
-                let chunk = pairs[i..<min(pairs.count, i + bin)]
-                xs.append(Double(chunk.last!.0))
-                ys.append(chunk.map(\.1).reduce(0, +) / Double(chunk.count))
-                i += bin
-            }
-            p.series.append(.init(name: name, x: xs, y: ys))
-        }
-        return p
+    /// Losses on one panel, accuracies (in %) on another, over epochs when the run counts them.
+    private func makePlot(reader: HistoryReader, record: TrainingRecord) throws -> PlotFigure {
+        let c = try HistoryCurves(reader: reader, record: record)
+        let names = c.curves.keys.sorted(by: naturalOrder)
+        let losses = names.filter(HistoryCurves.isLoss), accuracies = names.filter { $0.hasSuffix("accuracy") }
+        var panels = [c.panel(losses, title: "loss", accuracy: false)]
+        if !accuracies.isEmpty { panels.append(c.panel(accuracies, title: "accuracy", accuracy: true)) }
+        return PlotFigure(title: URL(fileURLWithPath: history).lastPathComponent, panels: panels)
     }
 }
 
@@ -134,6 +123,7 @@ func norm(_ v: [Float]) -> Double {
 }
 
 func formatBytes(_ n: Int) -> String {
+    if n >= 1 << 30 { return String(format: "%.1f GB", Double(n) / 1_073_741_824) }
     if n >= 1 << 20 { return String(format: "%.1f MB", Double(n) / 1_048_576) }
     if n >= 1 << 10 { return String(format: "%.1f KB", Double(n) / 1024) }
     return "\(n) B"

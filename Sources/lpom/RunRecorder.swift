@@ -106,20 +106,26 @@ final class RunRecorder: TrainingObserver {
         bar.clear()
     }
 
-    /// Training and test curves, or training and validation curves when the run has a validation set.
-    func plot(title: String, regression: Bool = false) -> LinePlot {
+    /// Per-epoch curves on two panels: loss (train, and test or validation) and accuracy in %
+    /// (the same); a regression run has one panel of log10 losses.
+    func plot(title: String, regression: Bool = false) -> PlotFigure {
         let v = rows.contains { !$0.valLoss.isNaN }
         let held = v ? "validation" : "test"
-        if regression {
-            var p = LinePlot(title: title, xLabel: "epoch", yLabel: "log10 loss")
-            p.series.append(.init(name: "train loss", x: rows.map { Double($0.epoch) }, y: rows.map { log10($0.trainLoss) }))
-            p.series.append(.init(name: "\(held) loss", x: rows.map { Double($0.epoch) }, y: rows.map { log10(v ? $0.valLoss : $0.testLoss) }))
-            return p
-        }
-        var p = LinePlot(title: title, xLabel: "epoch", yLabel: "accuracy (%)")
-        p.series.append(.init(name: "\(held) accuracy %", x: rows.map { Double($0.epoch) }, y: rows.map { 100 * (v ? $0.valAccuracy : $0.testAccuracy) }))
-        p.series.append(.init(name: "train accuracy %", x: rows.map { Double($0.epoch) }, y: rows.map { 100 * $0.trainAccuracy }))
-        return p
+        let x = rows.map { Double($0.epoch) }
+        var loss = LinePlot(title: "loss per epoch", xLabel: "epoch", yLabel: regression ? "log10 loss" : "loss")
+        loss.integerX = true
+        loss.yLimits.lo = regression ? nil : 0
+        let f: (Double) -> Double = regression ? { log10($0) } : { $0 }
+        loss.series.append(.init(name: "train loss (epoch mean)", x: x, y: rows.map { f($0.trainLoss) }))
+        loss.series.append(.init(name: "\(held) loss", x: x, y: rows.map { f(v ? $0.valLoss : $0.testLoss) }))
+        guard !regression else { return PlotFigure(title: title, panels: [loss]) }
+        var acc = LinePlot(title: "accuracy per epoch", xLabel: "epoch", yLabel: "accuracy (%)")
+        acc.integerX = true
+        acc.yLimits = (0, 100)
+        // The same order (and so colours) as the loss panel: train, then held out.
+        acc.series.append(.init(name: "train accuracy (epoch mean)", x: x, y: rows.map { 100 * $0.trainAccuracy }))
+        acc.series.append(.init(name: "\(held) accuracy", x: x, y: rows.map { 100 * (v ? $0.valAccuracy : $0.testAccuracy) }))
+        return PlotFigure(title: title, panels: [loss, acc])
     }
 }
 

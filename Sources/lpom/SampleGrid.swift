@@ -7,6 +7,8 @@ struct SampleGrid {
     var side: Int
     var columns = 8
     var gap = 2
+    /// Each pixel becomes a scale × scale block in a `.png`.
+    var scale = PNG.defaultScale
 
     /// The grid as 8-bit pixel rows (white gaps).
     func pixels() -> (width: Int, height: Int, bytes: [UInt8]) {
@@ -25,10 +27,12 @@ struct SampleGrid {
         return (w, h, out)
     }
 
-    /// PNG bytes (8-bit grayscale; `PNG.encode`, shared with `lpom surf --grid`).
-    func png() -> [UInt8] {
+    /// PNG bytes (8-bit grayscale, deflated; `PNG.encode`, shared with `lpom surf --grid`), each
+    /// pixel a `scale` × `scale` block.
+    func png(scale: Int = 1) -> [UInt8] {
         let (w, h, px) = pixels()
-        return [UInt8](PNG.encode(px, width: w, height: h, channels: 1))
+        let big = PNG.upscale(px, width: w, height: h, channels: 1, by: scale)
+        return [UInt8](PNG.encode(big.pixels, width: big.width, height: big.height, channels: 1))
     }
 
     /// Writes `.png`, or `.svg` (the PNG embedded, scaled 3× without smoothing).
@@ -44,7 +48,7 @@ struct SampleGrid {
             """
             try svg.write(toFile: path, atomically: true, encoding: .utf8)
         } else {
-            try data.write(to: URL(fileURLWithPath: path))
+            try Data(png(scale: scale)).write(to: URL(fileURLWithPath: path))
         }
     }
 }

@@ -126,6 +126,9 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Write targets beside reconstructions as an image grid (.svg or .png).")
     var grid: String?
 
+    @Option(parsing: .number, help: "Upscale factor of a --grid .png: each pixel becomes an N×N block.")
+    var gridScale: Int = PNG.defaultScale
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -156,6 +159,7 @@ struct SurfCommand: ParsableCommand {
             throw ValidationError("--trials × --restarts must be at most 10000000 (got \(trials) × \(restarts))")
         }
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+        guard gridScale >= 1 && gridScale <= 32 else { throw ValidationError("--grid-scale must be in 1…32, got \(gridScale)") }
         if let g = grid, !(g.hasSuffix(".svg") || g.hasSuffix(".png")) {
             throw ValidationError("--grid writes .svg or .png files, got '\(g)'")
         }
@@ -183,7 +187,7 @@ struct SurfCommand: ParsableCommand {
         if let grid {
             let recon = setup.problem.generate(Tensor(shape: [results.count, setup.problem.latentSize],
                                                       data: results.flatMap { $0.x.map { Float($0) } }))
-            try ImageGrid(targets: setup.trials.signals, reconstructions: recon, shape: setup.imageShape).write(to: grid)
+            try ImageGrid(targets: setup.trials.signals, reconstructions: recon, shape: setup.imageShape, scale: gridScale).write(to: grid)
         }
         report(summary, results: results, setup: setup, seconds: seconds, cpu: cpu)
     }

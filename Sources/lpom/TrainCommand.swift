@@ -12,81 +12,26 @@ enum TrainMethod: String, ExpressibleByArgument, CaseIterable {
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a multilayer perceptron on MNIST or Fashion-MNIST and save its history.",
+        abstract: "Train a classifier (MLP, convolutional or recurrence network), a GAN or a VAE on MNIST or Fashion-MNIST, saving its snapshots in a history.",
         discussion: """
         Saves θ_0, a snapshot every --snapshot-every steps and the final θ into an HDF5 history, \
         evaluates the test set after every epoch (with --validation N: the validation set after every \
         epoch and the test set once, at the end), and prints a table (or JSON with --json). \
-        A killed run keeps every completed snapshot; continue it with --resume FILE.
+        A killed run keeps every completed snapshot; continue it with --resume FILE. \
+        Convolutional and recurrence networks: --arch; GANs and VAEs: --model (sections below).
+
+        Examples:
+          lpom train --dataset mnist --layers 300,100 --epochs 10 --history runs/sgd.h5 --plot runs/sgd.svg
+          lpom train --method lpom --layers 300 --epochs 5 --history runs/lpom.h5
+          lpom train --arch hbnet --block conv --method adam --epochs 3 --history runs/hbnet.h5
+          lpom train --model dcgan --steps 2000 --snapshot-every log:40 --history runs/gan.h5
         """)
 
-    @Option(help: "Training method: sgd, adam (backpropagation), lpom (lifted proximal operator machine) or ggn (Gram-Gauss-Newton, square loss).")
-    var method: TrainMethod = .sgd
+    @OptionGroup(title: "Core options") var core: TrainCoreOptions
 
-    @Option(help: "Data set: mnist or fashion-mnist.")
-    var dataset: DatasetName = .mnist
+    @OptionGroup(title: "Data") var data: DataOptions
 
-    @OptionGroup var data: DataOptions
-
-    @Option(parsing: .number, help: "Hidden layer widths, comma-separated (e.g. 300,100); 'none' for a linear model.")
-    var layers: String = "300,100"
-
-    @Option(help: "Hidden activation φ: relu, leaky_relu, sigmoid, tanh, elu, softplus, identity.")
-    var activation: ActivationKind = .relu
-
-    @Option(parsing: .number, help: "Parameter of leaky_relu (negative slope, default 0.01) or elu (default 1).")
-    var alpha: Double?
-
-    @Option(help: "Activation after the last layer (identity: logits).")
-    var outputActivation: ActivationKind = .identity
-
-    @Option(help: "Loss: cross-entropy (softmax on the outputs) or squared-error (on one-hot labels).")
-    var loss: LossKind = .crossEntropy
-
-    @Option(name: .customLong("init"), help: "Weight initialisation: auto (He for ReLU-like φ, else Xavier), he, xavier, uniform.")
-    var initialization: Initialization = .auto
-
-    @Option(parsing: .number, help: "Passes over the training set (default 10).")
-    var epochs: Int?
-
-    @Option(parsing: .number, help: "Mini-batch size (default 100; 128 with --model).")
-    var batchSize: Int?
-
-    @Option(parsing: .number, help: "Learning rate (default 0.1 for sgd, 0.001 for adam).")
-    var lr: Double?
-
-    @Option(help: "Learning-rate schedule over the run: constant, cosine (decay to 0), step (÷10 at 50% and 75%).")
-    var schedule: LearningRateSchedule = .cosine
-
-    @Option(parsing: .number, help: "SGD momentum (0 = plain SGD).")
-    var momentum: Double = 0.9
-
-    @Flag(help: "Use Nesterov momentum with sgd.")
-    var nesterov = false
-
-    @Option(parsing: .number, help: "L2 weight decay (sgd, adam).")
-    var weightDecay: Double = 0
-
-    @Option(parsing: .number, help: "Seed of initialisation and shuffling; the same seed gives the same run.")
-    var seed: UInt64 = 0
-
-    @Option(help: "History file (default runs/<method>-<dataset>-<layers>-s<seed>.h5).")
-    var history: String?
-
-    @Flag(help: "Replace an existing history file.")
-    var overwrite = false
-
-    @Option(parsing: .number, help: "Save θ every this many steps (0: only the initial and final θ).")
-    var snapshotEvery: Int = 40
-
-    @Option(parsing: .number, help: "Threads (0: OpenBLAS's default, all cores): OpenBLAS threads, and the parts the image layers split each batch into.")
-    var threads: Int = 0
-
-    @Option(help: "Continue the run saved in this history from its last snapshot (its settings come from the file; --epochs may extend it).")
-    var resume: String?
-
-    @Option(help: "Write an SVG plot of training loss and test accuracy per epoch (validation accuracy with --validation).")
-    var plot: String?
+    @OptionGroup(title: "Training details") var details: TrainDetailOptions
 
     @OptionGroup(title: "Architecture (networks from optimizer recurrences)") var arch: ArchOptions
 
@@ -108,7 +53,6 @@ struct TrainCommand: ParsableCommand {
         guard e >= 1 else { throw ValidationError("--epochs must be at least 1, got \(e)") }
         guard e <= 100_000 else { throw ValidationError("--epochs \(e) is too many") }
         guard (batchSize ?? 100) >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize ?? 100)") }
-        guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must be ≥ 0, got \(snapshotEvery)") }
         guard threads >= 0 && threads <= 256 else { throw ValidationError("--threads must be between 0 and 256, got \(threads)") }
         if let lr { guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") } }
         guard momentum >= 0 && momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
@@ -171,7 +115,10 @@ struct TrainCommand: ParsableCommand {
                                                 withIntermediateDirectories: true)
         let writer = try HistoryWriter(path: path, model: spec.json(), training: record.json(),
                                        createdBy: "lpom \(lpomVersion)", parameters: network.parameters.shapes,
-                                       buffers: network.buffers.shapes)
+                                       buffers: network.buffers.shapes, compressSnapshots: compress)
+        announceSize(path: path, spacing: snapshotEvery, totalSteps: (record.stepsPerEpoch ?? 0) * (record.epochs ?? 0),
+                     stepsPerEpoch: record.stepsPerEpoch ?? 0, network: network,
+                     stateScalars: trainer.exportState().values.reduce(0) { $0 + $1.count })
         return try execute(trainer: trainer, record: record, label: arch.arch == .mlp ? layers : arch.tag, writer: writer,
                            data: sets, startStep: 0)
     }
@@ -207,6 +154,7 @@ struct TrainCommand: ParsableCommand {
         let train = sets.train
         var loop = TrainingLoop<Float>(epochs: record.epochs ?? 10, batchSize: record.batchSize ?? 100, seed: record.seed ?? 0,
                                        snapshotEvery: record.snapshotEvery ?? 40)
+        loop.spacing = record.snapshotSpacing
         loop.evaluationLoss = record.loss.flatMap(LossKind.init(rawValue:)) ?? .crossEntropy
         loop.scheduleSegments = record.scheduleSegments
         let total = loop.stepsPerEpoch(samples: train.count) * loop.epochs

@@ -31,7 +31,7 @@ extension TrainCommand {
         r.batchSize = batchSize ?? 100
         r.loss = trainingLoss.rawValue
         r.schedule = schedule.rawValue
-        r.snapshotEvery = snapshotEvery
+        r.setSnapshotSpacing(snapshotEvery, stepsPerEpoch: stepsPerEpoch)
         r.hyperparameters = trainer.hyperparameters
         r.argv = argv
         r.initialization = initialization.rawValue
@@ -57,7 +57,7 @@ extension TrainCommand {
         r.latent = setup.latent
         r.architecture = setup.architecture.rawValue
         r.steps = gen.steps
-        r.snapshotEvery = snapshotEvery
+        r.setSnapshotSpacing(snapshotEvery, stepsPerEpoch: 0)
         r.batchSize = batchSize
         r.seed = seed
         r.initStd = setup.initStd

@@ -115,9 +115,10 @@ final class CLITests: CLITestCase {
         }
         var i1 = try InspectCommand.parse([dir + "/missing.h5"])
         XCTAssertThrowsError(try i1.run())
-        // Missing data: the message points at the setup script.
+        // Missing data: the message names the option, the variable and the setup script.
         XCTAssertThrowsError(try train(["--data-dir", dir + "/nodata", "--epochs", "1", "--history", dir + "/x.h5"])) { e in
             XCTAssertTrue("\(e)".contains("setup.sh"), "\(e)")
+            XCTAssertTrue("\(e)".contains("--data-dir") && "\(e)".contains("LPOM_DATA_DIR"), "\(e)")
         }
     }
 

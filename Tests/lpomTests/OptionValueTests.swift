@@ -10,9 +10,11 @@ final class OptionValueTests: CLITestCase {
     let commands: [(ParsableCommand.Type, [String])] = [
         (TrainCommand.self, []), (EvalCommand.self, ["x.h5"]), (CompareCommand.self, []), (InspectCommand.self, ["x.h5"]),
         (SurfCommand.self, ["x.h5"]), (NTKCommand.self, ["x.h5"]), (BenchCommand.self, []),
+        (ExportCommand.self, ["x.h5", "--metrics", "m.csv"]), (RunsCommand.self, []),
     ]
     /// The option groups of `lpom train` (the other commands use DataOptions too).
-    let groups: [ParsableArguments.Type] = [DataOptions.self, ArchOptions.self, LPOMOptions.self, GGNOptions.self, GenerativeOptions.self]
+    let groups: [ParsableArguments.Type] = [TrainCoreOptions.self, TrainDetailOptions.self, DataOptions.self, ArchOptions.self,
+                                            LPOMOptions.self, GGNOptions.self, GenerativeOptions.self]
     /// String options that hold numbers (lists).
     let numberLists = ["--layers", "--mu", "--seeds", "--threads", "--networks"]
 

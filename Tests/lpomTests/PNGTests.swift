@@ -65,7 +65,7 @@ final class PNGTests: CLITestCase {
     func testSmallImagesMatchTheGoldenFilesByteForByte() throws {
         var grey: [UInt8] = []
         for y in 0..<3 { for x in 0..<5 { grey.append(UInt8((37 * x + 91 * y + 11) % 256)) } }
-        XCTAssertEqual([UInt8](PNG.encode(grey, width: 5, height: 3, channels: 1)), try golden("gray-5x3.png"))
+        XCTAssertEqual([UInt8](PNG.encode(grey, width: 5, height: 3, channels: 1, deflate: false)), try golden("gray-5x3.png"))
         var rgb: [UInt8] = []
         for y in 0..<2 {
             for x in 0..<3 {
@@ -73,7 +73,7 @@ final class PNGTests: CLITestCase {
                 rgb += [UInt8(r), UInt8(g), UInt8(b)]
             }
         }
-        XCTAssertEqual([UInt8](PNG.encode(rgb, width: 3, height: 2, channels: 3)), try golden("rgb-3x2.png"))
+        XCTAssertEqual([UInt8](PNG.encode(rgb, width: 3, height: 2, channels: 3, deflate: false)), try golden("rgb-3x2.png"))
         let decoded = try DecodedPNG(try golden("rgb-3x2.png"))
         XCTAssertEqual([decoded.width, decoded.height, decoded.channels], [3, 2, 3])
         XCTAssertEqual(decoded.pixels, rgb)
@@ -86,7 +86,7 @@ final class PNGTests: CLITestCase {
         // (254 + 1)·514 = 131070 = 2·65535 bytes: two full blocks. 300×250 RGB: four blocks.
         for (w, h, c) in [(254, 514, 1), (300, 250, 3), (1, 1, 1)] {
             let px = (0..<(w * h * c)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            let png = try DecodedPNG([UInt8](PNG.encode(px, width: w, height: h, channels: c)))
+            let png = try DecodedPNG([UInt8](PNG.encode(px, width: w, height: h, channels: c, deflate: false)))
             XCTAssertEqual([png.width, png.height, png.channels], [w, h, c])
             XCTAssertTrue(png.pixels == px, "\(w)×\(h)×\(c): pixels differ after decoding")
         }
@@ -109,7 +109,11 @@ final class PNGTests: CLITestCase {
         XCTAssertEqual([at(0, 0), at(5, 2), at(2, 4), at(11, 11)], [255, 255, 255, 255]) // gaps stay white
         try grid.write(to: dir + "/grid.png")
         let png = try DecodedPNG([UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/grid.png"))))
-        XCTAssertEqual(png.pixels, data)
+        XCTAssertEqual([png.width, png.height], [4 * 12, 4 * 12], "written 4× by default")
+        XCTAssertEqual(png.pixels, PNG.upscale(data, width: 12, height: 12, channels: 1, by: 4).pixels)
+        if png.pixels.count == 48 * 48 {
+            XCTAssertEqual(png.pixels[(4 * 2 + 3) * 48 + 4 * 2 + 3], at(2, 2), "pixel (2, 2) fills the block at (8…11, 8…11)")
+        }
         try grid.write(to: dir + "/grid.svg")
         XCTAssertEqual(try embeddedPNG(dir + "/grid.svg").pixels, data)
     }
@@ -125,9 +129,28 @@ final class PNGTests: CLITestCase {
         XCTAssertEqual(bytes[(1 * w + 7)], 255, "the empty third cell stays white")
         XCTAssertEqual(try DecodedPNG(grid.png()).pixels, bytes)
         try grid.write(to: dir + "/samples.png")
-        XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/samples.png"))), grid.png())
+        XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/samples.png"))), grid.png(scale: 4))
+        XCTAssertEqual(try DecodedPNG(grid.png(scale: 4)).width, 4 * w)
         try grid.write(to: dir + "/samples.svg")
         XCTAssertEqual(try embeddedPNG(dir + "/samples.svg").pixels, bytes)
+    }
+
+    /// Written PNGs are deflated by zlib: a smooth 8-bit image shrinks well below its raw size, a
+    /// random one not much past it, and both decode (through zlib's own inflate) to their pixels.
+    func testPNGsAreDeflatedAndUpscaledLosslessly() throws {
+        var rng = SplitMix64(seed: 9)
+        let smooth: [UInt8] = (0..<(280 * 280)).map { (i: Int) -> UInt8 in UInt8((i % 280) * 255 / 279) }
+        let noise = (0..<(64 * 64 * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let s = [UInt8](PNG.encode(smooth, width: 280, height: 280, channels: 1))
+        XCTAssertLessThan(s.count, smooth.count / 20, "a gradient deflates")
+        XCTAssertEqual(try DecodedPNG(s).pixels, smooth)
+        let n = [UInt8](PNG.encode(noise, width: 64, height: 64, channels: 3))
+        XCTAssertEqual(try DecodedPNG(n).pixels, noise)
+        XCTAssertLessThan(n.count, noise.count + 200)
+        let up = PNG.upscale([1, 2, 3, 4], width: 2, height: 2, channels: 1, by: 3)
+        XCTAssertEqual([up.width, up.height], [6, 6])
+        let top: [UInt8] = [1, 1, 1, 2, 2, 2], bottom: [UInt8] = [3, 3, 3, 4, 4, 4]
+        XCTAssertEqual(up.pixels, top + top + top + bottom + bottom + bottom)
     }
 
     /// The PNG inside an SVG's `<image href="data:image/png;base64,…">`, after checking that

@@ -24,6 +24,8 @@ public struct TrainingLoop<Scalar: NNScalar> {
     public var seed: UInt64
     /// A snapshot every this many steps (0: only θ_0 and the final θ).
     public var snapshotEvery: Int
+    /// Other spacings (`SnapshotSpacing`: per epoch, log-spaced); when set it replaces `snapshotEvery`.
+    public var spacing: SnapshotSpacing? = nil
     /// Evaluate after every epoch: the test set, or, when `run` is given a validation set, the
     /// validation set after every epoch and the test set once, after the last one.
     public var evaluateEachEpoch = true
@@ -87,6 +89,7 @@ public struct TrainingLoop<Scalar: NNScalar> {
         let total = totalSteps(samples: n)
         let spe = stepsPerEpoch(samples: n)
         var buffers = BatchBuffers<Scalar>()
+        let due = Set((spacing ?? .every(snapshotEvery)).steps(total: total, perEpoch: spe))
         if startStep == 0 { try observer?.snapshotDue(step: 0) }
         var step = startStep
         while step < total {
@@ -102,7 +105,7 @@ public struct TrainingLoop<Scalar: NNScalar> {
                 throw TrainingError("training diverged: \(bad.key == "loss" ? "the loss" : bad.key) is \(bad.value) at \(at); try a smaller learning rate")
             }
             try observer?.didStep(step, of: total, epoch: epoch, report: report)
-            if step == total || (snapshotEvery > 0 && step % snapshotEvery == 0) {
+            if due.contains(step) {
                 if let bad = trainer.network.parameters.firstNonFinite() {
                     throw TrainingError("training diverged: parameter '\(bad)' is not finite at step \(step); try a smaller learning rate")
                 }
