@@ -26,6 +26,9 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // OpenMPI (`ompi-c`, not the `mpi-c` alternative, which may point to MPICH).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
         // I/O without numerics: the HDF5 training-history store and the IDX image readers.
         .target(name: "HistoryStore", dependencies: ["CHDF5"]),
         .target(name: "ImageData", dependencies: ["CZlib"]),
@@ -38,8 +41,10 @@ let package = Package(
         .target(name: "LiftedHistory", dependencies: ["LiftedTrain", "HistoryStore"]),
         .target(name: "ArchFromOpt", dependencies: ["LiftedTrain"]),
         .target(name: "Surfing", dependencies: ["LiftedTrain"]),
+        // The MPI transport behind LiftedTrain's `Collective` seam (numerics never import MPI).
+        .target(name: "MPITransport", dependencies: ["CMPI", "LiftedTrain"]),
         .executableTarget(name: "lpom", dependencies: [
-            "LiftedTrain", "ArchFromOpt", "Surfing", "HistoryStore", "ImageData", "LiftedHistory",
+            "LiftedTrain", "ArchFromOpt", "Surfing", "HistoryStore", "ImageData", "LiftedHistory", "MPITransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // What every test target shares: one assertClose, the random fixtures, the paths (a regular

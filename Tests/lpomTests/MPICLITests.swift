@@ -1,0 +1,161 @@
+import Foundation
+import HistoryStore
+import XCTest
+import LiftedTrain
+@testable import lpom
+
+/// Distributed runs under `mpirun -np 2` (the built `lpom` binary, with a timeout each) against
+/// the same run in one process: data-parallel SGD/Adam/LPOM, layer-parallel LPOM, trial-parallel
+/// surfing, a rank killed mid-run, and the one-line refusals. Skipped, with a printed line, when
+/// `mpirun` or the binary is missing.
+final class MPICLITests: CLITestCase {
+    /// 200 fixture images, batch 20: 10 steps per epoch.
+    var common: [String] { ["--data-dir", fixtures, "--quiet", "--batch-size", "20", "--threads", "1", "--overwrite"] }
+
+    // MARK: - Launching
+
+    static let mpirun: String? = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// The `lpom` executable built beside this test bundle.
+    static let binary: String? = {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if dir.lastPathComponent == "MacOS" { dir = dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+        let candidates = [dir.appendingPathComponent("lpom").path, root + "/.build/debug/lpom"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    func requireMPI() throws -> (mpirun: String, lpom: String) {
+        guard let m = Self.mpirun else {
+            print("MPICLITests: mpirun not found (apt-get install openmpi-bin libopenmpi-dev); skipped")
+            throw XCTSkip("mpirun not found")
+        }
+        guard let b = Self.binary else {
+            print("MPICLITests: the lpom binary was not built beside the tests; skipped")
+            throw XCTSkip("lpom binary not found")
+        }
+        return (m, b)
+    }
+
+    /// The environment of a child `mpirun`: without the OMPI_/PMIX_/OPAL_ variables a singleton
+    /// MPI_Init of this process may have left (a child mpirun exits 1 silently with them), with
+    /// the permission to run as root.
+    static var childEnvironment: [String: String] {
+        var env = ProcessInfo.processInfo.environment.filter { k, _ in !["OMPI_", "PMIX_", "OPAL_"].contains { k.hasPrefix($0) } }
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+        env["LPOM_QUIET_PARTITION"] = "1"
+        env["OPENBLAS_NUM_THREADS"] = "1"
+        return env
+    }
+
+    /// Runs `executable arguments` with a timeout; returns the exit status (nil: killed by the
+    /// timeout) and everything it printed. `whileRunning` is called once, after `delay` seconds.
+    @discardableResult
+    func launch(_ executable: String, _ arguments: [String], timeout: Double = 60,
+                after delay: Double = 0, whileRunning: ((Int32) -> Void)? = nil) throws -> (status: Int32?, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        p.environment = Self.childEnvironment
+        let log = dir + "/out-\(UUID().uuidString).txt"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = handle
+        p.standardError = handle
+        try p.run()
+        let start = Date()
+        var called = false
+        while p.isRunning && Date().timeIntervalSince(start) < timeout {
+            if !called, let f = whileRunning, Date().timeIntervalSince(start) >= delay { called = true; f(p.processIdentifier) }
+            usleep(20_000)
+        }
+        var status: Int32? = nil
+        if p.isRunning {
+            p.terminate()
+            usleep(500_000)
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        } else {
+            status = p.terminationStatus
+        }
+        p.waitUntilExit()
+        try? handle.close()
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return (status, output)
+    }
+
+    /// `mpirun -np ranks lpom args…`, which must succeed.
+    func mpi(_ ranks: Int, _ args: [String], timeout: Double = 60, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let (m, b) = try requireMPI()
+        let r = try launch(m, ["-np", "\(ranks)", "--bind-to", "none", b] + args, timeout: timeout)
+        XCTAssertEqual(r.status, 0, "mpirun -np \(ranks) lpom \(args.joined(separator: " ")):\n\(r.output)", file: file, line: line)
+        return r.output
+    }
+
+    func train(_ args: [String]) throws {
+        var cmd = try TrainCommand.parse(args)
+        try cmd.run()
+    }
+
+    /// The last snapshot of every parameter of `a` and `b` agree to `tolerance` relative to the
+    /// largest change of that parameter over the run (so a run that did not train cannot pass).
+    func assertSameFinalParameters(_ a: String, _ b: String, tolerance: Double,
+                                   file: StaticString = #filePath, line: UInt = #line) throws {
+        let ra = try HistoryReader(path: a), rb = try HistoryReader(path: b)
+        defer { ra.close(); rb.close() }
+        XCTAssertEqual(ra.snapshotSteps, rb.snapshotSteps, file: file, line: line)
+        for name in ra.parameterShapes.keys.sorted() {
+            let x0 = try ra.parameter(name, snapshot: 0)
+            let x = try ra.parameter(name, snapshot: -1), y = try rb.parameter(name, snapshot: -1)
+            let moved = zip(x, x0).map { Double(abs($0 - $1)) }.max() ?? 0
+            let diff = zip(x, y).map { Double(abs($0 - $1)) }.max() ?? 0
+            XCTAssertGreaterThan(moved, 1e-3, "\(name) did not train", file: file, line: line)
+            XCTAssertLessThanOrEqual(diff, tolerance * moved, "\(name): max |Δ| \(diff), moved \(moved)", file: file, line: line)
+        }
+    }
+
+    // MARK: - Data-parallel
+
+    /// Data-parallel SGD (momentum, cosine schedule) and Adam on 2 ranks compute the parameters of
+    /// one process on the same global batches, after 20 steps, to float rounding.
+    func testDataParallelGradientTrainingEqualsOneProcess() throws {
+        _ = try requireMPI()
+        for method in [["--method", "sgd"], ["--method", "adam", "--lr", "0.003"]] {
+            let args = common + method + ["--layers", "32", "--epochs", "2", "--snapshot-every", "10"]
+            let one = dir + "/one-\(method[1]).h5", two = dir + "/two-\(method[1]).h5"
+            try train(args + ["--history", one])
+            try mpi(2, ["train"] + args + ["--history", two, "--parallel", "data"])
+            XCTAssertEqual(try HistoryReader(path: two).snapshotSteps, [0, 10, 20])
+            try assertSameFinalParameters(one, two, tolerance: 1e-4)
+            let record = try HistoryReader(path: two).trainingRecord()
+            XCTAssertEqual(record.provenance?.first?.ranks, 2)
+            XCTAssertEqual(record.provenance?.first?.parallel, "data")
+        }
+    }
+
+    // MARK: - Bad input
+
+    /// `--parallel` without mpirun, several ranks without `--parallel`, `--parallel layers` with
+    /// sgd, and ranks started with different arguments: one line each, a non-zero exit, no hang.
+    func testBadDistributedInputEndsWithOneLine() throws {
+        XCTAssertThrowsError(try train(common + ["--parallel", "data", "--history", dir + "/x.h5"])) {
+            XCTAssertTrue("\($0)".contains("ranks started by mpirun"), "\($0)")
+        }
+        let (m, b) = try requireMPI()
+        let base = ["train"] + common + ["--layers", "8", "--epochs", "1"]
+        let cases: [([String], String)] = [
+            (["-np", "2", b] + base + ["--history", dir + "/a.h5"], "--parallel is none"),
+            (["-np", "2", b] + base + ["--history", dir + "/b.h5", "--parallel", "layers"], "use --parallel data"),
+            (["-np", "1", b] + base + ["--history", dir + "/c.h5", "--parallel", "data", ":", "-np", "1", b] + base
+                + ["--history", dir + "/c.h5", "--parallel", "data", "--seed", "3"], "other arguments than rank 0"),
+        ]
+        for (args, expected) in cases {
+            let r = try launch(m, args, timeout: 30)
+            XCTAssertNotNil(r.status, "timed out: \(args)")
+            XCTAssertNotEqual(r.status ?? 0, 0, r.output)
+            let ours = r.output.split(separator: "\n").filter { $0.hasPrefix("Error") }
+            XCTAssertEqual(ours.count, 1, r.output)
+            XCTAssertTrue(ours.first?.contains(expected) ?? false, r.output)
+        }
+    }
+}
