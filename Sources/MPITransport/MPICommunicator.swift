@@ -116,6 +116,13 @@ public final class MPICommunicator: Collective {
         return r
     }
 
+    public func probe(from: Int, tag: Int) -> Bool {
+        var flag: Int32 = 0
+        let code = timed { MPI_Iprobe(Int32(from), Int32(tag), cmpi_comm_world(), &flag, cmpi_status_ignore()) }
+        check(code, "MPI_Iprobe from rank \(from)")
+        return flag != 0
+    }
+
     public func wait(_ request: CollectiveRequest) {
         guard !request.done, let r = request as? Request else { return }
         let code = timed(true) { MPI_Wait(&r.handle, cmpi_status_ignore()) }

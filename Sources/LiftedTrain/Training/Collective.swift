@@ -21,6 +21,8 @@ public protocol Collective: AnyObject {
     func send<S: NNScalar>(_ values: UnsafeBufferPointer<S>, to: Int, tag: Int) -> CollectiveRequest
     /// Starts receiving into `values` from rank `from` with `tag`.
     func receive<S: NNScalar>(_ values: UnsafeMutableBufferPointer<S>, from: Int, tag: Int) -> CollectiveRequest
+    /// Whether a message from rank `from` with `tag` is waiting to be received (never blocks).
+    func probe(from: Int, tag: Int) -> Bool
     /// Blocks until `request` completes.
     func wait(_ request: CollectiveRequest)
     /// Whether `request` has completed (never blocks; completes it if it has).
@@ -75,6 +77,7 @@ public final class SingleProcess: Collective {
     public func receive<S: NNScalar>(_ values: UnsafeMutableBufferPointer<S>, from: Int, tag: Int) -> CollectiveRequest {
         preconditionFailure("SingleProcess: no rank \(from) to receive from")
     }
+    public func probe(from: Int, tag: Int) -> Bool { false }
     public func wait(_ request: CollectiveRequest) {}
     public func test(_ request: CollectiveRequest) -> Bool { true }
     public func broadcast(_ values: UnsafeMutableRawBufferPointer, root: Int) {}
