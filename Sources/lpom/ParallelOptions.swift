@@ -48,6 +48,22 @@ final class Cluster {
         self.comm = comm; self.mode = mode; self.exchange = exchange
     }
 
+    private var termination: DispatchSourceSignal?
+
+    /// When mpirun ends the job (SIGTERM: a rank died or failed), rank 0 says what the history
+    /// `writer` keeps before it goes, as one line.
+    func noteTermination(of writer: HistoryWriter) {
+        signal(SIGTERM, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+        let size = self.size
+        source.setEventHandler {
+            printErr("Error: mpirun ended the job (another of its \(size) ranks stopped, see below) — history \(writer.path) keeps \(writer.snapshotCount) snapshots up to step \(writer.lastStep ?? 0); continue it with lpom train --resume \(writer.path)")
+            _exit(1)
+        }
+        source.resume()
+        termination = source
+    }
+
     /// Connects `trainer` to the ranks; throws one line when the method cannot be split this way.
     func attach(_ trainer: any Trainer<Float>) throws {
         switch mode {

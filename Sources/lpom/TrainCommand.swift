@@ -219,6 +219,7 @@ struct TrainCommand: ParsableCommand {
     func execute(trainer: any Trainer<Float>, record: TrainingRecord, label: String, writer: HistoryWriter?,
                  data sets: DataSplits, startStep: Int, cluster: Cluster? = nil) throws -> RunSummary {
         guard let writer else { return try executeWorker(trainer: trainer, record: record, data: sets, startStep: startStep, cluster: cluster) }
+        cluster?.noteTermination(of: writer)
         let train = sets.train
         var loop = TrainingLoop<Float>(epochs: record.epochs ?? 10, batchSize: record.batchSize ?? 100, seed: record.seed ?? 0,
                                        snapshotEvery: record.snapshotEvery ?? 40)

@@ -52,10 +52,11 @@ final class MPICLITests: CLITestCase {
     }
 
     /// Runs `executable arguments` with a timeout; returns the exit status (nil: killed by the
-    /// timeout) and everything it printed. `whileRunning` is called once, after `delay` seconds.
+    /// timeout) and everything it printed. `whileRunning` is called every 20 ms from `delay`
+    /// seconds on until it returns true.
     @discardableResult
     func launch(_ executable: String, _ arguments: [String], timeout: Double = 60,
-                after delay: Double = 0, whileRunning: ((Int32) -> Void)? = nil) throws -> (status: Int32?, output: String) {
+                after delay: Double = 0, whileRunning: ((Int32) -> Bool)? = nil) throws -> (status: Int32?, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
@@ -69,7 +70,7 @@ final class MPICLITests: CLITestCase {
         let start = Date()
         var called = false
         while p.isRunning && Date().timeIntervalSince(start) < timeout {
-            if !called, let f = whileRunning, Date().timeIntervalSince(start) >= delay { called = true; f(p.processIdentifier) }
+            if !called, let f = whileRunning, Date().timeIntervalSince(start) >= delay { called = f(p.processIdentifier) }
             usleep(20_000)
         }
         var status: Int32? = nil
@@ -175,10 +176,86 @@ final class MPICLITests: CLITestCase {
         XCTAssertEqual(try ra.trainingRecord().provenance?.first?.exchange, "async")
     }
 
+    // MARK: - Trials, failures, resuming
+
+    /// Trial-parallel surfing on 2 ranks gives the trials and answers of one process (same seed):
+    /// the same steps per trial, latents to float rounding, the same success rate.
+    func testTrialParallelSurfEqualsOneProcess() throws {
+        let (m, b) = try requireMPI()
+        let args = ["surf", Self.root + "/data/fixtures/h5py-generator.h5", "--trials", "7", "--steps", "400", "--first-steps", "100",
+                    "--min-steps", "20", "--seed", "3", "--json", "--quiet"]
+        let one = try launch(b, args), two = try launch(m, ["-np", "2", "--bind-to", "none", b] + args)
+        XCTAssertEqual(one.status, 0, one.output)
+        XCTAssertEqual(two.status, 0, two.output)
+        func json(_ s: String) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any] ?? [:]
+        }
+        let a = try json(one.output), c = try json(two.output)
+        let ra = a["results"] as? [[String: Any]] ?? [], rc = c["results"] as? [[String: Any]] ?? []
+        XCTAssertEqual(ra.count, 7)
+        XCTAssertEqual(rc.count, 7)
+        XCTAssertEqual(a["success_rate"] as? Double, c["success_rate"] as? Double)
+        XCTAssertGreaterThan(a["success_rate"] as? Double ?? 0, 0.5, "the fixture is easy: most trials succeed")
+        for (x, y) in zip(ra, rc) {
+            XCTAssertEqual(x["iterations"] as? Int, y["iterations"] as? Int)
+            let dx = zip(x["x"] as? [Double] ?? [], y["x"] as? [Double] ?? []).map { abs($0 - $1) }.max() ?? 1
+            XCTAssertLessThan(dx, 1e-5)
+        }
+    }
+
+    /// The PID of rank `rank` among the processes `mpirun` (PID `parent`) started.
+    static func rankPID(_ rank: Int, of parent: Int32) -> Int32? {
+        let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for p in procs {
+            guard let pid = Int32(p), let stat = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8) else { continue }
+            let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+            guard fields.count > 2, Int32(fields[1]) == parent else { continue }
+            guard let env = FileManager.default.contents(atPath: "/proc/\(p)/environ") else { continue }
+            if String(decoding: env, as: UTF8.self).split(separator: "\0").contains("OMPI_COMM_WORLD_RANK=\(rank)") { return pid }
+        }
+        return nil
+    }
+
+    /// Rank 1 killed mid-run: the job ends (non-zero, mpirun names the rank and signal), the
+    /// history rank 0 wrote keeps its completed snapshots and resumes — in one process, another
+    /// number of ranks — to the end of the run.
+    func testKilledRankEndsJobWithReadableResumableHistory() throws {
+        let (m, b) = try requireMPI()
+        let h = dir + "/killed.h5"
+        let args = common + ["--method", "sgd", "--layers", "32", "--epochs", "150", "--snapshot-every", "100"]
+        var killed: Int32? = nil
+        // Killed once the history holds about three snapshots (≈ 130 kB each).
+        let r = try launch(m, ["-np", "2", "--bind-to", "none", b, "train"] + args + ["--history", h, "--parallel", "data"],
+                           timeout: 60, after: 0.3) { mpirun in
+            let size = (try? FileManager.default.attributesOfItem(atPath: h)[.size] as? Int) ?? 0
+            guard size > 400_000 else { return false }
+            killed = Self.rankPID(1, of: mpirun)
+            if let k = killed { kill(k, SIGKILL) }
+            return true
+        }
+        XCTAssertNotNil(killed, "rank 1 not found")
+        XCTAssertNotNil(r.status, "the job did not end")
+        XCTAssertNotEqual(r.status ?? 0, 0, r.output)
+        XCTAssertTrue(r.output.contains("rank 1") && r.output.contains("signal 9"), r.output)
+        XCTAssertTrue(r.output.contains("Error: mpirun ended the job"), r.output)
+        let reader = try HistoryReader(path: h)
+        let steps = reader.snapshotSteps
+        reader.close()
+        XCTAssertGreaterThanOrEqual(steps.count, 2, "snapshots kept: \(steps)")
+        XCTAssertLessThan(steps.last ?? 1500, 1500, "the run finished before the kill")
+        try train(["--resume", h, "--quiet"])
+        let done = try HistoryReader(path: h)
+        defer { done.close() }
+        XCTAssertEqual(done.snapshotSteps.last, 1500)
+        let record = try done.trainingRecord()
+        XCTAssertEqual(record.provenance?.map(\.ranks), [2, nil])
+    }
+
     // MARK: - Bad input
 
     /// `--parallel` without mpirun, several ranks without `--parallel`, `--parallel layers` with
-    /// sgd, and ranks started with different arguments: one line each, a non-zero exit, no hang.
+    /// sgd, with more ranks than dense layers or with Gauss–Seidel sweeps, and ranks started with
+    /// different arguments: one line each, a non-zero exit, no hang.
     func testBadDistributedInputEndsWithOneLine() throws {
         XCTAssertThrowsError(try train(common + ["--parallel", "data", "--history", dir + "/x.h5"])) {
             XCTAssertTrue("\($0)".contains("ranks started by mpirun"), "\($0)")
@@ -188,6 +265,9 @@ final class MPICLITests: CLITestCase {
         let cases: [([String], String)] = [
             (["-np", "2", b] + base + ["--history", dir + "/a.h5"], "--parallel is none"),
             (["-np", "2", b] + base + ["--history", dir + "/b.h5", "--parallel", "layers"], "use --parallel data"),
+            (["-np", "2", b] + base + ["--history", dir + "/d.h5", "--method", "lpom", "--sweep", "jacobi", "--layers", "none",
+                                       "--parallel", "layers"], "2 ranks for 1 dense layers"),
+            (["-np", "2", b] + base + ["--history", dir + "/e.h5", "--method", "lpom", "--parallel", "layers"], "pass --sweep jacobi"),
             (["-np", "1", b] + base + ["--history", dir + "/c.h5", "--parallel", "data", ":", "-np", "1", b] + base
                 + ["--history", dir + "/c.h5", "--parallel", "data", "--seed", "3"], "other arguments than rank 0"),
         ]
