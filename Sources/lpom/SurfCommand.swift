@@ -183,7 +183,10 @@ struct SurfCommand: ParsableCommand {
         }
         let t0 = now(), c0 = cpuSeconds()
         var results = try setup.inverter.run(ranks?.share(of: setup.trials) ?? setup.trials)
-        if let ranks { results = ranks.gather(results, total: setup.trials.count, latent: setup.problem.latentSize) }
+        if let ranks {
+            results = ranks.gather(results, total: setup.trials.count, latent: setup.problem.latentSize)
+            ranks.reportTimes(total: now() - t0)
+        }
         let seconds = now() - t0, cpu = cpuSeconds() - c0
         bar.clear()
         if let ranks, !ranks.isRoot { return }

@@ -20,6 +20,11 @@ struct SurfRanks {
 
     var isRoot: Bool { comm.rank == 0 }
 
+    /// Per-rank compute / wait / communication seconds on rank 0 (`LPOM_MPI_STATS=1`).
+    func reportTimes(total: Double) {
+        Cluster(comm: comm, mode: .none, exchange: .sync).reportTimes(total: total)
+    }
+
     /// This rank's trials.
     func share(of trials: InversionTrials<Float>) -> InversionTrials<Float> {
         let rows = dataShard(rows: trials.count, rank: comm.rank, size: comm.size)
