@@ -88,7 +88,7 @@ final class MPICLITests: CLITestCase {
     }
 
     /// `mpirun -np ranks lpom args…`, which must succeed.
-    func mpi(_ ranks: Int, _ args: [String], timeout: Double = 60, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    func mpi(_ ranks: Int, _ args: [String], timeout: Double = 40, file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let (m, b) = try requireMPI()
         let r = try launch(m, ["-np", "\(ranks)", "--bind-to", "none", b] + args, timeout: timeout)
         XCTAssertEqual(r.status, 0, "mpirun -np \(ranks) lpom \(args.joined(separator: " ")):\n\(r.output)", file: file, line: line)
@@ -136,8 +136,11 @@ final class MPICLITests: CLITestCase {
         }
     }
 
-    /// LPOM with Jacobi sweeps on the fixture, 10 steps of 20 samples, diagnostics on.
-    var lpomRun: [String] { common + ["--method", "lpom", "--sweep", "jacobi", "--layers", "32,16", "--epochs", "1", "--snapshot-every", "5"] }
+    /// LPOM with Jacobi sweeps on the fixture, 10 steps of 20 samples, diagnostics on. The
+    /// boundary blocks (20 × 64 floats, 5 kB) exceed OpenMPI's shared-memory eager limit (4 kB),
+    /// so they go by rendezvous, as large blocks do (an async drain that waited for its own sends
+    /// deadlocked there).
+    var lpomRun: [String] { common + ["--method", "lpom", "--sweep", "jacobi", "--layers", "64,64", "--epochs", "1", "--snapshot-every", "5"] }
 
     /// Data-parallel LPOM (the Gram matrices X̃ᵀX̃ and the APG gradients RᵀP summed over ranks)
     /// and layer-parallel LPOM with synchronous exchange compute the one-process Jacobi iterates.
@@ -158,8 +161,8 @@ final class MPICLITests: CLITestCase {
     }
 
     /// Asynchronous layer-parallel LPOM reaches the one-process Jacobi objective: the mean LPOM
-    /// objective of its last 5 steps is at most the one-process run's (measured 0.81–0.87 of it:
-    /// the rank with the small layers sweeps more often; 1.006 when the ranks drop the
+    /// objective of its last 5 steps is at most the one-process run’s (measured 0.88–0.89 of it:
+    /// the rank with the small layers sweeps more often; 1.13 when the ranks drop the
     /// neighbours' blocks), and it trained (objective well below the first step's).
     func testAsyncLayerParallelLPOMReachesOneProcessObjective() throws {
         _ = try requireMPI()

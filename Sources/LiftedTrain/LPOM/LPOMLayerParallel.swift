@@ -324,14 +324,29 @@ extension LPOMTrainer {
 
     /// Ends an async X-phase: each side gets the final boundary level with the count of blocks
     /// sent before it; the receiver takes the blocks still in flight first, so no message
-    /// outlives the phase and both sides end with the final values.
+    /// outlives the phase and both sides end with the final values. Nothing here waits for a send
+    /// before the matching receives are posted: a large block goes by rendezvous and leaves only
+    /// once the neighbour receives it, so a rank waiting for its own send while its neighbour
+    /// waits for a final block would deadlock. The finals go from buffers of their own.
     func finishAsynchronousPhase() {
         let p = partition!
         let c = p.collective
         let k0 = p.first, k1 = p.end
-        for r in [p.upRequest, p.downRequest] { if let r { c.wait(r) } }
-        if let r = p.right { _ = post(levels[k1].x, extra: Scalar(p.upSent), to: r, tag: LPOMPartition.finalUpTag, up: true) }
-        if let l = p.left { _ = post(levels[k0 + 1].x, extra: Scalar(p.downSent), to: l, tag: LPOMPartition.finalDownTag, up: false) }
+        func finalMessage(_ x: Tensor<Scalar>, count: Int) -> UnsafeMutableBufferPointer<Scalar> {
+            let m = UnsafeMutableBufferPointer<Scalar>.allocate(capacity: x.count + 1)
+            _ = x.data.withUnsafeBufferPointer { UnsafeMutableBufferPointer(rebasing: m[0..<x.count]).initialize(from: $0) }
+            m[x.count] = Scalar(count)
+            return m
+        }
+        var finals: [(UnsafeMutableBufferPointer<Scalar>, CollectiveRequest)] = []
+        if let r = p.right {
+            let m = finalMessage(levels[k1].x, count: p.upSent)
+            finals.append((m, c.send(UnsafeBufferPointer(m), to: r, tag: LPOMPartition.finalUpTag)))
+        }
+        if let l = p.left {
+            let m = finalMessage(levels[k0 + 1].x, count: p.downSent)
+            finals.append((m, c.send(UnsafeBufferPointer(m), to: l, tag: LPOMPartition.finalDownTag)))
+        }
         var final = Tensor<Scalar>(zeros: [0])
         if let l = p.left {
             let sent = Int(fetch(into: &final, rows: batch, cols: sizes[k0], extra: 1, from: l, tag: LPOMPartition.finalUpTag)[0])
@@ -350,6 +365,7 @@ extension LPOMTrainer {
             levels[k1 + 1].x.assign(final)
         }
         for r in [p.upRequest, p.downRequest] { if let r { c.wait(r) } }
+        for (m, r) in finals { c.wait(r); m.deallocate() }
     }
 
     // MARK: - Diagnostics
