@@ -27,8 +27,8 @@ import Foundation
 //   levels with the number of blocks sent before, and the receiver drains the ones in flight,
 //   so no message outlives the phase.
 //
-// Then each rank updates its own layers' W (layer k₀ with the final X^{k₀}); the W of every
-// layer is summed over ranks (the non-owners contributing zeros, so the sum is exact).
+// Then each rank updates its own layers' W (layer k₀ with the final X^{k₀}); every layer's W is
+// broadcast by its owner, so every rank holds all W again.
 
 /// Which layers and levels of a network this rank owns in layer-parallel LPOM, the neighbours,
 /// and the message buffers.
@@ -145,14 +145,15 @@ extension LPOMTrainer {
         return StepReport(loss: l0, accuracy: Double(correct) / Double(labels.count), extra: extra)
     }
 
-    /// Every layer's W and b summed over ranks, the non-owners contributing zeros.
+    /// Every layer's W and b broadcast by the rank that owns it (half the bytes of a sum).
     func shareWeights() {
         let p = partition!
-        for k in 0..<depth {
-            if !p.ownedLayers.contains(k) { layers[k].W.zero(); layers[k].bias.zero() }
-            p.collective.sum(&layers[k].W)
-            p.collective.sum(&layers[k].bias)
-            layers[k].pinvValid = false
+        for r in 0..<(p.bounds.count - 1) {
+            for k in p.bounds[r]..<p.bounds[r + 1] {
+                layers[k].W.data.withUnsafeMutableBytes { p.collective.broadcast($0, root: r) }
+                layers[k].bias.data.withUnsafeMutableBytes { p.collective.broadcast($0, root: r) }
+                layers[k].pinvValid = false
+            }
         }
     }
 
