@@ -149,7 +149,7 @@ def svg(path, Ns, curves):
     colors = {"sgd-data": "#1f77b4", "lpom-data": "#2ca02c", "lpom-layers-sync": "#ff7f0e", "lpom-layers-async": "#d62728"}
     dash = {"one host (shared memory)": "", "hosts, 100 Gb/s": "6,3", "hosts, 10 Gb/s": "2,3"}
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{Wd}" height="{Ht}" font-family="sans-serif" font-size="11">',
-           f'<text x="{L}" y="18" font-size="13">Predicted speed-up per step (cost model; 784-400-200-100-50-10 LPOM, 784-300-100-10 SGD)</text>']
+           f'<text x="{L}" y="18" font-size="13">Predicted speed-up per step (cost model; LPOM on 10 x 500, SGD on 784-300-100-10)</text>']
     for v in [1, 2, 4, 8, 16, 32, 64]:
         y = ys(v); out.append(f'<line x1="{L}" x2="{Wd - Rm}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/><text x="{L - 8}" y="{y + 4:.1f}" text-anchor="end">{v}</text>')
     for n in Ns:
@@ -159,7 +159,7 @@ def svg(path, Ns, curves):
     out.append(f'<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="#999" stroke-dasharray="1,2"/>')
     ly = T + 10
     for (link, name, mode), sp in curves.items():
-        if name not in ("lpom6", "sgd"): continue
+        if name not in ("lpom10", "sgd"): continue
         pts = " ".join(f"{xs(n):.1f},{ys(v):.1f}" for n, v in zip(Ns, sp) if v == v)
         out.append(f'<polyline fill="none" stroke="{colors[mode]}" stroke-width="1.6" stroke-dasharray="{dash[link]}" points="{pts}"/>')
     for mode, c in colors.items():
