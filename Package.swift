@@ -27,6 +27,9 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // OpenMPI (`ompi-c`, not the `mpi-c` alternative, which may point to MPICH).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
         // I/O without numerics: the HDF5 training-history store and the IDX image readers.
         // A JSON value shared by the two: the model's extension fields and the record's free parts.
         .target(name: "JSONValues"),
@@ -41,8 +44,10 @@ let package = Package(
         .target(name: "LiftedHistory", dependencies: ["LiftedTrain", "HistoryStore"]),
         .target(name: "ArchFromOpt", dependencies: ["LiftedTrain"]),
         .target(name: "Surfing", dependencies: ["LiftedTrain"]),
+        // The MPI transport behind LiftedTrain's `Collective` seam (numerics never import MPI).
+        .target(name: "MPITransport", dependencies: ["CMPI", "LiftedTrain"]),
         .executableTarget(name: "lpom", dependencies: [
-            "LiftedTrain", "ArchFromOpt", "Surfing", "HistoryStore", "ImageData", "LiftedHistory", "CZlib",
+            "LiftedTrain", "ArchFromOpt", "Surfing", "HistoryStore", "ImageData", "LiftedHistory", "CZlib", "MPITransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // What every test target shares: one assertClose, the random fixtures, the paths (a regular

@@ -9,7 +9,7 @@ cd "$ROOT"
 say() { echo "install: $*"; }
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-PKGS="libopenblas-dev liblapacke-dev libhdf5-dev hdf5-tools zlib1g-dev pkg-config dataset-fashion-mnist"
+PKGS="libopenblas-dev liblapacke-dev libhdf5-dev hdf5-tools zlib1g-dev pkg-config libopenmpi-dev openmpi-bin dataset-fashion-mnist"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

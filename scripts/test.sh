@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The test command of the README (and of CI): builds and runs every unit test. Needs only the
 # system libraries (scripts/install.sh installs them) — the tests use the fixtures in
-# data/fixtures and generated data, no download.
+# data/fixtures and generated data, no download. The MPI tests launch `mpirun -np 2` themselves.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-PKGS="libopenblas-dev liblapacke-dev libhdf5-dev hdf5-tools zlib1g-dev pkg-config"
+PKGS="libopenblas-dev liblapacke-dev libhdf5-dev hdf5-tools zlib1g-dev pkg-config libopenmpi-dev openmpi-bin"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -148,6 +148,12 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         public var openblas: String
         /// Every data file read, with its SHA-256.
         public var dataFiles: [DataFile]?
+        /// MPI ranks of a distributed session (absent: one process).
+        public var ranks: Int?
+        /// How a distributed session split the work: `data` or `layers` (absent: not split).
+        public var parallel: String?
+        /// The X-phase exchange of layer-parallel LPOM: `sync` or `async`.
+        public var exchange: String?
 
         /// A provenance entry.
         public init(event: String, fromStep: Int, date: String, host: String, lpomVersion: String, gitCommit: String,
@@ -160,6 +166,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey {
             case event, fromStep = "from_step", date, host, lpomVersion = "lpom_version", gitCommit = "git_commit"
             case gitDirty = "git_dirty", threads, blasKernel = "blas_kernel", openblas, dataFiles = "data_files"
+            case ranks, parallel, exchange
         }
     }
 

@@ -95,6 +95,13 @@ public struct TrialResult: Sendable {
     public var rmse: Double
     /// Projected method: linear pieces searched in all.
     public var pieces: Int = 0
+
+    /// A result with every field given (results gathered from other processes).
+    public init(x: [Double], loss: Double, iterations: Int, finalIterations: Int, distance: Double? = nil,
+                success: Bool? = nil, rmse: Double, pieces: Int = 0) {
+        self.x = x; self.loss = loss; self.iterations = iterations; self.finalIterations = finalIterations
+        self.distance = distance; self.success = success; self.rmse = rmse; self.pieces = pieces
+    }
 }
 
 /// Progress of a run: phase (snapshot) number, phases, and the steps done in the phase.

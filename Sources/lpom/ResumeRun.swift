@@ -24,7 +24,8 @@ import LiftedTrain
 /// - The session appends its own provenance entry to the record.
 extension TrainCommand {
     /// The options `--resume` accepts beside the file.
-    static let optionsAllowedWithResume: Set<String> = ["--resume", "--epochs", "--threads", "--quiet", "--json", "--plot", "--data-dir"]
+    static let optionsAllowedWithResume: Set<String> = ["--resume", "--epochs", "--threads", "--quiet", "--json", "--plot", "--data-dir",
+                                                                  "--parallel", "--exchange"]
 
     /// The arguments of this invocation of `lpom train`: those a test or `lpom compare` parsed
     /// in-process (`recordedArguments`), else the process's own.
@@ -52,7 +53,9 @@ extension TrainCommand {
     }
 
     /// Continues the run saved in `path` from its last snapshot.
-    func resumeRun(from path: String, arguments: [String]) throws -> RunSummary {
+    /// Under mpirun every rank reads the history; rank 0 alone appends to it, once every rank has
+    /// read it (the number of ranks and the split may differ from the earlier sessions').
+    func resumeRun(from path: String, arguments: [String], cluster: Cluster? = nil) throws -> RunSummary {
         try Self.refuseOptionsBesideResume(arguments, path: path)
         let reader = try HistoryReader(path: path)
         var record = try reader.trainingRecord()
@@ -95,16 +98,23 @@ extension TrainCommand {
             printErr("note: \(threadCount) threads and \(BLASCore.name) kernels where the last session used \(last.threads) and \(last.blasKernel): sums run in another order, so the continuation is not bit-identical to an uninterrupted run")
         }
         let trainer = try Self.makeTrainer(record: record, network: network, path: path)
+        try cluster?.attach(trainer)
         if let state {
             do { try trainer.importState(state.arrays) } catch { throw CommandError("\(path): \(error)") }
         } else if lastStep > 0 {
             printErr("warning: \(path) holds no optimizer state (/resume; written before lpom saved it): step \(lastStep) on starts from a fresh \(trainer.method) state, so the run will differ from an uninterrupted one")
         }
-        record.provenance = (record.provenance ?? []) + [sessionProvenance(event: "resume", fromStep: lastStep, threads: threadCount, dataFiles: files)]
+        var session = sessionProvenance(event: "resume", fromStep: lastStep, threads: threadCount, dataFiles: files)
+        cluster?.record(&session)
+        record.provenance = (record.provenance ?? []) + [session]
+        cluster?.comm.barrier()
+        let label = record.arch == nil || record.arch == "mlp" ? hiddenWidths(network.spec) : record.arch ?? ""
+        if let cluster, !cluster.isRoot {
+            return try execute(trainer: trainer, record: record, label: label, writer: nil, data: sets, startStep: lastStep, cluster: cluster)
+        }
         let writer = try HistoryWriter.openForAppend(path: path, training: record.json())
         if !output.quiet { printErr("resuming \(path) at step \(lastStep) of \(total)") }
-        let label = record.arch == nil || record.arch == "mlp" ? hiddenWidths(network.spec) : record.arch ?? ""
-        return try execute(trainer: trainer, record: record, label: label, writer: writer, data: sets, startStep: lastStep)
+        return try execute(trainer: trainer, record: record, label: label, writer: writer, data: sets, startStep: lastStep, cluster: cluster)
     }
 
     /// Applies `--epochs` to a resumed record: the same length (or none given) keeps it, more

@@ -169,9 +169,16 @@ struct SurfCommand: ParsableCommand {
     }
 
     func run() throws {
+        guard launchedByMPIRun() else { return try surf() }
+        do { try surf() } catch { endDistributedRun(after: error) }
+    }
+
+    /// Runs the trials (under mpirun with N ranks, this rank's share; `SurfParallel.swift`).
+    func surf() throws {
         _ = blasOnlyContext(threads: threads)   // the threads stay with BLAS, as for generator training
+        let ranks = try SurfRanks.start()
         let setup = try SurfSetup(self)
-        let bar = ProgressBar(total: setup.budget, unit: "step", quiet: output.quiet || output.json)
+        let bar = ProgressBar(total: setup.budget, unit: "step", quiet: output.quiet || output.json || !(ranks?.isRoot ?? true))
         var offsets: [Int] = [0]
         for b in setup.phaseBudgets { offsets.append(offsets.last! + b) }
         setup.inverter.progress = { p in
@@ -179,9 +186,14 @@ struct SurfCommand: ParsableCommand {
             bar.update(min(setup.budget, base + p.step), suffix: "snapshot \(p.phase + 1)/\(p.phases), \(p.active) active")
         }
         let t0 = now(), c0 = cpuSeconds()
-        let results = try setup.inverter.run(setup.trials)
+        var results = try setup.inverter.run(ranks?.share(of: setup.trials) ?? setup.trials)
+        if let ranks {
+            results = ranks.gather(results, total: setup.trials.count, latent: setup.problem.latentSize)
+            ranks.reportTimes(total: now() - t0)
+        }
         let seconds = now() - t0, cpu = cpuSeconds() - c0
         bar.clear()
+        if let ranks, !ranks.isRoot { return }
         let summary = SurfSummary(results)
         if let plotDistances { try distancePlot(results).write(to: plotDistances) }
         if let grid {

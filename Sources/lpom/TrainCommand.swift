@@ -41,6 +41,8 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup(title: "Generative models (--model; the history stores the generator)") var gen: GenerativeOptions
 
+    @OptionGroup(title: "Distributed training (under mpirun)") var distributed: ParallelOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -74,23 +76,27 @@ struct TrainCommand: ParsableCommand {
         return "runs/\(method.rawValue)-\(ggn.datasetLabel(dataset))-\(l)-s\(seed).h5"
     }
 
-    func run() throws { try run(recording: nil) }
+    func run() throws {
+        guard launchedByMPIRun() else { return try run(recording: nil) }
+        do { try run(recording: nil) } catch { endDistributedRun(after: error) }
+    }
 
     /// `run()` recording `argv` in the history as the command line (what `--resume` re-parses)
     /// instead of the process's own `lpom train …` arguments (nil): for in-process calls.
     func run(recording argv: [String]?) throws {
         if let model = gen.model { return try performGenerative(model, recording: argv).report(json: output.json) }
         let summary = try perform(recording: argv)
-        summary.report(json: output.json)
+        if summary.isRoot { summary.report(json: output.json) }
     }
 
     /// Trains (or resumes) and returns what happened, printing nothing on stdout. The history
     /// records `argv` as the command line (nil: the process's own arguments).
     func perform(recording argv: [String]? = nil) throws -> RunSummary {
         WorkMemory.keepFreedBuffers()
-        if let resume { return try resumeRun(from: resume, arguments: argv ?? Self.invocationArguments) }
+        let cluster = try distributed.cluster(method: resume == nil ? method.rawValue : nil, arguments: argv ?? Self.invocationArguments)
+        if let resume { return try resumeRun(from: resume, arguments: argv ?? Self.invocationArguments, cluster: cluster) }
         let path = history ?? defaultHistoryPath
-        if FileManager.default.fileExists(atPath: path) && !overwrite {
+        if cluster?.isRoot ?? true, FileManager.default.fileExists(atPath: path) && !overwrite {
             throw CommandError("\(path) exists; pass --overwrite to replace it, or --resume \(path) to continue it")
         }
         let sets = try ggn.load(dataset, data: data, seed: seed, validation: data.validation ?? 0)
@@ -107,10 +113,15 @@ struct TrainCommand: ParsableCommand {
         let network = try Network<Float>(spec: spec, initialization: initialization, context: computeContext(for: spec),
                                          extensions: layerExtensions, rng: &rng)
         let trainer = try makeTrainer(network: network)
+        try cluster?.attach(trainer)
         let files = ggn.isTeacherStudent ? [] : try dataFileDigests(try ImageDataset.files(dataset, directory: data.directory))
         let b = batchSize ?? 100
-        let record = try newRecord(trainer: trainer, argv: argv ?? Self.invocationArguments, stepsPerEpoch: (train.count + b - 1) / b,
+        var record = try newRecord(trainer: trainer, argv: argv ?? Self.invocationArguments, stepsPerEpoch: (train.count + b - 1) / b,
                                    threads: threadCount, dataFiles: files)
+        cluster?.record(&record.provenance![0])
+        if let cluster, !cluster.isRoot {
+            return try execute(trainer: trainer, record: record, label: layers, writer: nil, data: sets, startStep: 0, cluster: cluster)
+        }
         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                                                 withIntermediateDirectories: true)
         let writer = try HistoryWriter(path: path, model: spec.json(), training: record.json(),
@@ -120,7 +131,7 @@ struct TrainCommand: ParsableCommand {
                      stepsPerEpoch: record.stepsPerEpoch ?? 0, network: network,
                      stateScalars: trainer.exportState().values.reduce(0) { $0 + $1.count })
         return try execute(trainer: trainer, record: record, label: arch.arch == .mlp ? layers : arch.tag, writer: writer,
-                           data: sets, startStep: 0)
+                           data: sets, startStep: 0, cluster: cluster)
     }
 
     /// The trainer for `--method`.
@@ -149,8 +160,13 @@ struct TrainCommand: ParsableCommand {
     /// Runs the loop the record describes (epochs, batch size, seed, snapshots, loss, schedule
     /// segments) with progress and history, from `startStep`; returns the summary. `label` names
     /// the network in the summary (`--layers` or the architecture tag).
-    func execute(trainer: any Trainer<Float>, record: TrainingRecord, label: String, writer: HistoryWriter,
-                 data sets: DataSplits, startStep: Int) throws -> RunSummary {
+    ///
+    /// In a distributed run every rank calls this; `writer` is nil on every rank but 0, which
+    /// then trains without history, progress or evaluation (`executeWorker`).
+    func execute(trainer: any Trainer<Float>, record: TrainingRecord, label: String, writer: HistoryWriter?,
+                 data sets: DataSplits, startStep: Int, cluster: Cluster? = nil) throws -> RunSummary {
+        guard let writer else { return try executeWorker(trainer: trainer, record: record, data: sets, startStep: startStep, cluster: cluster) }
+        cluster?.noteTermination(of: writer)
         let train = sets.train
         var loop = TrainingLoop<Float>(epochs: record.epochs ?? 10, batchSize: record.batchSize ?? 100, seed: record.seed ?? 0,
                                        snapshotEvery: record.snapshotEvery ?? 40)
@@ -165,6 +181,7 @@ struct TrainCommand: ParsableCommand {
             try loop.run(trainer, train: train, validation: sets.validation, test: sets.test, startStep: startStep, observer: recorder)
         }
         let seconds = now() - t0
+        cluster?.reportTimes(total: seconds)
         let dataset = record.dataset ?? ""
         if let plot { try recorder.plot(title: "\(trainer.method) on \(dataset), \(label)", regression: train.targets != nil).write(to: plot) }
         return RunSummary(method: trainer.method, dataset: dataset, layers: label, parameters: trainer.network.parameters.scalarCount,
@@ -196,6 +213,8 @@ struct RunSummary {
     var validation = 0
     /// Workers of the run's compute context (`--threads`, or OpenBLAS's default).
     var threads = 1
+    /// False on the ranks of a distributed run other than 0, which report nothing.
+    var isRoot = true
 
     var testAccuracy: Double? { rows.last?.testAccuracy }
     /// Validation accuracy after the last epoch (nil without a validation set).

@@ -48,6 +48,15 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
     var lastChange = 0.0
     var unconverged = 0
 
+    /// Data-parallel training over these ranks (`LPOMDataParallel.swift`); nil: one process.
+    public var collective: (any Collective)?
+    /// Rows of the global batch of a data-parallel step (the local `batch` is this rank's share).
+    var globalBatch = 0
+    /// Layer-parallel training: which layers and levels this rank owns (`LPOMLayerParallel.swift`).
+    var partition: LPOMPartition?
+    /// Per-level flags of the last sweep: the level is not bounded (summed over ranks when sharded).
+    var unboundedLevels: [Double] = []
+
     /// A trainer for `network`, which must be a multilayer perceptron: optional leading
     /// `normalize` layers, then dense layers separated by one hidden activation kind, optionally
     /// followed by an output activation.
@@ -120,9 +129,15 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
     /// - `residual.layers.K`: ‖(φ(W X̃) − X⁺) X̃ᵀ‖_F / b of layer K (its W-optimality residual),
     /// - `contraction.layers.K`: ρ = (μ_{K+1}/μ_K) β² ‖W_K‖₂² of the hidden level feeding layer K.
     public func step(inputs: Tensor<Scalar>, labels: [Int32]) throws -> StepReport {
-        try prepare(inputs: inputs, labels: labels)
+        if partition != nil { return try layerParallelStep(inputs: inputs, labels: labels) }
+        if sharded {
+            let (x, y) = try shard(inputs: inputs, labels: labels)
+            try prepare(inputs: x, labels: y)
+        } else {
+            try prepare(inputs: inputs, labels: labels)
+        }
         unconverged = 0
-        let (l0, correct) = loss.evaluate(levels[depth].x, labels: labels)
+        let (l0, correct) = globalLoss()
         guard l0.isFinite else { return StepReport(loss: l0, accuracy: 0) }
         var sweeps = 0
         var apgSteps = [Int](repeating: 0, count: depth)
@@ -133,25 +148,34 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
             for k in 0..<depth { apgSteps[k] += layers[k].apgSteps }
         }
         storeWeights()
+        var extra = sweepMetrics(sweeps: sweeps, apgSteps: apgSteps)
+        if configuration.diagnostics { addDiagnostics(to: &extra, diagnostics) }
+        return StepReport(loss: l0, accuracy: Double(correct) / Double(labels.count), extra: extra)
+    }
+
+    /// The objective, residuals (from `compute`) and contractions of the updated W and X.
+    func addDiagnostics(to extra: inout [String: Double], _ compute: () -> (objective: Double, residuals: [Double])) {
+        // The contraction of the updated W needs fresh norm estimates; they must not advance the
+        // warm-started power iteration that sets the next step's θ, or recording diagnostics
+        // would change the training trajectory.
+        let saved = layers.map { ($0.power, $0.powerSteps, $0.normSquared) }
+        estimateNorms()
+        let d = compute()
+        extra["lpom_objective"] = d.objective
+        for k in 0..<depth { extra["residual.\(names[k])"] = d.residuals[k] }
+        for i in 1..<max(1, depth) { extra["contraction.\(names[i])"] = contraction(level: i) }
+        for (l, s) in zip(layers, saved) { (l.power, l.powerSteps, l.normSquared) = s }
+    }
+
+    /// The extra metrics of a step: sweeps, the last change, unconverged X-phases, APG steps.
+    func sweepMetrics(sweeps: Int, apgSteps: [Int]) -> [String: Double] {
         var extra: [String: Double] = ["fixed_point_iterations": Double(sweeps),
                                        "fixed_point_change": lastChange,
                                        "fixed_point_unconverged": Double(unconverged)]
         if configuration.apgTolerance > 0 {
             for k in 0..<depth { extra["apg_iterations.\(names[k])"] = Double(apgSteps[k]) }
         }
-        if configuration.diagnostics {
-            // The contraction of the updated W needs fresh norm estimates; they must not advance the
-            // warm-started power iteration that sets the next step's θ, or recording diagnostics
-            // would change the training trajectory.
-            let saved = layers.map { ($0.power, $0.powerSteps, $0.normSquared) }
-            estimateNorms()
-            let d = diagnostics()
-            extra["lpom_objective"] = d.objective
-            for k in 0..<depth { extra["residual.\(names[k])"] = d.residuals[k] }
-            for i in 1..<max(1, depth) { extra["contraction.\(names[i])"] = contraction(level: i) }
-            for (l, s) in zip(layers, saved) { (l.power, l.powerSteps, l.normSquared) = s }
-        }
-        return StepReport(loss: l0, accuracy: Double(correct) / Double(labels.count), extra: extra)
+        return extra
     }
 
     /// Loads W from the network and initialises every level by a forward pass.
@@ -346,5 +370,7 @@ final class LPOMLevel<Scalar: NNScalar> {
     var scratch = Tensor<Scalar>(zeros: [0])
     var back = Tensor<Scalar>(zeros: [0])
     var change = 0.0
+    /// ‖C − X‖² and ‖X‖² of the last candidate (summed over ranks into `change` when sharded).
+    var diffSquared = 0.0, normSquared = 0.0
     init(width: Int) { self.width = width }
 }

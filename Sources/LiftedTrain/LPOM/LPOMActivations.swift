@@ -34,24 +34,34 @@ extension LPOMTrainer {
                     commit(level: i)
                 }
             }
-            var worst = 0.0, worstLevel = depth
-            for i in 1...depth where !(levels[i].change <= worst) { worst = levels[i].change; worstLevel = i }
-            lastChange = worst
-            if !worst.isFinite || !isBounded(levels[worstLevel].x) {
-                throw divergence(level: worstLevel, sweeps: sweep, what: "not finite")
-            }
-            if worst <= tol { return sweep }
-            smallest = min(smallest, worst)
-            if sweep == cap {
-                if worst > 0.5 && worst > 10 * smallest {
-                    throw divergence(level: worstLevel, sweeps: sweep,
-                                     what: String(format: "growing (relative change %.3g, smallest %.3g)", worst, smallest))
-                }
-                unconverged += 1
-            }
+            shareChanges(levels: 1...depth)
+            if let done = try sweepOutcome(sweep: sweep, cap: cap, tolerance: tol, smallest: &smallest) { return done }
         }
         return cap
     }
+
+    /// The stopping test after a sweep (or an async round) on the changes every rank now shares:
+    /// the sweep count when done, nil to go on; throws on divergence.
+    func sweepOutcome(sweep: Int, cap: Int, tolerance tol: Double, smallest: inout Double) throws -> Int? {
+        var worst = 0.0, worstLevel = depth
+        for i in 1...depth where !(levels[i].change <= worst) { worst = levels[i].change; worstLevel = i }
+        lastChange = worst
+        if !worst.isFinite || unboundedLevels[worstLevel] > 0 {
+            throw divergence(level: worstLevel, sweeps: sweep, what: "not finite")
+        }
+        if worst <= tol { return sweep }
+        smallest = min(smallest, worst)
+        if sweep == cap {
+            if worst > 0.5 && worst > 10 * smallest {
+                throw divergence(level: worstLevel, sweeps: sweep,
+                                 what: String(format: "growing (relative change %.3g, smallest %.3g)", worst, smallest))
+            }
+            unconverged += 1
+            return cap
+        }
+        return nil
+    }
+
 
     /// Solves the block problem of one level alone (all other blocks fixed) to `tolerance`:
     /// the exact block-coordinate update of the paper.
@@ -78,8 +88,9 @@ extension LPOMTrainer {
     }
 
     /// Runs `body` for every level, concurrently with one BLAS thread each when `parallel`.
+    /// Data-parallel steps call MPI inside the bodies (sums over samples), so they run serially.
     func perform(levels ks: [Int], _ body: @escaping (Int) -> Void) {
-        if configuration.parallel && ks.count > 1 {
+        if configuration.parallel && ks.count > 1 && !sharded {
             let saved = BLASThreads.current
             BLASThreads.set(1)
             DispatchQueue.concurrentPerform(iterations: ks.count) { body(ks[$0]) }
@@ -124,6 +135,7 @@ extension LPOMTrainer {
             }
         }
         L.change = relative(dc, xSquared: xx, count: L.x.count)
+        (L.diffSquared, L.normSquared) = (dc, xx)
     }
 
     func relative(_ diffSquared: Double, to x: Tensor<Scalar>) -> Double {
@@ -164,14 +176,17 @@ extension LPOMTrainer {
                                      into: po.baseAddress!, count: po.count)
                     }
                 }
-                // The unrelaxed residual ‖C − X‖/‖X‖, as for the hidden levels.
-                let ch = relative(residual, xSquared: xx, count: L.candidate.count)
+                // The unrelaxed residual ‖C − X‖/‖X‖, as for the hidden levels (over the global batch).
+                var sums = [residual, xx]
+                if sharded { collective!.sum(&sums) }
+                let ch = relative(sums[0], xSquared: sums[1], count: L.candidate.count)
                 if !(ch > tol) { break }
             }
         }
         L.back.assign(L.candidate)
         L.back.add(L.x, scaledBy: -1)
         L.change = relative(Double(L.back.squaredNorm), to: L.x)
+        (L.diffSquared, L.normSquared) = (Double(L.back.squaredNorm), Double(L.x.squaredNorm))
     }
 
     func commit(level i: Int) {

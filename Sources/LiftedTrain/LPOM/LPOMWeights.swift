@@ -17,13 +17,15 @@ import Foundation
 // P = X̃ (X̃ᵀX̃ + εI)⁻¹ = (X̃X̃ᵀ + εI)⁻¹ X̃ is formed once per W-phase through the smaller Gram
 // system (Cholesky, LAPACKE) and reused by every APG step, which then costs two gemms.
 extension LPOMTrainer {
-    /// Updates every layer's weights, concurrently when `parallel` (one BLAS thread per layer).
-    func weightPhase() throws {
+    /// Updates the weights of `ks` (default every layer; layer-parallel: this rank's), concurrently
+    /// when `parallel` (one BLAS thread per layer).
+    func weightPhase(layers ks: [Int]? = nil) throws {
+        let ks = ks ?? Array(0..<depth)
         // A layer split over concurrent tasks runs them with one BLAS thread each, too.
-        let split = (0..<depth).contains { apgParts(layer: $0) > 1 }
+        let split = ks.contains { apgParts(layer: $0) > 1 }
         let saved = BLASThreads.current
         if split { BLASThreads.set(1) }
-        perform(levels: Array(0..<depth)) { self.updateWeights(layer: $0) }
+        perform(levels: ks) { self.updateWeights(layer: $0) }
         if split { BLASThreads.set(saved) }
         for l in layers {
             if let e = l.error { l.error = nil; throw e }
@@ -156,7 +158,7 @@ extension LPOMTrainer {
     /// products per step).
     func usesBatchSpace(layer k: Int) -> Bool {
         let st = layers[k]
-        guard configuration.batchSpaceAPG, !st.pinvTransposed else { return false }
+        guard configuration.batchSpaceAPG, !st.pinvTransposed, !sharded else { return false }
         let b = Double(batch), m = Double(st.outputs), n = Double(st.inputs + 1), it = Double(configuration.apgIterations)
         let full = it * 2 * b * m * n
         let reduced = 2 * b * m * n + (st.batchSpaceValid ? 0 : 2 * b * b * n) + it * 2 * b * b * m
@@ -228,7 +230,7 @@ extension LPOMTrainer {
     /// `parallel` (each with one BLAS thread), else one.
     func apgParts(layer k: Int) -> Int {
         let st = layers[k]
-        return configuration.parallel && batch * (st.inputs + 1) * st.outputs >= 4_000_000 && st.outputs >= 16 ? 2 : 1
+        return configuration.parallel && !sharded && batch * (st.inputs + 1) * st.outputs >= 4_000_000 && st.outputs >= 16 ? 2 : 1
     }
 
     /// One APG step on the rows `rows` of W̃ (all buffers row-major, see `updateWeights`):
@@ -254,6 +256,8 @@ extension LPOMTrainer {
         }
         Scalar.gemm(transA: true, transB: st.pinvTransposed, m: mh, n: n, k: b, alpha: 1, a: res, lda: mh,
                     b: p.pinv, ldb: st.pinvTransposed ? b : n, beta: 0, c: delta, ldc: n)
+        // Data-parallel: Δ = Rᵀ P is a sum over samples; every rank adds its share's.
+        if sharded { collective!.sum(UnsafeMutableBufferPointer(start: delta, count: mh * n)) }
         let along = Scalar.gradientMappingStep(y: y, delta: delta, prev: w, scale: invBeta, count: mh * n)
         // `delta` now holds the step W⁺ − W.
         return (along, measure ? Double(Scalar.dot(n: mh * n, x: delta, y: delta)) : 0)
@@ -286,14 +290,21 @@ extension LPOMTrainer {
             st.pinvTransposed = false
             return nil
         }
-        let useBatch: Bool
+        var useBatch: Bool
         switch configuration.gramSystem {
         case .auto: useBatch = b <= n
         case .batch: useBatch = true
         case .features: useBatch = false
         }
+        // Data-parallel: only the feature system is a sum over samples (the batch system couples
+        // the ranks' rows); the ridge scale is the global mean row norm.
+        if sharded { useBatch = false }
         var epsilon = configuration.ridge
-        if configuration.relativeRidge { epsilon *= Double(st.augmented.squaredNorm) / Double(max(1, b)) }
+        if configuration.relativeRidge {
+            var sums = [Double(st.augmented.squaredNorm), Double(b)]
+            if sharded { collective!.sum(&sums) }
+            epsilon *= sums[0] / max(1, sums[1])
+        }
         let eps = Scalar(epsilon)
         let info: Int32
         if useBatch {
@@ -310,6 +321,7 @@ extension LPOMTrainer {
         } else {
             // (X̃ᵀX̃ + εI) Pᵀ = X̃ᵀ, (d+1) × (d+1)
             gemm(st.augmented, st.augmented, transposeA: true, into: &st.gram)
+            if sharded { collective!.sum(&st.gram) }
             for i in 0..<n { st.gram.data[i * n + i] += eps }
             st.pinv.resize([n, b])
             st.augmented.data.withUnsafeBufferPointer { pa in
@@ -371,10 +383,15 @@ extension LPOMTrainer {
     /// W-block optimum), for the current W and X. Recomputes every Z^k.
     func diagnostics() -> (objective: Double, residuals: [Double]) {
         for k in 1...depth { preactivation(level: k) }
-        let b = Double(batch)
+        var b = Double(batch)
         var objective = loss.evaluate(levels[depth].x, labels: labels).loss * b
         for k in 1...depth {
             objective += mus[k] * LPOMPenalty.sumGap(kinds[k], alpha: alphas[k], x: levels[k].x, z: levels[k].z)
+        }
+        if sharded {
+            var sums = [objective, b]
+            collective!.sum(&sums)
+            (objective, b) = (sums[0], sums[1])
         }
         var residuals: [Double] = []
         for k in 0..<depth {
@@ -394,6 +411,7 @@ extension LPOMTrainer {
                     }
                 }
             }
+            if sharded { collective!.sum(&st.residualGradient); collective!.sum(&colSum) }
             let sums = Tensor(shape: [r.cols], data: colSum)
             residuals.append((Double(st.residualGradient.squaredNorm) + Double(sums.squaredNorm)).squareRoot() / b)
         }
