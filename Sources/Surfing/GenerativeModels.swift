@@ -126,6 +126,9 @@ public struct GenerativeSetup: Sendable {
     public var vaeLearningRate = 1e-3
     /// Adam settings of the VAE (the GANs' are in `gan`).
     public var adam = AdamSettings()
+    /// Batch norm in the paper architecture's discriminator / critic; nil: on except for the
+    /// WGAN-GP critic (Gulrajani et al.). The authors' released WGAN_GP.py keeps it (true).
+    public var criticBatchNorm: Bool? = nil
 
     /// The paper's defaults for `method`.
     public init(method: GenerativeMethod, architecture: GeneratorArchitecture, latent: Int) {
@@ -140,7 +143,8 @@ public struct GenerativeSetup: Sendable {
     /// norm except as a WGAN-GP critic; the fully connected one has none.
     public var partnerSpec: ModelSpec {
         GenerativeArchitectures.discriminator(architecture: architecture, outputs: method == .vae ? 2 * latent : 1,
-                                              batchNorm: architecture == .paper && method != .wganGP, hidden: hidden)
+                                              batchNorm: architecture == .paper && (criticBatchNorm ?? (method != .wganGP)),
+                                              hidden: hidden)
     }
 
     /// Builds both networks (initial weights N(0, initStd²) from `seed`) and the trainer (its

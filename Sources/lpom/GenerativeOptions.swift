@@ -4,6 +4,10 @@ import Surfing
 
 extension GenerativeMethod: ExpressibleByArgument {}
 extension GeneratorArchitecture: ExpressibleByArgument {}
+extension PenaltyStyle: ExpressibleByArgument {}
+
+/// On/off switch of an option whose default depends on other options.
+enum Switch: String, ExpressibleByArgument, CaseIterable { case on, off }
 
 /// `lpom train --model vae|dcgan|wgan|wgan-gp`: generative training whose history stores the
 /// generator (the input of `lpom surf`).
@@ -37,6 +41,12 @@ struct GenerativeOptions: ParsableArguments {
 
     @Option(parsing: .number, help: "WGAN-GP gradient-penalty weight λ (the surfing paper: 0.25).")
     var gpLambda: Double = 0.25
+
+    @Option(help: "WGAN-GP penalty: per-sample (Gulrajani et al.) or released (the surfing authors' code: ε per pixel, norm over the image height axis).")
+    var gpStyle: PenaltyStyle = .perSample
+
+    @Option(help: "Batch norm in the paper-architecture discriminator/critic: on | off (default: on, off for the WGAN-GP critic; the surfing authors' WGAN-GP keeps it on).")
+    var criticBatchnorm: Switch?
 
     @Option(parsing: .number, help: "Standard deviation of the initial weights N(0, σ²).")
     var initStd: Double = 0.02
@@ -78,6 +88,8 @@ struct GenerativeOptions: ParsableArguments {
         if let nCritic { s.gan.criticSteps = nCritic }
         s.gan.clip = clip
         s.gan.penaltyWeight = gpLambda
+        s.gan.penaltyStyle = gpStyle
+        s.criticBatchNorm = criticBatchnorm.map { $0 == .on }
         return s
     }
 }
