@@ -28,12 +28,36 @@ public struct GeneratorSnapshots {
 
     /// The snapshots surfing visits for `--snapshots K`: every ⌈T/K⌉-th of θ_0 … θ_T from θ_0, and
     /// always the final one (so about K + 1 networks); nil or K ≥ T visits all.
-    public func indices(using k: Int?) -> [Int] {
+    /// Starting at snapshot `from` (the authors start at checkpoint `inter`, index 1): every
+    /// ⌈(T − from)/K⌉-th from there, and the final one.
+    public func indices(using k: Int?, from first: Int = 0) -> [Int] {
         guard count > 0 else { return [] }
-        guard let k, k > 0, k < count - 1 else { return Array(0..<count) }
-        let stride = max(1, (count - 1 + k - 1) / k)
-        var out = Array(Swift.stride(from: 0, to: count, by: stride))
+        let first = min(max(0, first), count - 1)
+        let span = count - 1 - first
+        guard let k, k > 0, k < span else { return Array(first..<count) }
+        let stride = max(1, (span + k - 1) / k)
+        var out = Array(Swift.stride(from: first, to: count, by: stride))
         if out.last != count - 1 { out.append(count - 1) }
         return out
+    }
+
+    /// The homotopy ablation: snapshots on the straight line θ_t = (1 − t/T) θ_0 + (t/T) θ_T
+    /// between the first and last snapshot of `self` (parameters and batch-norm buffers alike),
+    /// at the same steps — does the training history matter, or would any path from θ_0 do?
+    public func linearPath() throws -> GeneratorSnapshots {
+        let a = try read(0), b = try read(count - 1)
+        let T = Double(max(1, count - 1))
+        func mix(_ x: [String: [Float]], _ y: [String: [Float]], _ w: Double) -> [String: [Float]] {
+            x.reduce(into: [:]) { out, kv in
+                let z = y[kv.key] ?? kv.value
+                out[kv.key] = zip(kv.value, z).map { Float((1 - w) * Double($0) + w * Double($1)) }
+            }
+        }
+        return GeneratorSnapshots(steps: steps) { t in
+            if t == 0 { return a }
+            if t == count - 1 { return b }
+            let w = Double(t) / T
+            return (mix(a.parameters, b.parameters, w), mix(a.buffers, b.buffers, w))
+        }
     }
 }

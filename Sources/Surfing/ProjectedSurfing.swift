@@ -212,7 +212,7 @@ extension Inverter {
     /// Algorithm 3.2; see `ProjectedSurfing`.
     func runProjected(_ trials: InversionTrials<Scalar>) throws -> [TrialResult] {
         try ProjectedSurfing.checkArchitecture(problem.network.spec)
-        let visit = snapshots.indices(using: settings.snapshots)
+        let visit = visitedSnapshots()
         let state = DescentState(x: trials.starts[0], measured: problem.measure(trials.signals), truth: trials.truth)
         let all = Array(0..<trials.count)
         var pieces = [Int](repeating: 0, count: trials.count)
