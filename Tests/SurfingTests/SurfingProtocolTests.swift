@@ -1,0 +1,177 @@
+import XCTest
+import LiftedTrain
+@testable import Surfing
+import TestSupport
+
+/// Surfing as the authors run it: every snapshot visited once, in training order, from the
+/// chosen first one, with Adam restarted at each; the published schedule; a generator family
+/// on which surfing must reach x* and regular Adam cannot.
+final class SurfingProtocolTests: XCTestCase {
+    /// Snapshots of the miniature generator drifting from a random θ_0, and a log of every load.
+    final class LoadLog { var loads: [Int] = [] }
+
+    func drifting(count: Int, seed: UInt64) throws -> (Network<Double>, [(parameters: [String: [Float]], buffers: [String: [Float]])]) {
+        let net = try randomNetwork(InversionProblemTests.generatorJSON, seed: seed)
+        let base = snapshot(net)
+        let list = (0..<count).map { t -> (parameters: [String: [Float]], buffers: [String: [Float]]) in
+            var p = base.parameters
+            for (j, name) in p.keys.sorted().enumerated() {
+                let drift = randomArray(p[name]!.count, std: 0.1 * Double(t), seed: seed &+ UInt64(100 * t + j))
+                p[name] = zip(p[name]!, drift).map { Float(Double($0) + $1) }
+            }
+            return (p, base.buffers)
+        }
+        return (net, list)
+    }
+
+    /// Surfing from snapshot 1 through 5 snapshots loads 1, 2, 3, 4 — each once, in order — and
+    /// its x̂ equals a chain of *fresh* Adam runs, one per snapshot, each started where the previous
+    /// one ended with that snapshot's budget. Fails if a snapshot is skipped or visited out of
+    /// order (the load log, and the chain), or if Adam's moments or step count carry over from
+    /// one snapshot to the next (the chain: the second phase would start with non-zero m, v or
+    /// a bias correction past step 1).
+    func testSurfingVisitsEverySnapshotOnceInOrderWithAFreshAdam() throws {
+        let (net, list) = try drifting(count: 5, seed: 31)
+        let log = LoadLog()
+        let logged = GeneratorSnapshots(steps: Array(0..<5)) { t in log.loads.append(t); return list[t] }
+        try net.load(parameters: list[4].parameters, buffers: list[4].buffers)
+        let problem = InversionProblem(network: net)
+        let trials = InversionTrials.inRange(generator: problem, count: 4, distribution: .uniform, seed: 5)
+        var s = InversionSettings()
+        s.method = .surfing; s.schedule = .paper; s.prefinalBudget = 90; s.firstSnapshot = 1
+        s.finalSteps = 40; s.tolerance = 1e-300   // no early stop: every phase spends its budget
+        let inverter = Inverter(problem: problem, snapshots: logged, settings: s)
+        let budgets = inverter.phaseBudgets()
+        XCTAssertEqual(budgets.count, 4)
+        XCTAssertEqual(Double(budgets.dropLast().reduce(0, +)), 90, accuracy: 2, "the paper schedule spends the pre-final budget (up to rounding)")
+        XCTAssertGreaterThan(budgets[0], budgets[2], "front-loaded")
+        let surf = try inverter.run(trials)
+        XCTAssertEqual(log.loads, [1, 2, 3, 4])
+        // The chain of fresh Adam runs (Inverter .adam on one snapshot = Adam from zero moments).
+        var x = trials.starts[0]
+        for (j, t) in [1, 2, 3, 4].enumerated() {
+            var a = s
+            a.method = .adam; a.finalSteps = budgets[j]
+            let one = GeneratorSnapshots([list[t]])
+            let step = InversionTrials(signals: trials.signals, truth: trials.truth, starts: [x])
+            let r = try Inverter(problem: problem, snapshots: one, settings: a).run(step)
+            x = Tensor(shape: [4, 3], data: r.flatMap { $0.x })
+        }
+        XCTAssertEqual(surf.flatMap(\.x), x.data, "surfing = fresh Adam per snapshot, in order")
+        XCTAssertEqual(surf.map(\.iterations), [Int](repeating: budgets.reduce(0, +), count: 4))
+    }
+
+    /// The published schedule against the released formula evaluated by NumPy
+    /// (`np.array(np.round(grid/sum(grid)*618), dtype=int)` of DCGAN/GD_surfing.py, NumPy 2.4):
+    /// weights sum to 44,625; entries 0, 2, 6, 14, 30, 98 are 55, 28, 14, 7, 3, 2 (total 616 —
+    /// rounding loses 2 of the 618); for 18,937: 1697, 849, 424, 212, 106, 53 (total 18,927).
+    func testPaperScheduleMatchesTheReleasedFormula() {
+        XCTAssertEqual(PaperSchedule.weights.count, 99)
+        XCTAssertEqual(PaperSchedule.weights.reduce(0, +), 44_625)
+        let s = PaperSchedule.steps(count: 99, budget: 618)
+        XCTAssertEqual([0, 1, 2, 6, 14, 30, 98].map { s[$0] }, [55, 55, 28, 14, 7, 3, 2])
+        XCTAssertEqual(s.reduce(0, +), 616)
+        let t = PaperSchedule.steps(count: 99, budget: 18_937)
+        XCTAssertEqual([0, 2, 6, 14, 30, 98].map { t[$0] }, [1697, 849, 424, 212, 106, 53])
+        XCTAssertEqual(t.reduce(0, +), 18_927)
+        XCTAssertEqual(PaperSchedule.steps(count: 10, budget: 100).count, 10)
+    }
+
+    /// The visited snapshots from `firstSnapshot` with `snapshots` K.
+    func testVisitedSnapshotsFromTheFirstCheckpoint() {
+        let s = GeneratorSnapshots(steps: Array(stride(from: 0, through: 4000, by: 40))) { _ in ([:], [:]) }
+        XCTAssertEqual(s.indices(using: nil, from: 1), Array(1...100))
+        XCTAssertEqual(s.indices(using: 10, from: 1), [1, 11, 21, 31, 41, 51, 61, 71, 81, 91, 100])
+        XCTAssertEqual(s.indices(using: nil, from: 0).count, 101)
+    }
+
+    // MARK: A generator family with a spurious basin
+
+    /// G_c(x) = W₂ relu(W₁x + b), W₁ = (1, −1)ᵀ, b = (−c, c), W₂ = [[1, 1], [1, 0]]:
+    /// G_c(x) = (|x − c|, relu(x − c)), identity output, k = 1, n = 2.
+    static let familyJSON = """
+    {"input_shape": [1], "layers": [
+      {"name": "layers.0", "type": "dense", "in": 1, "out": 2},
+      {"type": "relu"},
+      {"name": "layers.2", "type": "dense", "in": 2, "out": 2}]}
+    """
+
+    static func family(_ c: Double) -> (parameters: [String: [Float]], buffers: [String: [Float]]) {
+        (["layers.0.weight": [1, -1], "layers.0.bias": [Float(-c), Float(c)],
+          "layers.2.weight": [1, 1, 1, 0], "layers.2.bias": [0, 0]], [:])
+    }
+
+    /// With y = G_0(x*), x* = 0.5: for x > c, f_c(x) = (x − c − 0.5)², minimised at c + 0.5; for
+    /// x < c, f_c(x) = ½[(c − x − 0.5)² + 0.25], a spurious local minimum at c − 0.5 with f = 1/8.
+    /// On the final network (c = 0) every x < 0 lies in the spurious basin (f′(x) = x + 0.5 points
+    /// to −0.5 and away from 0), so regular Adam from x_init ∈ [−1, −0.1] ends at −0.5 (its steps,
+    /// of size ≈ η = 0.01, cannot jump the 0.5-wide gap to the kink against the gradient). Along
+    /// c_t = −1.5 + 1.5 t/20, θ_0 (c = −1.5) puts all of [−1, 1] strictly on the good side, and the
+    /// minimiser c_t + 0.5 moves by 0.075 per snapshot, which a warm-started Adam tracks: surfing
+    /// ends at x*. Fails if surfing visits the snapshots in reverse (it would start in the final,
+    /// trapped landscape); starting late (snapshot 15, c = −0.375) traps the starts below c.
+    func testSurfingReachesXStarWhereRegularAdamIsTrapped() throws {
+        var rng = SplitMix64(seed: 1)
+        let net = try Network<Double>(spec: try ModelSpec.parse(Self.familyJSON), rng: &rng)
+        let path = (0...20).map { Self.family(-1.5 + 1.5 * Double($0) / 20) }
+        let snaps = GeneratorSnapshots(path)
+        try snaps.load(20, into: net)
+        let problem = InversionProblem(network: net)
+        let starts = [-1.0, -0.8, -0.6, -0.5, -0.35, -0.2, -0.1]
+        let n = starts.count
+        let truth = Tensor<Double>(shape: [n, 1], data: [Double](repeating: 0.5, count: n))
+        let trials = InversionTrials(signals: problem.generate(truth), truth: truth,
+                                     starts: [Tensor(shape: [n, 1], data: starts)])
+        var s = InversionSettings()
+        s.tolerance = 1e-3; s.finalSteps = 3000; s.schedule = .uniform; s.stepsPerSnapshot = 300
+        s.method = .adam
+        let adam = try Inverter(problem: problem, snapshots: snaps, settings: s).run(trials)
+        for r in adam {
+            XCTAssertEqual(r.x[0], -0.5, accuracy: 0.02, "regular Adam ends in the spurious basin")
+            XCTAssertEqual(r.loss, 0.125, accuracy: 1e-3, "a local minimum with f = 1/8 > 0")
+            XCTAssertEqual(r.success, false)
+        }
+        s.method = .surfing
+        let surf = try Inverter(problem: problem, snapshots: snaps, settings: s).run(trials)
+        for r in surf {
+            XCTAssertEqual(r.success, true, "surfing ends at x* (x̂ = \(r.x[0]))")
+        }
+        // Starting late, already in the trapped landscape, loses the advantage.
+        s.firstSnapshot = 15
+        let late = try Inverter(problem: problem, snapshots: snaps, settings: s).run(trials)
+        XCTAssertTrue(late.contains { $0.success == false })
+    }
+
+    /// The homotopy ablation path: θ_t = (1 − t/T) θ_0 + (t/T) θ_T, ends unchanged.
+    func testLinearPathInterpolatesTheEnds() throws {
+        let snaps = GeneratorSnapshots([Self.family(-1), Self.family(7), Self.family(0)])
+        let line = try snaps.linearPath()
+        var rng = SplitMix64(seed: 1)
+        let net = try Network<Double>(spec: try ModelSpec.parse(Self.familyJSON), rng: &rng)
+        try line.load(1, into: net)
+        XCTAssertEqual(net.parameters.floatArrays()["layers.0.bias"]!, [0.5, -0.5], "halfway between c = −1 and c = 0, not the history's c = 7")
+        try line.load(2, into: net)
+        XCTAssertEqual(net.parameters.floatArrays()["layers.0.bias"]!, [0, 0])
+    }
+
+    /// One A per trial: trial i's objective uses A_i whatever the batch composition, and equals
+    /// the same trial run alone with A_i shared.
+    func testPerTrialMeasurementsFollowTheirTrials() throws {
+        let net = try randomNetwork(InversionProblemTests.generatorJSON, seed: 41)
+        var rng = SplitMix64(seed: 42)
+        let mats = (0..<3).map { _ in MeasurementMatrix<Double>.gaussian(m: 5, n: 64, std: 1, rng: &rng) }
+        let per = InversionProblem(network: net, perTrial: mats)
+        let x = Tensor<Double>.randomUniform(shape: [3, 3], lo: -1, hi: 1, using: &rng)
+        let y = Tensor<Double>.randomUniform(shape: [3, 64], lo: 0, hi: 1, using: &rng)
+        var g = Tensor<Double>(zeros: [0])
+        let rows = [2, 0]   // trials 2 and 0, in that order
+        let f = per.valuesAndGradients(gather(x, rows), measuredTargets: per.measure(gather(y, rows), trials: rows), gradient: &g, trials: rows)
+        for (i, t) in rows.enumerated() {
+            let alone = InversionProblem(network: net, measurement: mats[t])
+            var ga = Tensor<Double>(zeros: [0])
+            let fa = alone.valuesAndGradients(gather(x, [t]), measuredTargets: alone.measure(gather(y, [t])), gradient: &ga)
+            XCTAssertEqual(f[i], fa[0], accuracy: 1e-9 * max(1, fa[0]))
+            assertClose(Array(g.data[(3 * i)..<(3 * i + 3)]), ga.data, rtol: 1e-9, atol: 1e-9)
+        }
+    }
+}
