@@ -133,6 +133,12 @@ struct SurfCommand: ParsableCommand {
     @Option(parsing: .number, help: "Projected: piece-search rounds per snapshot, each from the last round's x, until x stops (1 = Algorithm 3.2 as written).")
     var pieceRounds = 1
 
+    @Option(help: "Your own targets: a PNG, a folder of PNGs, an IDX file, a .npy array or an HDF5 dataset (FILE.h5:NAME); rows of n pixels are images (integers 0–255 or floats in [0, 1]), rows of k values are latents x* (y = G(x*), success measured). Overrides --target; at most --trials rows.")
+    var targets: String?
+
+    @Option(help: "Write x̂, G(x̂), the targets, x* (when known) and per trial loss, RMSE, distance, success and iterations to this new HDF5 file.")
+    var save: String?
+
     @Option(help: "Data set of test-images targets (default: the history's).")
     var dataset: DatasetName?
 
@@ -187,6 +193,10 @@ struct SurfCommand: ParsableCommand {
         if let g = grid, !(g.hasSuffix(".svg") || g.hasSuffix(".png")) {
             throw ValidationError("--grid writes .svg or .png files, got '\(g)'")
         }
+        if let save {
+            guard save.hasSuffix(".h5") || save.hasSuffix(".hdf5") else { throw ValidationError("--save writes an HDF5 file (.h5 or .hdf5), got '\(save)'") }
+            if FileManager.default.fileExists(atPath: save) { throw ValidationError("--save \(save) exists; choose a new file (nothing is overwritten)") }
+        }
         if plotDistances != nil && target == .testImages {
             throw ValidationError("--plot-distances needs in-range targets (x* is unknown for test images)")
         }
@@ -217,6 +227,7 @@ struct SurfCommand: ParsableCommand {
                                                       data: results.flatMap { $0.x.map { Float($0) } }))
             try ImageGrid(targets: setup.trials.signals, reconstructions: recon, shape: setup.imageShape).write(to: grid)
         }
+        if let save { try SurfTargets.save(save, results: results, trials: setup.trials, problem: setup.problem) }
         report(summary, results: results, setup: setup, seconds: seconds, cpu: cpu, reference: reference)
     }
 
@@ -244,7 +255,7 @@ struct SurfCommand: ParsableCommand {
         func num(_ x: Double?) -> Any { x.map { $0.isFinite ? $0 as Any : NSNull() } ?? NSNull() }
         if output.json {
             var obj: [String: Any] = [
-                "history": history, "method": method.rawValue, "trials": results.count, "target": target.rawValue,
+                "history": history, "method": method.rawValue, "trials": results.count, "target": targets ?? target.rawValue,
                 "latent": setup.problem.latentSize, "n": setup.problem.signalSize, "prior": setup.prior.rawValue,
                 "measurements": num(measurements.map(Double.init)), "snapshots_used": setup.snapshotsUsed,
                 "snapshots_in_history": setup.snapshotCount, "seconds": seconds, "cpu_seconds": cpu, "seed": seed, "tolerance": tolerance,
@@ -288,7 +299,7 @@ struct SurfCommand: ParsableCommand {
         }
         let a = measurements.map { "A: \($0)×\(setup.problem.signalSize) Gaussian" } ?? "A = I"
         print("history \(history): k = \(setup.problem.latentSize), n = \(setup.problem.signalSize), \(setup.snapshotCount) snapshots (\(setup.snapshotsUsed) used), prior \(setup.prior.rawValue), \(a)")
-        print("\(method.rawValue), \(results.count) \(target.rawValue) trials, seed \(seed), protocol \(self.protocol.rawValue), step \(set.learningRate)"
+        print("\(method.rawValue), \(results.count) \(targets.map { "--targets \($0)" } ?? target.rawValue) trials, seed \(seed), protocol \(self.protocol.rawValue), step \(set.learningRate)"
               + (method == .surfing ? ", path \(path.rawValue), \(setup.makeInverter(set).phaseBudgets().dropLast().reduce(0, +)) steps before the final network" : ""))
         if let reference, let rate = SurfSummary(reference.results).successRate {
             print(String(format: "  regular Adam first (budget): %.1f%% success, mean %.0f iterations of the successful trials",

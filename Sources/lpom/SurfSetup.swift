@@ -102,7 +102,7 @@ final class SurfSetup {
         case .measured: measured = s.schedule == .paper && (c.method == .surfing)
         }
         needsMeasuredBudget = measured
-        let window = c.plateauWindow ?? (c.target == .testImages ? 1000 : 0)
+        let window = c.plateauWindow ?? (trials.truth == nil ? 1000 : 0)
         s.plateauWindow = window > 0 ? window : nil
         // Default: every trial in one batch, but no more than 1024 rows (restarts count as rows),
         // which bounds the activations held for the backward pass.
@@ -149,6 +149,11 @@ final class SurfSetup {
     static func makeTrials(_ c: SurfCommand, problem: InversionProblem<Float>, record: TrainingRecord,
                            prior: LatentDistribution, restarts: Int) throws -> InversionTrials<Float> {
         let n = problem.signalSize, k = problem.latentSize, path = c.history
+        if let spec = c.targets {
+            let shape = imageShape(problem.network.outputShape) ?? [1, 1, n]
+            let loaded = try SurfTargets.load(spec, latent: k, imageShape: shape, limit: c.trials)
+            return SurfTargets.trials(loaded, problem: problem, prior: prior, restarts: restarts, seed: c.seed)
+        }
         switch c.target {
         case .inRange:
             return InversionTrials.inRange(generator: problem, count: c.trials, distribution: prior, restarts: restarts, seed: c.seed)
