@@ -109,6 +109,12 @@ public struct InversionSettings: Sendable {
     /// best x, until x stops moving. 1 is Algorithm 3.2 as written (one round per snapshot,
     /// enough when the snapshots are close); more rounds let x cross several pieces per snapshot.
     public var pieceRounds = 1
+    /// Projected: rounds on the final network (nil: `pieceRounds`); the analysed algorithm
+    /// iterates there until x stops moving.
+    public var finalPieceRounds: Int? = nil
+    /// Projected, identity output: each piece's convex QP solved exactly (`exactPieceMinimum`)
+    /// instead of `pieceSteps` projected-gradient steps.
+    public var exactPieces = false
 
     /// Defaults.
     public init() {}

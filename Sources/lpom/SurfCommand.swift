@@ -13,6 +13,9 @@ enum SurfTarget: String, ExpressibleByArgument, CaseIterable {
     case inRange = "in-range", testImages = "test-images"
 }
 
+/// How projected surfing minimises f inside a piece.
+enum PieceSolver: String, ExpressibleByArgument, CaseIterable { case exact, gradient }
+
 /// Whether latents are clipped to [−1, 1].
 enum ClipMode: String, ExpressibleByArgument, CaseIterable { case auto, on, off }
 
@@ -139,6 +142,12 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Write x̂, G(x̂), the targets, x* (when known) and per trial loss, RMSE, distance, success and iterations to this new HDF5 file.")
     var save: String?
 
+    @Option(help: "Projected: how each piece is minimised: exact (its convex QP, identity output only; the default there) or gradient (--piece-steps projected-gradient steps).")
+    var pieceSolver: PieceSolver?
+
+    @Option(parsing: .number, help: "Projected: piece-search rounds on the final network, until x stops (default --piece-rounds).")
+    var finalPieceRounds: Int?
+
     @Option(help: "Data set of test-images targets (default: the history's).")
     var dataset: DatasetName?
 
@@ -166,6 +175,7 @@ struct SurfCommand: ParsableCommand {
         if let steps { guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") } }
         if let f = firstSnapshot, f < 0 { throw ValidationError("--first-snapshot must be ≥ 0, got \(f)") }
         if case .steps(let n) = prefinalBudget, n > 1_000_000_000 { throw ValidationError("--prefinal-budget must be at most 1000000000, got \(n)") }
+        if let r = finalPieceRounds, r < 1 || r > 1_000_000 { throw ValidationError("--final-piece-rounds must be between 1 and 1000000, got \(r)") }
         if measurementMatrix == .perTrial && method == .projected {
             throw ValidationError("--method projected works with one shared A; drop --measurement-matrix per-trial")
         }

@@ -108,6 +108,12 @@ final class SurfSetup {
         // which bounds the activations held for the backward pass.
         s.batchSize = c.batchSize ?? 1024
         s.tau = c.tau; s.maxPieces = c.maxPieces; s.pieceSteps = c.pieceSteps; s.pieceRounds = c.pieceRounds
+        s.finalPieceRounds = c.finalPieceRounds
+        let identityOutput = !network.spec.layers.contains { ["sigmoid", "tanh"].contains($0.type) }
+        if c.pieceSolver == .exact && !identityOutput {
+            throw CommandError("\(path): --piece-solver exact needs an identity output (the piece's f is then a convex quadratic); this generator ends in \(network.spec.layers.last?.type ?? "?")")
+        }
+        s.exactPieces = (c.pieceSolver ?? (identityOutput ? .exact : .gradient)) == .exact
         settings = s
     }
 

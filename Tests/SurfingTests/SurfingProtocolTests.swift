@@ -175,3 +175,97 @@ final class SurfingProtocolTests: XCTestCase {
         }
     }
 }
+
+/// Projected-gradient surfing with each piece's QP solved exactly (identity output, the theorem's G).
+final class ExactPieceTests: XCTestCase {
+    /// A 2 → 6 → ReLU → 5 generator (identity output) and a target y off its range.
+    func tiny() throws -> (PiecewiseLinearGenerator, [Double]) {
+        let json = """
+        {"input_shape": [2], "layers": [
+          {"name": "layers.0", "type": "dense", "in": 2, "out": 6}, {"type": "relu"},
+          {"name": "layers.2", "type": "dense", "in": 6, "out": 5}]}
+        """
+        let net = try randomNetwork(json, weightStd: 0.8, seed: 51)
+        return (PiecewiseLinearGenerator(net), randomArray(5, std: 0.7, seed: 52))
+    }
+
+    /// f by a direct forward pass (plain loops, independent of the piece maps).
+    func f(_ g: PiecewiseLinearGenerator, _ x: [Double], _ y: [Double]) -> Double {
+        var h = x
+        for l in 0...g.hiddenLayers {
+            let (no, ni) = (g.sizes[l + 1], g.sizes[l])
+            var z = g.b[l]
+            for i in 0..<no { for j in 0..<ni { z[i] += g.w[l][i * ni + j] * h[j] } }
+            h = l < g.hiddenLayers ? z.map { max(0, $0) } : z
+        }
+        return 0.5 * zip(h, y).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+    }
+
+    /// The global minimum of f by enumerating all 2⁶ activation patterns with the exact QP in
+    /// each non-empty piece equals a grid search over [−3, 3]² (step 0.015, refined to 0.0005) to within the grid's
+    /// resolution, and every piece minimiser lies in its piece. Fails if the QP's change of
+    /// variables is wrong (mutation: z_u = +L⁻¹q) or an empty piece is reported non-empty.
+    func testEnumeratedPiecesFindTheGridSearchGlobalMinimum() throws {
+        let (g, y) = try tiny()
+        var best = Double.infinity, pieces = 0
+        for mask in 0..<64 {
+            let active = (0..<6).map { mask & (1 << $0) != 0 }
+            let p = g.piece(active)
+            let poly = PiecePolytope(Z: p.Z, zeta: p.zeta, active: active, k: 2)
+            let obj = PieceObjective(k: 2, n: 5, M: p.M, c: p.c, A: nil, m: 5, ay: y, output: .identity)
+            guard let x = exactPieceMinimum(obj, poly, near: [0, 0]) else { continue }
+            pieces += 1
+            XCTAssertLessThanOrEqual(poly.violation(x), 1e-8, "the minimiser lies in its piece")
+            XCTAssertEqual(obj.value(x), f(g, x, y), accuracy: 1e-10)
+            best = min(best, obj.value(x))
+        }
+        // Grid search: step 0.015 over [−3, 3]², then step 0.0005 within ±0.03 of the best point.
+        var grid = Double.infinity, at = [0.0, 0.0]
+        for i in 0...400 { for j in 0...400 {
+            let x = [-3 + 0.015 * Double(i), -3 + 0.015 * Double(j)], v = f(g, x, y)
+            if v < grid { grid = v; at = x }
+        } }
+        let centre = at
+        for i in -60...60 { for j in -60...60 { grid = min(grid, f(g, [centre[0] + 0.0005 * Double(i), centre[1] + 0.0005 * Double(j)], y)) } }
+        XCTAssertGreaterThan(pieces, 6)
+        XCTAssertLessThanOrEqual(best, grid + 1e-12)
+        XCTAssertEqual(best, grid, accuracy: 5e-4)   // the minimum sits in a narrow valley at a kink
+    }
+
+    /// The exact piece minimum equals projected gradient run to convergence in the same piece.
+    func testExactPieceMinimumMatchesProjectedGradient() throws {
+        let (g, y) = try tiny()
+        let x0 = [0.3, -0.4]
+        let active = g.preActivations(x0).map { $0 > 0 }
+        let p = g.piece(active)
+        let poly = PiecePolytope(Z: p.Z, zeta: p.zeta, active: active, k: 2)
+        let obj = PieceObjective(k: 2, n: 5, M: p.M, c: p.c, A: nil, m: 5, ay: y, output: .identity)
+        let exact = try XCTUnwrap(exactPieceMinimum(obj, poly, near: x0))
+        var x = x0
+        let eta = 1 / obj.curvature()
+        for _ in 0..<5_000 { x = poly.project(zip(x, obj.evaluate(x, gradient: true).g).map { $0 - eta * $1 })! }
+        assertClose(exact, x, rtol: 1e-5, atol: 1e-6)
+    }
+
+    /// On the 1-D family of SurfingProtocolTests (identity output): exact projected surfing along
+    /// the path reaches x* from every start regular Adam is trapped from; the same search on the
+    /// final network alone (τ = 0.05 sees no unit near switching at −0.5) stays trapped.
+    func testExactProjectedSurfingTracksThePath() throws {
+        var rng = SplitMix64(seed: 1)
+        let net = try Network<Double>(spec: try ModelSpec.parse(SurfingProtocolTests.familyJSON), rng: &rng)
+        let snaps = GeneratorSnapshots((0...20).map { SurfingProtocolTests.family(-1.5 + 1.5 * Double($0) / 20) })
+        try snaps.load(20, into: net)
+        let problem = InversionProblem(network: net)
+        let starts = [-1.0, -0.6, -0.35, -0.1]
+        let truth = Tensor<Double>(shape: [4, 1], data: [0.5, 0.5, 0.5, 0.5])
+        let trials = InversionTrials(signals: problem.generate(truth), truth: truth, starts: [Tensor(shape: [4, 1], data: starts)])
+        var s = InversionSettings()
+        s.method = .projected; s.exactPieces = true; s.tau = 0.1; s.finalPieceRounds = 50
+        s.schedule = .uniform; s.stepsPerSnapshot = 300; s.tolerance = 1e-6
+        let surf = try Inverter(problem: problem, snapshots: snaps, settings: s).run(trials)
+        for r in surf { XCTAssertEqual(r.x[0], 0.5, accuracy: 1e-6, "from \(r)") }
+        // Final network only: x starts at x_init (one snapshot: no θ_0 Adam phase) and stays in its piece's basin.
+        let alone = try Inverter(problem: problem, snapshots: GeneratorSnapshots([SurfingProtocolTests.family(0)]), settings: s).run(trials)
+        for r in alone { XCTAssertEqual(r.x[0], -0.5, accuracy: 1e-6) }
+    }
+}
