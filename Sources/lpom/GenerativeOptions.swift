@@ -6,6 +6,9 @@ extension GenerativeMethod: ExpressibleByArgument {}
 extension GeneratorArchitecture: ExpressibleByArgument {}
 extension PenaltyStyle: ExpressibleByArgument {}
 
+/// The fully connected generator's output.
+enum GeneratorOutput: String, ExpressibleByArgument, CaseIterable { case sigmoid, identity }
+
 /// On/off switch of an option whose default depends on other options.
 enum Switch: String, ExpressibleByArgument, CaseIterable { case on, off }
 
@@ -54,6 +57,9 @@ struct GenerativeOptions: ParsableArguments {
     @Option(parsing: .number, help: "Hidden width of --generator fc.")
     var genHidden: Int = 500
 
+    @Option(help: "Output of --generator fc: sigmoid, or identity (a piecewise-linear G, the setting of the surfing theorem and of exact projected surfing; GANs only).")
+    var genOutput: GeneratorOutput = .sigmoid
+
     @Option(help: "Write a grid of 64 images of the final generator at the end (.png or .svg).")
     var sampleGrid: String?
 
@@ -69,6 +75,9 @@ struct GenerativeOptions: ParsableArguments {
         guard gpLambda >= 0, gpLambda.isFinite else { throw ValidationError("--gp-lambda must be ≥ 0, got \(gpLambda)") }
         guard initStd > 0, initStd.isFinite else { throw ValidationError("--init-std must be positive, got \(initStd)") }
         guard genHidden >= 1 && genHidden <= 100_000 else { throw ValidationError("--gen-hidden must be between 1 and 100000, got \(genHidden)") }
+        if genOutput == .identity && (generator != .fc || model == .vae) {
+            throw ValidationError("--gen-output identity is for --generator fc GANs (the VAE's likelihood needs a sigmoid output)")
+        }
         if let sampleGrid {
             guard sampleGrid.hasSuffix(".png") || sampleGrid.hasSuffix(".svg") else {
                 throw ValidationError("--sample-grid must name a .png or .svg file, got '\(sampleGrid)'")
@@ -80,6 +89,7 @@ struct GenerativeOptions: ParsableArguments {
     func setup(_ model: GenerativeMethod, lr: Double?) -> GenerativeSetup {
         var s = GenerativeSetup(method: model, architecture: generator, latent: latent)
         s.hidden = genHidden
+        s.sigmoidOutput = genOutput == .sigmoid
         s.initStd = initStd
         s.vaeLearningRate = lr ?? 1e-3
         s.gan.adam.beta1 = beta1

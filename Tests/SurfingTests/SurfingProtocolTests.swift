@@ -268,4 +268,13 @@ final class ExactPieceTests: XCTestCase {
         let alone = try Inverter(problem: problem, snapshots: GeneratorSnapshots([SurfingProtocolTests.family(0)]), settings: s).run(trials)
         for r in alone { XCTAssertEqual(r.x[0], -0.5, accuracy: 1e-6) }
     }
+
+    /// `--gen-output identity`: the fully connected generator ends at its dense layer, which
+    /// projected surfing accepts (and its sigmoid variant keeps the sigmoid).
+    func testIdentityOutputGenerator() throws {
+        let id = GenerativeArchitectures.generator(latent: 3, architecture: .fc, hidden: 8, sigmoidOutput: false)
+        XCTAssertEqual(id.layers.map(\.type), ["dense", "relu", "dense"])
+        XCTAssertNoThrow(try ProjectedSurfing.checkArchitecture(id))
+        XCTAssertEqual(GenerativeArchitectures.generator(latent: 3, architecture: .fc, hidden: 8).layers.last?.type, "sigmoid")
+    }
 }
