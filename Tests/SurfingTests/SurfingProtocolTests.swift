@@ -277,4 +277,52 @@ final class ExactPieceTests: XCTestCase {
         XCTAssertNoThrow(try ProjectedSurfing.checkArchitecture(id))
         XCTAssertEqual(GenerativeArchitectures.generator(latent: 3, architecture: .fc, hidden: 8).layers.last?.type, "sigmoid")
     }
+
+    /// k = 5: G_c(x) = (|x_i − c|, relu(x_i − c))_{i=1..5} (dense 5 → 10 → ReLU → 10, identity
+    /// output; f separates over the coordinates, each the 1-D family above), with only two
+    /// snapshots, c = −1.5 and c = 0: the path jumps. Adam on θ_0 puts every x_i at c + 0.5 = −1;
+    /// on the final network x_i = −1 lies in the spurious basin of every coordinate, so Adam
+    /// surfing ends at (−0.5, …) like regular Adam (f = 5/8). Projected surfing with τ = 1.5 sees
+    /// all 10 units near switching (|z| = 1), searches all 2¹⁰ pieces with the exact QP, and
+    /// reaches the global minimiser x* = (0.5, …) (f = 0). Fails if the piece search kept the
+    /// current pattern only (mutation: maxPieces 1).
+    func testProjectedSurfingEscapesWhereAdamSurfingIsTrappedAtK5() throws {
+        var w1 = [Float](repeating: 0, count: 50), w2 = [Float](repeating: 0, count: 100)
+        for i in 0..<5 {
+            w1[(2 * i) * 5 + i] = 1; w1[(2 * i + 1) * 5 + i] = -1
+            w2[(2 * i) * 10 + 2 * i] = 1; w2[(2 * i) * 10 + 2 * i + 1] = 1; w2[(2 * i + 1) * 10 + 2 * i] = 1
+        }
+        func snap(_ c: Float) -> (parameters: [String: [Float]], buffers: [String: [Float]]) {
+            (["layers.0.weight": w1, "layers.0.bias": (0..<10).map { $0 % 2 == 0 ? -c : c },
+              "layers.2.weight": w2, "layers.2.bias": [Float](repeating: 0, count: 10)], [:])
+        }
+        let json = """
+        {"input_shape": [5], "layers": [
+          {"name": "layers.0", "type": "dense", "in": 5, "out": 10}, {"type": "relu"},
+          {"name": "layers.2", "type": "dense", "in": 10, "out": 10}]}
+        """
+        var rng = SplitMix64(seed: 1)
+        let net = try Network<Double>(spec: try ModelSpec.parse(json), rng: &rng)
+        let snaps = GeneratorSnapshots([snap(-1.5), snap(0)])
+        try snaps.load(1, into: net)
+        let problem = InversionProblem(network: net)
+        let truth = Tensor<Double>(shape: [2, 5], data: [Double](repeating: 0.5, count: 10))
+        let starts = Tensor<Double>(shape: [2, 5], data: [-0.9, -0.5, -0.2, -0.7, -0.3, -0.1, -0.8, -0.6, -0.4, -0.95])
+        let trials = InversionTrials(signals: problem.generate(truth), truth: truth, starts: [starts])
+        var s = InversionSettings()
+        s.schedule = .uniform; s.stepsPerSnapshot = 1500; s.finalSteps = 3000; s.tolerance = 1e-6
+        s.tau = 1.5; s.maxPieces = 1024; s.exactPieces = true; s.finalPieceRounds = 5
+        for method in [InversionMethod.adam, .surfing] {
+            s.method = method
+            for r in try Inverter(problem: problem, snapshots: snaps, settings: s).run(trials) {
+                XCTAssertEqual(r.success, false, "\(method)")
+                XCTAssertEqual(r.loss, 5.0 / 8, accuracy: 1e-3, "\(method) ends in the spurious minimum")
+            }
+        }
+        s.method = .projected
+        for r in try Inverter(problem: problem, snapshots: snaps, settings: s).run(trials) {
+            XCTAssertEqual(r.success, true, "projected: x̂ = \(r.x)")
+            XCTAssertGreaterThanOrEqual(r.pieces, 1024, "every piece of the 10 near units searched")
+        }
+    }
 }
