@@ -47,17 +47,44 @@ public struct GeneratorSnapshots {
     public func linearPath() throws -> GeneratorSnapshots {
         let a = try read(0), b = try read(count - 1)
         let T = Double(max(1, count - 1))
-        func mix(_ x: [String: [Float]], _ y: [String: [Float]], _ w: Double) -> [String: [Float]] {
-            x.reduce(into: [:]) { out, kv in
-                let z = y[kv.key] ?? kv.value
-                out[kv.key] = zip(kv.value, z).map { Float((1 - w) * Double($0) + w * Double($1)) }
-            }
-        }
         return GeneratorSnapshots(steps: steps) { t in
             if t == 0 { return a }
             if t == count - 1 { return b }
-            let w = Double(t) / T
-            return (mix(a.parameters, b.parameters, w), mix(a.buffers, b.buffers, w))
+            return interpolateSnapshots(a, b, Double(t) / T)
         }
     }
+
+    /// Finer spacing where the path jumps: `m − 1` networks on the straight line between every
+    /// two consecutive snapshots, θ_{t + j/m} = (1 − j/m) θ_t + (j/m) θ_{t+1} (parameters and
+    /// buffers), so (T·m + 1) networks in all; m = 1 is `self`. Steps are interpolated likewise.
+    public func refined(_ m: Int) -> GeneratorSnapshots {
+        guard m > 1, count > 1 else { return self }
+        let source = self
+        typealias Snapshot = (parameters: [String: [Float]], buffers: [String: [Float]])
+        final class Pair { var index = -1; var a: Snapshot?; var b: Snapshot? }
+        let cache = Pair()
+        let newSteps = (0..<((count - 1) * m + 1)).map { u -> Int in
+            let t = u / m, j = u % m
+            return j == 0 ? steps[t] : steps[t] + (steps[t + 1] - steps[t]) * j / m
+        }
+        return GeneratorSnapshots(steps: newSteps) { u in
+            let t = u / m, j = u % m
+            if j == 0 { return try source.read(t) }
+            if cache.index != t { cache.a = try source.read(t); cache.b = try source.read(t + 1); cache.index = t }
+            return interpolateSnapshots(cache.a!, cache.b!, Double(j) / Double(m))
+        }
+    }
+}
+
+/// (1 − w) a + w b, name by name, for parameters and buffers.
+func interpolateSnapshots(_ a: (parameters: [String: [Float]], buffers: [String: [Float]]),
+                          _ b: (parameters: [String: [Float]], buffers: [String: [Float]]),
+                          _ w: Double) -> (parameters: [String: [Float]], buffers: [String: [Float]]) {
+    func mix(_ x: [String: [Float]], _ y: [String: [Float]]) -> [String: [Float]] {
+        x.reduce(into: [:]) { out, kv in
+            let z = y[kv.key] ?? kv.value
+            out[kv.key] = zip(kv.value, z).map { Float((1 - w) * Double($0) + w * Double($1)) }
+        }
+    }
+    return (mix(a.parameters, b.parameters), mix(a.buffers, b.buffers))
 }

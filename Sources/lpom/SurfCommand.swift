@@ -91,6 +91,9 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Network path: history (the training snapshots) | linear (θ_0 → θ_T on a straight line, same number of points: the homotopy ablation).")
     var path: SurfPath = .history
 
+    @Option(parsing: .number, help: "Put M − 1 networks on the straight line between every two consecutive snapshots (finer spacing where the path jumps; default 1 = none).")
+    var refine = 1
+
     @Option(help: "Measurement matrix: shared (one N(0,1/m) A per run) | per-trial (a fresh N(0,1) A per trial, the authors'); default shared, paper protocol per-trial.")
     var measurementMatrix: MeasurementDraw?
 
@@ -173,6 +176,7 @@ struct SurfCommand: ParsableCommand {
             if let v { guard v > 0, v.isFinite else { throw ValidationError("\(name) must be positive, got \(v)") } }
         }
         if let steps { guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") } }
+        guard refine >= 1 && refine <= 10_000 else { throw ValidationError("--refine must be between 1 and 10000, got \(refine)") }
         if let f = firstSnapshot, f < 0 { throw ValidationError("--first-snapshot must be ≥ 0, got \(f)") }
         if case .steps(let n) = prefinalBudget, n > 1_000_000_000 { throw ValidationError("--prefinal-budget must be at most 1000000000, got \(n)") }
         if let r = finalPieceRounds, r < 1 || r > 1_000_000 { throw ValidationError("--final-piece-rounds must be between 1 and 1000000, got \(r)") }

@@ -69,7 +69,7 @@ final class SurfSetup {
         trials = try Self.makeTrials(c, problem: problem, record: record, prior: prior, restarts: restarts)
         let snaps = GeneratorSnapshots(steps: reader.snapshotSteps) { try reader.values(at: $0, for: network) }
         snapshotCount = snaps.count
-        snapshots = c.path == .linear ? try snaps.linearPath() : snaps
+        snapshots = (c.path == .linear ? try snaps.linearPath() : snaps).refined(c.refine)
         if paper && snaps.count != 101 && c.method != .adam && c.method != .restarts {
             printErr("warning: \(path): the paper protocol expects 101 snapshots (θ_0 and 100 checkpoints every `inter` steps); this history has \(snaps.count)")
         }
@@ -86,7 +86,7 @@ final class SurfSetup {
         s.schedule = c.schedule ?? (paper ? (compressed ? .uniform : .paper) : .frontLoaded)
         s.firstSteps = c.firstSteps; s.minSteps = c.minSteps
         s.stepsPerSnapshot = paper && compressed && c.schedule == nil ? PaperProtocol.compressedStepsPerSnapshot : c.stepsPerSnapshot
-        s.firstSnapshot = c.firstSnapshot ?? (paper ? 1 : 0)
+        s.firstSnapshot = (c.firstSnapshot ?? (paper ? 1 : 0)) * c.refine   // an index of the history, after refinement
         s.snapshots = c.snapshots; s.restarts = c.restarts; s.restartSteps = c.restartSteps
         let gtol = paper && compressed && c.method != .adam ? PaperProtocol.compressedGradientTolerance : nil
         s.snapshotGradientTolerance = c.snapshotGtol ?? gtol

@@ -154,6 +154,19 @@ final class SurfingProtocolTests: XCTestCase {
         XCTAssertEqual(net.parameters.floatArrays()["layers.0.bias"]!, [0, 0])
     }
 
+    /// `refined(m)`: m − 1 networks on the line between consecutive snapshots, the originals kept.
+    func testRefinedSnapshotsInterpolateBetweenNeighbours() throws {
+        let snaps = GeneratorSnapshots([Self.family(-1), Self.family(1), Self.family(0)], steps: [0, 40, 80]).refined(4)
+        XCTAssertEqual(snaps.count, 9)
+        XCTAssertEqual(snaps.steps, [0, 10, 20, 30, 40, 50, 60, 70, 80])
+        var rng = SplitMix64(seed: 1)
+        let net = try Network<Double>(spec: try ModelSpec.parse(Self.familyJSON), rng: &rng)
+        for (u, c) in [(0, -1.0), (1, -0.5), (2, 0), (4, 1), (6, 0.5), (8, 0)] {
+            try snaps.load(u, into: net)
+            XCTAssertEqual(net.parameters.floatArrays()["layers.0.bias"]!, [Float(-c), Float(c)], "network \(u)")
+        }
+    }
+
     /// One A per trial: trial i's objective uses A_i whatever the batch composition, and equals
     /// the same trial run alone with A_i shared.
     func testPerTrialMeasurementsFollowTheirTrials() throws {
@@ -323,6 +336,12 @@ final class ExactPieceTests: XCTestCase {
         for r in try Inverter(problem: problem, snapshots: snaps, settings: s).run(trials) {
             XCTAssertEqual(r.success, true, "projected: x̂ = \(r.x)")
             XCTAssertGreaterThanOrEqual(r.pieces, 1024, "every piece of the 10 near units searched")
+        }
+        // Finer spacing where the path jumps (30 networks on the line between the two) lets Adam
+        // surfing track the minimiser too.
+        s.method = .surfing; s.stepsPerSnapshot = 300
+        for r in try Inverter(problem: problem, snapshots: snaps.refined(30), settings: s).run(trials) {
+            XCTAssertEqual(r.success, true, "Adam surfing over the refined path: x̂ = \(r.x)")
         }
     }
 }
