@@ -181,6 +181,53 @@ struct PiecePolytope {
         rowNorms = (0..<zeta.count).map { j in (0..<k).reduce(0) { $0 + C[j * k + $1] * C[j * k + $1] } }
     }
 
+    /// Whether P = {x : Cx ≥ d} is non-empty, exactly: phase 1 of the simplex method on
+    /// C(x⁺ − x⁻) − s = d (rows scaled to unit norm and signed so the right side is ≥ 0) with an
+    /// artificial variable per row, Bland's rule (no cycling); P is non-empty iff the artificials'
+    /// minimal sum is 0 (≤ 1e-9). A dense tableau of r rows × (2k + 2r) columns — the pieces'
+    /// r ≤ a few hundred constraints in k ≤ 20 dimensions.
+    func isFeasible(tolerance: Double = 1e-9) -> Bool {
+        // A zero row is the constant constraint 0 ≥ d_j.
+        if d.indices.contains(where: { rowNorms[$0] == 0 && d[$0] > tolerance }) { return false }
+        let rows = d.indices.filter { rowNorms[$0] > 0 }
+        let r = rows.count
+        guard r > 0 else { return true }
+        let nv = 2 * k + 2 * r, width = nv + 1
+        var t = [Double](repeating: 0, count: (r + 1) * width)
+        var basis = [Int](repeating: 0, count: r)
+        for (i, j) in rows.enumerated() {
+            let sign = d[j] < 0 ? -1.0 : 1.0, scale = sign / rowNorms[j].squareRoot()
+            for q in 0..<k { t[i * width + q] = scale * C[j * k + q]; t[i * width + k + q] = -scale * C[j * k + q] }
+            t[i * width + 2 * k + i] = -sign              // surplus
+            t[i * width + 2 * k + r + i] = 1               // artificial
+            t[i * width + nv] = scale * d[j]
+            basis[i] = 2 * k + r + i
+        }
+        // Objective row of min Σ a with the artificials basic: minus the sum of the rows,
+        // except on the artificial columns (reduced cost 0).
+        let obj = r * width
+        for i in 0..<r {
+            for c in 0..<width where c < 2 * k + r || c == nv { t[obj + c] -= t[i * width + c] }
+        }
+        for _ in 0..<(50 * (r + k) + 100) {
+            guard let enter = (0..<nv).first(where: { t[obj + $0] < -tolerance }) else { break }
+            var leave = -1, best = Double.infinity
+            for i in 0..<r where t[i * width + enter] > tolerance {
+                let ratio = t[i * width + nv] / t[i * width + enter]
+                if ratio < best - 1e-15 || (abs(ratio - best) <= 1e-15 && leave >= 0 && basis[i] < basis[leave]) { best = ratio; leave = i }
+            }
+            guard leave >= 0 else { break }   // phase 1 is bounded below by 0
+            let p = t[leave * width + enter]
+            for c in 0..<width { t[leave * width + c] /= p }
+            for i in 0...r where i != leave {
+                let f = t[i * width + enter]
+                if f != 0 { for c in 0..<width { t[i * width + c] -= f * t[leave * width + c] } }
+            }
+            basis[leave] = enter
+        }
+        return -t[obj + nv] <= tolerance * Double(r)
+    }
+
     /// max_j (d_j − c_jᵀx) relative to ‖c_j‖ (≤ 0 when x ∈ P).
     func violation(_ x: [Double]) -> Double {
         var s = d
@@ -325,6 +372,9 @@ extension Inverter {
             let p = g.piece(active)
             let poly = PiecePolytope(Z: p.Z, zeta: p.zeta, active: active, k: g.k)
             let obj = PieceObjective(k: g.k, n: g.sizes.last!, M: p.M, c: p.c, A: A, m: m, ay: ay, output: g.output)
+            // Empty pieces are skipped by an exact LP test (cheaper than letting Hildreth's
+            // projection run to its sweep limit on them).
+            guard poly.isFeasible() else { continue }
             if settings.exactPieces && g.output == .identity {
                 // The piece's exact minimiser (a convex QP), one "step" per piece.
                 guard let x = exactPieceMinimum(obj, poly, near: x0) else { continue }

@@ -344,4 +344,36 @@ final class ExactPieceTests: XCTestCase {
             XCTAssertEqual(r.success, true, "Adam surfing over the refined path: x̂ = \(r.x)")
         }
     }
+
+    /// The LP feasibility test of a piece's polytope: random 2-D polytopes {Cx ≥ d} built around a
+    /// known interior point are feasible; adding c·x ≥ 1 and −c·x ≥ 0 makes them empty; and on
+    /// 60 random polytopes the answer agrees with a grid search over [−4, 4]², step 0.1 (instances whose
+    /// region is thinner than the grid are left out: grid misses, LP feasible, with its point
+    /// confirmed by Hildreth's projection). Fails if the phase-1 objective row is built wrongly
+    /// (mutation: artificial columns included) or the ratio test picks a negative pivot.
+    func testPieceFeasibilityByLP() {
+        var rng = SplitMix64(seed: 61)
+        var agreed = 0
+        for trial in 0..<60 {
+            let rows = 3 + trial % 6
+            let C = (0..<(2 * rows)).map { _ in rng.normal() }
+            let x0 = [2 * rng.uniform() - 1, 2 * rng.uniform() - 1]
+            // Around x0: feasible by construction.
+            let dIn = (0..<rows).map { j in C[2 * j] * x0[0] + C[2 * j + 1] * x0[1] - rng.uniform() }
+            XCTAssertTrue(PiecePolytope(C: C, d: dIn, k: 2).isFeasible(), "trial \(trial) feasible")
+            // Contradictory pair added: empty.
+            let c = [rng.normal(), rng.normal()]
+            XCTAssertFalse(PiecePolytope(C: C + c + c.map { -$0 }, d: dIn + [1, 0], k: 2).isFeasible(), "trial \(trial) empty")
+            // Random right sides: compare with a grid.
+            let d = (0..<rows).map { _ in 2 * rng.normal() }
+            let poly = PiecePolytope(C: C, d: d, k: 2)
+            var grid = false
+            for i in 0...80 where !grid { for j in 0...80 where poly.violation([-4 + 0.1 * Double(i), -4 + 0.1 * Double(j)]) <= 0 { grid = true; break } }
+            let lp = poly.isFeasible()
+            if grid { XCTAssertTrue(lp, "trial \(trial): a grid point lies in P") }
+            else if lp { XCTAssertNotNil(poly.project([0, 0], sweeps: 100_000), "trial \(trial): LP feasible, Hildreth finds no point") }
+            if grid == lp { agreed += 1 }
+        }
+        XCTAssertGreaterThan(agreed, 45)
+    }
 }
