@@ -22,6 +22,18 @@ import LiftedTrain
 /// gradients; their weight gradient is the conv weight-gradient with the roles of input and
 /// output gradient swapped.) ∂T/∂b_l = 0. Exact wherever no pre-activation is exactly zero —
 /// almost everywhere; checked against central differences of P in the tests.
+/// How the WGAN-GP penalty is formed.
+public enum PenaltyStyle: String, CaseIterable, Sendable {
+    /// Gulrajani et al. (2017): x̂ = εx + (1 − ε)x̃ with one ε ~ U[0, 1] per sample, and the norm
+    /// of each sample's whole input gradient.
+    case perSample = "per-sample"
+    /// The authors' released WGAN_GP.py (github jdlafferty/surfing, codes/Fashion-MNIST/WGAN-GP):
+    /// ε ~ U[0, 1] drawn per pixel (`tf.random_uniform(shape=inputs.get_shape())`) and the norm
+    /// over the image height axis only (`reduction_indices=[1]` of NHWC), one per (sample,
+    /// channel, column), averaged. Not standard WGAN-GP; what produced the paper's numbers.
+    case released
+}
+
 public enum GradientPenalty {
     /// Layer types the exact penalty gradient supports.
     public static let supportedLayerTypes: Set<String> = ["dense", "conv2d", "flatten", "relu", "leaky_relu", "identity"]
@@ -42,8 +54,10 @@ public enum GradientPenalty {
     }
 
     /// P at `xhat` (`[b, …]`), with ∂P/∂θ written into `critic.parameters.grads` (replacing them).
-    /// Returns P and the mean ‖∇ₓD(x̂_i)‖.
-    public static func apply<S: NNScalar>(critic: Network<S>, at xhat: Tensor<S>, weight lambda: Double) -> (penalty: Double, meanNorm: Double) {
+    /// Returns P and the mean gradient norm. `style` chooses the norm (per sample, or the
+    /// released code's over one image axis); `imageShape` is the critic's input as [C, H, W].
+    public static func apply<S: NNScalar>(critic: Network<S>, at xhat: Tensor<S>, weight lambda: Double,
+                                          style: PenaltyStyle = .perSample, imageShape: [Int]? = nil) -> (penalty: Double, meanNorm: Double) {
         let layers = critic.layers, store = critic.parameters
         let out = critic.forward(xhat, training: true)
         // Ordinary backward pass with dy = 1, keeping δ_l (the gradient at each affine layer's output).
@@ -53,19 +67,7 @@ public enum GradientPenalty {
             if isAffine(layers[i]) { deltas[i] = g }
             g = layers[i].backward(g, needInput: true)!
         }
-        // r_i = (2λ/b)(‖g_i‖ − 1) g_i / ‖g_i‖, row by row (BLAS dot and scal).
-        let b = g.rows, n = g.cols
-        var penalty = 0.0, normSum = 0.0
-        g.data.withUnsafeMutableBufferPointer { pg in
-            for i in 0..<b {
-                let row = pg.baseAddress! + i * n
-                let norm = Double(S.dot(n: n, x: row, y: row)).squareRoot()
-                penalty += (norm - 1) * (norm - 1)
-                normSum += norm
-                let c = norm > 0 ? 2 * lambda / Double(b) * (norm - 1) / norm : 0
-                S.scal(n: n, alpha: S(c), x: row)
-            }
-        }
+        let (penalty, meanNorm) = penaltyDirection(&g, weight: lambda, style: style, imageShape: imageShape)
         // The linearised forward pass on r: biases off, masks from the forward pass above.
         var q = g
         for (i, l) in layers.enumerated() {
@@ -84,19 +86,119 @@ public enum GradientPenalty {
                 q = l.backward(q, needInput: true)!  // q ⊙ φ′(z): the activation's cached z
             }
         }
-        return (lambda * penalty / Double(b), normSum / Double(b))
+        return (penalty, meanNorm)
+    }
+
+    /// P of the gradients `g` (`[b, n]`, the critic's input gradients) and, written over `g`,
+    /// r = ∂P/∂g. Per sample: P = (λ/b) Σ_i (‖g_i‖ − 1)². Released: the norms are taken over
+    /// the image's height axis for every (sample, channel, column), P = λ · mean (s − 1)² over
+    /// those b·C·W norms — what `tf.reduce_sum(tf.square(gradients), reduction_indices=[1])` on
+    /// NHWC images computes in the authors' WGAN_GP.py.
+    static func penaltyDirection<S: NNScalar>(_ g: inout Tensor<S>, weight lambda: Double, style: PenaltyStyle,
+                                              imageShape: [Int]?) -> (penalty: Double, meanNorm: Double) {
+        let b = g.rows, n = g.cols
+        // Groups of `len` elements `stride` apart, starting at `starts` within a row.
+        let (starts, len, stride): ([Int], Int, Int)
+        switch style {
+        case .perSample: (starts, len, stride) = ([0], n, 1)
+        case .released:
+            let shape = imageShape ?? squareImage(n)
+            let (c, h, w) = (shape[0], shape[1], shape[2])
+            precondition(c * h * w == n, "GradientPenalty: image shape \(shape) for \(n) inputs")
+            starts = (0..<c).flatMap { ci in (0..<w).map { ci * h * w + $0 } }
+            (len, stride) = (h, w)
+        }
+        let groups = b * starts.count
+        var penalty = 0.0, normSum = 0.0
+        g.data.withUnsafeMutableBufferPointer { pg in
+            for i in 0..<b {
+                for s0 in starts {
+                    let p = pg.baseAddress! + i * n + s0
+                    // A contiguous group is one BLAS dot; the released style's columns (28
+                    // elements W apart) are summed directly.
+                    var sq = 0.0
+                    if stride == 1 { sq = Double(S.dot(n: len, x: p, y: p)) } else {
+                        for j in 0..<len { let v = Double(p[j * stride]); sq += v * v }
+                    }
+                    let norm = sq.squareRoot()
+                    penalty += (norm - 1) * (norm - 1)
+                    normSum += norm
+                    let c = S(norm > 0 ? 2 * lambda / Double(groups) * (norm - 1) / norm : 0)
+                    if stride == 1 { S.scal(n: len, alpha: c, x: p) } else { for j in 0..<len { p[j * stride] *= c } }
+                }
+            }
+        }
+        return (lambda * penalty / Double(groups), normSum / Double(groups))
+    }
+
+    /// [1, s, s] for n = s² pixels, else [1, 1, n] (one group per sample).
+    static func squareImage(_ n: Int) -> [Int] {
+        let s = Int(Double(n).squareRoot().rounded())
+        return s * s == n ? [1, s, s] : [1, 1, n]
+    }
+
+    /// P at `xhat` with ∂P/∂θ (written into the critic's gradients) by a central difference of
+    /// parameter gradients along the penalty direction, for any critic — batch norm in training
+    /// mode included, as the authors' WGAN-GP critic has. With S(X; θ) = Σ_i D(x_i) and
+    /// r = ∂P/∂g at g = ∇_X S (held fixed), ∂P/∂θ = ∇_θ (rᵀ ∇_X S) = ∇_θ (d/dε) S(X + εr) |₀
+    /// ≈ [∇_θ S(X + εr) − ∇_θ S(X − εr)] / 2ε, with ε such that max|εr| = `relativeStep` ·
+    /// max(1, max|X|). Exact (up to rounding) where the critic is piecewise linear in X and no
+    /// unit changes sign within ±εr; second-order accurate through batch norm's statistics
+    /// (a Hessian-vector product by differences, Pearlmutter 1994 §2). Two forward and backward
+    /// passes beyond the one for g.
+    public static func applyByDifferences<S: NNScalar>(critic: Network<S>, at xhat: Tensor<S>, weight lambda: Double,
+                                                       style: PenaltyStyle = .perSample, imageShape: [Int]? = nil,
+                                                       relativeStep: Double = 1e-3) -> (penalty: Double, meanNorm: Double) {
+        var g = inputGradient(critic: critic, at: xhat)
+        let shape = g.shape
+        g = g.reshaped([xhat.rows, g.count / max(1, xhat.rows)])
+        let result = penaltyDirection(&g, weight: lambda, style: style, imageShape: imageShape)
+        let rMax = g.data.reduce(0.0) { max($0, abs(Double($1))) }
+        let xMax = xhat.data.reduce(1.0) { max($0, abs(Double($1))) }
+        let store = critic.parameters
+        guard rMax > 0 else { for i in store.grads.indices { store.grads[i].zero() }; return result }
+        let eps = relativeStep * xMax / rMax
+        let r = g.reshaped(shape)
+        func parameterGradient(_ sign: Double) -> [Tensor<S>] {
+            var x = xhat.reshaped(shape)
+            x.add(r, scaledBy: S(sign * eps))
+            let out = critic.forward(x, training: true)
+            _ = critic.backward(Tensor(repeating: 1, shape: out.shape), needInputGradient: false)
+            return store.gradientCopy()
+        }
+        let plus = parameterGradient(1), minus = parameterGradient(-1)
+        for i in store.grads.indices {
+            store.grads[i] = plus[i]
+            store.grads[i].add(minus[i], scaledBy: -1)
+            store.grads[i].scale(by: S(1 / (2 * eps)))
+        }
+        return result
     }
 
     /// Value of P alone (for finite-difference checks).
-    public static func value<S: NNScalar>(critic: Network<S>, at xhat: Tensor<S>, weight lambda: Double) -> Double {
+    public static func value<S: NNScalar>(critic: Network<S>, at xhat: Tensor<S>, weight lambda: Double,
+                                          style: PenaltyStyle = .perSample, imageShape: [Int]? = nil) -> Double {
         let g = inputGradient(critic: critic, at: xhat)
-        let b = g.rows, n = g.cols
-        var p = 0.0
+        let b = g.rows, n = g.count / max(1, b)
+        // Plain loops (an independent evaluation for the finite-difference checks).
+        let shape = style == .released ? (imageShape ?? squareImage(n)) : [1, 1, n]
+        let (c, h, w) = (shape[0], shape[1], shape[2])
+        var p = 0.0, groups = 0
         for i in 0..<b {
-            let norm = g.data[(i * n)..<((i + 1) * n)].reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-            p += (norm - 1) * (norm - 1)
+            for ci in 0..<c {
+                for col in 0..<(style == .released ? w : 1) {
+                    var sq = 0.0
+                    if style == .released {
+                        for row in 0..<h { let v = Double(g.data[i * n + ci * h * w + row * w + col]); sq += v * v }
+                    } else {
+                        for j in 0..<n { let v = Double(g.data[i * n + j]); sq += v * v }
+                    }
+                    p += (sq.squareRoot() - 1) * (sq.squareRoot() - 1)
+                    groups += 1
+                }
+            }
         }
-        return lambda * p / Double(b)
+        return lambda * p / Double(groups)
     }
 
     static func isAffine<S>(_ l: any Layer<S>) -> Bool { l.spec.type == "dense" || l.spec.type == "conv2d" }

@@ -28,6 +28,8 @@ public struct GANConfiguration: Sendable {
     public var clip: Double = 0.01
     /// WGAN-GP penalty weight λ.
     public var penaltyWeight: Double = 0.25
+    /// WGAN-GP penalty: per sample (Gulrajani et al.) or as the authors' released code forms it.
+    public var penaltyStyle: PenaltyStyle = .perSample
 
     /// The defaults for `method` (see the type's documentation).
     public init(method: GenerativeMethod) {
@@ -65,7 +67,9 @@ public final class GANTrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
         guard generator.outputSize == discriminator.inputSize, discriminator.outputSize == 1 else {
             throw ModelError("the discriminator must map the generator's \(generator.outputSize) outputs to one value")
         }
-        if configuration.method == .wganGP { try GradientPenalty.checkCritic(discriminator.spec) }
+        if configuration.method == .wganGP && !Self.penaltyByDifferences(discriminator.spec) {
+            try GradientPenalty.checkCritic(discriminator.spec)
+        }
         self.generator = generator; self.discriminator = discriminator; self.configuration = configuration
         latent = generator.spec.inputShape[0]
         generatorOptimizer = configuration.adam.make(learningRate: configuration.generatorLearningRate)
@@ -84,7 +88,10 @@ public final class GANTrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
                                    "beta1": configuration.adam.beta1, "beta2": configuration.adam.beta2,
                                    "adam_eps": configuration.adam.epsilon, "n_critic": Double(configuration.criticSteps)]
         if model == .wgan { h["clip"] = configuration.clip }
-        if model == .wganGP { h["gp_lambda"] = configuration.penaltyWeight }
+        if model == .wganGP {
+            h["gp_lambda"] = configuration.penaltyWeight
+            h["gp_released"] = configuration.penaltyStyle == .released ? 1 : 0
+        }
         return h
     }
 
@@ -124,7 +131,12 @@ public final class GANTrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
         if model == .wganGP {
             let xhat = interpolate(real, fake.reshaped(real.shape), rng: &rng)
             let sum = d.parameters.gradientCopy()
-            let (p, norm) = GradientPenalty.apply(critic: d, at: xhat, weight: configuration.penaltyWeight)
+            let shape = d.spec.inputShape.count == 3 ? d.spec.inputShape : nil
+            let (p, norm) = Self.penaltyByDifferences(d.spec)
+                ? GradientPenalty.applyByDifferences(critic: d, at: xhat, weight: configuration.penaltyWeight,
+                                                     style: configuration.penaltyStyle, imageShape: shape)
+                : GradientPenalty.apply(critic: d, at: xhat, weight: configuration.penaltyWeight,
+                                        style: configuration.penaltyStyle, imageShape: shape)
             d.parameters.addToGradients(sum)
             m["gradient_penalty"] = p
             m["critic_grad_norm"] = norm
@@ -147,12 +159,24 @@ public final class GANTrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
         return loss
     }
 
-    /// x̂_i = x̃_i + ε_i (x_i − x̃_i), ε_i ~ U[0, 1] (row-wise BLAS axpy).
+    /// Whether the penalty gradient must come from `GradientPenalty.applyByDifferences`: a critic
+    /// with layers the exact method does not support (batch norm: the authors' WGAN-GP critic).
+    static func penaltyByDifferences(_ critic: ModelSpec) -> Bool {
+        critic.layers.contains { !GradientPenalty.supportedLayerTypes.contains($0.type) }
+    }
+
+    /// x̂_i = x̃_i + ε_i (x_i − x̃_i), ε_i ~ U[0, 1] (row-wise BLAS axpy); the released style
+    /// draws ε per pixel instead (x̂ = x + ε ⊙ (x̃ − x), as the authors' code writes it).
     func interpolate(_ real: Tensor<Scalar>, _ fake: Tensor<Scalar>, rng: inout SplitMix64) -> Tensor<Scalar> {
         var diff = real
         diff.add(fake, scaledBy: -1)
         var out = fake
         let n = real.cols
+        if configuration.penaltyStyle == .released {
+            out = real
+            for j in out.data.indices { out.data[j] -= Scalar(rng.uniform()) * diff.data[j] }
+            return out
+        }
         diff.data.withUnsafeBufferPointer { pd in
             out.data.withUnsafeMutableBufferPointer { po in
                 for i in 0..<real.rows {

@@ -39,7 +39,11 @@ public enum GenerativeArchitectures {
 
     /// The generator G: R^k → [0, 1]^{1×28×28} (the paper architecture outputs NCHW
     /// `[1, 28, 28]`, the fully connected one `[784]`; both are the same memory).
-    public static func generator(latent k: Int, architecture: GeneratorArchitecture, hidden: Int = 500) -> ModelSpec {
+    /// `sigmoidOutput: false` ends the fully connected generator at its last dense layer (identity
+    /// output: the piecewise-linear G of the paper's Thm 3.1, where projected surfing's pieces
+    /// are convex quadratics).
+    public static func generator(latent k: Int, architecture: GeneratorArchitecture, hidden: Int = 500,
+                                 sigmoidOutput: Bool = true) -> ModelSpec {
         var b = SequenceBuilder()
         switch architecture {
         case .paper:
@@ -49,7 +53,8 @@ public enum GenerativeArchitectures {
             b.convTranspose(128, 64); b.batchNorm(64); b.add("relu")
             b.convTranspose(64, 1); b.add("sigmoid")
         case .fc:
-            b.dense(k, hidden); b.add("relu"); b.dense(hidden, 28 * 28); b.add("sigmoid")
+            b.dense(k, hidden); b.add("relu"); b.dense(hidden, 28 * 28)
+            if sigmoidOutput { b.add("sigmoid") }
         }
         return ModelSpec(inputShape: [k], layers: b.layers)
     }
@@ -126,6 +131,9 @@ public struct GenerativeSetup: Sendable {
     public var vaeLearningRate = 1e-3
     /// Adam settings of the VAE (the GANs' are in `gan`).
     public var adam = AdamSettings()
+    /// Batch norm in the paper architecture's discriminator / critic; nil: on except for the
+    /// WGAN-GP critic (Gulrajani et al.). The authors' released WGAN_GP.py keeps it (true).
+    public var criticBatchNorm: Bool? = nil
 
     /// The paper's defaults for `method`.
     public init(method: GenerativeMethod, architecture: GeneratorArchitecture, latent: Int) {
@@ -134,13 +142,18 @@ public struct GenerativeSetup: Sendable {
     }
 
     /// The generator's description (the history's `model`).
-    public var generatorSpec: ModelSpec { GenerativeArchitectures.generator(latent: latent, architecture: architecture, hidden: hidden) }
+    public var generatorSpec: ModelSpec {
+        GenerativeArchitectures.generator(latent: latent, architecture: architecture, hidden: hidden, sigmoidOutput: sigmoidOutput)
+    }
+    /// The fully connected generator's sigmoid output (false: identity; GANs only).
+    public var sigmoidOutput = true
 
     /// The discriminator / critic or encoder. The paper architecture's discriminator has batch
     /// norm except as a WGAN-GP critic; the fully connected one has none.
     public var partnerSpec: ModelSpec {
         GenerativeArchitectures.discriminator(architecture: architecture, outputs: method == .vae ? 2 * latent : 1,
-                                              batchNorm: architecture == .paper && method != .wganGP, hidden: hidden)
+                                              batchNorm: architecture == .paper && (criticBatchNorm ?? (method != .wganGP)),
+                                              hidden: hidden)
     }
 
     /// Builds both networks (initial weights N(0, initStd²) from `seed`) and the trainer (its

@@ -22,16 +22,42 @@ public enum SnapshotSchedule: String, CaseIterable, Sendable {
     case frontLoaded = "front-loaded"
     /// `stepsPerSnapshot` on every intermediate snapshot.
     case uniform
+    /// The authors' released GD_surfing.py (github jdlafferty/surfing, codes/Fashion-MNIST/<MODEL>):
+    /// weights [4000×2, 2000×4, 1000×8, 500×16, 250×32, 125×37] over the 99 intermediate
+    /// networks, rescaled so that they sum to `prefinalBudget` (the authors: regular Adam's mean
+    /// iteration count) and rounded half to even (`np.round`). See `PaperSchedule`.
+    case paper
 
-    /// Steps on intermediate snapshot number `j` (0 = the first visited).
+    /// Steps on intermediate snapshot number `j` (0 = the first visited); `.paper` needs the
+    /// count and total, see `PaperSchedule` (here it answers `uniform`).
     public func steps(_ j: Int, first: Int, min lo: Int, uniform: Int) -> Int {
         switch self {
-        case .uniform: return uniform
+        case .uniform, .paper: return uniform
         case .frontLoaded:
             var s = first
             for _ in 0..<min(j, 62) { s /= 2; if s <= lo { break } }
             return Swift.max(lo, s)
         }
+    }
+}
+
+/// The authors' per-snapshot budget (GD_surfing.py): published weights over 99 intermediate
+/// networks, rescaled to a total and rounded half to even as `np.round` does.
+public enum PaperSchedule {
+    /// The published weights, one per intermediate network (2 + 4 + 8 + 16 + 32 + 37 = 99).
+    public static let weights: [Double] = [Double](repeating: 4000, count: 2) + [Double](repeating: 2000, count: 4)
+        + [Double](repeating: 1000, count: 8) + [Double](repeating: 500, count: 16)
+        + [Double](repeating: 250, count: 32) + [Double](repeating: 125, count: 37)
+
+    /// Steps on each of `count` intermediate networks summing to about `budget`. For 99 networks
+    /// exactly the released code's `np.round(grid / sum(grid) * budget)`; for another count
+    /// (fewer snapshots, the homotopy ablation) network j takes the weight at the same relative
+    /// position, 99·j/count, so the shape of the schedule is kept.
+    public static func steps(count: Int, budget: Int) -> [Int] {
+        guard count > 0 else { return [] }
+        let w = (0..<count).map { weights[min(weights.count - 1, $0 * weights.count / count)] }
+        let total = w.reduce(0, +)
+        return w.map { Int(($0 / total * Double(budget)).rounded(.toNearestOrEven)) }
     }
 }
 
@@ -50,8 +76,19 @@ public struct InversionSettings: Sendable {
     /// Intermediate-snapshot schedule and its numbers.
     public var schedule: SnapshotSchedule = .frontLoaded
     public var firstSteps = 1000, minSteps = 50, stepsPerSnapshot = 100
+    /// Schedule `.paper`: the total of the intermediate networks' steps.
+    public var prefinalBudget = 6_687
     /// Visit about K + 1 snapshots (every ⌈T/K⌉-th); nil visits all.
     public var snapshots: Int? = nil
+    /// Surfing starts at this snapshot index (0: θ_0; the authors' code starts at checkpoint
+    /// `inter`, index 1 of a history saved every `inter` steps from step 0).
+    public var firstSnapshot = 0
+    /// Adam step on the final network when it differs from `learningRate` (the authors'
+    /// compressX.py: step/5 there); nil: `learningRate`.
+    public var finalLearningRate: Double? = nil
+    /// On the final network, a trial stops once ‖∇f(x)‖ < this (compressX.py's test, which it
+    /// applies on every network); nil: only success, plateau or the budget stop it.
+    public var finalGradientTolerance: Double? = nil
     /// On an intermediate snapshot, a trial ends its phase early once ‖∇f_t(x)‖ < this (our
     /// addition: the paper's "until convergence" with no test given); nil spends the whole budget.
     public var snapshotGradientTolerance: Double? = nil
@@ -72,6 +109,12 @@ public struct InversionSettings: Sendable {
     /// best x, until x stops moving. 1 is Algorithm 3.2 as written (one round per snapshot,
     /// enough when the snapshots are close); more rounds let x cross several pieces per snapshot.
     public var pieceRounds = 1
+    /// Projected: rounds on the final network (nil: `pieceRounds`); the analysed algorithm
+    /// iterates there until x stops moving.
+    public var finalPieceRounds: Int? = nil
+    /// Projected, identity output: each piece's convex QP solved exactly (`exactPieceMinimum`)
+    /// instead of `pieceSteps` projected-gradient steps.
+    public var exactPieces = false
 
     /// Defaults.
     public init() {}
@@ -148,10 +191,11 @@ public final class Inverter<Scalar: NNScalar> {
         var x = Tensor<Scalar>(zeros: [r * n, problem.latentSize])
         for j in 0..<r { scatter(trials.starts[j], into: &x, rows: Array(j * n..<(j + 1) * n)) }
         let signals = tile(trials.signals, r), truth = trials.truth.map { tile($0, r) }
-        let state = DescentState(x: x, measured: problem.measure(signals), truth: truth)
+        let rowTrials = (0..<(r * n)).map { $0 % n }
+        let state = DescentState(x: x, measured: problem.measure(signals, trials: rowTrials), truth: truth, trialCount: n)
         descend(state, rows: Array(0..<(r * n)), steps: steps, final: true, phase: 0, phases: 1)
         // Keep each trial's lowest-loss restart.
-        let losses = problem.values(state.x, measuredTargets: state.measured)
+        let losses = problem.values(state.x, measuredTargets: state.measured, trials: rowTrials)
         var best = Array(0..<n), iterations = [Int](repeating: 0, count: n)
         for i in 0..<n {
             for j in 0..<r {
@@ -165,17 +209,37 @@ public final class Inverter<Scalar: NNScalar> {
 
     // MARK: Surfing
 
+    /// The snapshots surfing visits, in order (from `firstSnapshot`, every ⌈T/K⌉-th with
+    /// `snapshots` K, always ending at the final network).
+    public func visitedSnapshots() -> [Int] {
+        let all = snapshots.indices(using: settings.snapshots, from: settings.firstSnapshot)
+        return all
+    }
+
+    /// Step budget of each visited snapshot (the last is the final network's `finalSteps`).
+    public func phaseBudgets() -> [Int] {
+        let visit = visitedSnapshots()
+        let intermediate = visit.count - 1
+        let s = settings
+        var out: [Int]
+        switch s.schedule {
+        case .paper: out = PaperSchedule.steps(count: intermediate, budget: s.prefinalBudget)
+        case .frontLoaded, .uniform:
+            out = (0..<intermediate).map { s.schedule.steps($0, first: s.firstSteps, min: s.minSteps, uniform: s.stepsPerSnapshot) }
+        }
+        out.append(s.finalSteps)
+        return out
+    }
+
     private func runSurfing(_ trials: InversionTrials<Scalar>) throws -> [TrialResult] {
-        let visit = snapshots.indices(using: settings.snapshots)
-        let state = DescentState(x: trials.starts[0], measured: problem.measure(trials.signals), truth: trials.truth)
+        let visit = visitedSnapshots(), budgets = phaseBudgets()
         let all = Array(0..<trials.count)
+        let state = DescentState(x: trials.starts[0], measured: problem.measure(trials.signals, trials: all), truth: trials.truth)
         for (j, t) in visit.enumerated() {
             try snapshots.load(t, into: problem.network)
-            let isFinal = t == last
-            let budget = isFinal ? settings.finalSteps
-                : settings.schedule.steps(j, first: settings.firstSteps, min: settings.minSteps, uniform: settings.stepsPerSnapshot)
+            let isFinal = j == visit.count - 1
             if isFinal { state.iterationsBeforeFinal = state.iterations }
-            descend(state, rows: all, steps: budget, final: isFinal, phase: j, phases: visit.count)
+            descend(state, rows: all, steps: budgets[j], final: isFinal, phase: j, phases: visit.count)
         }
         return results(x: state.x, trials: trials, iterations: state.iterations,
                        finalIterations: zip(state.iterations, state.iterationsBeforeFinal).map { $0 - $1 })
@@ -190,10 +254,15 @@ public final class Inverter<Scalar: NNScalar> {
         let truth: Tensor<Scalar>?
         var iterations: [Int]
         var iterationsBeforeFinal: [Int]
-        init(x: Tensor<Scalar>, measured: Tensor<Scalar>, truth: Tensor<Scalar>?) {
+        /// Trials N: state row r is trial r mod N (restarts stack N rows per restart).
+        let trialCount: Int
+        init(x: Tensor<Scalar>, measured: Tensor<Scalar>, truth: Tensor<Scalar>?, trialCount: Int? = nil) {
             self.x = x; self.measured = measured; self.truth = truth
             iterations = [Int](repeating: 0, count: x.rows); iterationsBeforeFinal = iterations
+            self.trialCount = trialCount ?? x.rows
         }
+        /// The trial of each state row in `rows`.
+        func trialsOf(_ rows: [Int]) -> [Int] { rows.map { $0 % trialCount } }
     }
 
     /// Adam (state reset) for at most `steps` steps on `rows`, in chunks of `batchSize` rows. On
@@ -218,13 +287,15 @@ public final class Inverter<Scalar: NNScalar> {
         var m = Tensor<Scalar>(zeros: [rows.count, k]), v = m
         var grad = Tensor<Scalar>(zeros: [rows.count, k])
         let (b1, b2) = (settings.beta1, settings.beta2)
-        let (lr, eps) = (Scalar(settings.learningRate), Scalar(settings.epsilon))
+        let lr = Scalar(final ? settings.finalLearningRate ?? settings.learningRate : settings.learningRate)
+        let eps = Scalar(settings.epsilon)
+        let gradientTolerance = final ? settings.finalGradientTolerance : settings.snapshotGradientTolerance
         let window = final ? settings.plateauWindow : nil
         var reference = [Double](repeating: .infinity, count: rows.count)
         var step = 0
         while step < steps && !rows.isEmpty {
             step += 1
-            let f = problem.valuesAndGradients(x, measuredTargets: ay, gradient: &grad)
+            let f = problem.valuesAndGradients(x, measuredTargets: ay, gradient: &grad, trials: s.trialsOf(rows))
             let c1 = Scalar(1 - pow(b1, Double(step))), c2 = Scalar(1 - pow(b2, Double(step)))
             x.data.withUnsafeMutableBufferPointer { px in
                 grad.data.withUnsafeBufferPointer { pg in
@@ -242,12 +313,13 @@ public final class Inverter<Scalar: NNScalar> {
             var keep = [Int]()
             keep.reserveCapacity(rows.count)
             let dist = truth.map { rowDistances(x, $0) }
-            let gradientNorms = !final && settings.snapshotGradientTolerance != nil ? rowSquaredNorms(grad) : nil
+            // compressX.py tests ‖∇f‖ before its step; here after it, on the gradient just used.
+            let gradientNorms = gradientTolerance != nil ? rowSquaredNorms(grad) : nil
             let checkPlateau = window.map { step % $0 == 0 } ?? false
             for i in rows.indices {
                 var done = !f[i].isFinite
                 if final, let d = dist, d[i] < settings.tolerance { done = true }
-                if let g = gradientNorms, let tol = settings.snapshotGradientTolerance, g[i] < tol * tol { done = true }
+                if let g = gradientNorms, let tol = gradientTolerance, g[i] < tol * tol { done = true }
                 if checkPlateau {
                     if reference[i].isFinite && reference[i] - f[i] <= settings.plateauTolerance * reference[i] { done = true }
                     reference[i] = f[i]
@@ -274,7 +346,8 @@ public final class Inverter<Scalar: NNScalar> {
     func results(x: Tensor<Scalar>, trials: InversionTrials<Scalar>, iterations: [Int], finalIterations: [Int],
                  pieces: [Int]? = nil) -> [TrialResult] {
         let g = problem.generate(x)
-        let loss = problem.values(x, measuredTargets: problem.measure(trials.signals))
+        let all = Array(0..<trials.count)
+        let loss = problem.values(x, measuredTargets: problem.measure(trials.signals, trials: all), trials: all)
         var diff = g
         diff.add(trials.signals.reshaped([g.rows, g.cols]), scaledBy: -1)
         let sq = rowSquaredNorms(diff), n = Double(problem.signalSize)

@@ -164,6 +164,12 @@ struct PiecePolytope {
     let C: [Double], d: [Double]
     let rowNorms: [Double]
 
+    /// {x : C x ≥ d} for explicit rows C [r, k] and bounds d [r].
+    init(C: [Double], d: [Double], k: Int) {
+        self.k = k; self.C = C; self.d = d
+        rowNorms = (0..<d.count).map { j in (0..<k).reduce(0) { $0 + C[j * k + $1] * C[j * k + $1] } }
+    }
+
     init(Z: [Double], zeta: [Double], active: [Bool], k: Int) {
         self.k = k
         var C = Z, d = zeta.map { -$0 }
@@ -173,6 +179,53 @@ struct PiecePolytope {
         }
         self.C = C; self.d = d
         rowNorms = (0..<zeta.count).map { j in (0..<k).reduce(0) { $0 + C[j * k + $1] * C[j * k + $1] } }
+    }
+
+    /// Whether P = {x : Cx ≥ d} is non-empty, exactly: phase 1 of the simplex method on
+    /// C(x⁺ − x⁻) − s = d (rows scaled to unit norm and signed so the right side is ≥ 0) with an
+    /// artificial variable per row, Bland's rule (no cycling); P is non-empty iff the artificials'
+    /// minimal sum is 0 (≤ 1e-9). A dense tableau of r rows × (2k + 2r) columns — the pieces'
+    /// r ≤ a few hundred constraints in k ≤ 20 dimensions.
+    func isFeasible(tolerance: Double = 1e-9) -> Bool {
+        // A zero row is the constant constraint 0 ≥ d_j.
+        if d.indices.contains(where: { rowNorms[$0] == 0 && d[$0] > tolerance }) { return false }
+        let rows = d.indices.filter { rowNorms[$0] > 0 }
+        let r = rows.count
+        guard r > 0 else { return true }
+        let nv = 2 * k + 2 * r, width = nv + 1
+        var t = [Double](repeating: 0, count: (r + 1) * width)
+        var basis = [Int](repeating: 0, count: r)
+        for (i, j) in rows.enumerated() {
+            let sign = d[j] < 0 ? -1.0 : 1.0, scale = sign / rowNorms[j].squareRoot()
+            for q in 0..<k { t[i * width + q] = scale * C[j * k + q]; t[i * width + k + q] = -scale * C[j * k + q] }
+            t[i * width + 2 * k + i] = -sign              // surplus
+            t[i * width + 2 * k + r + i] = 1               // artificial
+            t[i * width + nv] = scale * d[j]
+            basis[i] = 2 * k + r + i
+        }
+        // Objective row of min Σ a with the artificials basic: minus the sum of the rows,
+        // except on the artificial columns (reduced cost 0).
+        let obj = r * width
+        for i in 0..<r {
+            for c in 0..<width where c < 2 * k + r || c == nv { t[obj + c] -= t[i * width + c] }
+        }
+        for _ in 0..<(50 * (r + k) + 100) {
+            guard let enter = (0..<nv).first(where: { t[obj + $0] < -tolerance }) else { break }
+            var leave = -1, best = Double.infinity
+            for i in 0..<r where t[i * width + enter] > tolerance {
+                let ratio = t[i * width + nv] / t[i * width + enter]
+                if ratio < best - 1e-15 || (abs(ratio - best) <= 1e-15 && leave >= 0 && basis[i] < basis[leave]) { best = ratio; leave = i }
+            }
+            guard leave >= 0 else { break }   // phase 1 is bounded below by 0
+            let p = t[leave * width + enter]
+            for c in 0..<width { t[leave * width + c] /= p }
+            for i in 0...r where i != leave {
+                let f = t[i * width + enter]
+                if f != 0 { for c in 0..<width { t[i * width + c] -= f * t[leave * width + c] } }
+            }
+            basis[leave] = enter
+        }
+        return -t[obj + nv] <= tolerance * Double(r)
     }
 
     /// max_j (d_j − c_jᵀx) relative to ‖c_j‖ (≤ 0 when x ∈ P).
@@ -208,11 +261,60 @@ struct PiecePolytope {
     }
 }
 
+/// The exact minimiser of a piece's convex quadratic f(x) = ½‖A(Mx + c) − Ay‖² over its polytope
+/// {Cx ≥ d} (identity output). A piece with few active units has a rank-deficient M, so f gets
+/// the proximal term (ε/2)‖x − x₀‖², ε = 1e-6·tr Q/k: the minimiser nearest the current x along
+/// flat directions, f within O(ε) of the piece's minimum. With Q + εI = LLᵀ (LAPACK Cholesky) and
+/// q = (AM)ᵀ(Ac − Ay) − εx₀, the substitution z = Lᵀx turns the QP into the Euclidean
+/// projection of z_u = −L⁻¹q onto {C L⁻ᵀ z ≥ d}, which Hildreth's method solves (dual coordinate
+/// ascent, exact in the limit, stopped at 1e-10); x* = L⁻ᵀ z*. nil when the piece is empty (the
+/// projection never becomes feasible — a heuristic test, not an LP). The triangular solves are
+/// k × k loops (k ≤ 20).
+func exactPieceMinimum(_ obj: PieceObjective, _ poly: PiecePolytope, near x0: [Double]) -> [Double]? {
+    let k = obj.k
+    var am = obj.M, rows = obj.n, target = obj.c
+    if let A = obj.A {
+        am = [Double](repeating: 0, count: obj.m * k); rows = obj.m
+        Double.gemm(transA: false, transB: false, m: obj.m, n: k, k: obj.n, alpha: 1, a: A, lda: obj.n, b: obj.M, ldb: k,
+                    beta: 0, c: &am, ldc: k)
+        target = [Double](repeating: 0, count: obj.m)
+        Double.gemv(trans: false, m: obj.m, n: obj.n, alpha: 1, a: A, lda: obj.n, x: obj.c, beta: 0, y: &target)
+    }
+    for i in 0..<rows { target[i] -= obj.ay[i] }          // A c − A y
+    var Q = [Double](repeating: 0, count: k * k), q = [Double](repeating: 0, count: k)
+    Double.gemm(transA: true, transB: false, m: k, n: k, k: rows, alpha: 1, a: am, lda: k, b: am, ldb: k, beta: 0, c: &Q, ldc: k)
+    Double.gemv(trans: true, m: rows, n: k, alpha: 1, a: am, lda: k, x: target, beta: 0, y: &q)
+    let eps = 1e-6 * max(1e-12, (0..<k).reduce(0) { $0 + Q[$1 * k + $1] } / Double(k))
+    for i in 0..<k { Q[i * k + i] += eps; q[i] -= eps * x0[i] }
+    var rhs = q   // Q is overwritten by L (lower, row-major); rhs by the unconstrained solution (unused)
+    guard Double.choleskySolve(n: k, nrhs: 1, a: &Q, b: &rhs) == 0 else { return nil }
+    let L = Q
+    // Forward substitution L y = v; back substitution Lᵀ y = v.
+    func lower(_ v: [Double]) -> [Double] {
+        var y = v
+        for i in 0..<k { for j in 0..<i { y[i] -= L[i * k + j] * y[j] }; y[i] /= L[i * k + i] }
+        return y
+    }
+    func upperT(_ v: [Double]) -> [Double] {
+        var y = v
+        for i in stride(from: k - 1, through: 0, by: -1) { for j in (i + 1)..<max(i + 1, k) { y[i] -= L[j * k + i] * y[j] }; y[i] /= L[i * k + i] }
+        return y
+    }
+    let zu = lower(q).map { -$0 }
+    // Rows of C L⁻ᵀ: (L⁻¹ c_j)ᵀ.
+    var C2 = [Double](repeating: 0, count: poly.C.count)
+    for j in 0..<poly.d.count {
+        C2.replaceSubrange((j * k)..<((j + 1) * k), with: lower(Array(poly.C[(j * k)..<((j + 1) * k)])))
+    }
+    guard let z = PiecePolytope(C: C2, d: poly.d, k: k).project(zu) else { return nil }
+    return upperT(z)
+}
+
 extension Inverter {
     /// Algorithm 3.2; see `ProjectedSurfing`.
     func runProjected(_ trials: InversionTrials<Scalar>) throws -> [TrialResult] {
         try ProjectedSurfing.checkArchitecture(problem.network.spec)
-        let visit = snapshots.indices(using: settings.snapshots)
+        let visit = visitedSnapshots()
         let state = DescentState(x: trials.starts[0], measured: problem.measure(trials.signals), truth: trials.truth)
         let all = Array(0..<trials.count)
         var pieces = [Int](repeating: 0, count: trials.count)
@@ -231,7 +333,8 @@ extension Inverter {
             for i in all {
                 var xi = Array(x[i * k..<(i + 1) * k])
                 let target = Array(ay[i * mcount..<(i + 1) * mcount])
-                for _ in 0..<max(1, settings.pieceRounds) {
+                let rounds = t == last ? settings.finalPieceRounds ?? settings.pieceRounds : settings.pieceRounds
+                for _ in 0..<max(1, rounds) {
                     let r = searchPieces(g, from: xi, ay: target, A: A, m: mcount)
                     state.iterations[i] += r.steps
                     pieces[i] += r.pieces
@@ -269,6 +372,17 @@ extension Inverter {
             let p = g.piece(active)
             let poly = PiecePolytope(Z: p.Z, zeta: p.zeta, active: active, k: g.k)
             let obj = PieceObjective(k: g.k, n: g.sizes.last!, M: p.M, c: p.c, A: A, m: m, ay: ay, output: g.output)
+            // Empty pieces are skipped by an exact LP test (cheaper than letting Hildreth's
+            // projection run to its sweep limit on them).
+            guard poly.isFeasible() else { continue }
+            if settings.exactPieces && g.output == .identity {
+                // The piece's exact minimiser (a convex QP), one "step" per piece.
+                guard let x = exactPieceMinimum(obj, poly, near: x0) else { continue }
+                steps += 1
+                let f = obj.value(x)
+                if f < bestF { bestF = f; best = x }
+                continue
+            }
             guard var x = poly.project(x0) else { continue }
             let eta0 = settings.pieceStepSize ?? 1 / obj.curvature() * (g.output == .identity ? 1 : 16)
             var eta = eta0

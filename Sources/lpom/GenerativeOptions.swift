@@ -4,6 +4,13 @@ import Surfing
 
 extension GenerativeMethod: ExpressibleByArgument {}
 extension GeneratorArchitecture: ExpressibleByArgument {}
+extension PenaltyStyle: ExpressibleByArgument {}
+
+/// The fully connected generator's output.
+enum GeneratorOutput: String, ExpressibleByArgument, CaseIterable { case sigmoid, identity }
+
+/// On/off switch of an option whose default depends on other options.
+enum Switch: String, ExpressibleByArgument, CaseIterable { case on, off }
 
 /// `lpom train --model vae|dcgan|wgan|wgan-gp`: generative training whose history stores the
 /// generator (the input of `lpom surf`).
@@ -38,11 +45,20 @@ struct GenerativeOptions: ParsableArguments {
     @Option(parsing: .number, help: "WGAN-GP gradient-penalty weight λ (the surfing paper: 0.25).")
     var gpLambda: Double = 0.25
 
+    @Option(help: "WGAN-GP penalty: per-sample (Gulrajani et al.) or released (the surfing authors' code: ε per pixel, norm over the image height axis).")
+    var gpStyle: PenaltyStyle = .perSample
+
+    @Option(help: "Batch norm in the paper-architecture discriminator/critic: on | off (default: on, off for the WGAN-GP critic; the surfing authors' WGAN-GP keeps it on).")
+    var criticBatchnorm: Switch?
+
     @Option(parsing: .number, help: "Standard deviation of the initial weights N(0, σ²).")
     var initStd: Double = 0.02
 
     @Option(parsing: .number, help: "Hidden width of --generator fc.")
     var genHidden: Int = 500
+
+    @Option(help: "Output of --generator fc: sigmoid, or identity (a piecewise-linear G, the setting of the surfing theorem and of exact projected surfing; GANs only).")
+    var genOutput: GeneratorOutput = .sigmoid
 
     @Option(help: "Write a grid of 64 images of the final generator at the end (.png, each pixel 4×4; or .svg).")
     var sampleGrid: String?
@@ -59,6 +75,9 @@ struct GenerativeOptions: ParsableArguments {
         guard gpLambda >= 0, gpLambda.isFinite else { throw ValidationError("--gp-lambda must be ≥ 0, got \(gpLambda)") }
         guard initStd > 0, initStd.isFinite else { throw ValidationError("--init-std must be positive, got \(initStd)") }
         guard genHidden >= 1 && genHidden <= 100_000 else { throw ValidationError("--gen-hidden must be between 1 and 100000, got \(genHidden)") }
+        if genOutput == .identity && (generator != .fc || model == .vae) {
+            throw ValidationError("--gen-output identity is for --generator fc GANs (the VAE's likelihood needs a sigmoid output)")
+        }
         if let sampleGrid {
             guard sampleGrid.hasSuffix(".png") || sampleGrid.hasSuffix(".svg") else {
                 throw ValidationError("--sample-grid must name a .png or .svg file, got '\(sampleGrid)'")
@@ -70,6 +89,7 @@ struct GenerativeOptions: ParsableArguments {
     func setup(_ model: GenerativeMethod, lr: Double?) -> GenerativeSetup {
         var s = GenerativeSetup(method: model, architecture: generator, latent: latent)
         s.hidden = genHidden
+        s.sigmoidOutput = genOutput == .sigmoid
         s.initStd = initStd
         s.vaeLearningRate = lr ?? 1e-3
         s.gan.adam.beta1 = beta1
@@ -78,6 +98,8 @@ struct GenerativeOptions: ParsableArguments {
         if let nCritic { s.gan.criticSteps = nCritic }
         s.gan.clip = clip
         s.gan.penaltyWeight = gpLambda
+        s.gan.penaltyStyle = gpStyle
+        s.criticBatchNorm = criticBatchnorm.map { $0 == .on }
         return s
     }
 }

@@ -13,6 +13,9 @@ enum SurfTarget: String, ExpressibleByArgument, CaseIterable {
     case inRange = "in-range", testImages = "test-images"
 }
 
+/// How projected surfing minimises f inside a piece.
+enum PieceSolver: String, ExpressibleByArgument, CaseIterable { case exact, gradient }
+
 /// Whether latents are clipped to [−1, 1].
 enum ClipMode: String, ExpressibleByArgument, CaseIterable { case auto, on, off }
 
@@ -36,6 +39,9 @@ struct SurfCommand: ParsableCommand {
 
     @Argument(help: "History of a generator (dense/conv_transpose2d/batchnorm layers, image-shaped output).")
     var history: String
+
+    @Option(help: "paper: the authors' released protocol (per-k Adam step, published schedule rescaled to regular Adam's mean, from checkpoint 1, 60000 final steps, fresh N(0,1) A per trial); lpom: lpom's defaults. Explicit options override either.")
+    var `protocol`: SurfProtocol = .lpom
 
     @Option(parsing: .number, help: "Number of trials.")
     var trials = 300
@@ -64,14 +70,35 @@ struct SurfCommand: ParsableCommand {
     @Option(parsing: .number, help: "Success (and stop) when ‖x − x*‖ < tolerance.")
     var tolerance = 0.01
 
-    @Option(parsing: .number, help: "Step budget on the final network (the paper: up to 60000).")
-    var steps = 60_000
+    @Option(parsing: .number, help: "Step budget on the final network (default 60000; paper protocol with --measurements: 20000 adam, 15000 surfing).")
+    var steps: Int?
 
-    @Option(parsing: .number, help: "Adam learning rate on x.")
-    var lr = 0.01
+    @Option(parsing: .number, help: "Adam learning rate on x (default 0.01; paper protocol: 0.001 for DCGAN and WGAN-GP at k ≥ 20, 0.002 in compressed sensing).")
+    var lr: Double?
 
-    @Option(help: "Intermediate-snapshot budget: front-loaded | uniform.")
-    var schedule: SnapshotSchedule = .frontLoaded
+    @Option(parsing: .number, help: "Adam learning rate on the final network (default --lr; paper protocol with --measurements: 0.002).")
+    var finalLr: Double?
+
+    @Option(help: "Intermediate-snapshot budget: front-loaded | uniform | paper (default front-loaded; paper protocol: paper, or uniform 3000 with --measurements).")
+    var schedule: SnapshotSchedule?
+
+    @Option(help: "Schedule paper: total steps before the final network: N, measured (regular Adam's mean iterations of its successful trials, run first on the same trials) or published (the authors' numbers for this model and k).")
+    var prefinalBudget: PrefinalBudget = .measured
+
+    @Option(parsing: .number, help: "Surfing starts at this snapshot index (default 0 = θ_0; paper protocol: 1, the first checkpoint after θ_0).")
+    var firstSnapshot: Int?
+
+    @Option(help: "Network path: history (the training snapshots) | linear (θ_0 → θ_T on a straight line, same number of points: the homotopy ablation).")
+    var path: SurfPath = .history
+
+    @Option(parsing: .number, help: "Put M − 1 networks on the straight line between every two consecutive snapshots (finer spacing where the path jumps; default 1 = none).")
+    var refine = 1
+
+    @Option(help: "Measurement matrix: shared (one N(0,1/m) A per run) | per-trial (a fresh N(0,1) A per trial, the authors'); default shared, paper protocol per-trial.")
+    var measurementMatrix: MeasurementDraw?
+
+    @Option(parsing: .number, help: "Stop a trial on the final network once ‖∇f‖ < this (paper protocol with --measurements: 5e-4 on every network).")
+    var finalGtol: Double?
 
     @Option(parsing: .number, help: "Front-loaded: steps on θ_0.")
     var firstSteps = 1000
@@ -112,6 +139,18 @@ struct SurfCommand: ParsableCommand {
     @Option(parsing: .number, help: "Projected: piece-search rounds per snapshot, each from the last round's x, until x stops (1 = Algorithm 3.2 as written).")
     var pieceRounds = 1
 
+    @Option(help: "Your own targets: a PNG, a folder of PNGs, an IDX file, a .npy array or an HDF5 dataset (FILE.h5:NAME); rows of n pixels are images (integers 0–255 or floats in [0, 1]), rows of k values are latents x* (y = G(x*), success measured). Overrides --target; at most --trials rows.")
+    var targets: String?
+
+    @Option(help: "Write x̂, G(x̂), the targets, x* (when known) and per trial loss, RMSE, distance, success and iterations to this new HDF5 file.")
+    var save: String?
+
+    @Option(help: "Projected: how each piece is minimised: exact (its convex QP, identity output only; the default there) or gradient (--piece-steps projected-gradient steps).")
+    var pieceSolver: PieceSolver?
+
+    @Option(parsing: .number, help: "Projected: piece-search rounds on the final network, until x stops (default --piece-rounds).")
+    var finalPieceRounds: Int?
+
     @Option(help: "Data set of test-images targets (default: the history's).")
     var dataset: DatasetName?
 
@@ -136,10 +175,19 @@ struct SurfCommand: ParsableCommand {
         if let m = measurements, m <= 0 { throw ValidationError("--measurements must be positive, got \(m)") }
         if let k = latent, k <= 0 { throw ValidationError("--latent must be positive, got \(k)") }
         guard tolerance > 0, tolerance.isFinite else { throw ValidationError("--tolerance must be positive, got \(tolerance)") }
-        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") }
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        for (name, v) in [("--lr", lr), ("--final-lr", finalLr), ("--final-gtol", finalGtol)] {
+            if let v { guard v > 0, v.isFinite else { throw ValidationError("\(name) must be positive, got \(v)") } }
+        }
+        if let steps { guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") } }
+        guard refine >= 1 && refine <= 10_000 else { throw ValidationError("--refine must be between 1 and 10000, got \(refine)") }
+        if let f = firstSnapshot, f < 0 { throw ValidationError("--first-snapshot must be ≥ 0, got \(f)") }
+        if case .steps(let n) = prefinalBudget, n > 1_000_000_000 { throw ValidationError("--prefinal-budget must be at most 1000000000, got \(n)") }
+        if let r = finalPieceRounds, r < 1 || r > 1_000_000 { throw ValidationError("--final-piece-rounds must be between 1 and 1000000, got \(r)") }
+        if measurementMatrix == .perTrial && method == .projected {
+            throw ValidationError("--method projected works with one shared A; drop --measurement-matrix per-trial")
+        }
         let cap = 1_000_000_000
-        for (name, v) in [("--steps", steps), ("--first-steps", firstSteps), ("--min-steps", minSteps),
+        for (name, v) in [("--steps", steps ?? 1), ("--first-steps", firstSteps), ("--min-steps", minSteps),
                           ("--steps-per-snapshot", stepsPerSnapshot), ("--restart-steps", restartSteps), ("--piece-steps", pieceSteps)]
         where v > cap {
             throw ValidationError("\(name) must be at most \(cap), got \(v)")
@@ -163,6 +211,10 @@ struct SurfCommand: ParsableCommand {
         if let g = grid, !(g.hasSuffix(".svg") || g.hasSuffix(".png")) {
             throw ValidationError("--grid writes .svg or .png files, got '\(g)'")
         }
+        if let save {
+            guard save.hasSuffix(".h5") || save.hasSuffix(".hdf5") else { throw ValidationError("--save writes an HDF5 file (.h5 or .hdf5), got '\(save)'") }
+            if FileManager.default.fileExists(atPath: save) { throw ValidationError("--save \(save) exists; choose a new file (nothing is overwritten)") }
+        }
         if plotDistances != nil && target == .testImages {
             throw ValidationError("--plot-distances needs in-range targets (x* is unknown for test images)")
         }
@@ -178,22 +230,28 @@ struct SurfCommand: ParsableCommand {
         _ = blasOnlyContext(threads: threads)   // the threads stay with BLAS, as for generator training
         let ranks = try SurfRanks.start()
         let setup = try SurfSetup(self)
-        let bar = ProgressBar(total: setup.budget, unit: "step", quiet: output.quiet || output.json || !(ranks?.isRoot ?? true))
-        var offsets: [Int] = [0]
-        for b in setup.phaseBudgets { offsets.append(offsets.last! + b) }
-        setup.inverter.progress = { p in
-            let base = p.phase < offsets.count ? offsets[p.phase] : 0
-            bar.update(min(setup.budget, base + p.step), suffix: "snapshot \(p.phase + 1)/\(p.phases), \(p.active) active")
+        if ranks != nil, setup.problem.perTrialMeasurements != nil {
+            throw CommandError("a measurement matrix per trial (--measurement-matrix per-trial, the paper protocol's compressed sensing) is not split over ranks yet: run it in one process, or pass --measurement-matrix shared")
         }
         let t0 = now(), c0 = cpuSeconds()
-        var results = try setup.inverter.run(ranks?.share(of: setup.trials) ?? setup.trials)
-        if let ranks {
-            results = ranks.gather(results, total: setup.trials.count, latent: setup.problem.latentSize)
-            ranks.reportTimes(total: now() - t0)
+        var reference: (results: [TrialResult], seconds: Double)? = nil
+        if setup.needsMeasuredBudget {
+            // The paper schedule's total: regular Adam's mean iterations over its successful
+            // trials, measured on these very trials (PaperProtocol.meanSuccessfulIterations).
+            let a = setup.referenceAdamSettings
+            let r = try invert(setup, a, label: "regular Adam (measuring the budget)", ranks: ranks)
+            guard let mean = PaperProtocol.meanSuccessfulIterations(r) else {
+                throw CommandError("regular Adam solved none of the \(r.count) trials, so its mean iteration count (the paper schedule's budget) is undefined; pass --prefinal-budget N or published")
+            }
+            setup.settings.prefinalBudget = Int(mean.rounded(.toNearestOrEven))
+            reference = (r, now() - t0)
         }
+        let results = try invert(setup, setup.settings, label: nil, ranks: ranks)
         let seconds = now() - t0, cpu = cpuSeconds() - c0
-        bar.clear()
-        if let ranks, !ranks.isRoot { return }
+        if let ranks {
+            ranks.reportTimes(total: seconds)
+            if !ranks.isRoot { return }
+        }
         let summary = SurfSummary(results)
         if let plotDistances { try distancePlot(results).write(to: plotDistances) }
         if let grid {
@@ -201,22 +259,64 @@ struct SurfCommand: ParsableCommand {
                                                       data: results.flatMap { $0.x.map { Float($0) } }))
             try ImageGrid(targets: setup.trials.signals, reconstructions: recon, shape: setup.imageShape, scale: gridScale).write(to: grid)
         }
-        report(summary, results: results, setup: setup, seconds: seconds, cpu: cpu)
+        if let save { try SurfTargets.save(save, results: results, trials: setup.trials, problem: setup.problem) }
+        report(summary, results: results, setup: setup, seconds: seconds, cpu: cpu, reference: reference)
     }
 
-    private func report(_ s: SurfSummary, results: [TrialResult], setup: SurfSetup, seconds: Double, cpu: Double) {
+    /// Runs one inverter with a progress bar over its phases (under mpirun: this rank's share of
+    /// the trials, then every rank's results in trial order, on every rank).
+    private func invert(_ setup: SurfSetup, _ s: InversionSettings, label: String?, ranks: SurfRanks?) throws -> [TrialResult] {
+        let budgets = setup.phaseBudgets(s), total = budgets.reduce(0, +)
+        let bar = ProgressBar(total: total, unit: "step", quiet: output.quiet || output.json || !(ranks?.isRoot ?? true))
+        var offsets: [Int] = [0]
+        for b in budgets { offsets.append(offsets.last! + b) }
+        let inverter = setup.makeInverter(s)
+        let prefix = label.map { "\($0): " } ?? ""
+        inverter.progress = { p in
+            let base = p.phase < offsets.count ? offsets[p.phase] : 0
+            bar.update(min(total, base + p.step), suffix: "\(prefix)snapshot \(p.phase + 1)/\(p.phases), \(p.active) active")
+        }
+        var results = try inverter.run(ranks?.share(of: setup.trials) ?? setup.trials)
+        if let ranks { results = ranks.gather(results, total: setup.trials.count, latent: setup.problem.latentSize) }
+        bar.clear()
+        return results
+    }
+
+    private func report(_ s: SurfSummary, results: [TrialResult], setup: SurfSetup, seconds: Double, cpu: Double,
+                        reference: (results: [TrialResult], seconds: Double)?) {
+        let set = setup.settings
         let totalSteps = results.reduce(0) { $0 + $1.iterations }
         func num(_ x: Double?) -> Any { x.map { $0.isFinite ? $0 as Any : NSNull() } ?? NSNull() }
         if output.json {
             var obj: [String: Any] = [
-                "history": history, "method": method.rawValue, "trials": results.count, "target": target.rawValue,
+                "history": history, "method": method.rawValue, "trials": results.count, "target": targets ?? target.rawValue,
                 "latent": setup.problem.latentSize, "n": setup.problem.signalSize, "prior": setup.prior.rawValue,
                 "measurements": num(measurements.map(Double.init)), "snapshots_used": setup.snapshotsUsed,
                 "snapshots_in_history": setup.snapshotCount, "seconds": seconds, "cpu_seconds": cpu, "seed": seed, "tolerance": tolerance,
                 "mean_iterations": s.meanIterations, "median_iterations": s.medianIterations,
                 "mean_final_iterations": s.meanFinalIterations, "mean_rmse": s.meanRMSE, "median_rmse": s.medianRMSE,
                 "mean_loss": num(s.meanLoss), "total_steps": totalSteps,
+                "protocol": self.protocol.rawValue, "learning_rate": set.learningRate,
+                "final_learning_rate": set.finalLearningRate ?? set.learningRate, "final_steps": set.finalSteps,
+                "schedule": set.schedule.rawValue, "first_snapshot": set.firstSnapshot, "path": path.rawValue,
+                "measurement_matrix": measurements == nil ? NSNull() : (measurementMatrix ?? (self.protocol == .paper ? .perTrial : .shared)).rawValue,
+                "successes": results.map { $0.success == true ? "1" : "0" }.joined(),
+                "mean_successful_iterations": num(PaperProtocol.meanSuccessfulIterations(results)),
             ]
+            if method == .surfing {
+                let budgets = setup.makeInverter(set).phaseBudgets()
+                obj["prefinal_budget"] = budgets.dropLast().reduce(0, +)
+                obj["snapshots_used"] = budgets.count
+            }
+            if let reference {
+                let r = SurfSummary(reference.results)
+                obj["reference_adam"] = [
+                    "success_rate": num(r.successRate), "mean_iterations": r.meanIterations,
+                    "mean_successful_iterations": num(PaperProtocol.meanSuccessfulIterations(reference.results)),
+                    "successes": reference.results.map { $0.success == true ? "1" : "0" }.joined(),
+                    "seconds": reference.seconds,
+                ] as [String: Any]
+            }
             obj["success_rate"] = num(s.successRate)
             obj["median_distance"] = num(s.medianDistance)
             if method == .projected { obj["mean_pieces"] = s.meanPieces }
@@ -233,7 +333,12 @@ struct SurfCommand: ParsableCommand {
         }
         let a = measurements.map { "A: \($0)×\(setup.problem.signalSize) Gaussian" } ?? "A = I"
         print("history \(history): k = \(setup.problem.latentSize), n = \(setup.problem.signalSize), \(setup.snapshotCount) snapshots (\(setup.snapshotsUsed) used), prior \(setup.prior.rawValue), \(a)")
-        print("\(method.rawValue), \(results.count) \(target.rawValue) trials, seed \(seed)")
+        print("\(method.rawValue), \(results.count) \(targets.map { "--targets \($0)" } ?? target.rawValue) trials, seed \(seed), protocol \(self.protocol.rawValue), step \(set.learningRate)"
+              + (method == .surfing ? ", path \(path.rawValue), \(setup.makeInverter(set).phaseBudgets().dropLast().reduce(0, +)) steps before the final network" : ""))
+        if let reference, let rate = SurfSummary(reference.results).successRate {
+            print(String(format: "  regular Adam first (budget): %.1f%% success, mean %.0f iterations of the successful trials",
+                         100 * rate, PaperProtocol.meanSuccessfulIterations(reference.results) ?? .nan))
+        }
         print("")
         if let rate = s.successRate {
             print(String(format: "  success (‖x̂ − x*‖ < %g)  %6.1f%%", tolerance, 100 * rate))

@@ -9,14 +9,18 @@ import Surfing
 /// be one), its snapshots, A, the trials and the inverter.
 final class SurfSetup {
     let problem: InversionProblem<Float>
-    let inverter: Inverter<Float>
     let trials: InversionTrials<Float>
     let prior: LatentDistribution
     let snapshotCount: Int
-    let snapshotsUsed: Int
     let imageShape: [Int]
-    let phaseBudgets: [Int]
-    var budget: Int { phaseBudgets.reduce(0, +) }
+    /// The history's training method (gan, wgan, wgan-gp, vae) and the protocol's choices.
+    let model: String
+    /// The resolved settings (the paper protocol's, where the user gave none).
+    var settings: InversionSettings
+    /// The network path surfing follows (the history's snapshots, or the linear ablation).
+    let snapshots: GeneratorSnapshots
+    /// Schedule paper with `--prefinal-budget measured`: regular Adam runs first.
+    let needsMeasuredBudget: Bool
 
     init(_ c: SurfCommand) throws {
         let reader = try HistoryReader(path: c.history)
@@ -39,19 +43,126 @@ final class SurfSetup {
         }
         if c.method == .projected { try ProjectedSurfing.checkArchitecture(network.spec) }
         let record = trainingRecord(reader)
+        model = record.method ?? ""
         // The training JSON's `latent_prior` when it names one (lpom's generative trainers write it),
         // else from the method (vae → N(0, I)).
         prior = c.prior ?? record.latentPrior.flatMap(LatentDistribution.init(rawValue:))
             ?? LatentDistribution.prior(forTrainingMethod: record.method)
-        let a = c.measurements.map { m -> MeasurementMatrix<Float> in
-            var rng = SplitMix64.stream(seed: c.seed, 1 << 32)
-            return MeasurementMatrix.gaussian(m: m, n: n, rng: &rng)
+        let paper = c.protocol == .paper
+        let draw = c.measurementMatrix ?? (paper ? .perTrial : .shared)
+        var shared: MeasurementMatrix<Float>? = nil, perTrial: [MeasurementMatrix<Float>]? = nil
+        if let m = c.measurements {
+            switch draw {
+            case .shared:
+                var rng = SplitMix64.stream(seed: c.seed, 1 << 32)
+                shared = MeasurementMatrix.gaussian(m: m, n: n, rng: &rng)
+            case .perTrial:
+                // Trial i's A from its own stream (the same A whatever the batch or trial count).
+                perTrial = (0..<c.trials).map { i in
+                    var rng = SplitMix64.stream(seed: c.seed, (1 << 33) + UInt64(i))
+                    return MeasurementMatrix.gaussian(m: m, n: n, std: 1, rng: &rng)
+                }
+            }
         }
-        problem = InversionProblem(network: network, measurement: a)
+        problem = InversionProblem(network: network, measurement: shared, perTrial: perTrial)
         let restarts = c.method == .restarts ? c.restarts : 1
+        trials = try Self.makeTrials(c, problem: problem, record: record, prior: prior, restarts: restarts)
+        let snaps = GeneratorSnapshots(steps: reader.snapshotSteps) { try reader.values(at: $0, for: network) }
+        snapshotCount = snaps.count
+        snapshots = (c.path == .linear ? try snaps.linearPath() : snaps).refined(c.refine)
+        if paper && snaps.count != 101 && c.method != .adam && c.method != .restarts {
+            printErr("warning: \(path): the paper protocol expects 101 snapshots (θ_0 and 100 checkpoints every `inter` steps); this history has \(snaps.count)")
+        }
+
+        // Settings: explicit options, else the protocol's (PaperProtocol documents each), else lpom's.
+        let compressed = c.measurements != nil
+        var s = InversionSettings()
+        s.method = c.method; s.tolerance = c.tolerance
+        let paperLR = PaperProtocol.learningRate(model: model, latent: k, compressed: compressed)
+        s.learningRate = c.lr ?? (paper ? (compressed && c.method == .adam ? 0.002 : paperLR) : 0.01)
+        s.finalLearningRate = c.finalLr ?? (paper && compressed && c.method != .adam ? 0.002 : nil)
+        s.finalSteps = c.steps ?? (paper ? PaperProtocol.finalSteps(method: c.method, compressed: compressed) : 60_000)
+        s.clip = c.clip == .on || (c.clip == .auto && prior == .uniform)
+        s.schedule = c.schedule ?? (paper ? (compressed ? .uniform : .paper) : .frontLoaded)
+        s.firstSteps = c.firstSteps; s.minSteps = c.minSteps
+        s.stepsPerSnapshot = paper && compressed && c.schedule == nil ? PaperProtocol.compressedStepsPerSnapshot : c.stepsPerSnapshot
+        s.firstSnapshot = (c.firstSnapshot ?? (paper ? 1 : 0)) * c.refine   // an index of the history, after refinement
+        s.snapshots = c.snapshots; s.restarts = c.restarts; s.restartSteps = c.restartSteps
+        let gtol = paper && compressed && c.method != .adam ? PaperProtocol.compressedGradientTolerance : nil
+        s.snapshotGradientTolerance = c.snapshotGtol ?? gtol
+        s.finalGradientTolerance = c.finalGtol ?? gtol
+        var measured = false
+        switch c.prefinalBudget {
+        case .steps(let b): s.prefinalBudget = b
+        case .published:
+            guard let b = PaperProtocol.publishedMeans[model]?[k] else {
+                throw CommandError("--prefinal-budget published: the authors give budgets for gan, wgan, wgan-gp and vae at k = 5, 10, 20, not \(model.isEmpty ? "this model" : model) at k = \(k); pass a number")
+            }
+            s.prefinalBudget = b
+        case .measured: measured = s.schedule == .paper && (c.method == .surfing)
+        }
+        needsMeasuredBudget = measured
+        let window = c.plateauWindow ?? (trials.truth == nil ? 1000 : 0)
+        s.plateauWindow = window > 0 ? window : nil
+        // Default: every trial in one batch, but no more than 1024 rows (restarts count as rows),
+        // which bounds the activations held for the backward pass.
+        s.batchSize = c.batchSize ?? 1024
+        s.tau = c.tau; s.maxPieces = c.maxPieces; s.pieceSteps = c.pieceSteps; s.pieceRounds = c.pieceRounds
+        s.finalPieceRounds = c.finalPieceRounds
+        let identityOutput = !network.spec.layers.contains { ["sigmoid", "tanh"].contains($0.type) }
+        if c.pieceSolver == .exact && !identityOutput {
+            throw CommandError("\(path): --piece-solver exact needs an identity output (the piece's f is then a convex quadratic); this generator ends in \(network.spec.layers.last?.type ?? "?")")
+        }
+        s.exactPieces = (c.pieceSolver ?? (identityOutput ? .exact : .gradient)) == .exact
+        settings = s
+    }
+
+    /// Snapshots the method visits (1 for adam and restarts).
+    var snapshotsUsed: Int {
+        settings.method == .adam || settings.method == .restarts ? 1 : makeInverter(settings).visitedSnapshots().count
+    }
+
+    /// An inverter with the resolved settings.
+    var inverter: Inverter<Float> { makeInverter(settings) }
+
+    /// An inverter with settings `s` over this setup's problem and path.
+    func makeInverter(_ s: InversionSettings) -> Inverter<Float> {
+        Inverter(problem: problem, snapshots: snapshots, settings: s)
+    }
+
+    /// The settings regular Adam runs with to measure the paper schedule's budget: the same
+    /// step, clip and tolerance, the final network only, the paper's 60,000 steps.
+    var referenceAdamSettings: InversionSettings {
+        var a = settings
+        a.method = .adam
+        a.finalLearningRate = nil
+        return a
+    }
+
+    /// The step budget of each phase of `s` (for the progress bar).
+    func phaseBudgets(_ s: InversionSettings) -> [Int] {
+        switch s.method {
+        case .adam: return [s.finalSteps]
+        case .restarts: return [s.restartSteps]
+        case .surfing: return makeInverter(s).phaseBudgets()
+        case .projected:
+            let visit = makeInverter(s).visitedSnapshots()
+            return visit.indices.map { j in j == 0 ? s.schedule.steps(0, first: s.firstSteps, min: s.minSteps, uniform: s.stepsPerSnapshot) : s.pieceSteps }
+        }
+    }
+
+    /// The trials of `--target` (in-range draws or held-out test images).
+    static func makeTrials(_ c: SurfCommand, problem: InversionProblem<Float>, record: TrainingRecord,
+                           prior: LatentDistribution, restarts: Int) throws -> InversionTrials<Float> {
+        let n = problem.signalSize, k = problem.latentSize, path = c.history
+        if let spec = c.targets {
+            let shape = imageShape(problem.network.outputShape) ?? [1, 1, n]
+            let loaded = try SurfTargets.load(spec, latent: k, imageShape: shape, limit: c.trials)
+            return SurfTargets.trials(loaded, problem: problem, prior: prior, restarts: restarts, seed: c.seed)
+        }
         switch c.target {
         case .inRange:
-            trials = InversionTrials.inRange(generator: problem, count: c.trials, distribution: prior, restarts: restarts, seed: c.seed)
+            return InversionTrials.inRange(generator: problem, count: c.trials, distribution: prior, restarts: restarts, seed: c.seed)
         case .testImages:
             guard let name = c.dataset ?? record.imageSet else {
                 throw CommandError("\(path): the history does not name an image data set; pass --dataset mnist or fashion-mnist")
@@ -67,33 +178,7 @@ final class SurfSetup {
             let pick = Array(randomPermutation(test.count, using: &rng).prefix(c.trials))
             var y = Tensor<Float>(zeros: [pick.count, n])
             y.gatherRows(from: test.inputs.reshaped([test.count, n]), indices: pick[...])
-            trials = InversionTrials.signals(y, latentSize: k, distribution: prior, restarts: restarts, seed: c.seed)
-        }
-        var s = InversionSettings()
-        s.method = c.method; s.learningRate = c.lr; s.tolerance = c.tolerance; s.finalSteps = c.steps
-        s.clip = c.clip == .on || (c.clip == .auto && prior == .uniform)
-        s.schedule = c.schedule; s.firstSteps = c.firstSteps; s.minSteps = c.minSteps; s.stepsPerSnapshot = c.stepsPerSnapshot
-        s.snapshots = c.snapshots; s.snapshotGradientTolerance = c.snapshotGtol; s.restarts = c.restarts; s.restartSteps = c.restartSteps
-        let window = c.plateauWindow ?? (c.target == .testImages ? 1000 : 0)
-        s.plateauWindow = window > 0 ? window : nil
-        // Default: every trial in one batch, but no more than 1024 rows (restarts count as rows),
-        // which bounds the activations held for the backward pass.
-        s.batchSize = c.batchSize ?? 1024
-        s.tau = c.tau; s.maxPieces = c.maxPieces; s.pieceSteps = c.pieceSteps; s.pieceRounds = c.pieceRounds
-        let snaps = GeneratorSnapshots(steps: reader.snapshotSteps) { try reader.values(at: $0, for: network) }
-        snapshotCount = snaps.count
-        inverter = Inverter(problem: problem, snapshots: snaps, settings: s)
-        switch c.method {
-        case .adam: phaseBudgets = [c.steps]; snapshotsUsed = 1
-        case .restarts: phaseBudgets = [c.restartSteps]; snapshotsUsed = 1
-        case .surfing, .projected:
-            let visit = snaps.indices(using: c.snapshots)
-            snapshotsUsed = visit.count
-            phaseBudgets = visit.enumerated().map { j, t in
-                if c.method == .projected { return j == 0 ? s.schedule.steps(0, first: s.firstSteps, min: s.minSteps, uniform: s.stepsPerSnapshot) : s.pieceSteps }
-                return t == snaps.count - 1 ? c.steps
-                    : s.schedule.steps(j, first: s.firstSteps, min: s.minSteps, uniform: s.stepsPerSnapshot)
-            }
+            return InversionTrials.signals(y, latentSize: k, distribution: prior, restarts: restarts, seed: c.seed)
         }
     }
 

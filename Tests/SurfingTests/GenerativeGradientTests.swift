@@ -110,4 +110,40 @@ final class GenerativeGradientTests: XCTestCase {
         XCTAssertThrowsError(try GradientPenalty.checkCritic(spec))
         XCTAssertNoThrow(try GradientPenalty.checkCritic(GenerativeArchitectures.discriminator(architecture: .paper, batchNorm: false)))
     }
+
+    /// The released style (norm over the image height axis) on a conv critic: the exact method's
+    /// gradient against central differences of P, and P against its own loop-based value.
+    /// Fails if the groups are taken along the wrong axis (mutation: stride 1, len W).
+    func testReleasedPenaltyGradientOfAConvCriticMatchesCentralDifferences() throws {
+        let conv = LayerSpec(type: "conv2d", name: "layers.0", inChannels: 1, outChannels: 3, kernel: 4, stride: 2, padding: 1)
+        let critic = try tinyNetwork(input: [1, 6, 6], [conv, act("leaky_relu", 0.2), LayerSpec(type: "flatten"),
+                                                        dense(3, 27, 4), act("leaky_relu", 0.2), dense(5, 4, 1)], std: 0.6, seed: 15)
+        let x = randomPixels(rows: 3, cols: 36, seed: 16)
+        let (p, _) = GradientPenalty.apply(critic: critic, at: x, weight: 0.25, style: .released, imageShape: [1, 6, 6])
+        let grads = critic.parameters.grads
+        let value = { GradientPenalty.value(critic: critic, at: x, weight: 0.25, style: .released, imageShape: [1, 6, 6]) }
+        XCTAssertEqual(p, value(), accuracy: 1e-12)
+        XCTAssertNotEqual(p, GradientPenalty.value(critic: critic, at: x, weight: 0.25), accuracy: 1e-6)
+        critic.parameters.grads = grads
+        assertGradientsMatch(critic.parameters) { value() }
+    }
+
+    /// The authors' critic keeps batch norm (training mode): the difference method's penalty
+    /// gradient against central differences of P in every parameter, in both styles. Fails if
+    /// the difference quotient is mis-scaled (mutation: 1/ε instead of 1/2ε) or if the batch
+    /// coupling of batch norm were dropped.
+    func testPenaltyGradientOfABatchNormCriticByDifferences() throws {
+        for style in PenaltyStyle.allCases {
+            let critic = try tinyNetwork(input: [9], [dense(0, 9, 6), bn(1, 6), act("leaky_relu", 0.2), dense(3, 6, 1)],
+                                         std: 0.7, seed: 17)
+            let x = randomPixels(rows: 5, cols: 9, seed: 18)
+            let (p, _) = GradientPenalty.applyByDifferences(critic: critic, at: x, weight: 0.25, style: style, relativeStep: 1e-5)
+            let grads = critic.parameters.grads
+            let value = { GradientPenalty.value(critic: critic, at: x, weight: 0.25, style: style) }
+            XCTAssertEqual(p, value(), accuracy: 1e-12)
+            XCTAssertGreaterThan(p, 1e-3)
+            critic.parameters.grads = grads
+            assertGradientsMatch(critic.parameters, style.rawValue, rtol: 1e-4, atol: 1e-7) { value() }
+        }
+    }
 }

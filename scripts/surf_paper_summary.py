@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Tables of scripts/surf_paper_table.sh's small JSON files (notebooks-md/03-results):
+
+  python3 scripts/surf_paper_summary.py notebooks-md/03-results
+
+1. Table 1 under the authors' protocol: regular Adam -> surfing success, ours beside the paper's,
+   mean iterations of the successful trials, run time per cell.
+2. Fair budgets: regular Adam with surfing's whole budget, 10 random restarts with surfing's mean
+   total steps; McNemar's exact test of surfing against each, paired by trial (same x*, x_init).
+3. The homotopy ablation (linear path, 10 snapshots) against surfing, McNemar.
+4. Compressed sensing (fresh A per trial).
+
+McNemar's exact test: of the trials where exactly one method succeeds (b surfing only, c the
+other only), b ~ Binomial(b + c, 1/2) under "equally good"; two-sided p = min(1, 2 P[X <= min(b, c)]).
+Standard library only.
+"""
+import json
+import math
+import os
+import sys
+
+PAPER = {  # Table 1 of Song, Fan, Lafferty (2019): regular Adam -> surfing, % of 300 trials
+    ("vae", 5): (99.3, 99.3), ("vae", 10): (100, 100), ("vae", 20): (100, 100),
+    ("dcgan", 5): (50.3, 91.3), ("dcgan", 10): (69.3, 96.7), ("dcgan", 20): (67.7, 99.3),
+    ("wgan", 5): (48.3, 86.7), ("wgan", 10): (75.0, 99.3), ("wgan", 20): (91.0, 100),
+    ("wgan-gp", 5): (46.7, 92.0), ("wgan-gp", 10): (63.7, 97.7), ("wgan-gp", 20): (69.7, 99.0),
+}
+MODELS = ["vae", "dcgan", "wgan", "wgan-gp"]
+
+
+def mcnemar(a, b):
+    """Two-sided exact McNemar p of success strings a, b (same trials); returns (p, only_a, only_b)."""
+    if not a or not b or len(a) != len(b):
+        return None, 0, 0
+    only_a = sum(1 for x, y in zip(a, b) if x == "1" and y == "0")
+    only_b = sum(1 for x, y in zip(a, b) if x == "0" and y == "1")
+    n = only_a + only_b
+    if n == 0:
+        return 1.0, 0, 0
+    tail = sum(math.comb(n, i) for i in range(min(only_a, only_b) + 1)) / 2 ** n
+    return min(1.0, 2 * tail), only_a, only_b
+
+
+def load(directory):
+    runs = {}
+    for f in sorted(os.listdir(directory)):
+        if not f.endswith(".json"):
+            continue
+        d = json.load(open(os.path.join(directory, f)))
+        # <model>-k<k>-g<gen seed>-s<trial seed>-<tag>.json
+        stem = f[:-5]
+        head, _, rest = stem.partition("-k")
+        k, g, s, tag = rest.split("-", 3)
+        runs[(head, int(k), g[1:], tag)] = d
+    return runs
+
+
+def pct(d):
+    return "—" if d is None or d.get("success_rate") is None else "%.1f" % (100 * d["success_rate"])
+
+
+def iters(d):
+    v = None if d is None else d.get("mean_successful_iterations")
+    return "—" if v is None else "%.0f" % v
+
+
+def mins(d):
+    return "—" if d is None else "%.0f" % (d.get("run_seconds", 0) / 60)
+
+
+def pvalue(a, b):
+    if a is None or b is None:
+        return "—"
+    p, x, y = mcnemar(a.get("successes"), b.get("successes"))
+    return "—" if p is None else "%.2g (%d/%d)" % (p, x, y)
+
+
+def main(directory):
+    runs = load(directory)
+    print("### Table 1 under the authors' protocol (300 trials, ‖x̂ − x*‖ < 0.01)\n")
+    print("| model | k | gen seed | Adam % | surfing % | paper Adam → surfing | McNemar p (surf only / Adam only) | Adam iters | surfing iters | pre-final budget | minutes Adam / surfing |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for k in (5, 10, 20):
+        for m in MODELS:
+            for g in ("1", "2", "3"):
+                a, s = runs.get((m, k, g, "adam")), runs.get((m, k, g, "surfing"))
+                if a is None and s is None:
+                    continue
+                paper = PAPER.get((m, k))
+                print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s |" % (
+                    m, k, g, pct(a), pct(s), "%.1f → %.1f" % paper if paper else "—", pvalue(s, a),
+                    iters(a), iters(s), (s or {}).get("prefinal_budget", "—"), mins(a), mins(s)))
+    print("\n### Fair budgets (surfing vs regular Adam with surfing's whole budget, vs 10 random restarts)\n")
+    print("| model | k | surfing % | Adam, surfing's budget % | McNemar p | restarts % (steps each) | McNemar p |")
+    print("|---|---|---|---|---|---|---|")
+    for (m, k, g, tag), s in sorted(runs.items()):
+        if tag != "surfing":
+            continue
+        a, r = runs.get((m, k, g, "adam-total")), runs.get((m, k, g, "restarts"))
+        if a is None and r is None:
+            continue
+        steps = "" if r is None else " (%s)" % r["command"].split("--restart-steps ")[-1].split()[0]
+        print("| %s g%s | %d | %s | %s | %s | %s%s | %s |" % (m, g, k, pct(s), pct(a), pvalue(s, a), pct(r), steps, pvalue(s, r)))
+    print("\n### Homotopy ablation (same pre-final budget)\n")
+    print("| model | k | surfing (history) % | linear θ_0 → θ_T % | McNemar p | 10 snapshots % | McNemar p |")
+    print("|---|---|---|---|---|---|---|")
+    for (m, k, g, tag), s in sorted(runs.items()):
+        if tag != "surfing":
+            continue
+        lin, few = runs.get((m, k, g, "linear")), runs.get((m, k, g, "snapshots10"))
+        if lin is None and few is None:
+            continue
+        print("| %s g%s | %d | %s | %s | %s | %s | %s |" % (m, g, k, pct(s), pct(lin), pvalue(s, lin), pct(few), pvalue(s, few)))
+    cs = sorted((key, d) for key, d in runs.items() if key[3].startswith("cs-"))
+    if cs:
+        print("\n### Compressed sensing (fresh N(0, 1) A per trial, in-range targets)\n")
+        print("| model | k | m | Adam % | surfing % | McNemar p | median ‖x̂ − x*‖ Adam / surfing |")
+        print("|---|---|---|---|---|---|---|")
+        seen = set()
+        for (m, k, g, tag), d in cs:
+            meas = tag.split("-")[1]
+            if (m, k, g, meas) in seen:
+                continue
+            seen.add((m, k, g, meas))
+            a, s = runs.get((m, k, g, "cs-%s-adam" % meas)), runs.get((m, k, g, "cs-%s-surfing" % meas))
+            med = lambda d: "—" if d is None or d.get("median_distance") is None else "%.3g" % d["median_distance"]
+            print("| %s g%s | %d | %s | %s | %s | %s | %s / %s |" % (m, g, k, meas[1:], pct(a), pct(s), pvalue(s, a), med(a), med(s)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "notebooks-md/03-results")
