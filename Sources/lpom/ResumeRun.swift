@@ -114,7 +114,8 @@ extension TrainCommand {
         }
         let writer = try HistoryWriter.openForAppend(path: path, training: record.json())
         if !output.quiet { printErr("resuming \(path) at step \(lastStep) of \(total)") }
-        return try execute(trainer: trainer, record: record, label: label, writer: writer, data: sets, startStep: lastStep, cluster: cluster)
+        return try execute(trainer: trainer, record: record, label: label, writer: writer, data: sets, startStep: lastStep,
+                           resuming: true, cluster: cluster)
     }
 
     /// Applies `--epochs` to a resumed record: the same length (or none given) keeps it, more

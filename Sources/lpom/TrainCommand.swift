@@ -164,7 +164,7 @@ struct TrainCommand: ParsableCommand {
     /// In a distributed run every rank calls this; `writer` is nil on every rank but 0, which
     /// then trains without history, progress or evaluation (`executeWorker`).
     func execute(trainer: any Trainer<Float>, record: TrainingRecord, label: String, writer: HistoryWriter?,
-                 data sets: DataSplits, startStep: Int, cluster: Cluster? = nil) throws -> RunSummary {
+                 data sets: DataSplits, startStep: Int, resuming: Bool = false, cluster: Cluster? = nil) throws -> RunSummary {
         guard let writer else { return try executeWorker(trainer: trainer, record: record, data: sets, startStep: startStep, cluster: cluster) }
         cluster?.noteTermination(of: writer)
         let train = sets.train
@@ -178,7 +178,8 @@ struct TrainCommand: ParsableCommand {
                                    epochs: loop.epochs, startStep: startStep, quiet: output.quiet || output.json)
         let t0 = now()
         try runClosingHistory(writer, finish: recorder.finish) {
-            try loop.run(trainer, train: train, validation: sets.validation, test: sets.test, startStep: startStep, observer: recorder)
+            try loop.run(trainer, train: train, validation: sets.validation, test: sets.test, startStep: startStep,
+                         resuming: resuming, observer: recorder)
         }
         let seconds = now() - t0
         cluster?.reportTimes(total: seconds)

@@ -79,6 +79,18 @@ final class ResumeCLITests: CLITestCase {
         try checkInterruptedRunResumesExactly(["--method", "lpom", "--gram-system", "features"])
     }
 
+    /// A run killed before its first snapshot after θ_0 resumes from step 0 (it wrote θ_0 again
+    /// and the history refused it: "snapshot step 0 is not after step 0").
+    func testRunStoppedBeforeItsSecondSnapshotResumes() throws {
+        let a = dir + "/a0.h5", b = dir + "/b0.h5"
+        let args = common + ["--method", "sgd", "--epochs", "2", "--snapshot-every", "3"]
+        try train(args + ["--history", a])
+        try trainInterrupted(args + ["--history", b], after: 2)
+        XCTAssertEqual(try HistoryReader(path: b).snapshotSteps, [0])
+        try resume(b)
+        try assertSameRun(a, b)
+    }
+
     func testExtensionIsRecordedAndLeavesTheFirstPartUnchanged() throws {
         let a = dir + "/a.h5", b = dir + "/b.h5"
         let args = common + ["--epochs", "2", "--snapshot-every", "4", "--lr", "0.05"]

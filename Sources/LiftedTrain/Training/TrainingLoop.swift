@@ -68,11 +68,13 @@ public struct TrainingLoop<Scalar: NNScalar> {
     }
 
     /// Runs from `startStep` (0 for a new run; the last snapshot's step when resuming) to the end.
+    /// θ_0 is reported as due only for a new run (`resuming` false): a run resumed at step 0
+    /// already holds it.
     /// Throws `TrainingError` when a loss or the parameters stop being finite, or when the data
     /// cannot feed the trainer. `validation` and `test` are evaluated in runs counted in epochs only.
     public func run<T: Trainer>(_ trainer: T, train: TensorDataset<Scalar>, validation: TensorDataset<Scalar>? = nil,
                                 test: TensorDataset<Scalar>?,
-                                startStep: Int = 0, observer: TrainingObserver?) throws where T.Scalar == Scalar {
+                                startStep: Int = 0, resuming: Bool = false, observer: TrainingObserver?) throws where T.Scalar == Scalar {
         let n = train.count
         guard n > 0 else { throw TrainingError("the training set is empty") }
         let input = trainer.stepInput
@@ -90,7 +92,7 @@ public struct TrainingLoop<Scalar: NNScalar> {
         let spe = stepsPerEpoch(samples: n)
         var buffers = BatchBuffers<Scalar>()
         let due = Set((spacing ?? .every(snapshotEvery)).steps(total: total, perEpoch: spe))
-        if startStep == 0 { try observer?.snapshotDue(step: 0) }
+        if startStep == 0 && !resuming { try observer?.snapshotDue(step: 0) }
         var step = startStep
         while step < total {
             let first = step * perStep
