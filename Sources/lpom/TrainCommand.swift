@@ -7,6 +7,7 @@ import LiftedTrain
 /// Training methods behind the trainer seam.
 enum TrainMethod: String, ExpressibleByArgument, CaseIterable {
     case sgd, adam, lpom, ggn
+    case admm, bcd, penalty, askari
 }
 
 struct TrainCommand: ParsableCommand {
@@ -20,7 +21,7 @@ struct TrainCommand: ParsableCommand {
         A killed run keeps every completed snapshot; continue it with --resume FILE.
         """)
 
-    @Option(help: "Training method: sgd, adam (backpropagation), lpom (lifted proximal operator machine) or ggn (Gram-Gauss-Newton, square loss).")
+    @Option(help: "Training method: sgd, adam (backpropagation), lpom (lifted proximal operator machine) ggn (Gram-Gauss-Newton, square loss), or a full-batch lifted method: admm, bcd, penalty, askari (one-hot squared loss).")
     var method: TrainMethod = .sgd
 
     @Option(help: "Data set: mnist or fashion-mnist.")
@@ -92,6 +93,8 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup(title: "LPOM options (--method lpom)") var lpom: LPOMOptions
 
+    @OptionGroup(title: "Lifted methods (--method admm, bcd, penalty, askari: full-batch, one iteration per epoch)") var liftedOptions: LiftedOptions
+
     @OptionGroup(title: "Regression and GGN options (--task regression, --method ggn)") var ggn: GGNOptions
 
     @OptionGroup(title: "Generative models (--model; the history stores the generator)") var gen: GenerativeOptions
@@ -115,8 +118,11 @@ struct TrainCommand: ParsableCommand {
         guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay)") }
         if let alpha { guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be ≥ 0, got \(alpha)") } }
         _ = try parseLayers(layers)
-        if arch.arch != .mlp && method == .lpom {
-            throw ValidationError("--method lpom trains multilayer perceptrons only; use sgd or adam with --arch \(arch.arch.rawValue)")
+        if method.lifted != nil && batchSize != nil {
+            throw ValidationError("--method \(method.rawValue) is full-batch (one iteration on the whole training set per epoch); drop --batch-size")
+        }
+        if arch.arch != .mlp && (method == .lpom || method.lifted != nil) {
+            throw ValidationError("--method \(method.rawValue) trains multilayer perceptrons only; use sgd or adam with --arch \(arch.arch.rawValue)")
         }
     }
 
@@ -164,9 +170,10 @@ struct TrainCommand: ParsableCommand {
                                          extensions: layerExtensions, rng: &rng)
         let trainer = try makeTrainer(network: network)
         let files = ggn.isTeacherStudent ? [] : try dataFileDigests(try ImageDataset.files(dataset, directory: data.directory))
-        let b = batchSize ?? 100
-        let record = try newRecord(trainer: trainer, argv: argv ?? Self.invocationArguments, stepsPerEpoch: (train.count + b - 1) / b,
+        let b = method.lifted != nil ? train.count : batchSize ?? 100
+        var record = try newRecord(trainer: trainer, argv: argv ?? Self.invocationArguments, stepsPerEpoch: (train.count + b - 1) / b,
                                    threads: threadCount, dataFiles: files)
+        record.batchSize = b
         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                                                 withIntermediateDirectories: true)
         let writer = try HistoryWriter(path: path, model: spec.json(), training: record.json(),
@@ -193,11 +200,13 @@ struct TrainCommand: ParsableCommand {
             return try lpom.makeTrainer(network: network, loss: loss, seed: seed)
         case .ggn:
             return ggn.makeTrainer(network: network)
+        case .admm, .bcd, .penalty, .askari:
+            return try liftedOptions.makeTrainer(method.lifted!, network: network)
         }
     }
 
     /// The loss minimised (mse for --task regression; see `GGNOptions.effectiveLoss`).
-    var trainingLoss: LossKind { ggn.effectiveLoss(loss, method: method) }
+    var trainingLoss: LossKind { method.lifted != nil ? .squaredError : ggn.effectiveLoss(loss, method: method) }
 
     /// Runs the loop the record describes (epochs, batch size, seed, snapshots, loss, schedule
     /// segments) with progress and history, from `startStep`; returns the summary. `label` names
