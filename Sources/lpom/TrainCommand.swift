@@ -228,11 +228,13 @@ struct TrainCommand: ParsableCommand {
         let seconds = now() - t0
         let dataset = record.dataset ?? ""
         if let plot { try recorder.plot(title: "\(trainer.method) on \(dataset), \(label)", regression: train.targets != nil).write(to: plot) }
-        return RunSummary(method: trainer.method, dataset: dataset, layers: label, parameters: trainer.network.parameters.scalarCount,
+        var summary = RunSummary(method: trainer.method, dataset: dataset, layers: label, parameters: trainer.network.parameters.scalarCount,
                           epochs: loop.epochs,
                           steps: total, seconds: seconds, history: writer.path, snapshots: writer.snapshotCount,
                           seed: loop.seed, rows: recorder.rows, lastLoss: recorder.lastLoss, regression: train.targets != nil,
                           validation: sets.validation?.count ?? 0, threads: trainer.network.context.workers)
+        summary.peakMemoryMB = PeakMemory.megabytes()
+        return summary
     }
 }
 
@@ -257,6 +259,8 @@ struct RunSummary {
     var validation = 0
     /// Workers of the run's compute context (`--threads`, or OpenBLAS's default).
     var threads = 1
+    /// The process's peak resident memory at the end of the run (MB; `PeakMemory`).
+    var peakMemoryMB: Double?
 
     var testAccuracy: Double? { rows.last?.testAccuracy }
     /// Validation accuracy after the last epoch (nil without a validation set).
@@ -276,7 +280,7 @@ struct RunSummary {
                                             "test_accuracy": num(r.testAccuracy), "test_loss": num(r.testLoss), "seconds": r.seconds]
                     if validation > 0 { c["val_accuracy"] = num(r.valAccuracy); c["val_loss"] = num(r.valLoss) }
                     return c
-                }, "validation": validation]
+                }, "validation": validation, "peak_memory_mb": num(peakMemoryMB)]
         if validation > 0 { o["val_accuracy"] = num(last?.valAccuracy); o["val_loss"] = num(last?.valLoss) }
         return o
     }

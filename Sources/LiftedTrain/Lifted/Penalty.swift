@@ -74,6 +74,11 @@ public final class PenaltyTrainer<Scalar: LiftedScalar>: Trainer {
         if configuration.diagnostics {
             extra["penalty_mu"] = mu
             extra["penalty_objective"] = objective() / Double(run.samples)
+            for k in 0..<net.depth {
+                // ‖T_k − σ(Z̃_k W̃_kᵀ)‖_F / ‖T_k‖_F: how far each coordinate is from its layer's output.
+                let t = k + 1 < net.depth ? z[k + 1] : run.data!.targets
+                extra["residual.\(net.names[k])"] = (2 * layerPenalty(k) / max(LiftedBLAS.squaredNorm(t), 1e-30)).squareRoot()
+            }
         }
         mu *= configuration.penaltyGrowth
         return StepReport(loss: before.loss, accuracy: before.accuracy, extra: extra)
