@@ -97,6 +97,26 @@ final class LiftedTrainingTests: XCTestCase {
         XCTAssertTrue(admm.z.isEmpty, "the refused run allocated its variables")
     }
 
+    /// A run that cannot stay finite (here: an input of 1e200) stops with one line, never a trap:
+    /// the trainer throws before storing non-finite weights, or reports a non-finite loss, on which
+    /// the loop stops with its own one line.
+    func testNonFiniteRunStopsWithOneLine() throws {
+        var (net, x, labels) = try LiftedTestData.problem(sizes: [4, 6, 3], samples: 20, seed: 4)
+        x.data[7] = 1e200   // its squares overflow: the Gram matrices are not finite
+        for method in LiftedMethod.allCases {
+            let before = net.parameters.values.map(\.data)
+            let t = try trainer(method, net)
+            do {
+                let r = try t.step(inputs: x, labels: labels)
+                XCTAssertFalse(r.loss.isFinite, "\(method): a 1e200 input gave a finite loss")
+                XCTAssertNil(net.parameters.firstNonFinite(), "\(method): non-finite weights were stored")
+            } catch {
+                XCTAssertTrue(error is TrainingError && !"\(error)".contains("\n"), "\(method): \(error)")
+                XCTAssertEqual(net.parameters.values.map(\.data), before, "\(method): weights changed by a failed step")
+            }
+        }
+    }
+
     /// A full-batch method refuses a batch that is not its training set, and accepts the same set
     /// in another row order (the loop reshuffles every epoch).
     func testFullBatchRefusesAnotherBatchAndAcceptsAShuffle() throws {
