@@ -93,7 +93,7 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup(title: "LPOM options (--method lpom)") var lpom: LPOMOptions
 
-    @OptionGroup(title: "Lifted methods (--method admm, bcd, penalty, askari: full-batch, one iteration per epoch)") var liftedOptions: LiftedOptions
+    @OptionGroup(title: "Lifted methods (--method admm, bcd, penalty, askari: full batch, one iteration per epoch, one-hot squared loss)") var liftedOptions: LiftedOptions
 
     @OptionGroup(title: "Regression and GGN options (--task regression, --method ggn)") var ggn: GGNOptions
 
