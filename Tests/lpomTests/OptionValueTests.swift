@@ -12,7 +12,8 @@ final class OptionValueTests: CLITestCase {
         (SurfCommand.self, ["x.h5"]), (NTKCommand.self, ["x.h5"]), (BenchCommand.self, []),
     ]
     /// The option groups of `lpom train` (the other commands use DataOptions too).
-    let groups: [ParsableArguments.Type] = [DataOptions.self, ArchOptions.self, LPOMOptions.self, GGNOptions.self, GenerativeOptions.self]
+    let groups: [ParsableArguments.Type] = [DataOptions.self, ArchOptions.self, LPOMOptions.self, GGNOptions.self, GenerativeOptions.self,
+                                          LiftedOptions.self]
     /// String options that hold numbers (lists).
     let numberLists = ["--layers", "--mu", "--seeds", "--threads", "--networks"]
 
