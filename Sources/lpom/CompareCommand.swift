@@ -6,7 +6,7 @@ import LiftedTrain
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Train the LPOM paper's MNIST networks with SGD and with LPOM and tabulate them beside the published numbers.",
+        abstract: "Train the LPOM paper's MNIST networks with SGD, LPOM and the lifted methods and tabulate them beside the published numbers.",
         discussion: """
         Networks (hidden layers): 300; 300-100; 500-150; 500-200-100; 400-200-100-50 (Li, Fang, Lin, AAAI 2019, \
         table of MNIST accuracies, with Askari et al. 2018). Every run is an ordinary `lpom train` run whose \
@@ -34,7 +34,7 @@ struct CompareCommand: ParsableCommand {
     @Option(parsing: .number, help: "Networks to train, as hidden widths separated by ';' (default: the paper's five).")
     var networks: String = CompareCommand.paperNetworks.joined(separator: ";")
 
-    @Option(help: "Methods, comma-separated (sgd, adam, lpom).")
+    @Option(help: "Methods, comma-separated (sgd, adam, lpom; the full-batch lifted methods admm, bcd, penalty, askari).")
     var methods: String = "sgd,lpom"
 
     @Option(parsing: .number, help: "Epochs per run.")
@@ -55,6 +55,9 @@ struct CompareCommand: ParsableCommand {
 
     @Option(parsing: .unconditional, help: "Extra `lpom train` options for the LPOM runs (e.g. \"--mu 5 --apg-iterations 3\").")
     var lpomArgs: String = ""
+
+    @Option(parsing: .unconditional, help: "Extra `lpom train` options for the lifted runs (admm, bcd, penalty, askari; their flags name their method, e.g. \"--admm-gamma 5 --askari-lambda 2\").")
+    var liftedArgs: String = ""
 
     @Option(parsing: .number, help: "Snapshot interval of every run.")
     var snapshotEvery: Int = 100
@@ -77,7 +80,7 @@ struct CompareCommand: ParsableCommand {
             throw ValidationError("--networks takes hidden widths separated by ';', layers by '-' or ',' (e.g. \"300;300-100\"); '\(n.replacingOccurrences(of: ",", with: "-"))' in '\(networks)' is not one")
         }
         for m in methodList where TrainMethod(rawValue: m) == nil {
-            throw ValidationError("--methods: unknown method '\(m)' (sgd, adam, lpom)")
+            throw ValidationError("--methods: unknown method '\(m)' (sgd, adam, lpom, admm, bcd, penalty, askari)")
         }
         _ = try seedList()
     }
@@ -94,7 +97,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func extraArgs(_ method: String) -> [String] {
-        let s = method == "sgd" ? sgdArgs : method == "adam" ? adamArgs : lpomArgs
+        let s = method == "sgd" ? sgdArgs : method == "adam" ? adamArgs : method == "lpom" ? lpomArgs : liftedArgs
         return s.split(separator: " ").map(String.init)
     }
 
@@ -129,6 +132,7 @@ struct CompareCommand: ParsableCommand {
                     argv += extraArgs(m)
                     if !output.quiet { printErr("[\(k)/\(runs)] lpom train \(argv.joined(separator: " "))") }
                     let cmd = try TrainCommand.parse(argv)
+                    PeakMemory.reset()
                     let s = try cmd.perform(recording: argv)
                     if !output.quiet {
                         let test = reportTest && holdOut > 0 ? String(format: "; test accuracy %.2f%%", 100 * (s.testAccuracy ?? .nan)) : ""
@@ -154,7 +158,8 @@ struct CompareCommand: ParsableCommand {
                 let rs = results[net]?[m] ?? []
                 let acc = rs.compactMap(accuracy).map { 100 * $0 }
                 var cell: [String: Any] = ["accuracies": acc, "mean": mean(acc), "sd": sd(acc), "measured": measured,
-                                           "seconds_per_epoch": mean(rs.map { $0.seconds / Double($0.epochs) })]
+                                           "seconds_per_epoch": mean(rs.map { $0.seconds / Double($0.epochs) }),
+                                           "peak_memory_mb": rs.compactMap(\.peakMemoryMB).max() ?? NSNull()]
                 if reportTest {
                     let test = rs.compactMap(\.testAccuracy).map { 100 * $0 }
                     cell["test"] = ["accuracies": test, "mean": mean(test), "sd": sd(test)]
@@ -183,18 +188,24 @@ struct CompareCommand: ParsableCommand {
                     let acc = rs.compactMap(value).map { 100 * $0 }
                     line += "  " + String(format: "%6.2f ± %4.2f (%6.2f)", mean(acc), sd(acc), acc.min() ?? .nan)
                         .padding(toLength: 24, withPad: " ", startingAt: 0)
-                    if seconds { line += String(format: " %7.1f", mean(rs.map { $0.seconds / Double($0.epochs) })) }
+                    if seconds {
+                        line += String(format: " %7.1f %6.0f", mean(rs.map { $0.seconds / Double($0.epochs) }), rs.compactMap(\.peakMemoryMB).max() ?? .nan)
+                    }
                 }
                 print(line)
             }
         }
         var header = "hidden layers     "
         if dataset == .mnist { header += " Askari'18  LPOM paper" }
-        for m in methodList { header += "  " + "\(m) mean ± sd (min)".padding(toLength: 24, withPad: " ", startingAt: 0) + " s/epoch" }
+        for m in methodList { header += "  " + "\(m) mean ± sd (min)".padding(toLength: 24, withPad: " ", startingAt: 0) + " s/epoch peakMB" }
         print(header)
         cells(accuracy, seconds: true)
         let held = holdOut > 0 ? "validation accuracy in % on the last \(holdOut) training images" : "test accuracy in % on the test set"
         print("\(dataset.rawValue), \(epochs) epochs, seeds \(seeds); \(held)" + (dataset == .mnist ? " (published: test accuracy)" : ""))
+        print("peakMB: the process's peak resident memory during the run (data sets included; runs in one process share it, see PeakMemory)")
+        if methodList.contains(where: { TrainMethod(rawValue: $0)?.lifted != nil }) {
+            print("lifted methods (admm, bcd, penalty, askari) are full-batch: an epoch is one iteration on the whole training set")
+        }
         print("\n\(measured) accuracy in % per seed (\(seeds))")
         for net in networkList {
             for m in methodList {

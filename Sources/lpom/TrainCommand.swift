@@ -7,6 +7,7 @@ import LiftedTrain
 /// Training methods behind the trainer seam.
 enum TrainMethod: String, ExpressibleByArgument, CaseIterable {
     case sgd, adam, lpom, ggn
+    case admm, bcd, penalty, askari
 }
 
 struct TrainCommand: ParsableCommand {
@@ -37,6 +38,8 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup(title: "LPOM options (--method lpom)") var lpom: LPOMOptions
 
+    @OptionGroup(title: "Lifted methods (--method admm, bcd, penalty, askari: full batch, one iteration per epoch, one-hot squared loss)") var liftedOptions: LiftedOptions
+
     @OptionGroup(title: "Regression and GGN options (--task regression, --method ggn)") var ggn: GGNOptions
 
     @OptionGroup(title: "Generative models (--model; the history stores the generator)") var gen: GenerativeOptions
@@ -61,8 +64,11 @@ struct TrainCommand: ParsableCommand {
         guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay)") }
         if let alpha { guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be ≥ 0, got \(alpha)") } }
         _ = try parseLayers(layers)
-        if arch.arch != .mlp && method == .lpom {
-            throw ValidationError("--method lpom trains multilayer perceptrons only; use sgd or adam with --arch \(arch.arch.rawValue)")
+        if method.lifted != nil && batchSize != nil {
+            throw ValidationError("--method \(method.rawValue) is full-batch (one iteration on the whole training set per epoch); drop --batch-size")
+        }
+        if arch.arch != .mlp && (method == .lpom || method.lifted != nil) {
+            throw ValidationError("--method \(method.rawValue) trains multilayer perceptrons only; use sgd or adam with --arch \(arch.arch.rawValue)")
         }
     }
 
@@ -115,9 +121,10 @@ struct TrainCommand: ParsableCommand {
         let trainer = try makeTrainer(network: network)
         try cluster?.attach(trainer)
         let files = ggn.isTeacherStudent ? [] : try dataFileDigests(try ImageDataset.files(dataset, directory: data.directory))
-        let b = batchSize ?? 100
+        let b = method.lifted != nil ? train.count : batchSize ?? 100
         var record = try newRecord(trainer: trainer, argv: argv ?? Self.invocationArguments, stepsPerEpoch: (train.count + b - 1) / b,
                                    threads: threadCount, dataFiles: files)
+        record.batchSize = b
         cluster?.record(&record.provenance![0])
         if let cluster, !cluster.isRoot {
             return try execute(trainer: trainer, record: record, label: layers, writer: nil, data: sets, startStep: 0, cluster: cluster)
@@ -151,11 +158,13 @@ struct TrainCommand: ParsableCommand {
             return try lpom.makeTrainer(network: network, loss: loss, seed: seed)
         case .ggn:
             return ggn.makeTrainer(network: network)
+        case .admm, .bcd, .penalty, .askari:
+            return try liftedOptions.makeTrainer(method.lifted!, network: network)
         }
     }
 
     /// The loss minimised (mse for --task regression; see `GGNOptions.effectiveLoss`).
-    var trainingLoss: LossKind { ggn.effectiveLoss(loss, method: method) }
+    var trainingLoss: LossKind { method.lifted != nil ? .squaredError : ggn.effectiveLoss(loss, method: method) }
 
     /// Runs the loop the record describes (epochs, batch size, seed, snapshots, loss, schedule
     /// segments) with progress and history, from `startStep`; returns the summary. `label` names
@@ -185,11 +194,13 @@ struct TrainCommand: ParsableCommand {
         cluster?.reportTimes(total: seconds)
         let dataset = record.dataset ?? ""
         if let plot { try recorder.plot(title: "\(trainer.method) on \(dataset), \(label)", regression: train.targets != nil).write(to: plot) }
-        return RunSummary(method: trainer.method, dataset: dataset, layers: label, parameters: trainer.network.parameters.scalarCount,
+        var summary = RunSummary(method: trainer.method, dataset: dataset, layers: label, parameters: trainer.network.parameters.scalarCount,
                           epochs: loop.epochs,
                           steps: total, seconds: seconds, history: writer.path, snapshots: writer.snapshotCount,
                           seed: loop.seed, rows: recorder.rows, lastLoss: recorder.lastLoss, regression: train.targets != nil,
                           validation: sets.validation?.count ?? 0, threads: trainer.network.context.workers)
+        summary.peakMemoryMB = PeakMemory.megabytes()
+        return summary
     }
 }
 
@@ -216,6 +227,8 @@ struct RunSummary {
     var threads = 1
     /// False on the ranks of a distributed run other than 0, which report nothing.
     var isRoot = true
+    /// The process's peak resident memory at the end of the run (MB; `PeakMemory`).
+    var peakMemoryMB: Double?
 
     var testAccuracy: Double? { rows.last?.testAccuracy }
     /// Validation accuracy after the last epoch (nil without a validation set).
@@ -235,7 +248,7 @@ struct RunSummary {
                                             "test_accuracy": num(r.testAccuracy), "test_loss": num(r.testLoss), "seconds": r.seconds]
                     if validation > 0 { c["val_accuracy"] = num(r.valAccuracy); c["val_loss"] = num(r.valLoss) }
                     return c
-                }, "validation": validation]
+                }, "validation": validation, "peak_memory_mb": num(peakMemoryMB)]
         if validation > 0 { o["val_accuracy"] = num(last?.valAccuracy); o["val_loss"] = num(last?.valLoss) }
         return o
     }

@@ -8,7 +8,7 @@ import LiftedTrain
 
 /// What a run is: method, data set, network, length, step size, where it is saved.
 struct TrainCoreOptions: ParsableArguments {
-    @Option(help: "Training method: sgd, adam (backpropagation), lpom (lifted proximal operator machine) or ggn (Gram-Gauss-Newton, square loss).")
+    @Option(help: "Training method: sgd, adam (backpropagation), lpom (lifted proximal operator machine), ggn (Gram-Gauss-Newton, square loss), or a full-batch lifted method: admm, bcd, penalty, askari (one-hot squared loss).")
     var method: TrainMethod = .sgd
 
     @Option(help: "Data set: mnist or fashion-mnist.")

@@ -14,7 +14,7 @@ final class OptionValueTests: CLITestCase {
     ]
     /// The option groups of `lpom train` (the other commands use DataOptions too).
     let groups: [ParsableArguments.Type] = [TrainCoreOptions.self, TrainDetailOptions.self, DataOptions.self, ArchOptions.self,
-                                            LPOMOptions.self, GGNOptions.self, GenerativeOptions.self]
+                                            LPOMOptions.self, GGNOptions.self, GenerativeOptions.self, LiftedOptions.self]
     /// String options that hold numbers (lists).
     let numberLists = ["--layers", "--mu", "--seeds", "--threads", "--networks"]
 
