@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "LiftedTrain", dependencies: ["CBLAS", "CLAPACKE", "JSONValues"],
                 exclude: ["Core/README.md", "Kernels/README.md", "Runtime/README.md", "Layers/README.md",
                           "Model/README.md", "Training/README.md", "Data/README.md", "LPOM/README.md",
-                          "GaussNewton/README.md"]),
+                          "GaussNewton/README.md", "Lifted/README.md"]),
         // The glue: a history snapshot (named arrays) into a Network.
         .target(name: "LiftedHistory", dependencies: ["LiftedTrain", "HistoryStore"]),
         .target(name: "ArchFromOpt", dependencies: ["LiftedTrain"]),

@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 LPOM=${LPOM:-.build/release/lpom}
 DATA=${DATA:-data}
-[ -d "$DATA/mnist" ] || DATA=/work/main/data
+[ -d "$DATA/mnist" ] || { echo "mpi_bench: no MNIST under $DATA (bash data/setup.sh, or DATA=DIR)" >&2; exit 2; }
 OUT=${OUT:-runs/mpi-bench}
 CASES=${CASES:-"sgd lpom6 lpom10 surf"}
 TRAIN_SGD=${TRAIN_SGD:-20000}; TRAIN_LPOM=${TRAIN_LPOM:-3000}; TRIALS=${TRIALS:-300}
