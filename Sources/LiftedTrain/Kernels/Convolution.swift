@@ -27,6 +27,8 @@ struct ConvolutionShape {
 enum ConvolutionKernels {
     /// col[(c·k + i)·k + j, s·P + oh·Wo + ow] = x[s, c, oh·stride − p + i, ow·stride − p + j]
     /// (0 in the padding) for the `m` samples of `x [m, C, H, W]`.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func unfold<T: NNScalar>(_ x: UnsafePointer<T>, m: Int, _ g: ConvolutionShape, col: UnsafeMutablePointer<T>) {
         ImageKernels.im2col(x, n: m, c: g.channels, h: g.height, w: g.width, kh: g.kernel, kw: g.kernel,
                             stride: g.stride, padding: g.padding, ho: g.outHeight, wo: g.outWidth, col: col)
@@ -36,6 +38,8 @@ enum ConvolutionKernels {
     /// unfolded columns `col [K, m·P]` and W `[O, K]`: product ← b 1ᵀ, product ← W col + product
     /// (two BLAS products; without a bias one, β = 0), then y `[m, O, P]` ← product `[O, m, P]`
     /// with its leading axes swapped. `ones` holds at least m·P ones.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func convolutionChunk<T: NNScalar>(col: UnsafePointer<T>, m: Int, positions p: Int, patch k: Int,
                                               outChannels o: Int, weight: UnsafePointer<T>,
                                               bias: (b: UnsafePointer<T>, ones: UnsafePointer<T>)?,
@@ -51,6 +55,8 @@ enum ConvolutionKernels {
 
     /// dW += dY colᵀ and db += dY 1 for one chunk: dY `[O, N]` (channel axis first), col
     /// `[K, N]`, dW `[O, K]`, N = m·P columns; `ones` holds at least N ones.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func weightGradientChunk<T: NNScalar>(dy: UnsafePointer<T>, col: UnsafePointer<T>, columns n: Int,
                                                  outChannels o: Int, patch k: Int, dw: UnsafeMutablePointer<T>,
                                                  bias: (db: UnsafeMutablePointer<T>, ones: UnsafePointer<T>)?) {
@@ -65,6 +71,8 @@ enum ConvolutionKernels {
     /// back onto the pixels it was unfolded from (the adjoint of `unfold`; x `[m, C, H, W]` is
     /// accumulated into). dY is `[O, m·P]` (channel axis first), W `[O, K]`, `g` the shape of the
     /// convolution whose adjoint this is.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func transposedConvolutionChunk<T: NNScalar>(dy: UnsafePointer<T>, m: Int, _ g: ConvolutionShape,
                                                         outChannels o: Int, weight: UnsafePointer<T>,
                                                         dcol: UnsafeMutablePointer<T>, x: UnsafeMutablePointer<T>) {
@@ -77,6 +85,8 @@ enum ConvolutionKernels {
     /// db[c] = Σ_{s, t} dY[s, c, t] for dY `[n, C, P]`: the row sums of dY read as `[n·C, P]`,
     /// then the column sums of those over n (two BLAS matrix–vector products). `rowSums` holds
     /// n·C elements of work memory, `ones` at least max(P, n) ones.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func biasGradient<T: NNScalar>(dy: UnsafePointer<T>, samples n: Int, channels c: Int, plane p: Int,
                                           ones: UnsafePointer<T>, rowSums: UnsafeMutablePointer<T>,
                                           db: UnsafeMutablePointer<T>) {
@@ -87,6 +97,8 @@ enum ConvolutionKernels {
     /// W̃[c, o, i, j] = W[o, c, k−1−i, k−1−j] for W `[O, C, k, k]`: for stride 1 and padding p ≤ k − 1,
     /// the input gradient is the convolution of dY with W̃ and padding k − 1 − p — an unfold
     /// (gather) and one product instead of a scatter-add fold.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func flippedKernel<T: NNScalar>(_ w: UnsafePointer<T>, outChannels o: Int, channels c: Int, kernel k: Int,
                                            into flipped: UnsafeMutablePointer<T>) {
         let kk = k * k

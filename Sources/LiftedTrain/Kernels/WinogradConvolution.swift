@@ -21,12 +21,16 @@ struct WinogradChunk {
 /// for the 16 positions k of the 4 × 4 transformed tile; U = G g Gᵀ (`Winograd.kernelTransform`).
 enum WinogradConvolution {
     /// V ← Bᵀ d B for every 4 × 4 input tile d of the chunk's samples `x [m, C, H, W]`.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func transformInput<T: NNScalar>(_ x: UnsafePointer<T>, _ g: WinogradChunk, v: UnsafeMutablePointer<T>,
                                             work: UnsafeMutablePointer<T>) {
         WinogradLanes<T>.input(x, n: g.samples, c: g.channels, h: g.height, w: g.width, v: v, ld: g.ld, ks: g.vks, work: work)
     }
 
     /// M_k = U_k V_k for k = 0…15 (BLAS), then y `[m, O, H, W]` = Aᵀ M A + b per output tile.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func forwardChunk<T: NNScalar>(u: UnsafePointer<T>, v: UnsafePointer<T>, _ g: WinogradChunk,
                                           bias: UnsafePointer<T>, m: UnsafeMutablePointer<T>,
                                           work: UnsafeMutablePointer<T>, y: UnsafeMutablePointer<T>) {
@@ -39,6 +43,8 @@ enum WinogradConvolution {
     }
 
     /// dM ← A dY Aᵀ per output tile of the chunk's `dy [m, O, H, W]`.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func transformOutputGradient<T: NNScalar>(_ dy: UnsafePointer<T>, _ g: WinogradChunk,
                                                      dm: UnsafeMutablePointer<T>, work: UnsafeMutablePointer<T>) {
         WinogradLanes<T>.outputAdjoint(dy, n: g.samples, o: g.outChannels, h: g.height, w: g.width, dm: dm, ld: g.ld,
@@ -47,6 +53,8 @@ enum WinogradConvolution {
 
     /// dU_k += dM_k V_kᵀ for k = 0…15 and db += Σ_{s, pixels} dy[s] (BLAS): `du` is dU `[16, O, C]`
     /// followed by db `[O]`; `ones` holds at least H·W ones.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func kernelGradientChunk<T: NNScalar>(dm: UnsafePointer<T>, v: UnsafePointer<T>, dy: UnsafePointer<T>,
                                                  _ g: WinogradChunk, ones: UnsafePointer<T>, du: UnsafeMutablePointer<T>) {
         let (o, c, ld, plane) = (g.outChannels, g.channels, g.ld, g.height * g.width)
@@ -61,6 +69,8 @@ enum WinogradConvolution {
     }
 
     /// dV_k = U_kᵀ dM_k for k = 0…15 (BLAS), then dx `[m, C, H, W]` = the overlapping sum of B dV Bᵀ.
+    @specialized(where T == Float)
+    @specialized(where T == Double)
     static func inputGradientChunk<T: NNScalar>(u: UnsafePointer<T>, dm: UnsafePointer<T>, _ g: WinogradChunk,
                                                 dv: UnsafeMutablePointer<T>, work: UnsafeMutablePointer<T>,
                                                 dx: UnsafeMutablePointer<T>) {

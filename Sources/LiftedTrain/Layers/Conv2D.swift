@@ -19,10 +19,11 @@ public final class Conv2D<Scalar: NNScalar>: Layer {
     var batch = 0
     /// The im2col view of this convolution.
     let shape: ConvolutionShape
-    // Work memory kept between steps (ConvolutionKernels writes every element it reads, so
-    // nothing is cleared): the unfolded columns (in training those of the whole batch, for the
-    // backward pass), each part's product or dY chunk, dcol or the unfolded dY, the dx chunks,
-    // the flipped kernel, the partial dW, db of the parts after the first, and ones.
+    // Work memory kept between steps (a kernel writes every element before another reads it;
+    // only the partial sums are zeroed per pass): the unfolded columns (in training those of
+    // the whole batch, for the backward pass), each part's product or dY chunk, dcol or the
+    // unfolded dY, the dx chunks, the flipped kernel, the partial dW, db of the parts after
+    // the first, and ones.
     let col = WorkBuffer<Scalar>(), product = WorkBuffer<Scalar>(), dcol = WorkBuffer<Scalar>()
     let dxChunk = WorkBuffer<Scalar>(), flipped = WorkBuffer<Scalar>(), partials = WorkBuffer<Scalar>()
     let ones = WorkBuffer<Scalar>()

@@ -22,10 +22,4 @@ public enum ImageGeometry {
     static func chunks(_ range: Range<Int>, size: Int) -> [(start: Int, count: Int)] {
         stride(from: range.lowerBound, to: range.upperBound, by: max(1, size)).map { ($0, min(size, range.upperBound - $0)) }
     }
-
-    /// Grows a reused work buffer to at least `count` elements (zeros); a large enough one is kept
-    /// as it is.
-    static func reserve<S: NNScalar>(_ buffer: inout [S], _ count: Int) {
-        if buffer.count < count { buffer = S.filledArray(0, count: count) }
-    }
 }
