@@ -2,7 +2,7 @@
 # Builds the libFuzzer harnesses of fuzz/ against the package's sources and runs each for a
 # given time, printing executions, seconds and coverage (libFuzzer's cov: edges, ft: features).
 #
-#   scripts/fuzz.sh [seconds] [idx] [history] [json]      (default: 60 s each, all three)
+#   scripts/fuzz.sh [seconds] [idx] [history] [json] [images]   (default: 60 s each, all four)
 #
 # Every harness calls the entry points of Tests/lpomTests/FuzzTargets.swift, the same ones
 # FuzzRegressionTests replays. The corpus is fuzz/corpus/<name>/ (seeds; new inputs go to
@@ -16,7 +16,7 @@ cd "$ROOT"
 SECONDS_EACH="${1:-60}"
 shift || true
 NAMES=("$@")
-[ ${#NAMES[@]} -gt 0 ] || NAMES=(idx history json)
+[ ${#NAMES[@]} -gt 0 ] || NAMES=(idx history json images)
 OUT="$ROOT/.build-fuzz"
 mkdir -p "$OUT"
 
@@ -25,9 +25,9 @@ AP="$ROOT/.build/checkouts/swift-argument-parser/Sources"
 [ -d "$AP" ] || swift package resolve >/dev/null
 # The C libraries as Package.swift finds them: module maps in Sources/C*, flags from pkg-config.
 CFLAGS=()
-for flag in $(pkg-config --cflags-only-I hdf5 openblas lapacke zlib); do CFLAGS+=(-Xcc "$flag"); done
-for m in CBLAS CHDF5 CLAPACKE CZlib; do CFLAGS+=(-I "Sources/$m"); done
-read -r -a LIBS <<< "$(pkg-config --libs hdf5 openblas lapacke zlib)"
+for flag in $(pkg-config --cflags-only-I hdf5 openblas lapacke zlib ompi-c); do CFLAGS+=(-Xcc "$flag"); done
+for m in CBLAS CHDF5 CLAPACKE CZlib CMPI; do CFLAGS+=(-I "Sources/$m"); done
+read -r -a LIBS <<< "$(pkg-config --libs hdf5 openblas lapacke zlib ompi-c)"
 SAN=(-sanitize=fuzzer,address)
 # Swift traps are reported by libFuzzer; the Swift runtime's own backtracer would trip ASan.
 export SWIFT_BACKTRACE=enable=no
@@ -69,18 +69,21 @@ module LiftedTrain instrumented Sources/LiftedTrain
 module LiftedHistory instrumented Sources/LiftedHistory
 module ArchFromOpt instrumented Sources/ArchFromOpt
 module Surfing plain Sources/Surfing
+module MPITransport plain Sources/MPITransport
 module lpom instrumented-testable Sources/lpom
-OBJECTS=("$OUT"/{ArgumentParserToolInfo,ArgumentParser,JSONValues,HistoryStore,ImageData,LiftedTrain,LiftedHistory,ArchFromOpt,Surfing,lpom}.o)
+OBJECTS=("$OUT"/{ArgumentParserToolInfo,ArgumentParser,JSONValues,HistoryStore,ImageData,LiftedTrain,LiftedHistory,ArchFromOpt,Surfing,MPITransport,lpom}.o)
 
 harness_file() {
     case $1 in idx) echo fuzz/IDXFuzz.swift;; history) echo fuzz/HistoryFuzz.swift;; json) echo fuzz/JSONFuzz.swift;;
-        *) echo "fuzz: unknown harness '$1' (expected idx, history or json)" >&2; exit 2;; esac
+        images) echo fuzz/ImageFilesFuzz.swift;;
+        *) echo "fuzz: unknown harness '$1' (expected idx, history, json or images)" >&2; exit 2;; esac
 }
 # Per-harness libFuzzer limits: inputs larger than the biggest seed are rarely useful; any
 # allocation above the limit is reported as a crash (sizes read from input must be checked).
 harness_flags() {
     case $1 in
         idx) echo "-max_len=8192 -malloc_limit_mb=256 -timeout=10";;
+        images) echo "-max_len=8192 -malloc_limit_mb=256 -timeout=10";;
         # HDF5 1.10's C code can still crash or hang on some damaged files (README, "Fuzzing"):
         # the history fuzzer runs in fork mode, goes on past them, and they are sorted below.
         history) echo "-max_len=65536 -malloc_limit_mb=512 -timeout=20 -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1";;

@@ -45,6 +45,17 @@ final class FuzzRegressionTests: XCTestCase {
         try assertRefused("json") { try FuzzTargets.json(try bytes($0)) }
     }
 
+    /// The seeds of the image-file fuzzer are valid files (a PNG and a .npy) that the readers
+    /// accept, so that the fuzzer starts from inputs that reach the decoders.
+    func testImageFuzzSeedsAreRead() throws {
+        let dir = CLITestCase.root + "/fuzz/corpus/images"
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".seed") }.sorted()
+        XCTAssertEqual(names, ["f4-2x3.npy.seed", "gray-3x2.png.seed"])
+        for n in names { XCTAssertNoThrow(try FuzzTargets.images(try bytes(dir + "/" + n)), n) }
+        let png = try bytes(dir + "/gray-3x2.png.seed")
+        XCTAssertThrowsError(try FuzzTargets.images(Array(png.prefix(png.count - 20))), "a truncated PNG")
+    }
+
     /// The messages name the limit that refused the input (not some later, unrelated failure).
     func testRefusalsNameTheProblem() throws {
         func message(_ body: () throws -> Void) -> String {

@@ -31,6 +31,14 @@ enum FuzzTargets {
         _ = try LabeledImages(imagesBytes: Array(rest[..<split]), labelsBytes: Array(rest[split...]))
     }
 
+    /// The image files `lpom surf --targets` reads: the first byte picks the reader — even →
+    /// `PNGImage(bytes:)`, odd → `NPYArray(bytes:)` — on the rest.
+    static func images(_ data: [UInt8]) throws {
+        guard let mode = data.first else { throw DataError("empty input") }
+        if mode & 1 == 0 { _ = try PNGImage(bytes: Array(data.dropFirst()), name: "fuzz.png") }
+        else { _ = try NPYArray(bytes: Array(data.dropFirst()), name: "fuzz.npy") }
+    }
+
     /// A history file, as `lpom eval` loads it before evaluating: open and validate (format,
     /// JSON attributes, /snapshot_step, /theta and /buffers shapes, metrics), parse the training
     /// JSON, build the model from its JSON and check every parameter and buffer shape against
