@@ -35,7 +35,8 @@ public struct NPYArray: Equatable, Sendable {
         }
         let descr = String(descrField[descrField.index(after: descrField.startIndex)..<quote])
         if field("fortran_order")?.hasPrefix("True") == true { throw DataError(path: name, "Fortran-ordered .npy arrays are not supported; save with C order") }
-        guard let shapeField = field("shape"), let open = shapeField.firstIndex(of: "("), let close = shapeField.firstIndex(of: ")") else {
+        guard let shapeField = field("shape"), let open = shapeField.firstIndex(of: "("),
+              let close = shapeField[open...].firstIndex(of: ")") else {
             throw DataError(path: name, ".npy header without a shape")
         }
         let dims = shapeField[shapeField.index(after: open)..<close].split(separator: ",")
@@ -44,7 +45,11 @@ public struct NPYArray: Equatable, Sendable {
             guard let v = Int(d), v >= 0 else { throw DataError(path: name, ".npy shape entry '\(d)' is not a size") }
             return v
         }
-        let count = shape.reduce(1) { $0 > Self.maxElements ? $0 : $0 * $1 }
+        // The product of the sizes, stopped past the limit (a lying header's sizes may overflow Int).
+        let count = shape.reduce(1) { p, d in
+            let (q, overflow) = p.multipliedReportingOverflow(by: d)
+            return p > Self.maxElements || overflow ? Self.maxElements + 1 : q
+        }
         guard count <= Self.maxElements else { throw DataError(path: name, ".npy array of \(shape) is too large") }
         let kinds: [String: (size: Int, integer: Bool)] = [
             "u1": (1, true), "i1": (1, true), "u2": (2, true), "i2": (2, true), "u4": (4, true), "i4": (4, true),

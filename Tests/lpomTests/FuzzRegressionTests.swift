@@ -45,6 +45,10 @@ final class FuzzRegressionTests: XCTestCase {
         try assertRefused("json") { try FuzzTargets.json(try bytes($0)) }
     }
 
+    func testSavedImageInputsAreRefused() throws {
+        try assertRefused("images") { try FuzzTargets.images(try bytes($0)) }
+    }
+
     /// The seeds of the image-file fuzzer are valid files (a PNG and a .npy) that the readers
     /// accept, so that the fuzzer starts from inputs that reach the decoders.
     func testImageFuzzSeedsAreRead() throws {
