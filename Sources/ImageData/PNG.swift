@@ -52,7 +52,7 @@ public struct PNGImage: Equatable, Sendable {
         }
         guard h.depth == 8 || h.depth == 16 else { throw DataError(path: name, "PNG bit depth \(h.depth) is not supported (8 or 16)") }
         guard h.interlace == 0 else { throw DataError(path: name, "interlaced PNG is not supported") }
-        guard h.w > 0, h.h > 0, h.w * h.h <= Self.maxPixels else { throw DataError(path: name, "PNG size \(h.w)×\(h.h) is empty or too large") }
+        guard h.w > 0, h.h > 0, h.w <= Self.maxPixels, h.h <= Self.maxPixels, h.w * h.h <= Self.maxPixels else { throw DataError(path: name, "PNG size \(h.w)×\(h.h) is empty or too large") }
         guard !idat.isEmpty else { throw DataError(path: name, "PNG without image data") }
         let bpp = channels * h.depth / 8, stride = h.w * bpp
         var raw = [UInt8](repeating: 0, count: h.h * (stride + 1))
