@@ -23,7 +23,8 @@ import Foundation
 //   sweeping; all ranks stop after the same round — the first whose largest change is below the
 //   tolerance, or the `fixedPointIterations`-th (counted unconverged). A rank whose levels have
 //   settled and whose inputs have not changed does not sweep again until they do (and sweeps at
-//   most 4 × `fixedPointIterations` times). At the end every rank sends its final boundary
+//   most 4 × `fixedPointIterations` times); once the last round is in flight no rank sweeps
+//   again, so a phase that hits the cap costs the sweeps of a sync one, without its waits. At the end every rank sends its final boundary
 //   levels with the number of blocks sent before, and the receiver drains the ones in flight,
 //   so no message outlives the phase.
 //
@@ -287,7 +288,9 @@ extension LPOMTrainer {
         var outcome: Int? = nil
         while outcome == nil {
             let fresh = receiveArrivedBoundaries()
-            if (fresh || !settled || sweeps == 0) && sweeps < 4 * cap {
+            // The cap-th round in flight ends the phase whatever it finds: a sweep now is wasted.
+            let lastRoundInFlight = round != nil && rounds >= cap
+            if (fresh || !settled || sweeps == 0) && sweeps < 4 * cap && !lastRoundInFlight {
                 if !(sweeps == 0 && preactivationsCurrent) { partitionPreactivations(firstSweep: sweeps == 0) }
                 preactivationsCurrent = false
                 perform(levels: Array(p.ownedLevels)) { self.candidate(level: $0) }
@@ -295,12 +298,14 @@ extension LPOMTrainer {
                 sendBoundaries(skipIfBusy: true)
                 sweeps += 1
                 settled = p.ownedLevels.allSatisfy { levels[$0].change <= tol }
-            } else if let r = round, sweeps >= 4 * cap {
+            } else if let r = round, sweeps >= 4 * cap || lastRoundInFlight {
                 c.wait(r)
             } else {
                 sched_yield()
             }
-            // Global convergence: one round of sums in flight at a time.
+            // Global convergence: one round of sums in flight at a time; the next round starts as
+            // soon as one completes (starting it only after another sweep would make every round
+            // span two sweeps, doubling the sweeps of an async phase against a sync one).
             if let r = round {
                 guard c.test(r) else { continue }
                 round = nil
@@ -309,7 +314,8 @@ extension LPOMTrainer {
                 }
                 unboundedLevels = Array(roundBuffer[(2 * n)...])
                 outcome = try sweepOutcome(sweep: rounds, cap: cap, tolerance: tol, smallest: &smallest)
-            } else {
+            }
+            if round == nil && outcome == nil {
                 for i in 0..<(3 * n) { roundBuffer[i] = 0 }
                 for i in p.ownedLevels {
                     roundBuffer[i] = levels[i].diffSquared; roundBuffer[n + i] = levels[i].normSquared
