@@ -24,7 +24,9 @@ import Foundation
 //   tolerance, or the `fixedPointIterations`-th (counted unconverged). A rank whose levels have
 //   settled and whose inputs have not changed does not sweep again until they do (and sweeps at
 //   most 4 × `fixedPointIterations` times); once the last round is in flight no rank sweeps
-//   again, so a phase that hits the cap costs the sweeps of a sync one, without its waits. At the end every rank sends its final boundary
+//   again, so a phase that hits the cap costs the sweeps of a sync one, without its waits.
+//   Each step records the fewest and most sweeps a rank did (`async_sweeps_min|max`). At the
+//   end every rank sends its final boundary
 //   levels with the number of blocks sent before, and the receiver drains the ones in flight,
 //   so no message outlives the phase.
 //
@@ -51,6 +53,8 @@ final class LPOMPartition {
     /// X^{k₁} to the right, "down" X^{k₀+1} to the left.
     var upBuffer: UnsafeMutableRawBufferPointer? = nil, downBuffer: UnsafeMutableRawBufferPointer? = nil
     var upRequest: CollectiveRequest?, downRequest: CollectiveRequest?
+    /// Sweeps this rank did in the current step's async X-phases.
+    var ownSweeps = 0
     /// Blocks sent and received in the current async X-phase.
     var upSent = 0, downSent = 0, upReceived = 0, downReceived = 0
 
@@ -127,6 +131,7 @@ extension LPOMTrainer {
         let (l0, correct) = loss.evaluate(levels[depth].x, labels: labels)
         guard l0.isFinite else { return StepReport(loss: l0, accuracy: 0) }
         var sweeps = 0
+        p.ownSweeps = 0
         var apgSteps = [Int](repeating: 0, count: depth)
         for _ in 0..<configuration.alternations {
             estimateNorms()
@@ -142,6 +147,12 @@ extension LPOMTrainer {
         }
         storeWeights()
         var extra = sweepMetrics(sweeps: sweeps, apgSteps: apgSteps)
+        if p.asynchronous {
+            var v = [Double](repeating: 0, count: p.bounds.count - 1)
+            v[p.rank] = Double(p.ownSweeps)
+            p.collective.sum(&v)
+            extra["async_sweeps_min"] = v.min(); extra["async_sweeps_max"] = v.max()
+        }
         if configuration.diagnostics { addDiagnostics(to: &extra, layerParallelDiagnostics) }
         return StepReport(loss: l0, accuracy: Double(correct) / Double(labels.count), extra: extra)
     }
@@ -296,7 +307,7 @@ extension LPOMTrainer {
                 perform(levels: Array(p.ownedLevels)) { self.candidate(level: $0) }
                 for i in p.ownedLevels { commit(level: i) }
                 sendBoundaries(skipIfBusy: true)
-                sweeps += 1
+                sweeps += 1; p.ownSweeps += 1
                 settled = p.ownedLevels.allSatisfy { levels[$0].change <= tol }
             } else if let r = round, sweeps >= 4 * cap || lastRoundInFlight {
                 c.wait(r)
