@@ -3,7 +3,7 @@
 # (github jdlafferty/surfing, codes/Fashion-MNIST/<MODEL>/), resumable: every finished piece is
 # skipped on the next run, so the script can be killed and restarted at will.
 #
-#   mkdir -p runs/paper/bin && cp .build/release/lpom runs/paper/bin/lpom && cp scripts/surf_paper_table.sh runs/paper/bin/
+#   mkdir -p runs/paper/bin && cp .build/release/lpom scripts/surf_paper_table.sh scripts/surf_merge_pieces.py runs/paper/bin/
 #   REPO=$PWD nohup nice -n 10 bash runs/paper/bin/surf_paper_table.sh >> runs/paper/sweep.log 2>&1 &
 #   (a copy of the binary and of this script run, so rebuilding or editing never disturbs it)
 #   python3 scripts/surf_paper_summary.py notebooks-md/03-results      # the tables
@@ -40,6 +40,8 @@ DATA=${DATA:-data}
 TRIALS=${TRIALS:-300}
 SEED=${SEED:-1}
 PY=${PY:-python3}
+PIECE=${PIECE:-50}
+MERGE=${MERGE:-$ROOT/bin/surf_merge_pieces.py}
 mkdir -p "$GEN" "$OUT" "$RES"
 log() { echo "$(date -u +%FT%TZ) $*"; }
 
@@ -71,34 +73,44 @@ generator() {
     log "trained $name in $((SECONDS - t0)) s"
 }
 
-# surf CELL TAG [lpom surf options...]: one run, skipped when its small JSON exists.
+# surf CELL TAG [lpom surf options...]: one run, skipped when its small JSON exists. The run is
+# split into pieces of $PIECE trials (--trial-range; the same trials as one run), each kept in
+# $OUT/CELL-TAG.pieces/ as it finishes, so a killed sweep loses at most the pieces under way;
+# when all are there, scripts/surf_merge_pieces.py makes the whole run's JSON.
 surf() {
     local cell=$1 tag=$2; shift 2
-    local full="$OUT/$cell-$tag.json" small="$RES/$cell-$tag.json"
+    local full="$OUT/$cell-$tag.json" small="$RES/$cell-$tag.json" dir="$OUT/$cell-$tag.pieces"
     if [ -s "$small" ]; then return; fi
     local h="$GEN/${cell%-s*}.h5"
     if [ ! -s "$h" ]; then log "skip $cell $tag: no generator $h"; return 0; fi
-    log "surf $cell $tag: $*"
-    local t0=$SECONDS
-    if ! "$LPOM" surf "$h" --protocol paper --trials "$TRIALS" --seed "$SEED" --threads 1 --json --quiet "$@" > "$full.tmp" 2> "$full.err"; then
-        log "FAILED $cell $tag: $(tail -1 "$full.err")"; return 0
-    fi
-    mv "$full.tmp" "$full"
-    local secs=$((SECONDS - t0))
-    "$PY" - "$full" "$small" "$secs" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED --threads 1 $*" <<'EOF'
+    mkdir -p "$dir"
+    local t0=$SECONDS a b pieces=()
+    for ((a = 0; a < TRIALS; a += PIECE)); do
+        b=$((a + PIECE < TRIALS ? a + PIECE : TRIALS))
+        pieces+=("$dir/$a-$b.json")
+        [ -s "$dir/$a-$b.json" ] && continue
+        log "surf $cell $tag trials $a:$b: $*"
+        if ! "$LPOM" surf "$h" --protocol paper --trials "$TRIALS" --trial-range "$a:$b" --seed "$SEED" --threads 1 --json --quiet "$@" \
+            > "$dir/$a-$b.json.tmp" 2> "$dir/$a-$b.err"; then
+            log "FAILED $cell $tag trials $a:$b: $(tail -1 "$dir/$a-$b.err")"; return 0
+        fi
+        mv "$dir/$a-$b.json.tmp" "$dir/$a-$b.json"
+    done
+    "$PY" "$MERGE" "$full" "${pieces[@]}" > /dev/null || { log "FAILED merging $cell $tag"; return 0; }
+    "$PY" - "$full" "$small" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED --threads 1 $* (in pieces of $PIECE: --trial-range)" <<'EOF'
 import json, sys
-full, small, secs, cmd = sys.argv[1:5]
+full, small, cmd = sys.argv[1:4]
 d = json.load(open(full))
 r = d.pop("results")
 d["iterations"] = [t["iterations"] for t in r]
 d["distances"] = [round(t["distance"], 6) if t.get("distance") is not None else None for t in r]
-d["run_seconds"] = int(secs)
+d["run_seconds"] = round(d["seconds"])
 d["command"] = cmd
 tmp = small + ".tmp"
 json.dump(d, open(tmp, "w"), indent=0)
 import os; os.replace(tmp, small)
 EOF
-    log "done $cell $tag in $secs s"
+    log "done $cell $tag ($((SECONDS - t0)) s this time)"
 }
 
 # A field of a small JSON (empty when missing or null).

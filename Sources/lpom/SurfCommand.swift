@@ -145,6 +145,17 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Write x̂, G(x̂), the targets, x* (when known) and per trial loss, RMSE, distance, success and iterations to this new HDF5 file.")
     var save: String?
 
+    @Option(help: "Run only trials FROM:TO (0-based, TO excluded) of the --trials drawn — the same trials, A and starts as in the whole run — to split a long run into pieces that are kept and merged (scripts/surf_merge_pieces.py). Needs an explicit --prefinal-budget under --schedule paper.")
+    var trialRange: String?
+
+    /// `--trial-range` as a range of trial indices (validated).
+    var trialRows: Range<Int>? {
+        guard let t = trialRange else { return nil }
+        let parts = t.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a >= 0, a < b, b <= trials else { return nil }
+        return a..<b
+    }
+
     @Option(help: "Projected: how each piece is minimised: exact (its convex QP, identity output only; the default there) or gradient (--piece-steps projected-gradient steps).")
     var pieceSolver: PieceSolver?
 
@@ -172,6 +183,9 @@ struct SurfCommand: ParsableCommand {
 
     func validate() throws {
         guard trials >= 1 && trials <= 100_000 else { throw ValidationError("--trials must be between 1 and 100000, got \(trials)") }
+        if let t = trialRange, trialRows == nil {
+            throw ValidationError("--trial-range must be FROM:TO with 0 ≤ FROM < TO ≤ --trials (\(trials)), got '\(t)'")
+        }
         if let m = measurements, m <= 0 { throw ValidationError("--measurements must be positive, got \(m)") }
         if let k = latent, k <= 0 { throw ValidationError("--latent must be positive, got \(k)") }
         guard tolerance > 0, tolerance.isFinite else { throw ValidationError("--tolerance must be positive, got \(tolerance)") }
@@ -233,6 +247,9 @@ struct SurfCommand: ParsableCommand {
         if ranks != nil, setup.problem.perTrialMeasurements != nil {
             throw CommandError("a measurement matrix per trial (--measurement-matrix per-trial, the paper protocol's compressed sensing) is not split over ranks yet: run it in one process, or pass --measurement-matrix shared")
         }
+        if setup.trialRows != nil && setup.needsMeasuredBudget {
+            throw CommandError("--trial-range runs a piece of the trials, but --prefinal-budget measured would measure regular Adam's budget on that piece only: run regular Adam's pieces first, merge them (scripts/surf_merge_pieces.py) and pass its mean_successful_iterations as --prefinal-budget N")
+        }
         let t0 = now(), c0 = cpuSeconds()
         var reference: (results: [TrialResult], seconds: Double)? = nil
         if setup.needsMeasuredBudget {
@@ -290,6 +307,7 @@ struct SurfCommand: ParsableCommand {
         if output.json {
             var obj: [String: Any] = [
                 "history": history, "method": method.rawValue, "trials": results.count, "target": targets ?? target.rawValue,
+                "trials_drawn": trials, "trial_range": setup.trialRows.map { [$0.lowerBound, $0.upperBound] as Any } ?? NSNull(),
                 "latent": setup.problem.latentSize, "n": setup.problem.signalSize, "prior": setup.prior.rawValue,
                 "measurements": num(measurements.map(Double.init)), "snapshots_used": setup.snapshotsUsed,
                 "snapshots_in_history": setup.snapshotCount, "seconds": seconds, "cpu_seconds": cpu, "seed": seed, "tolerance": tolerance,

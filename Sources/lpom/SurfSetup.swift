@@ -10,6 +10,8 @@ import Surfing
 final class SurfSetup {
     let problem: InversionProblem<Float>
     let trials: InversionTrials<Float>
+    /// The trials of the whole run this one runs (`--trial-range`), nil for all.
+    let trialRows: Range<Int>?
     let prior: LatentDistribution
     let snapshotCount: Int
     let imageShape: [Int]
@@ -58,7 +60,7 @@ final class SurfSetup {
                 shared = MeasurementMatrix.gaussian(m: m, n: n, rng: &rng)
             case .perTrial:
                 // Trial i's A from its own stream (the same A whatever the batch or trial count).
-                perTrial = (0..<c.trials).map { i in
+                perTrial = (c.trialRows ?? 0..<c.trials).map { i in
                     var rng = SplitMix64.stream(seed: c.seed, (1 << 33) + UInt64(i))
                     return MeasurementMatrix.gaussian(m: m, n: n, std: 1, rng: &rng)
                 }
@@ -66,7 +68,9 @@ final class SurfSetup {
         }
         problem = InversionProblem(network: network, measurement: shared, perTrial: perTrial)
         let restarts = c.method == .restarts ? c.restarts : 1
-        trials = try Self.makeTrials(c, problem: problem, record: record, prior: prior, restarts: restarts)
+        let all = try Self.makeTrials(c, problem: problem, record: record, prior: prior, restarts: restarts)
+        trialRows = c.trialRows
+        trials = trialRows.map { all.subset(Array($0)) } ?? all
         let snaps = GeneratorSnapshots(steps: reader.snapshotSteps) { try reader.values(at: $0, for: network) }
         snapshotCount = snaps.count
         snapshots = (c.path == .linear ? try snaps.linearPath() : snaps).refined(c.refine)

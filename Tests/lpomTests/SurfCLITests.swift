@@ -42,6 +42,57 @@ final class SurfCLITests: CLITestCase {
         try w.close()
     }
 
+    /// `--trial-range` runs exactly the whole run's trials FROM..<TO (the same x*, starts and, for
+    /// per-trial compressed sensing, the same A): each piece's results equal those rows of the
+    /// whole run; and scripts/surf_merge_pieces.py puts the pieces back into the whole run's JSON.
+    func testTrialRangePiecesAreTheWholeRunsTrials() throws {
+        for extra in [["--method", "surfing"], ["--method", "adam", "--measurements", "30", "--measurement-matrix", "per-trial"]] {
+            let args = [fixture, "--trials", "7", "--steps", "300", "--first-steps", "100", "--min-steps", "20", "--seed", "3"] + extra
+            let whole = try surf(args)
+            let pieces = try surf(args + ["--trial-range", "0:3"]) + surf(args + ["--trial-range", "3:7"])
+            XCTAssertEqual(whole.count, 7)
+            XCTAssertEqual(pieces.map(\.iterations), whole.map(\.iterations), "\(extra)")
+            XCTAssertEqual(pieces.map(\.success), whole.map(\.success), "\(extra)")
+            for (a, b) in zip(pieces, whole) {
+                XCTAssertEqual(a.x.count, b.x.count)
+                for (u, v) in zip(a.x, b.x) { XCTAssertEqual(u, v, accuracy: 1e-6, "\(extra)") }
+            }
+        }
+        XCTAssertEqual(surfError([fixture, "--trials", "7", "--trial-range", "5:9"]),
+                       "--trial-range must be FROM:TO with 0 ≤ FROM < TO ≤ --trials (7), got '5:9'")
+        XCTAssertNotNil(surfError([fixture, "--trials", "7", "--trial-range", "3"]))
+        XCTAssertEqual(surfError([fixture, "--trials", "7", "--trial-range", "0:3", "--protocol", "paper"])?.contains("--trial-range runs a piece"), true)
+
+        // The merge, through the script and lpom's own JSON (python3 is part of the test command's setup).
+        let python = URL(fileURLWithPath: "/usr/bin/python3")
+        guard FileManager.default.isExecutableFile(atPath: python.path) else { throw XCTSkip("python3 not found") }
+        func json(_ more: [String]) throws -> String {
+            var c = try SurfCommand.parse([fixture, "--trials", "7", "--steps", "300", "--first-steps", "100", "--min-steps", "20",
+                                           "--seed", "3", "--json", "--quiet"] + more)
+            return try capturingStandardOutput { try c.run() }
+        }
+        let paths = [dir + "/whole.json", dir + "/a.json", dir + "/b.json", dir + "/merged.json"]
+        for (p, more) in zip(paths, [[], ["--trial-range", "0:3"], ["--trial-range", "3:7"]]) {
+            try json(more).write(toFile: p, atomically: true, encoding: .utf8)
+        }
+        func merge(_ inputs: [String]) throws -> Int32 {
+            let proc = Process()
+            proc.executableURL = python
+            proc.arguments = [CLITestCase.root + "/scripts/surf_merge_pieces.py", paths[3]] + inputs
+            proc.standardOutput = FileHandle.nullDevice; proc.standardError = FileHandle.nullDevice
+            try proc.run(); proc.waitUntilExit()
+            return proc.terminationStatus
+        }
+        XCTAssertEqual(try merge([paths[2], paths[1]]), 0)
+        let load = { (p: String) in try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p))) as? [String: Any] ?? [:] }
+        let w = try load(paths[0]), m = try load(paths[3])
+        for key in ["trials", "successes", "success_rate", "mean_iterations", "median_iterations", "total_steps", "mean_successful_iterations"] {
+            XCTAssertEqual("\(w[key] ?? "nil")", "\(m[key] ?? "nil")", key)
+        }
+        XCTAssertNotEqual(try merge([paths[1]]), 0, "a piece missing")
+        XCTAssertNotEqual(try merge([paths[1], paths[1], paths[2]]), 0, "a piece twice")
+    }
+
     /// The h5py-written generator (scripts/make_generator_history_h5py.py) reads as its JSON says,
     /// and `lpom surf` gives the same numbers on it as on the same values written by HistoryWriter —
     /// surfing, Adam and compressed sensing.
