@@ -25,7 +25,7 @@ final class LiftedOptimalityTests: XCTestCase {
             a.withUnsafeBufferPointer { pa in
                 m.withUnsafeBufferPointer { pm in
                     z.withUnsafeMutableBufferPointer {
-                        Double.reluProx(a: pa.baseAddress!, m: pm.baseAddress!, gamma: gamma, beta: beta, into: $0.baseAddress!, count: count)
+                        LiftedKernels.reluProx(a: pa.baseAddress!, m: pm.baseAddress!, gamma: gamma, beta: beta, into: $0.baseAddress!, count: count)
                     }
                 }
             }

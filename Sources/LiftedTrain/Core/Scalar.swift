@@ -32,10 +32,14 @@ where Self.RawSignificand: FixedWidthInteger {
     static func scal(n: Int, alpha: Self, x: UnsafeMutablePointer<Self>)
     /// xᵀ y.
     static func dot(n: Int, x: UnsafePointer<Self>, y: UnsafePointer<Self>) -> Self
-    /// Solves A X = B in place for symmetric positive definite A (n × n, row-major, overwritten by
-    /// its Cholesky factor) and B (n × nrhs, row-major). Returns LAPACK's `info` (0 = success).
-    static func choleskySolve(n: Int, nrhs: Int, a: UnsafeMutablePointer<Self>,
-                              b: UnsafeMutablePointer<Self>) -> Int32
+    /// Factors the symmetric positive definite A = L Lᵀ in place (n × n, row-major; L is left in
+    /// the lower triangle). Returns LAPACK's `info` (0 = success, k > 0: the leading minor of
+    /// order k is not positive definite). The solves are `choleskySolve` and `solveRight`.
+    static func choleskyFactor(n: Int, a: UnsafeMutablePointer<Self>) -> Int32
+    /// B ← op(L)⁻¹ B (left: B is n × cols) or B ← B op(L)⁻¹ (right: B is rows × n) for the lower
+    /// triangular L (n × n, row-major), op(L) = Lᵀ when `transpose`: BLAS trsm.
+    static func triangularSolve(right: Bool, transpose: Bool, n: Int, other: Int, l: UnsafePointer<Self>,
+                                b: UnsafeMutablePointer<Self>)
     /// Symmetric eigenvalues of A (n × n, row-major, destroyed), ascending. Returns `info`.
     static func symmetricEigenvalues(n: Int, a: UnsafeMutablePointer<Self>,
                                      w: UnsafeMutablePointer<Self>) -> Int32
@@ -87,20 +91,18 @@ extension Float: NNScalar {
     public static func dot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
         BLASProfile.time { cblas_sdot(Int32(n), x, 1, y, 1) }
     }
-    public static func choleskySolve(n: Int, nrhs: Int, a: UnsafeMutablePointer<Float>,
-                                     b: UnsafeMutablePointer<Float>) -> Int32 {
-        BLASProfile.time { spotrfs(n: n, nrhs: nrhs, a: a, b: b) }
-    }
-    private static func spotrfs(n: Int, nrhs: Int, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>) -> Int32 {
+    public static func choleskyFactor(n: Int, a: UnsafeMutablePointer<Float>) -> Int32 {
         // A is symmetric, so its row-major array is A in column-major order too: factor it there
         // ('U' in column-major is the row-major lower triangle, A = L Lᵀ) without LAPACKE's
-        // transposed copies, then the two triangular solves row-major through BLAS.
-        let info = LAPACKE_spotrf_work(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), a, Int32(n))
-        if info != 0 { return info }
-        for t in [CblasNoTrans, CblasTrans] {
-            cblas_strsm(CblasRowMajor, CblasLeft, CblasLower, t, CblasNonUnit, Int32(n), Int32(nrhs), 1, a, Int32(n), b, Int32(nrhs))
+        // transposed copies.
+        BLASProfile.time { LAPACKE_spotrf_work(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), a, Int32(n)) }
+    }
+    public static func triangularSolve(right: Bool, transpose: Bool, n: Int, other: Int, l: UnsafePointer<Float>,
+                                       b: UnsafeMutablePointer<Float>) {
+        BLASProfile.time {
+            cblas_strsm(CblasRowMajor, right ? CblasRight : CblasLeft, CblasLower, blasTrans(transpose), CblasNonUnit,
+                        Int32(right ? other : n), Int32(right ? n : other), 1, l, Int32(n), b, Int32(right ? n : other))
         }
-        return 0
     }
     public static func symmetricEigenvalues(n: Int, a: UnsafeMutablePointer<Float>, w: UnsafeMutablePointer<Float>) -> Int32 {
         LAPACKE_ssyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "L")), Int32(n), a, Int32(n), w)
@@ -136,13 +138,36 @@ extension Double: NNScalar {
     public static func dot(n: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
         cblas_ddot(Int32(n), x, 1, y, 1)
     }
-    public static func choleskySolve(n: Int, nrhs: Int, a: UnsafeMutablePointer<Double>,
-                                     b: UnsafeMutablePointer<Double>) -> Int32 {
-        let info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), a, Int32(n))
-        if info != 0 { return info }
-        return LAPACKE_dpotrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), Int32(nrhs), a, Int32(n), b, Int32(nrhs))
+    public static func choleskyFactor(n: Int, a: UnsafeMutablePointer<Double>) -> Int32 {
+        LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), a, Int32(n))   // as for Float
+    }
+    public static func triangularSolve(right: Bool, transpose: Bool, n: Int, other: Int, l: UnsafePointer<Double>,
+                                       b: UnsafeMutablePointer<Double>) {
+        cblas_dtrsm(CblasRowMajor, right ? CblasRight : CblasLeft, CblasLower, blasTrans(transpose), CblasNonUnit,
+                    Int32(right ? other : n), Int32(right ? n : other), 1, l, Int32(n), b, Int32(right ? n : other))
     }
     public static func symmetricEigenvalues(n: Int, a: UnsafeMutablePointer<Double>, w: UnsafeMutablePointer<Double>) -> Int32 {
         LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "L")), Int32(n), a, Int32(n), w)
+    }
+}
+
+extension NNScalar {
+    /// Solves A X = B in place for symmetric positive definite A (n × n, row-major, overwritten by
+    /// its Cholesky factor) and B (n × nrhs, row-major): A = L Lᵀ, then L Y = B and Lᵀ X = Y.
+    /// Returns LAPACK's `info` (0 = success).
+    public static func choleskySolve(n: Int, nrhs: Int, a: UnsafeMutablePointer<Self>,
+                                     b: UnsafeMutablePointer<Self>) -> Int32 {
+        let info = choleskyFactor(n: n, a: a)
+        if info != 0 { return info }
+        triangularSolve(right: false, transpose: false, n: n, other: nrhs, l: a, b: b)
+        triangularSolve(right: false, transpose: true, n: n, other: nrhs, l: a, b: b)
+        return 0
+    }
+
+    /// B ← B A⁻¹ for A = L Lᵀ factored by `choleskyFactor` and B of `rows` × n, row-major (the
+    /// lifted methods' systems, samples as rows): B L⁻ᵀ, then · L⁻¹.
+    public static func solveRight(n: Int, rows: Int, factor: UnsafePointer<Self>, b: UnsafeMutablePointer<Self>) {
+        triangularSolve(right: true, transpose: true, n: n, other: rows, l: factor, b: b)
+        triangularSolve(right: true, transpose: false, n: n, other: rows, l: factor, b: b)
     }
 }

@@ -26,7 +26,7 @@
 /// keeps the z_L update in closed form, z_L = (y − λ + 2βm)/(1 + 2β)); z, a start from a forward
 /// pass of the initialised network and λ = 0; one ADMM iteration per step on the whole
 /// training set (the method is full-batch: its variables live per sample).
-public final class ADMMTrainer<Scalar: LiftedScalar>: Trainer {
+public final class ADMMTrainer<Scalar: NNScalar>: Trainer {
     public let network: Network<Scalar>
     public let configuration: LiftedConfiguration
     public var method: String { "admm" }
@@ -143,7 +143,7 @@ public final class ADMMTrainer<Scalar: LiftedScalar>: Trainer {
         a[l].data.withUnsafeBufferPointer { pa in
             product.data.withUnsafeBufferPointer { pm in
                 z[l].data.withUnsafeMutableBufferPointer { pz in
-                    Scalar.reluProx(a: pa.baseAddress!, m: pm.baseAddress!, gamma: Scalar(gamma), beta: Scalar(beta),
+                    LiftedKernels.reluProx(a: pa.baseAddress!, m: pm.baseAddress!, gamma: Scalar(gamma), beta: Scalar(beta),
                                     into: pz.baseAddress!, count: count)
                 }
             }

@@ -22,7 +22,7 @@
 /// forward pass of the initialised network; full batch; the trained network is evaluated as
 /// the ordinary feed-forward ReLU network (what `eval` does), not by solving the lifted problem
 /// for each test point.
-public final class AskariTrainer<Scalar: LiftedScalar>: Trainer {
+public final class AskariTrainer<Scalar: NNScalar>: Trainer {
     public let network: Network<Scalar>
     public let configuration: LiftedConfiguration
     public var method: String { "askari" }

@@ -26,7 +26,7 @@
 /// updated jointly as W̃ = [W, b] (the code updates them one after the other from the old
 /// values; the joint update is the exact block minimiser the descent argument needs);
 /// variables start from a forward pass of the initialised network (as in the code); full batch.
-public final class BCDTrainer<Scalar: LiftedScalar>: Trainer {
+public final class BCDTrainer<Scalar: NNScalar>: Trainer {
     public let network: Network<Scalar>
     public let configuration: LiftedConfiguration
     public var method: String { "bcd" }
@@ -111,7 +111,7 @@ public final class BCDTrainer<Scalar: LiftedScalar>: Trainer {
             v[i].data.withUnsafeBufferPointer { pv in
                 product.data.withUnsafeBufferPointer { pm in
                     u[i].data.withUnsafeMutableBufferPointer { pu in
-                        Scalar.reluProx(a: pv.baseAddress!, m: pm.baseAddress!, gamma: Scalar(gamma), beta: Scalar(rho + alpha),
+                        LiftedKernels.reluProx(a: pv.baseAddress!, m: pm.baseAddress!, gamma: Scalar(gamma), beta: Scalar(rho + alpha),
                                         into: pu.baseAddress!, count: count)
                     }
                 }

@@ -10,7 +10,7 @@
 /// solved by a Cholesky factorisation (LAPACKE) of the (d+1) × (d+1) system and two triangular
 /// solves from the right (BLAS trsm). α = 0, ε → 0 is Taylor et al.'s W ← z a^†; α > 0 is
 /// Zeng et al.'s proximal W-update; ε > 0 alone is Askari et al.'s ridge regression.
-struct AugmentedSystem<Scalar: LiftedScalar> {
+struct AugmentedSystem<Scalar: NNScalar> {
     /// The Cholesky factor L of ρÃᵀÃ + (α + ε)I (lower triangle), `[d+1, d+1]`.
     var factor = Tensor<Scalar>(zeros: [0])
     /// The ε used (absolute).
@@ -157,14 +157,14 @@ enum LiftedBLAS {
     }
 
     /// Factors the symmetric positive definite `h` in place; throws a `TrainingError` naming `what`.
-    static func factor<S: LiftedScalar>(_ h: inout Tensor<S>, method: String, what: String) throws {
+    static func factor<S: NNScalar>(_ h: inout Tensor<S>, method: String, what: String) throws {
         let n = h.rows
         let info = h.data.withUnsafeMutableBufferPointer { S.choleskyFactor(n: n, a: $0.baseAddress!) }
         guard info == 0 else { throw TrainingError("\(method): the system of \(what) is not positive definite (LAPACK info \(info))") }
     }
 
     /// x ← x H⁻¹ for the factored H (`factor`).
-    static func solveRight<S: LiftedScalar>(_ x: inout Tensor<S>, factor h: Tensor<S>) {
+    static func solveRight<S: NNScalar>(_ x: inout Tensor<S>, factor h: Tensor<S>) {
         let n = h.rows, rows = x.rows
         precondition(x.cols == n, "solveRight: \(x.shape) against \(h.shape)")
         h.data.withUnsafeBufferPointer { ph in

@@ -9,7 +9,7 @@ import Foundation
 /// The trainers read W̃ from the network's parameter store at their first step (`load`) and
 /// write it back after every step (`store`), so histories, `eval` and `inspect` see an ordinary
 /// multilayer perceptron evaluated by a forward pass.
-final class LiftedNetwork<Scalar: LiftedScalar> {
+final class LiftedNetwork<Scalar: NNScalar> {
     let network: Network<Scalar>
     /// The method's name, for errors.
     let method: String

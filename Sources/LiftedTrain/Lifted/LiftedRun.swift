@@ -2,7 +2,7 @@
 /// set at the first step (after the memory check), refuse a batch that is not that set, load
 /// W̃ from the network and store it back, and report the network's loss and accuracy on the
 /// whole set before the update (a forward pass, kept from the end of the previous step).
-final class LiftedRun<Scalar: LiftedScalar> {
+final class LiftedRun<Scalar: NNScalar> {
     let net: LiftedNetwork<Scalar>
     let configuration: LiftedConfiguration
     private(set) var data: FullBatch<Scalar>?

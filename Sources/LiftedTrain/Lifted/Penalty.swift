@@ -21,7 +21,7 @@
 /// others by `penaltySteps` gradient steps of size 1/(μ(1 + β²‖W‖₂²)), halved until the
 /// level's terms decrease; μ ← μ·`penaltyGrowth` after every step; Z starts from a forward pass.
 /// At fixed μ no block increases E_Q.
-public final class PenaltyTrainer<Scalar: LiftedScalar>: Trainer {
+public final class PenaltyTrainer<Scalar: NNScalar>: Trainer {
     public let network: Network<Scalar>
     public let configuration: LiftedConfiguration
     public var method: String { "penalty" }
