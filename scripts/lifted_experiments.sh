@@ -5,6 +5,7 @@
 #   bash scripts/lifted_experiments.sh screen   # settings per method on 784-300-10, seed 101, validation
 #   bash scripts/lifted_experiments.sh askari   # Askari on the paper's five networks, seed 11 (table runs)
 #   bash scripts/lifted_experiments.sh table    # ADMM, BCD, penalty on 784-300-10, seed 11 (table runs)
+#   bash scripts/lifted_experiments.sh seeds    # Askari seeds 12, 13; ADMM, BCD, penalty on the five networks, seeds 11-13
 #   bash scripts/lifted_experiments.sh summary  # the notebook's tables from the JSON results
 #
 # Validation = the last 10,000 MNIST training images (--validation 10000); training uses the
@@ -70,6 +71,29 @@ table)
     # shellcheck disable=SC2086
     run penalty-300-s11 --method penalty $PENALTY --layers 300 --epochs 30 --seed 11
     ;;
+seeds)
+    # The rest of the notebook's table, in order of what it answers first: the Askari row on
+    # seeds 12 and 13, then ADMM, BCD and the penalty method on the paper's five networks (seed
+    # 11, then 12 and 13), with the settings `table` uses. Hours on one core; resumable per run.
+    ADMM=${ADMM:---admm-beta 1 --admm-gamma 10 --admm-warm-start 10}
+    BCD=${BCD:---bcd-alpha 1}
+    PENALTY=${PENALTY:---penalty-mu 1}
+    for seed in 12 13; do
+        for net in 300 300,100 500,150 500,200,100 400,200,100,50; do
+            run "askari-${net//,/-}-s$seed" --method askari --askari-lambda 3 --layers "$net" --epochs 10 --seed "$seed"
+        done
+    done
+    for seed in 11 12 13; do
+        for net in 300 300,100 500,150 500,200,100 400,200,100,50; do
+            # shellcheck disable=SC2086
+            run "admm-${net//,/-}-s$seed" --method admm $ADMM --layers "$net" --epochs 30 --seed "$seed"
+            # shellcheck disable=SC2086
+            run "bcd-${net//,/-}-s$seed" --method bcd $BCD --layers "$net" --epochs 30 --seed "$seed"
+            # shellcheck disable=SC2086
+            run "penalty-${net//,/-}-s$seed" --method penalty $PENALTY --layers "$net" --epochs 30 --seed "$seed"
+        done
+    done
+    ;;
 summary)
     python3 - "$OUT" <<'PY'
 import glob, json, os, sys
@@ -86,5 +110,5 @@ for p in sorted(glob.glob(os.path.join(out, "*.json"))):
 PY
     ;;
 *)
-    echo "usage: $0 screen|askari|table|summary" >&2; exit 2 ;;
+    echo "usage: $0 screen|askari|table|seeds|summary" >&2; exit 2 ;;
 esac
