@@ -34,7 +34,7 @@ source bench/torch_python.sh
 TORCH=$LPOM_TORCH_PYTHON
 [ -x "$LPOM" ] || { echo "error: $LPOM not found (swift build -c release --product lpom)" >&2; exit 2; }
 mkdir -p "$OUT"; log="$OUT/runs.jsonl"; : > "$log"
-BLASLIB=$(ldd "$LPOM" | awk '/libopenblas/ {print $3; exit}')
+BLASLIB=$(ldd "$LPOM" | awk '/libopenblas/ && !f {print $3; f = 1}')
 echo "$(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), OpenBLAS $BLASLIB" >&2
 
 case_options() {  # lpom options, then (after |) peer options of a case
