@@ -47,8 +47,14 @@ public enum GradientPenalty {
     }
 
     /// ∇ₓD(x) for every row of `x` (shape of `x`'s per-layer input), by the ordinary backward
-    /// pass with ∂L/∂D = 1. Leaves the critic's parameter gradients holding Σ_i ∂D(x_i)/∂θ.
-    public static func inputGradient<S: NNScalar>(critic: Network<S>, at x: Tensor<S>) -> Tensor<S> {
+    /// pass with ∂L/∂D = 1. Leaves the critic's parameter gradients holding Σ_i ∂D(x_i)/∂θ, or,
+    /// with `parameterGradients: false`, skips their products (the parameters are frozen for the
+    /// pass; what the gradients then hold is unspecified).
+    public static func inputGradient<S: NNScalar>(critic: Network<S>, at x: Tensor<S>,
+                                                  parameterGradients: Bool = true) -> Tensor<S> {
+        let store = critic.parameters, frozen = store.frozen
+        if !parameterGradients { store.frozen = true }
+        defer { store.frozen = frozen }
         let out = critic.forward(x, training: true)
         return critic.backward(Tensor(repeating: 1, shape: out.shape), needInputGradient: true)!
     }
@@ -63,10 +69,14 @@ public enum GradientPenalty {
         // Ordinary backward pass with dy = 1, keeping δ_l (the gradient at each affine layer's output).
         var deltas: [Int: Tensor<S>] = [:]
         var g = Tensor<S>(repeating: 1, shape: out.shape)
+        // Parameters frozen for this pass: its weight gradients would be overwritten below anyway.
+        let frozen = store.frozen
+        store.frozen = true
         for i in layers.indices.reversed() {
             if isAffine(layers[i]) { deltas[i] = g }
             g = layers[i].backward(g, needInput: true)!
         }
+        store.frozen = frozen
         let (penalty, meanNorm) = penaltyDirection(&g, weight: lambda, style: style, imageShape: imageShape)
         // The linearised forward pass on r: biases off, masks from the forward pass above.
         var q = g
@@ -149,7 +159,8 @@ public enum GradientPenalty {
     public static func applyByDifferences<S: NNScalar>(critic: Network<S>, at xhat: Tensor<S>, weight lambda: Double,
                                                        style: PenaltyStyle = .perSample, imageShape: [Int]? = nil,
                                                        relativeStep: Double = 1e-3) -> (penalty: Double, meanNorm: Double) {
-        var g = inputGradient(critic: critic, at: xhat)
+        // Only ∇ₓ is needed here: every parameter gradient is replaced by the differences below.
+        var g = inputGradient(critic: critic, at: xhat, parameterGradients: false)
         let shape = g.shape
         g = g.reshaped([xhat.rows, g.count / max(1, xhat.rows)])
         let result = penaltyDirection(&g, weight: lambda, style: style, imageShape: imageShape)

@@ -29,6 +29,7 @@ extension TrainCommand {
     /// Trains the generative model of `--model` and writes the generator's history.
     /// The history records `argv` as the command line (nil: the process's own arguments).
     func performGenerative(_ model: GenerativeMethod, recording argv: [String]? = nil) throws -> GenerativeSummary {
+        WorkMemory.keepFreedBuffers()   // as classifier runs: a step's megabyte arrays are not page-faulted in again
         let threadCount = threads > 0 ? threads : BLASThreads.current
         _ = blasOnlyContext(threads: threadCount)
         let path = history ?? defaultGenerativeHistoryPath

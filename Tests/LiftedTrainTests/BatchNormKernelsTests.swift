@@ -60,4 +60,32 @@ final class BatchNormKernelsTests: XCTestCase {
             assertClose(inv[ch], 1 / (biased + 1e-5).squareRoot(), rtol: 1e-10, "1/σ̂ \(ch)")
         }
     }
+    /// Features `[n, C]` (H·W = 1, BatchNorm1d: the generator's dense layers) take the row-by-row
+    /// path; it must give exactly what one call per (sample, channel) gives: the Float square or
+    /// product of each term, summed in Double in sample order, and x̂, y, dx by the same Float
+    /// operations (Float, bit for bit).
+    func testFeatureKernelsEqualThePerElementLoopsBitForBit() {
+        let (n, c) = (37, 19)
+        func floats(_ count: Int, _ seed: UInt64) -> [Float] { randomArray(count, std: 1.5, seed: seed).map { Float($0) } }
+        let x = floats(n * c, 21), dy = floats(n * c, 22)
+        let a = floats(c, 23), d = floats(c, 24), gamma = floats(c, 25), beta = floats(c, 26), b = floats(c, 27)
+        var sum = [Double](repeating: .nan, count: c), sq = sum
+        BatchNormKernels.moments(x, n: n, c: c, hw: 1, sum: &sum, sumSquares: &sq)
+        var xhat = [Float](repeating: .nan, count: n * c), y = xhat, dx = xhat
+        BatchNormKernels.forwardChunk(x, n: n, c: c, hw: 1, a: a, d: d, gamma: gamma, beta: beta, xhat: &xhat, y: &y)
+        var sumDy = [Double](repeating: .nan, count: c), sumDyXhat = sumDy
+        BatchNormKernels.gradientSums(dy, xhat, n: n, c: c, hw: 1, sumDy: &sumDy, sumDyXhat: &sumDyXhat)
+        BatchNormKernels.backwardChunk(dy, xhat, n: n, c: c, hw: 1, a: a, b: b, d: d, dx: &dx)
+        for ch in 0..<c {
+            var (s, ss, g, gx) = (0.0, 0.0, 0.0, 0.0)
+            for i in 0..<n {
+                let v = x[i * c + ch], h = v * a[ch] + d[ch], e = dy[i * c + ch]
+                s += Double(v); ss += Double(v * v); g += Double(e); gx += Double(e * h)
+                XCTAssertEqual(xhat[i * c + ch], h, "x̂[\(i), \(ch)]")
+                XCTAssertEqual(y[i * c + ch], h * gamma[ch] + beta[ch], "y[\(i), \(ch)]")
+                XCTAssertEqual(dx[i * c + ch], a[ch] * e + b[ch] * h + d[ch], "dx[\(i), \(ch)]")
+            }
+            XCTAssertEqual([sum[ch], sq[ch], sumDy[ch], sumDyXhat[ch]], [s, ss, g, gx], "channel \(ch) sums")
+        }
+    }
 }

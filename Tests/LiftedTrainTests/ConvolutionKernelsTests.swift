@@ -114,4 +114,32 @@ final class ConvolutionKernelsTests: XCTestCase {
         let expected = (0..<c).map { ch in (0..<n).reduce(0.0) { $0 + dy[($1 * c + ch) * plane..<($1 * c + ch + 1) * plane].reduce(0, +) } }
         assertClose(db, expected)
     }
+    /// im2col and its adjoint col2im against their definitions element by element (Float, bit for
+    /// bit: both only copy, or add in the same order), over strides 1–3, paddings 0–2 and kernels
+    /// 1–4 on non-square planes, the generators' 4×4 stride 2 padding 1 included: the column
+    /// ranges inside the row (`ImageKernels.insideColumns`) must be exact at both margins.
+    func testIm2colAndCol2imFollowTheirDefinitionsExactly() {
+        let (n, c, h, w) = (2, 2, 6, 7)
+        let x = randomArray(n * c * h * w, seed: 31).map { Float($0) }
+        for k in 1...4 { for s in 1...3 { for p in 0...2 where p < k {
+            let ho = ImageGeometry.outputSize(h, kernel: k, stride: s, padding: p)
+            let wo = ImageGeometry.outputSize(w, kernel: k, stride: s, padding: p)
+            let positions = n * ho * wo
+            var col = [Float](repeating: .nan, count: c * k * k * positions)
+            ImageKernels.im2col(x, n: n, c: c, h: h, w: w, kh: k, kw: k, stride: s, padding: p, ho: ho, wo: wo, col: &col)
+            let start = randomArray(n * c * h * w, seed: 32).map { Float($0) }
+            var folded = start, expected = start
+            ImageKernels.col2im(col, n: n, c: c, h: h, w: w, kh: k, kw: k, stride: s, padding: p, ho: ho, wo: wo, x: &folded)
+            var wrong = 0
+            for ch in 0..<c { for i in 0..<k { for j in 0..<k { for b in 0..<n { for oh in 0..<ho { for ow in 0..<wo {
+                let ih = oh * s - p + i, iw = ow * s - p + j
+                let inside = ih >= 0 && ih < h && iw >= 0 && iw < w
+                let v = col[((ch * k + i) * k + j) * positions + (b * ho + oh) * wo + ow]
+                if v != (inside ? x[((b * c + ch) * h + ih) * w + iw] : 0) { wrong += 1 }
+                if inside { expected[((b * c + ch) * h + ih) * w + iw] += v }
+            } } } } } }
+            XCTAssertEqual(wrong, 0, "im2col k \(k), stride \(s), padding \(p)")
+            XCTAssertEqual(folded, expected, "col2im k \(k), stride \(s), padding \(p)")
+        } } }
+    }
 }

@@ -166,6 +166,33 @@ final class OptimizersTests: XCTestCase {
         XCTAssertEqual(adam.step, 1)
     }
 
+    /// Float Adam runs eight lanes at a time (`FloatSIMD.adamStep`) with a scalar tail; both must
+    /// give exactly what the scalar recurrence gives (written out here in Float, in its order) —
+    /// 37 elements: four lanes of eight and a tail of five, over three steps.
+    func testFloatAdamStepEqualsTheScalarRecurrenceBitForBit() {
+        let n = 37
+        var p = randomArray(n, seed: 51).map { Float($0) }, m = [Float](repeating: 0, count: n), v = m
+        var (rp, rm, rv) = (p, m, v)
+        let (lr, b1, b2, eps): (Float, Float, Float, Float) = (1e-3, 0.5, 0.999, 1e-8)
+        for t in 1...3 {
+            let g = randomArray(n, std: Double(t), seed: 52 + UInt64(t)).map { Float($0) }
+            let (c1, c2) = (1 - Float(pow(Double(b1), Double(t))), 1 - Float(pow(Double(b2), Double(t))))
+            p.withUnsafeMutableBufferPointer { pp in g.withUnsafeBufferPointer { pg in
+            m.withUnsafeMutableBufferPointer { pm in v.withUnsafeMutableBufferPointer { pv in
+                Kernels.adamStep(p: pp, g: pg, m: pm, v: pv, lr: lr, beta1: b1, beta2: b2, eps: eps, correction1: c1, correction2: c2)
+            }}}}
+            let a = lr / c1, ic2 = 1 / c2
+            for i in 0..<n {
+                rm[i] = b1 * rm[i] + (1 - b1) * g[i]
+                rv[i] = b2 * rv[i] + (1 - b2) * g[i] * g[i]
+                rp[i] -= a * rm[i] / ((rv[i] * ic2).squareRoot() + eps)
+            }
+            XCTAssertEqual(p, rp, "θ after step \(t)")
+            XCTAssertEqual(m, rm, "m after step \(t)")
+            XCTAssertEqual(v, rv, "v after step \(t)")
+        }
+    }
+
     func testAdamResetForgetsTheMoments() {
         let fresh = makeStore(Double.self)
         var a = Adam<Double>(learningRate: 0.1)

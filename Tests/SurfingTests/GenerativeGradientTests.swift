@@ -146,4 +146,22 @@ final class GenerativeGradientTests: XCTestCase {
             assertGradientsMatch(critic.parameters, style.rawValue, rtol: 1e-4, atol: 1e-7) { value() }
         }
     }
+    /// The penalty passes that need only ∇ₓD freeze the critic's parameters for that pass and
+    /// give them back unfrozen: ∇ₓD is the same with and without the parameter gradients, and a
+    /// backward pass afterwards still fills the parameter gradients (a critic left frozen would
+    /// leave them at zero).
+    func testInputGradientWithoutParameterGradientsRestoresTheStore() throws {
+        let critic = try tinyNetwork(input: [7], [dense(0, 7, 6), bn(1, 6), act("leaky_relu", 0.2), dense(3, 6, 1)], seed: 41)
+        var rng = SplitMix64(seed: 42)
+        let x = Tensor<Double>.randomNormal(shape: [5, 7], std: 1, using: &rng)
+        let full = GradientPenalty.inputGradient(critic: critic, at: x)
+        let only = GradientPenalty.inputGradient(critic: critic, at: x, parameterGradients: false)
+        XCTAssertEqual(only.data, full.data)
+        XCTAssertFalse(critic.parameters.frozen)
+        _ = GradientPenalty.applyByDifferences(critic: critic, at: x, weight: 0.25)
+        XCTAssertFalse(critic.parameters.frozen)
+        let out = critic.forward(x, training: true)
+        critic.backward(Tensor(repeating: 1, shape: out.shape))
+        XCTAssertGreaterThan(critic.parameters.grads[critic.parameters.slot(of: "layers.0.weight")!].squaredNorm, 0)
+    }
 }

@@ -69,6 +69,15 @@ enum BatchNormKernels {
                                                        sum: UnsafeMutablePointer<Double>,
                                                        sumSquares: UnsafeMutablePointer<Double>) {
         for ch in 0..<c { sum[ch] = 0; sumSquares[ch] = 0 }
+        if hw == 1 {
+            // Features [n, C]: row by row with the channels in the lanes; the same terms in the same
+            // order as one call per (sample, channel) below (the Float square, then the Double sum).
+            for b in 0..<n {
+                let row = x + b * c
+                for ch in 0..<c { let v = row[ch]; sum[ch] += Double(v); sumSquares[ch] += Double(v * v) }
+            }
+            return
+        }
         if T.self == Float.self {
             // Eight-lane partial sums (a scalar reduction is not vectorised without reassociation).
             let xf = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
@@ -97,6 +106,14 @@ enum BatchNormKernels {
                                                          a: UnsafePointer<T>, d: UnsafePointer<T>, gamma: UnsafePointer<T>,
                                                          beta: UnsafePointer<T>, xhat: UnsafeMutablePointer<T>,
                                                          y: UnsafeMutablePointer<T>) {
+        if hw == 1 {
+            // Features [n, C]: the channels in the lanes (the same operations element by element).
+            for b in 0..<n {
+                let o = b * c
+                for ch in 0..<c { let h = x[o + ch] * a[ch] + d[ch]; xhat[o + ch] = h; y[o + ch] = h * gamma[ch] + beta[ch] }
+            }
+            return
+        }
         for b in 0..<n {
             for ch in 0..<c {
                 let o = (b * c + ch) * hw
@@ -126,6 +143,14 @@ enum BatchNormKernels {
                                                    sumDy: UnsafeMutablePointer<Double>,
                                                    sumDyXhat: UnsafeMutablePointer<Double>) {
         for ch in 0..<c { sumDy[ch] = 0; sumDyXhat[ch] = 0 }
+        if hw == 1 {
+            // Features [n, C]: row by row, the same terms in the same order as below.
+            for b in 0..<n {
+                let o = b * c
+                for ch in 0..<c { let g = dy[o + ch]; sumDy[ch] += Double(g); sumDyXhat[ch] += Double(g * xhat[o + ch]) }
+            }
+            return
+        }
         if T.self == Float.self {
             let gf = UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self)
             let hf = UnsafeRawPointer(xhat).assumingMemoryBound(to: Float.self)
@@ -154,6 +179,14 @@ enum BatchNormKernels {
     static func backwardChunk<T: BinaryFloatingPoint>(_ dy: UnsafePointer<T>, _ xhat: UnsafePointer<T>, n: Int, c: Int,
                                                        hw: Int, a: UnsafePointer<T>, b bb: UnsafePointer<T>,
                                                        d: UnsafePointer<T>, dx: UnsafeMutablePointer<T>) {
+        if hw == 1 {
+            // Features [n, C]: the channels in the lanes (the same operations element by element).
+            for s in 0..<n {
+                let o = s * c
+                for ch in 0..<c { dx[o + ch] = a[ch] * dy[o + ch] + bb[ch] * xhat[o + ch] + d[ch] }
+            }
+            return
+        }
         for b in 0..<n {
             for ch in 0..<c {
                 let o = (b * c + ch) * hw

@@ -29,10 +29,10 @@ enum ImageKernels {
             for i in 0..<kh {
                 for j in 0..<kw {
                     var dst = col + ((ch * kh + i) * kw + j) * positions
-                    // Stride 1: output columns lo..<hi read the contiguous span row[ow − p + j]; the
-                    // margins are zero. Plain loops (rows are short: a memmove call per row costs
-                    // more than the copy).
-                    let lo = min(max(0, p - j), wo), hi = max(lo, min(wo, w + p - j))
+                    // Output columns lo..<hi read row[ow·s − p + j] inside the row (stride 1: a
+                    // contiguous span); the margins are zero. Plain loops (rows are short: a memmove
+                    // call per row costs more than the copy).
+                    let (lo, hi) = insideColumns(wo: wo, w: w, stride: s, offset: j - p)
                     for b in 0..<n {
                         let plane = x + (b * c + ch) * h * w
                         for oh in 0..<ho {
@@ -46,10 +46,10 @@ enum ImageKernels {
                                     copySpan(row + (lo - p + j), dst + lo, hi - lo)
                                     for t in hi..<wo { dst[t] = 0 }
                                 } else {
-                                    for ow in 0..<wo {
-                                        let iw = ow * s - p + j
-                                        dst[ow] = (iw >= 0 && iw < w) ? row[iw] : 0
-                                    }
+                                    for t in 0..<lo { dst[t] = 0 }
+                                    let src = row + (lo * s - p + j)
+                                    for t in 0..<(hi - lo) { dst[lo + t] = src[t * s] }
+                                    for t in hi..<wo { dst[t] = 0 }
                                 }
                             }
                             dst += wo
@@ -99,6 +99,16 @@ enum ImageKernels {
         }
     }
 
+    /// The output columns lo..<hi whose input column ow·s + offset lies in 0..<w (lo ≤ hi, both
+    /// in 0...wo): the window's tap at `offset` = j − p misses the padding exactly there.
+    @inline(__always)
+    static func insideColumns(wo: Int, w: Int, stride s: Int, offset: Int) -> (lo: Int, hi: Int) {
+        // ⌈a / s⌉ for a ≥ 0 is (a + s − 1) / s; columns with ow·s + offset < 0 or ≥ w are outside.
+        let lo = min(wo, offset >= 0 ? 0 : (-offset + s - 1) / s)
+        let hi = w - offset <= 0 ? 0 : min(wo, (w - offset + s - 1) / s)
+        return (lo, max(lo, hi))
+    }
+
     /// dst[0..<n] = src[0..<n] for short spans (eight lanes at a time for Float).
     @inline(__always)
     static func copySpan<T: BinaryFloatingPoint>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, _ n: Int) {
@@ -129,23 +139,18 @@ enum ImageKernels {
             for i in 0..<kh {
                 for j in 0..<kw {
                     var src = col + ((ch * kh + i) * kw + j) * positions
+                    let (lo, hi) = insideColumns(wo: wo, w: w, stride: s, offset: j - p)
                     for b in 0..<n {
                         let plane = x + (b * c + ch) * h * w
                         for oh in 0..<ho {
                             let ih = oh * s - p + i
                             if ih >= 0 && ih < h {
                                 let row = plane + ih * w
+                                let r = row + (lo * s - p + j), q = src + lo
                                 if s == 1 {
-                                    let lo = min(max(0, p - j), wo), hi = min(wo, w + p - j)
-                                    if hi > lo {
-                                        let r = row + (lo - p + j), q = src + lo
-                                        for t in 0..<(hi - lo) { r[t] += q[t] }
-                                    }
+                                    for t in 0..<(hi - lo) { r[t] += q[t] }
                                 } else {
-                                    for ow in 0..<wo {
-                                        let iw = ow * s - p + j
-                                        if iw >= 0 && iw < w { row[iw] += src[ow] }
-                                    }
+                                    for t in 0..<(hi - lo) { r[t * s] += q[t] }
                                 }
                             }
                             src += wo

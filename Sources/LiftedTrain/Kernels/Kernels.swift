@@ -170,7 +170,17 @@ enum Kernels {
     ) {
         let a = lr / correction1
         let c2 = 1 / correction2
-        for i in p.indices {
+        var start = 0
+        if T.self == Float.self, p.count >= 8 {
+            // Eight lanes at a time (the scalar loop's square root and division run one by one).
+            func f(_ q: UnsafeMutableBufferPointer<T>) -> UnsafeMutablePointer<Float> {
+                UnsafeMutableRawPointer(q.baseAddress!).assumingMemoryBound(to: Float.self)
+            }
+            start = FloatSIMD.adamStep(p: f(p), g: UnsafeRawPointer(g.baseAddress!).assumingMemoryBound(to: Float.self),
+                                       m: f(m), v: f(v), count: p.count, a: Float(a), beta1: Float(beta1),
+                                       beta2: Float(beta2), eps: Float(eps), c2: Float(c2))
+        }
+        for i in start..<p.count {
             let gi = g[i]
             m[i] = beta1 * m[i] + (1 - beta1) * gi
             v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
@@ -235,6 +245,29 @@ enum Kernels {
 /// is not lowered to vector instructions).
 enum FloatSIMD {
     typealias V = SIMD8<Float>
+
+    /// Adam's update (`Kernels.adamStep`) on the first ⌊n/8⌋·8 elements, eight lanes at a time with
+    /// the scalar loop's operations in its order (so the same values); returns where the scalar
+    /// loop takes over. `a` = lr/(1 − β₁ᵗ), `c2` = 1/(1 − β₂ᵗ).
+    static func adamStep(p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+                         v: UnsafeMutablePointer<Float>, count n: Int, a: Float, beta1: Float, beta2: Float,
+                         eps: Float, c2: Float) -> Int {
+        let b1 = V(repeating: beta1), b2 = V(repeating: beta2)
+        let ob1 = V(repeating: 1 - beta1), ob2 = V(repeating: 1 - beta2)
+        let av = V(repeating: a), cv = V(repeating: c2), ev = V(repeating: eps)
+        var i = 0
+        while i + 8 <= n {
+            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+            let mi = b1 * UnsafeRawPointer(m + i).loadUnaligned(as: V.self) + ob1 * gi
+            let vi = b2 * UnsafeRawPointer(v + i).loadUnaligned(as: V.self) + ob2 * gi * gi
+            let pi = UnsafeRawPointer(p + i).loadUnaligned(as: V.self) - av * mi / ((vi * cv).squareRoot() + ev)
+            UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: V.self)
+            UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: V.self)
+            UnsafeMutableRawPointer(p + i).storeBytes(of: pi, as: V.self)
+            i += 8
+        }
+        return i
+    }
 
     /// x ← max(x, 0) (0 where x ≤ 0).
     static func relu(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
