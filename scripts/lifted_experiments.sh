@@ -107,6 +107,24 @@ for p in sorted(glob.glob(os.path.join(out, "*.json"))):
     print(f"{os.path.basename(p)[:-5]:28s} {d['method']:8s} {d['layers']:16s} ep {d['epochs']:3d}  "
           f"val {100 * d['val_accuracy']:6.2f}% (best {100 * best['val_accuracy']:6.2f}% at {best['epoch']:3d})  "
           f"test {100 * d['test_accuracy']:6.2f}%  {spe:6.1f} s/epoch  peak {d.get('peak_memory_mb') or float('nan'):6.0f} MB")
+    rows.append(d)
+# Table runs over seeds: mean ± sample sd of the test accuracy per method and network.
+import re, statistics
+groups = {}
+for p in sorted(glob.glob(os.path.join(out, "*-s[0-9]*.json"))):
+    m = re.match(r"(\w+)-([\d-]+)-s(\d+)\.json$", os.path.basename(p))
+    if not m or m.group(1) == "screen":
+        continue
+    d = json.load(open(p))
+    groups.setdefault((m.group(1), m.group(2)), []).append((int(m.group(3)), 100 * d["test_accuracy"], 100 * d["val_accuracy"]))
+print()
+print("| method | hidden layers | seeds | test % mean ± sd | per seed | validation % mean |")
+print("|---|---|---|---|---|---|")
+for (method, net), v in sorted(groups.items()):
+    t = [x[1] for x in v]
+    sd = f" ± {statistics.stdev(t):.2f}" if len(t) > 1 else ""
+    print(f"| {method} | {net} | {','.join(str(x[0]) for x in v)} | {statistics.mean(t):.2f}{sd} | "
+          f"{' / '.join(f'{x:.2f}' for x in t)} | {statistics.mean(x[2] for x in v):.2f} |")
 PY
     ;;
 *)
