@@ -109,12 +109,15 @@ def main():
             a = lpom_epoch(lpom, data, layers, 1, limit, seed, h5)
             b = numpy_epoch(py, data, h5, 1, limit, seed)
             c = lpom_epoch(lpom, data, layers, 2, limit, seed, h5)
+            print("  (round %d: lpom 1t %.2f s, NumPy 1t %.2f s, lpom 2t %.2f s; NumPy 2t running)"
+                  % (r + 1, a["seconds"], b["seconds"], c["seconds"]), file=sys.stderr, flush=True)
             d = numpy_epoch(py, data, h5, 2, limit, seed)
             row = {"lpom1": a["seconds"], "lpom1_cpu": a["cpu"], "numpy1": b["seconds"], "numpy1_cpu": b["cpu"],
                    "lpom2": c["seconds"], "lpom2_cpu": c["cpu"], "numpy2": d["seconds"], "numpy2_cpu": d["cpu"],
                    "ratio1": b["seconds"] / a["seconds"], "ratio1_cpu": b["cpu"] / a["cpu"],
                    "ratio2": d["seconds"] / c["seconds"], "ratio2_cpu": d["cpu"] / c["cpu"],
                    "gflops1": a["flops"] / a["seconds"] / 1e9, "gflops2": c["flops"] / c["seconds"] / 1e9,
+                   "gflops1_cpu": a["flops"] / a["cpu"] / 1e9,
                    "speedup": a["seconds"] / c["seconds"], "lpom_acc": a["acc"], "numpy_acc": b["acc"],
                    "flops": a["flops"], "numpy_flops": b["flops"], "sweeps": a["sweeps"], "numpy_sweeps": b["sweeps"],
                    "cpu_per_wall1": a["cpu"] / a["seconds"], "load": load(), "solver": b["solver"]}
@@ -123,7 +126,7 @@ def main():
                   "%7.2f %7.2f %7.2f %7.2f %8.1f %5.0f%% %7.2f   load %s"
                   % (r + 1, a["seconds"], a["cpu"], 100 * a["acc"], b["seconds"], b["cpu"], 100 * b["acc"],
                      c["seconds"], c["cpu"], d["seconds"], d["cpu"], row["ratio1"], row["ratio1_cpu"], row["ratio2"],
-                     row["ratio2_cpu"], row["gflops1"], 100 * row["gflops1"] / rate1, row["speedup"], row["load"]))
+                     row["ratio2_cpu"], row["gflops1"], 100 * row["gflops1"] / rate1, row["speedup"], row["load"]), flush=True)
         med = {k: statistics.median(r[k] for r in rows) for k in rows[0] if isinstance(rows[0][k], float)}
         print("median %6.2f (%5.2f)         %6.2f (%5.2f)         %6.2f (%5.2f)         %6.2f (%5.2f)         "
               "%7.2f %7.2f %7.2f %7.2f %8.1f %5.0f%% %7.2f"
@@ -131,9 +134,17 @@ def main():
                  med["numpy2"], med["numpy2_cpu"], med["ratio1"], med["ratio1_cpu"], med["ratio2"], med["ratio2_cpu"],
                  med["gflops1"], 100 * med["gflops1"] / rate1, med["speedup"]))
         print("flops of the epoch: lpom %.1f GFLOP (%d sweeps), NumPy %.1f GFLOP (%d sweeps); NumPy's Cholesky via %s; "
-              "lpom --threads 1 used %.2f CPU s per wall s; two threads: %.1f GFLOP/s = %.0f%% of the 2-thread sgemm rate"
+              "lpom --threads 1 used %.2f CPU s per wall s (%.1f GFLOP per CPU second = %.0f%% of the sgemm rate); "
+              "two threads: %.1f GFLOP/s = %.0f%% of the 2-thread sgemm rate"
               % (rows[0]["flops"] / 1e9, rows[0]["sweeps"], rows[0]["numpy_flops"] / 1e9, rows[0]["numpy_sweeps"],
-                 rows[0]["solver"], med["cpu_per_wall1"], med["gflops2"], 100 * med["gflops2"] / rate2))
+                 rows[0]["solver"], med["cpu_per_wall1"], med["gflops1_cpu"], 100 * med["gflops1_cpu"] / rate1,
+                 med["gflops2"], 100 * med["gflops2"] / rate2))
+        # At the full sgemm rate lpom's epoch would take flops / rate: the largest ratio any
+        # implementation could reach against this peer.
+        print("bound: lpom at 100%% of the sgemm rate would take %.2f s (1 thread), %.2f s (2 threads): "
+              "NumPy / lpom ≤ %.2f× and ≤ %.2f×"
+              % (rows[0]["flops"] / rate1 / 1e9, rows[0]["flops"] / rate2 / 1e9,
+                 med["numpy1"] * rate1 * 1e9 / rows[0]["flops"], med["numpy2"] * rate2 * 1e9 / rows[0]["flops"]))
         summary.append((layers, med, rows))
     print("\nverdict (medians; per-round minimum in brackets):")
     for layers, med, rows in summary:

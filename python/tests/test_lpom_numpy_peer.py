@@ -46,12 +46,12 @@ class NumPyPeerTests(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
-    def check(self, layers, samples, batch, seed, tolerance=1e-3, rtol=2e-4):
+    def check(self, layers, samples, batch, seed, tolerance=1e-3, rtol=2e-4, threads=1):
         import lpom_numpy as peer
         path = os.path.join(self.dir, "run-%s.h5" % layers)
         r = subprocess.run([LPOM, "train", "--method", "lpom", "--data-dir", DATA, "--dataset", "mnist", "--layers", layers,
                             "--epochs", "1", "--train-limit", str(samples), "--batch-size", str(batch), "--seed", str(seed),
-                            "--threads", "1", "--fixed-point-tolerance", str(tolerance), "--no-lpom-diagnostics", "--snapshot-every", "1", "--history", path,
+                            "--threads", str(threads), "--fixed-point-tolerance", str(tolerance), "--no-lpom-diagnostics", "--snapshot-every", "1", "--history", path,
                             "--overwrite", "--quiet"], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         W, b, act, out, training = peer.model_from_history(path)
@@ -81,6 +81,10 @@ class NumPyPeerTests(unittest.TestCase):
     def test_same_iterates_784_300_100_10(self):
         m, sweeps = self.check("300,100", samples=200, batch=50, seed=1)
         self.assertEqual(m.steps, 4)
+
+    def test_same_iterates_on_two_threads(self):
+        # lpom's sweeps split by rows over two workers, its W-updates on two concurrent tasks.
+        self.check("300,100", samples=200, batch=50, seed=1, threads=2)
 
     def test_same_iterates_and_sweeps_when_the_x_phase_stops_early(self):
         # A loose tolerance, so that the stopping rule (not the cap of 20 sweeps) ends X-phases.
