@@ -23,6 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from lpom_history.torch_model import build_model  # noqa: E402
+from splitmix64 import SplitMix64  # noqa: E402  (bench/, the script's own folder)
 
 
 def generator(model):
@@ -32,32 +33,6 @@ def generator(model):
     for p in g.parameters():
         p.requires_grad_(False)
     return g
-
-
-MASK = (1 << 64) - 1
-
-
-class SplitMix64:
-    """lpom's generator (Sources/LiftedTrain/Core/Random.swift), so both sides draw the same trials."""
-
-    def __init__(self, seed):
-        self.state = seed & MASK
-
-    def next(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        return z ^ (z >> 31)
-
-    def uniform(self):
-        return (self.next() >> 11) * 2.0 ** -53
-
-    @staticmethod
-    def stream(seed, k):
-        g = SplitMix64(seed ^ ((k * 0xD1B54A32D192ED03) & MASK))
-        g.next()
-        return SplitMix64(g.next())
 
 
 def lpom_trials(count, k, seed):

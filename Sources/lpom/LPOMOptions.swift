@@ -1,5 +1,6 @@
 import ArgumentParser
 import LiftedTrain
+import MPITransport
 
 extension LPOMSweep: ExpressibleByArgument {}
 extension LPOMGramSystem: ExpressibleByArgument {}
@@ -52,7 +53,7 @@ struct LPOMOptions: ParsableArguments {
     @Option(parsing: .number, help: "X-update / W-update alternations per mini-batch.")
     var alternations: Int = LPOMOptions.defaults.alternations
 
-    @Flag(help: "Run the per-layer updates one after another instead of concurrently.")
+    @Flag(help: "Run the per-layer updates one after another instead of concurrently (always so with --threads 1, except under mpirun).")
     var serial = false
 
     @Flag(inversion: .prefixedNo, help: "Record the LPOM objective and optimality residuals after every step (about one extra forward and backward pass).")
@@ -111,8 +112,13 @@ struct LPOMOptions: ParsableArguments {
 
     /// The LPOM trainer for `network` minimising `loss`. LPOM draws no random numbers (the
     /// activations start from a forward pass), so `seed` is unused.
+    /// The per-layer tasks run concurrently only when the network's context has more than one
+    /// worker: `--threads 1` is one core (OpenBLAS on one thread and no concurrent tasks). Ranks
+    /// started by mpirun keep their concurrent tasks, as measured in notebook 06 (the async
+    /// layer-parallel exchange was tuned with them).
     func makeTrainer(network: Network<Float>, loss: LossKind, seed: UInt64) throws -> any Trainer<Float> {
-        let config = try configuration()
+        var config = try configuration()
+        if network.context.workers <= 1 && !MPICommunicator.launchedByMPIRun { config.parallel = false }
         let dense = network.spec.layers.filter { $0.type == "dense" }.count
         guard config.mu.count == 1 || config.mu.count == dense else {
             throw ValidationError("--mu has \(config.mu.count) values but the network has \(dense) dense layers; give one value or \(dense)")

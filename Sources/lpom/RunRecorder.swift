@@ -11,6 +11,8 @@ import LiftedTrain
 final class RunRecorder: TrainingObserver {
     struct Row {
         var epoch: Int; var trainLoss: Double; var trainAccuracy: Double; var testLoss: Double; var testAccuracy: Double; var seconds: Double
+        /// User + system CPU seconds of the process during the epoch (all its threads).
+        var cpuSeconds = Double.nan
         /// NaN without a validation set; with one, the test values are NaN except after the last epoch.
         var valLoss = Double.nan, valAccuracy = Double.nan
     }
@@ -25,6 +27,7 @@ final class RunRecorder: TrainingObserver {
     private var lossSum = 0.0, accSum = 0.0, count = 0
     private var pending: (step: Int, values: [String: Double])?
     private var epochStart = now()
+    private var epochCPUStart = cpuSeconds()
     /// The training loss of the last step (before its update).
     private(set) var lastLoss = Double.nan
     /// The history row of the last step.
@@ -78,7 +81,8 @@ final class RunRecorder: TrainingObserver {
 
     func didFinishEpoch(_ epoch: Int, step: Int, test: (loss: Double, accuracy: Double)?) throws {
         var row = Row(epoch: epoch, trainLoss: lossSum / Double(max(count, 1)), trainAccuracy: accSum / Double(max(count, 1)),
-                      testLoss: test?.loss ?? .nan, testAccuracy: test?.accuracy ?? .nan, seconds: now() - epochStart)
+                      testLoss: test?.loss ?? .nan, testAccuracy: test?.accuracy ?? .nan, seconds: now() - epochStart,
+                      cpuSeconds: cpuSeconds() - epochCPUStart)
         var values: [String: Double] = [:]
         if let t = test { values["test_loss"] = t.loss; values["test_accuracy"] = t.accuracy }
         if let v = validation {
@@ -93,6 +97,7 @@ final class RunRecorder: TrainingObserver {
         try writer.appendMetrics(step: step, values: values)
         lossSum = 0; accSum = 0; count = 0
         epochStart = now()
+        epochCPUStart = cpuSeconds()
         if !quiet {
             let shown = validation == nil ? ("test", row.testLoss, row.testAccuracy) : ("val", row.valLoss, row.valAccuracy)
             bar.line(String(format: "epoch %3d/%d  train loss %.4f  train acc %6.2f%%  %@ loss %.4f  %@ acc %6.2f%%  %.1f s",

@@ -245,7 +245,8 @@ struct RunSummary {
                 "train_loss": num(last?.trainLoss), "last_step_loss": num(lastLoss),
                 "curve": rows.map { r in
                     var c: [String: Any] = ["epoch": r.epoch, "train_loss": num(r.trainLoss), "train_accuracy": num(r.trainAccuracy),
-                                            "test_accuracy": num(r.testAccuracy), "test_loss": num(r.testLoss), "seconds": r.seconds]
+                                            "test_accuracy": num(r.testAccuracy), "test_loss": num(r.testLoss), "seconds": r.seconds,
+                                            "cpu_seconds": num(r.cpuSeconds)]
                     if validation > 0 { c["val_accuracy"] = num(r.valAccuracy); c["val_loss"] = num(r.valLoss) }
                     return c
                 }, "validation": validation, "peak_memory_mb": num(peakMemoryMB)]

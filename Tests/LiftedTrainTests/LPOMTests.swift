@@ -233,6 +233,24 @@ final class LPOMTests: LPOMTestCase {
         XCTAssertThrowsError(try c.validate(layers: 3))
     }
 
+    /// After an X-phase the first layer's batch-space W-update takes Z¹ = X⁰W₀ᵀ + b₀ from the X-phase
+    /// instead of recomputing it: the same weights, bit for bit; the W-phase then marks Z¹ stale.
+    func testFirstLayerWeightUpdateReusesTheXPhaseZ1() throws {
+        var results: [[Double]] = []
+        for reuse in [false, true] {
+            let t = try makeTrainer(sizes: [30, 8, 3], activation: .relu, loss: .crossEntropy, batch: 10) { $0.apgIterations = 4 }
+            perturbWeights(t)
+            _ = try t.activationPhase()
+            XCTAssertTrue(t.firstPreactivationCurrent)
+            XCTAssertTrue(t.usesBatchSpace(layer: 0))
+            if !reuse { t.firstPreactivationCurrent = false }
+            try t.weightPhase()
+            XCTAssertFalse(t.firstPreactivationCurrent, "W₀ moved: Z¹ is stale")
+            results.append(t.layers.flatMap { $0.W.data + $0.bias.data })
+        }
+        XCTAssertEqual(results[1], results[0])
+    }
+
     /// A layer large enough to split its APG rows over two concurrent tasks (`apgParts`) gives
     /// the serial W-update (the parts only add up the restart test's inner product separately).
     func testSplitWeightUpdateEqualsSerial() throws {

@@ -63,6 +63,33 @@ final class LPOMOptionsTests: CLITestCase {
         }
     }
 
+    /// `--threads 1` is one core: the per-layer tasks run serially on a one-worker network
+    /// (OpenBLAS is on one thread already); with two workers they run concurrently unless `--serial`.
+    func testOneThreadMeansSerialLayerTasks() throws {
+        var rng = SplitMix64(seed: 1)
+        let spec = ModelSpec.mlp(input: 4, hidden: [3], output: 2, activation: .relu)
+        let one = try Network<Float>(spec: spec, context: ComputeContext(workers: 1), rng: &rng)
+        let two = try Network<Float>(spec: spec, context: ComputeContext(workers: 2), rng: &rng)
+        func parallel(_ net: Network<Float>, _ args: [String]) throws -> Bool {
+            let t = try LPOMOptions.parse(args).makeTrainer(network: net, loss: .squaredError, seed: 0)
+            return try XCTUnwrap(t as? LPOMTrainer<Float>).configuration.parallel
+        }
+        XCTAssertFalse(try parallel(one, []))
+        XCTAssertTrue(try parallel(two, []))
+        XCTAssertFalse(try parallel(two, ["--serial"]))
+    }
+
+    /// `lpom train --json` reports each epoch's CPU seconds (user + system, all threads) beside its
+    /// wall seconds; a one-thread LPOM epoch uses about one CPU second per wall second.
+    func testEpochCPUSecondsAreRecorded() throws {
+        let args = ["--method", "lpom", "--data-dir", fixtures, "--quiet", "--layers", "64", "--batch-size", "50",
+                    "--epochs", "1", "--threads", "1", "--history", dir + "/cpu.h5", "--no-lpom-diagnostics"]
+        TrainCommand.recordedArguments = args
+        let row = try XCTUnwrap(TrainCommand.parse(args).perform(recording: args).rows.first)
+        XCTAssertGreaterThan(row.cpuSeconds, 0)
+        XCTAssertLessThan(row.cpuSeconds, row.seconds * 1.5 + 0.05, "CPU \(row.cpuSeconds) s in \(row.seconds) s of wall time")
+    }
+
     func testTrainWithLPOMOnFixturesRecordsItsDiagnostics() throws {
         let h = dir + "/lpom.h5"
         let args = ["--method", "lpom", "--data-dir", fixtures, "--quiet", "--layers", "32", "--batch-size", "50",

@@ -43,6 +43,9 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
     var batch = 0
     /// True while every `levels[k].z` matches the current X and W (after the forward pass).
     var preactivationsCurrent = false
+    /// True from an X-phase until the W-phase moves W₀: `levels[1].z` is X⁰W₀ᵀ + 1b₀ᵀ, which the
+    /// first layer's batch-space W-update then takes instead of recomputing it.
+    var firstPreactivationCurrent = false
 
     /// Counters of the last step (for diagnostics and tests).
     var lastChange = 0.0
@@ -193,6 +196,7 @@ public final class LPOMTrainer<Scalar: NNScalar>: Trainer {
         var x = inputs
         for p in preprocess { x = p.forward(x, training: false) }
         levels[0].x = x
+        firstPreactivationCurrent = false
         for k in 1...depth {
             preactivation(level: k)
             levels[k].x = levels[k].z

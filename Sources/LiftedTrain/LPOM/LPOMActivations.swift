@@ -24,6 +24,8 @@ extension LPOMTrainer {
                 computePreactivations(levels: Array((sweep == 1 ? 1 : 2)...depth))
             }
             preactivationsCurrent = false
+            // Z¹ = X⁰W₀ᵀ + b₀ now, and stays so until the W-phase moves W₀ (X⁰ is the data).
+            firstPreactivationCurrent = partition == nil
             switch configuration.sweep {
             case .jacobi:
                 perform(levels: Array(1...depth)) { self.candidate(level: $0) }

@@ -27,6 +27,7 @@ extension LPOMTrainer {
         if split { BLASThreads.set(1) }
         perform(levels: ks) { self.updateWeights(layer: $0) }
         if split { BLASThreads.set(saved) }
+        if ks.contains(0) { firstPreactivationCurrent = false }
         for l in layers {
             if let e = l.error { l.error = nil; throw e }
         }
@@ -181,8 +182,13 @@ extension LPOMTrainer {
             gemm(st.pinv, st.pinv, transposeB: true, into: &st.batchQ)
             st.batchSpaceValid = true
         }
-        // Z = X̃ W̃₀ᵀ = X Wᵀ + 1 bᵀ
-        affine(levels[k].x, st, into: &st.preactivation)
+        // Z = X̃ W̃₀ᵀ = X Wᵀ + 1 bᵀ. For the first layer that is Z¹ itself after an X-phase: its input
+        // X⁰ is the data and W₀ has not moved since (`firstPreactivationCurrent`).
+        if k == 0 && firstPreactivationCurrent {
+            st.preactivation.assign(levels[1].z)
+        } else {
+            affine(levels[k].x, st, into: &st.preactivation)
+        }
         for t in [\LPOMLayerState<Scalar>.coefficients, \.stepCoefficients, \.stepPreactivation] {
             if st[keyPath: t].shape != [b, m] { st[keyPath: t] = Tensor(zeros: [b, m]) } else { st[keyPath: t].zero() }
         }
@@ -204,13 +210,14 @@ extension LPOMTrainer {
             applyPhi(level: k + 1, &st.residual)
             st.residual.add(target, scaledBy: -1)
             // W⁺new = Y − (1/β) RᵀP: coefficients −= R/β, pre-activations −= K R/β.
-            // step = W⁺new − W⁺ = momentum · step − R/β.
+            // step = W⁺new − W⁺ = momentum · step − R/β. −K R/β is formed once (in `scratch`) for both.
             st.stepCoefficients.scale(by: Scalar(momentum))
             st.stepCoefficients.add(st.residual, scaledBy: -invBeta)
+            gemm(st.batchK, st.residual, into: &st.scratch, alpha: -invBeta)
             st.stepPreactivation.scale(by: Scalar(momentum))
-            gemm(st.batchK, st.residual, into: &st.stepPreactivation, alpha: -invBeta, beta: 1)
+            st.stepPreactivation.add(st.scratch)
             st.coefficients.add(st.residual, scaledBy: -invBeta)
-            gemm(st.batchK, st.residual, into: &st.preactivation, alpha: -invBeta, beta: 1)
+            st.preactivation.add(st.scratch)
             st.apgSteps += 1
             var tNext = (1 + (1 + 4 * t * t).squareRoot()) / 2
             momentum = (t - 1) / tNext
