@@ -178,12 +178,14 @@ final class MPICLITests: CLITestCase {
         XCTAssertLessThan(tailA, 0.8 * (oa.first ?? 0), "async did not train: \(oa)")
         XCTAssertEqual(try ra.trainingRecord().provenance?.first?.exchange, "async")
         // Every round needs both ranks, so the rank that sweeps least does about one sweep per
-        // round; a faster rank may sweep more while it waits, by design, and timing adds a few
-        // (measured 1.05–1.4 × the rounds under load). Rounds that spanned two sweeps (the bug
-        // fixed in 16c64a1) made it 2×.
+        // round; a faster rank may sweep more while it waits, by design, and a descheduled rank
+        // makes a few steps' rounds slow (per step 1.05–1.4 × the rounds typically, a mean of
+        // up to 1.67 on a loaded machine). Rounds that spanned two sweeps (the bug fixed in
+        // 16c64a1) made every step's ≥ 2×: the median step is the robust test.
         let rounds = try ra.metric("fixed_point_iterations"), least = try ra.metric("async_sweeps_min")
         XCTAssertEqual(least.count, rounds.count)
-        XCTAssertLessThanOrEqual(least.reduce(0, +), 1.5 * rounds.reduce(0, +), "async sweeps \(least), rounds \(rounds)")
+        let ratios = zip(least, rounds).map { $0 / max($1, 1) }.sorted()
+        XCTAssertLessThanOrEqual(ratios[ratios.count / 2], 1.6, "async sweeps \(least), rounds \(rounds)")
     }
 
     // MARK: - Trials, failures, resuming
