@@ -138,33 +138,6 @@ final class DenseTests: XCTestCase {
             XCTAssertEqual(store.grads[1].data, [Double](repeating: Double(n), count: nOut), "db for batch \(n)")
         }
     }
-
-    /// A batch split over two workers (samples for y and dx, output rows for dW and db) gives
-    /// the same bits as one worker, and matches the naive forward: uneven ranges (batch 37,
-    /// 33 outputs) so both parts and a remainder are exercised.
-    func testTwoWorkersEqualOneWorkerBitForBit() {
-        let (n, k, m) = (37, 29, 33)
-        func run(_ context: ComputeContext) -> (y: [Float], dw: [Float], db: [Float], dx: [Float]) {
-            let store = ParameterStore<Float>()
-            let layer = Dense(name: "d", inputSize: k, outputSize: m, store: store,
-                              weight: Tensor(shape: [m, k], data: randomArray(m * k, seed: 40).map { Float($0) }),
-                              bias: Tensor(shape: [m], data: randomArray(m, seed: 41).map { Float($0) }),
-                              context: context)
-            let y = layer.forward(Tensor(shape: [n, k], data: randomArray(n * k, seed: 42).map { Float($0) }), training: true)
-            let dx = layer.backward(Tensor(shape: [n, m], data: randomArray(n * m, seed: 43).map { Float($0) }), needInput: true)!
-            return (y.data, store.grads[0].data, store.grads[1].data, dx.data)
-        }
-        let one = run(.serial)
-        let context = ComputeContext(workers: 2)
-        XCTAssertEqual(context.parts(n, minimumPerPart: Dense<Float>.minimumPerPart), 2)
-        XCTAssertEqual(context.parts(m, minimumPerPart: Dense<Float>.minimumPerPart), 2)
-        let two = run(context)
-        XCTAssertEqual(one.y, two.y); XCTAssertEqual(one.dw, two.dw)
-        XCTAssertEqual(one.db, two.db); XCTAssertEqual(one.dx, two.dx)
-        let expected = naiveDense(x: randomArray(n * k, seed: 42), w: randomArray(m * k, seed: 40).map { Double(Float($0)) },
-                                  b: randomArray(m, seed: 41).map { Double(Float($0)) }, batch: n, nIn: k, nOut: m)
-        assertClose(two.y.map { Double($0) }, expected, rtol: 1e-4, atol: 1e-4, "two workers")
-    }
 }
 
 /// `Normalize`: y = (x − mean) / std and dx = dy / std.

@@ -160,8 +160,7 @@ public final class LayerFactory<Scalar: NNScalar> {
             let w: Tensor<Scalar> = initialization == .ntk && isOutputDense
                 ? .randomSigns(shape: [b, a], using: &rng)
                 : weight(shape: [b, a], fanIn: a, fanOut: b, activation: nextActivation)
-            return (Dense(name: name, inputSize: a, outputSize: b, store: parameters, weight: w, bias: Tensor(zeros: [b]),
-                          context: context), [b])
+            return (Dense(name: name, inputSize: a, outputSize: b, store: parameters, weight: w, bias: Tensor(zeros: [b])), [b])
         case .conv2d, .convTranspose2d:
             let name = try named()
             let (c, h, w) = try image(shape, label, l.type)
