@@ -47,7 +47,7 @@ struct BenchCommand: ParsableCommand {
                 withSnap = min(withSnap, s2)
             }
             let rate = sgemmRate()
-            let flops = epochFlops(hidden: hidden, samples: train.count)
+            let flops = Self.epochFlops(hidden: hidden, samples: train.count)
             results.append(["threads": t, "epoch_seconds": best, "epoch_cpu_seconds": cpu, "blas_fraction": blas / best,
                             "sgemm_gflops_n1024": rate / 1e9, "epoch_gflop": flops / 1e9,
                             "sgemm_fraction": flops / best / rate, "blas_core": BLASCore.name,
@@ -63,7 +63,7 @@ struct BenchCommand: ParsableCommand {
 
     /// Floating-point operations of the epoch's products (2mnk each): forward through every layer,
     /// the weight gradient of every layer, and the input gradient of every layer but the first.
-    private func epochFlops(hidden: [Int], samples: Int) -> Double {
+    static func epochFlops(hidden: [Int], samples: Int) -> Double {
         let widths = [784] + hidden + [10]
         var perSample = 0.0
         for l in 0..<(widths.count - 1) {
