@@ -37,22 +37,56 @@ struct BenchCommand: ParsableCommand {
         for t in counts {
             let context = ComputeContext(workers: t)
             context.configureOpenBLAS()
-            var best = Double.infinity, blas = 0.0, withSnap = Double.infinity
+            var best = Double.infinity, blas = 0.0, cpu = 0.0, withSnap = Double.infinity
             for _ in 0..<repeats {
+                let c0 = cpuSeconds()
                 let (s, b) = try epoch(train: train, hidden: hidden, snapshotEvery: 0, context: context)
-                if s < best { best = s; blas = b }
+                let c = cpuSeconds() - c0
+                if s < best { best = s; blas = b; cpu = c }
                 let (s2, _) = try epoch(train: train, hidden: hidden, snapshotEvery: 40, context: context)
                 withSnap = min(withSnap, s2)
             }
-            results.append(["threads": t, "epoch_seconds": best, "blas_fraction": blas / best,
+            let rate = sgemmRate()
+            let flops = Self.epochFlops(hidden: hidden, samples: train.count)
+            results.append(["threads": t, "epoch_seconds": best, "epoch_cpu_seconds": cpu, "blas_fraction": blas / best,
+                            "sgemm_gflops_n1024": rate / 1e9, "epoch_gflop": flops / 1e9,
+                            "sgemm_fraction": flops / best / rate, "blas_core": BLASCore.name,
                             "epoch_seconds_snapshot_every_40": withSnap,
                             "snapshot_overhead": withSnap / best - 1, "steps": (train.count + 99) / 100])
             if !output.json {
-                print(String(format: "threads %d: epoch %.3f s, %.0f%% in BLAS; with a snapshot every 40 steps %.3f s (%+.1f%%)",
-                             t, best, 100 * blas / best, withSnap, 100 * (withSnap / best - 1)))
+                print(String(format: "threads %d: epoch %.3f s (%.2f CPU s), %.0f%% in BLAS, %.0f%% of the sgemm rate (%.0f GFLOP/s); with a snapshot every 40 steps %.3f s (%+.1f%%)",
+                             t, best, cpu, 100 * blas / best, 100 * flops / best / rate, rate / 1e9, withSnap, 100 * (withSnap / best - 1)))
             }
         }
         if output.json { printJSON(["lpom": results, "layers": layers, "batch_size": 100]) }
+    }
+
+    /// Floating-point operations of the epoch's products (2mnk each): forward through every layer,
+    /// the weight gradient of every layer, and the input gradient of every layer but the first.
+    static func epochFlops(hidden: [Int], samples: Int) -> Double {
+        let widths = [784] + hidden + [10]
+        var perSample = 0.0
+        for l in 0..<(widths.count - 1) {
+            let w = Double(widths[l] * widths[l + 1])
+            perSample += 2 * w * (l == 0 ? 2 : 3)
+        }
+        return perSample * Double(samples)
+    }
+
+    /// The sgemm rate (flop/s) of a square n = 1024 product with the current OpenBLAS thread
+    /// count, the best of 5 after a warm-up: the limit the epoch's fraction is stated against.
+    private func sgemmRate() -> Double {
+        let n = 1024
+        let a = Tensor<Float>(repeating: 0.5, shape: [n, n]), b = Tensor<Float>(repeating: 0.25, shape: [n, n])
+        var c = Tensor<Float>(zeros: [n, n])
+        gemm(a, b, into: &c)
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let t0 = now()
+            gemm(a, b, into: &c)
+            best = min(best, now() - t0)
+        }
+        return 2 * Double(n * n * n) / best
     }
 
     /// One epoch; returns (seconds, seconds inside BLAS).
