@@ -141,5 +141,34 @@ final class ConvolutionKernelsTests: XCTestCase {
             XCTAssertEqual(wrong, 0, "im2col k \(k), stride \(s), padding \(p)")
             XCTAssertEqual(folded, expected, "col2im k \(k), stride \(s), padding \(p)")
         } } }
+
+
+    /// Strided im2col and its adjoint col2im against the index formula, entry by entry, on shapes
+    /// whose edge taps fall partly or wholly in the padding (stride 2–3, k up to w + 2p, padding
+    /// 0–3): every column entry is x at (oh·s − p + i, ow·s − p + j) or 0, and col2im adds each
+    /// entry back to that pixel (the hoisted column bounds of `ImageKernels.stridedSpan`).
+    func testStridedIm2colAndCol2imFollowTheIndexFormula() {
+        for (h, w, k, s, p) in [(5, 7, 3, 2, 1), (4, 5, 4, 2, 1), (6, 5, 5, 3, 2), (6, 5, 4, 2, 0), (4, 3, 7, 2, 3), (5, 6, 2, 3, 0)] {
+            let (n, c) = (2, 2)
+            let ho = ImageGeometry.outputSize(h, kernel: k, stride: s, padding: p)
+            let wo = ImageGeometry.outputSize(w, kernel: k, stride: s, padding: p)
+            let x = randomArray(n * c * h * w, seed: 11), positions = n * ho * wo
+            var col = [Double](repeating: .nan, count: c * k * k * positions)
+            ImageKernels.im2col(x, n: n, c: c, h: h, w: w, kh: k, kw: k, stride: s, padding: p, ho: ho, wo: wo, col: &col)
+            let dcol = randomArray(col.count, seed: 12), start = randomArray(x.count, seed: 13)
+            var folded = start, expectedFold = start
+            ImageKernels.col2im(dcol, n: n, c: c, h: h, w: w, kh: k, kw: k, stride: s, padding: p, ho: ho, wo: wo, x: &folded)
+            var expectedCol = [Double](repeating: 0, count: col.count)
+            for ch in 0..<c { for i in 0..<k { for j in 0..<k { for b in 0..<n { for oh in 0..<ho { for ow in 0..<wo {
+                let e = ((ch * k + i) * k + j) * positions + (b * ho + oh) * wo + ow
+                let ih = oh * s - p + i, iw = ow * s - p + j
+                guard ih >= 0 && ih < h && iw >= 0 && iw < w else { continue }
+                let pixel = ((b * c + ch) * h + ih) * w + iw
+                expectedCol[e] = x[pixel]
+                expectedFold[pixel] += dcol[e]
+            } } } } } }
+            XCTAssertEqual(zip(col, expectedCol).filter { $0 != $1 }.count, 0, "im2col entries off the formula, h \(h) w \(w) k \(k) s \(s) p \(p)")
+            assertClose(folded, expectedFold, "col2im h \(h) w \(w) k \(k) s \(s) p \(p)")
+        }
     }
 }
