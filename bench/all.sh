@@ -34,9 +34,9 @@ for part in $PARTS; do
     echo "=== $part (load average $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$LOG"
     case $part in
         mlp)  bash bench/run.sh ;;
-        surf) THREADS=1 bash bench/surf_bench.sh && THREADS=2 bash bench/surf_bench.sh ;;
+        surf) bash bench/surf_bench.sh ;;   # 1 and 2 threads (THREAD_LIST)
         gan)  bash bench/gan_bench.sh ;;
-        lpom) LPOM_NUMPY_PYTHON=$LPOM_TORCH_PYTHON bash bench/lpom_bench.sh ;;
+        lpom) LPOM_NUMPY_PYTHON=$LPOM_TORCH_PYTHON N=${LPOM_N:-60000} bash bench/lpom_bench.sh ;;
         mpi)  bash bench/mpi_bench.sh ;;
         *) echo "bench/all.sh: unknown part '$part' (mlp surf gan lpom mpi)" >&2; exit 2 ;;
     esac 2>&1 | tee -a "$LOG"
