@@ -114,6 +114,7 @@ final class ConvolutionKernelsTests: XCTestCase {
         let expected = (0..<c).map { ch in (0..<n).reduce(0.0) { $0 + dy[($1 * c + ch) * plane..<($1 * c + ch + 1) * plane].reduce(0, +) } }
         assertClose(db, expected)
     }
+
     /// im2col and its adjoint col2im against their definitions element by element (Float, bit for
     /// bit: both only copy, or add in the same order), over strides 1–3, paddings 0–2 and kernels
     /// 1–4 on non-square planes, the generators' 4×4 stride 2 padding 1 included: the column
@@ -141,7 +142,7 @@ final class ConvolutionKernelsTests: XCTestCase {
             XCTAssertEqual(wrong, 0, "im2col k \(k), stride \(s), padding \(p)")
             XCTAssertEqual(folded, expected, "col2im k \(k), stride \(s), padding \(p)")
         } } }
-
+    }
 
     /// Strided im2col and its adjoint col2im against the index formula, entry by entry, on shapes
     /// whose edge taps fall partly or wholly in the padding (stride 2–3, k up to w + 2p, padding
