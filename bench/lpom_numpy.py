@@ -34,7 +34,6 @@ same function.
 Usage: OPENBLAS_NUM_THREADS=1 python3 bench/lpom_numpy.py --data DIR --init-from lpom.h5 --seed 1 --json
 """
 import argparse
-import gzip
 import json
 import os
 import time
@@ -42,6 +41,7 @@ import time
 import numpy as np
 
 from splitmix64 import SplitMix64, permutation
+from idx import read_idx as load_idx  # noqa: E402  (bench/idx.py: the bench scripts' one IDX reader)
 
 try:
     import scipy.linalg as sla
@@ -59,15 +59,6 @@ ACT = {
 def lpom_permutation(n, seed, epoch):
     """The sample order of lpom's epoch `epoch` (`TrainingLoop`: the permutation of stream e)."""
     return np.array(permutation(n, SplitMix64.stream(seed, epoch)), dtype=np.int64)
-
-
-def load_idx(path):
-    op = gzip.open if path.endswith(".gz") else open
-    with op(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def find(d, stem):

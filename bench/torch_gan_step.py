@@ -28,7 +28,6 @@ Usage: torch_gan_step.py --data-dir data --dataset fashion-mnist --model dcgan|w
        [--steps 20] [--warmup 3] [--latent 10] [--critic-batchnorm on|off] [--gp-style per-sample|released]
 """
 import argparse
-import gzip
 import json
 import os
 import time
@@ -37,14 +36,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-
-def read_idx(path):
-    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
-        raw = f.read()
-    dims = raw[3]
-    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+from idx import read_idx  # noqa: E402  (bench/idx.py: the bench scripts' one IDX reader)
 
 
 def train_images(folder):

@@ -14,7 +14,6 @@ Usage (repository root):
       --dataset fashion-mnist --depth 3 --width 16 --threads 1
 """
 import argparse
-import gzip
 import json
 import os
 import time
@@ -23,14 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-
-def read_idx(path):
-    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
-        raw = f.read()
-    nd = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(nd)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
+from idx import read_idx  # noqa: E402  (bench/idx.py: the bench scripts' one IDX reader)
 
 
 def load(folder, prefix):

@@ -17,11 +17,9 @@ Usage (from the repository root; install: see bench/README.md):
   $LPOM_TORCH_PYTHON bench/torch_mlp_epoch.py --threads 1,2 [--epochs N]
 """
 import argparse
-import gzip
 import json
 import os
 import statistics
-import struct
 import sys
 import time
 
@@ -29,24 +27,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from idx import read_idx  # noqa: E402  (bench/idx.py: the bench scripts' one IDX reader)
 
 BATCH = 100
 LR = 0.1
 MOMENTUM = 0.9
-
-
-def read_idx(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":
-        sys.exit(f"torch_mlp_epoch: {path}: not an unsigned-byte IDX file")
-    nd = raw[3]
-    dims = struct.unpack(">" + "I" * nd, raw[4:4 + 4 * nd])
-    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * nd)
-    if data.size != int(np.prod(dims)):
-        sys.exit(f"torch_mlp_epoch: {path}: payload does not match dims {dims}")
-    return data.reshape(dims)
 
 
 def load_split(folder, prefix):
