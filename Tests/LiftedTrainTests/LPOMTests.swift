@@ -234,6 +234,26 @@ final class LPOMTests: LPOMTestCase {
     }
 
     /// After an X-phase the first layer's batch-space W-update takes Z¹ = X⁰W₀ᵀ + b₀ from the X-phase
+    /// The async X-phase's stopping rounds keep pace with the sweeps: on one rank (rounds complete
+    /// at once, no timing involved) a rank sweeps at most once per round plus the one in flight,
+    /// so every step's sweeps ≤ rounds + 1. Starting a round only on the pass after the previous
+    /// one completed (the bug fixed in 16c64a1) makes every round span two sweeps.
+    func testAsyncRoundsKeepPaceWithSweeps() throws {
+        let t = try makeTrainer(sizes: [12, 10, 8, 3], activation: .relu, loss: .crossEntropy, batch: 8) {
+            $0.sweep = .jacobi; $0.fixedPointIterations = 12; $0.fixedPointTolerance = 1e-12
+        }
+        try t.distributeLayers(over: SingleProcess(), asynchronous: true)
+        var rng = SplitMix64(seed: 3)
+        for _ in 0..<4 {
+            let x = Tensor<Double>.randomNormal(shape: [8, 12], std: 1, using: &rng)
+            let r = try t.step(inputs: x, labels: (0..<8).map { Int32($0 % 3) })
+            let sweeps = r.extra["async_sweeps_max"] ?? .nan, rounds = r.extra["fixed_point_iterations"] ?? .nan
+            XCTAssertEqual(rounds, 12, "the tolerance is out of reach: every phase runs to the cap")
+            XCTAssertLessThanOrEqual(sweeps, rounds + 1, "sweeps \(sweeps), rounds \(rounds)")
+            XCTAssertGreaterThanOrEqual(sweeps, rounds - 1)
+        }
+    }
+
     /// instead of recomputing it: the same weights, bit for bit; the W-phase then marks Z¹ stale.
     func testFirstLayerWeightUpdateReusesTheXPhaseZ1() throws {
         var results: [[Double]] = []

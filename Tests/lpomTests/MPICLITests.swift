@@ -162,8 +162,7 @@ final class MPICLITests: CLITestCase {
 
     /// Asynchronous layer-parallel LPOM reaches the one-process Jacobi objective: the mean LPOM
     /// objective of its last 5 steps is at most the one-process run’s (1.13 of it when the ranks
-    /// drop the neighbours' blocks), it trained (objective well below the first step's), and no
-    /// rank sweeps about twice per stopping round.
+    /// drop the neighbours' blocks), and it trained (objective well below the first step's).
     func testAsyncLayerParallelLPOMReachesOneProcessObjective() throws {
         _ = try requireMPI()
         let one = dir + "/one.h5", async = dir + "/async.h5"
@@ -177,15 +176,12 @@ final class MPICLITests: CLITestCase {
         XCTAssertLessThanOrEqual(tailA, tail1, "async \(oa), one process \(o1)")
         XCTAssertLessThan(tailA, 0.8 * (oa.first ?? 0), "async did not train: \(oa)")
         XCTAssertEqual(try ra.trainingRecord().provenance?.first?.exchange, "async")
-        // Every round needs both ranks, so the rank that sweeps least does about one sweep per
-        // round; a faster rank may sweep more while it waits, by design, and a descheduled rank
-        // makes a few steps' rounds slow (per step 1.05–1.4 × the rounds typically, a mean of
-        // up to 1.67 on a loaded machine). Rounds that spanned two sweeps (the bug fixed in
-        // 16c64a1) made every step's ≥ 2×: the median step is the robust test.
+        // Every step records the fewest and most sweeps a rank did. How many per stopping round
+        // depends on scheduling here (1.05–1.7 × the rounds, more under load), so the pace of the
+        // rounds is tested where it is deterministic: LPOMTests.testAsyncRoundsKeepPaceWithSweeps.
         let rounds = try ra.metric("fixed_point_iterations"), least = try ra.metric("async_sweeps_min")
         XCTAssertEqual(least.count, rounds.count)
-        let ratios = zip(least, rounds).map { $0 / max($1, 1) }.sorted()
-        XCTAssertLessThanOrEqual(ratios[ratios.count / 2], 1.6, "async sweeps \(least), rounds \(rounds)")
+        XCTAssertTrue(least.allSatisfy { $0 >= 1 && $0 <= 4 * 20 + 1 }, "async sweeps \(least)")
     }
 
     // MARK: - Trials, failures, resuming
