@@ -17,6 +17,7 @@ Standard library only.
 import json
 import math
 import os
+import re
 import sys
 
 PAPER = {  # Table 1 of Song, Fan, Lafferty (2019): regular Adam -> surfing, % of 300 trials
@@ -44,14 +45,11 @@ def mcnemar(a, b):
 def load(directory):
     runs = {}
     for f in sorted(os.listdir(directory)):
-        if not f.endswith(".json"):
+        # <model>-k<k>-g<gen seed>-s<trial seed>-<tag>.json; other files (expansivity.json) are not runs
+        m = re.match(r"(.+?)-k(\d+)-g([^-]+)-s([^-]+)-(.+)\.json$", f)
+        if m is None:
             continue
-        d = json.load(open(os.path.join(directory, f)))
-        # <model>-k<k>-g<gen seed>-s<trial seed>-<tag>.json
-        stem = f[:-5]
-        head, _, rest = stem.partition("-k")
-        k, g, s, tag = rest.split("-", 3)
-        runs[(head, int(k), g[1:], tag)] = d
+        runs[(m.group(1), int(m.group(2)), m.group(3), m.group(5))] = json.load(open(os.path.join(directory, f)))
     return runs
 
 
@@ -90,27 +88,32 @@ def main(directory):
                 print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s |" % (
                     m, k, g, pct(a), pct(s), "%.1f → %.1f" % paper if paper else "—", pvalue(s, a),
                     iters(a), iters(s), (s or {}).get("prefinal_budget", "—"), mins(a), mins(s)))
-    print("\n### Fair budgets (surfing vs regular Adam with surfing's whole budget, vs 10 random restarts)\n")
-    print("| model | k | surfing % | Adam, surfing's budget % | McNemar p | restarts % (steps each) | McNemar p |")
-    print("|---|---|---|---|---|---|---|")
-    for (m, k, g, tag), s in sorted(runs.items()):
-        if tag != "surfing":
-            continue
-        a, r = runs.get((m, k, g, "adam-total")), runs.get((m, k, g, "restarts"))
-        if a is None and r is None:
-            continue
-        steps = "" if r is None else " (%s)" % r["command"].split("--restart-steps ")[-1].split()[0]
-        print("| %s g%s | %d | %s | %s | %s | %s%s | %s |" % (m, g, k, pct(s), pct(a), pvalue(s, a), pct(r), steps, pvalue(s, r)))
-    print("\n### Homotopy ablation (same pre-final budget)\n")
-    print("| model | k | surfing (history) % | linear θ_0 → θ_T % | McNemar p | 10 snapshots % | McNemar p |")
-    print("|---|---|---|---|---|---|---|")
-    for (m, k, g, tag), s in sorted(runs.items()):
-        if tag != "surfing":
-            continue
-        lin, few = runs.get((m, k, g, "linear")), runs.get((m, k, g, "snapshots10"))
-        if lin is None and few is None:
-            continue
-        print("| %s g%s | %d | %s | %s | %s | %s | %s |" % (m, g, k, pct(s), pct(lin), pvalue(s, lin), pct(few), pvalue(s, few)))
+    def against_surfing(title, header, tags, note=lambda tag, d: ""):
+        """One row per surfing run with either of the two runs `tags` of its cell: each one's success
+        rate (and `note`) beside McNemar's test against surfing."""
+        print("\n### %s\n" % title)
+        print("| model | k | %s |" % " | ".join(header))
+        print("|---|---|---|---|---|---|---|")
+        for (m, k, g, tag), s in sorted(runs.items()):
+            if tag != "surfing":
+                continue
+            others = [runs.get((m, k, g, t)) for t in tags]
+            if all(o is None for o in others):
+                continue
+            cells = ["%s%s | %s" % (pct(o), note(t, o), pvalue(s, o)) for t, o in zip(tags, others)]
+            print("| %s g%s | %d | %s | %s |" % (m, g, k, pct(s), " | ".join(cells)))
+
+    def restart_steps(tag, d):
+        if tag != "restarts" or d is None:
+            return ""
+        return " (%s)" % d["command"].split("--restart-steps ")[-1].split()[0]
+
+    against_surfing("Fair budgets (surfing vs regular Adam with surfing's whole budget, vs 10 random restarts)",
+                    ("surfing %", "Adam, surfing's budget %", "McNemar p", "restarts % (steps each)", "McNemar p"),
+                    ("adam-total", "restarts"), restart_steps)
+    against_surfing("Homotopy ablation (same pre-final budget)",
+                    ("surfing (history) %", "linear θ_0 → θ_T %", "McNemar p", "10 snapshots %", "McNemar p"),
+                    ("linear", "snapshots10"))
     cs = sorted((key, d) for key, d in runs.items() if key[3].startswith("cs-"))
     if cs:
         print("\n### Compressed sensing (fresh N(0, 1) A per trial, in-range targets)\n")
