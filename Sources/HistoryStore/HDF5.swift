@@ -284,13 +284,16 @@ final class H5Location {
 
     /// Creates a dataset of shape `[0, *rowShape]`, extendable along axis 0, chunked
     /// `rowsPerChunk` rows at a time. `directWrites` disables the chunk cache so that
-    /// whole-chunk writes go straight to the file; `compress` adds shuffle + deflate(1).
+    /// whole-chunk writes go straight to the file; `compress` adds shuffle + deflate at
+    /// `deflateLevel`. A chunk spans the whole row unless `chunkRowShape` (same rank as `rowShape`,
+    /// each entry 1 … the row's) gives a smaller block.
     func createRowDataset<T: H5Element>(_ name: String, of: T.Type, rowShape: [Int], rowsPerChunk: Int,
-                                        fill: T, directWrites: Bool, compress: Bool) throws -> H5Dataset {
+                                        fill: T, directWrites: Bool, compress: Bool, deflateLevel: UInt32 = 1,
+                                        chunkRowShape: [Int]? = nil) throws -> H5Dataset {
         let rank = Int32(rowShape.count + 1)
         var dims: [hsize_t] = [0] + rowShape.map { hsize_t($0) }
         var maxDims: [hsize_t] = [lpom_H5S_UNLIMITED()] + rowShape.map { hsize_t($0) }
-        var chunk: [hsize_t] = [hsize_t(rowsPerChunk)] + rowShape.map { hsize_t($0) }
+        var chunk: [hsize_t] = [hsize_t(rowsPerChunk)] + (chunkRowShape ?? rowShape).map { hsize_t($0) }
         let space = H5Handle(try H5.check(id: H5Screate_simple(rank, &dims, &maxDims), "cannot create dataspace for '\(name)'"), .dataspace)
         let dcpl = H5Handle(try H5.check(id: H5Pcreate(lpom_H5P_DATASET_CREATE()), "cannot create dataset-creation list"), .plist)
         try H5.check(H5Pset_chunk(dcpl.id, rank, &chunk), "cannot set chunking of '\(name)'")
@@ -300,7 +303,7 @@ final class H5Location {
         }
         if compress {
             try H5.check(H5Pset_shuffle(dcpl.id), "cannot set shuffle on '\(name)'")
-            try H5.check(H5Pset_deflate(dcpl.id, 1), "cannot set deflate on '\(name)'")
+            try H5.check(H5Pset_deflate(dcpl.id, deflateLevel), "cannot set deflate on '\(name)'")
         }
         let dapl = try H5Dataset.accessList(directWrites: directWrites)
         let id = try H5.check(id: H5Dcreate2(handle.id, name, T.fileType, space.id, H5.defaultPlist, dcpl.id, dapl.id),

@@ -33,7 +33,9 @@ struct ResumeSlots {
     let arrays: [(name: String, count: Int, dataset: H5Dataset)]
 
     /// Creates `/resume` for the arrays of `state` (names and lengths are fixed from now on).
-    static func create(in file: H5Location, for state: [String: [Double]], path: String) throws -> ResumeSlots {
+    /// `deflateLevel` > 0 stores the arrays with shuffle + deflate: only for a file whose slots
+    /// are written once (`HistoryPack`), since a rewritten compressed chunk takes new space.
+    static func create(in file: H5Location, for state: [String: [Double]], path: String, deflateLevel: UInt32 = 0) throws -> ResumeSlots {
         for (name, values) in state {
             try HistoryFormat.checkName(name, kind: "resume state", path: path)
             if name == stepName { throw HistoryError(path, "'\(stepName)' is reserved and cannot name a resume state array") }
@@ -49,7 +51,8 @@ struct ResumeSlots {
         var arrays: [(String, Int, H5Dataset)] = []
         for (name, values) in state.sorted(by: { $0.key < $1.key }) {
             let d = try group.createRowDataset(name, of: Double.self, rowShape: [values.count], rowsPerChunk: 1,
-                                               fill: .nan, directWrites: true, compress: false)
+                                               fill: .nan, directWrites: deflateLevel == 0, compress: deflateLevel > 0,
+                                               deflateLevel: deflateLevel)
             try d.setRowCount(2)
             arrays.append((name, values.count, d))
         }

@@ -380,7 +380,7 @@ public final class HistoryWriter {
 
 /// Whether another open file description holds an exclusive `flock` on `path`, as HDF5
 /// writers with file locking do: a non-blocking shared lock would then fail.
-private func isLockedExclusively(_ path: String) -> Bool {
+func isLockedExclusively(_ path: String) -> Bool {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { return false } // the reader reports missing or unreadable files
     defer { close(fd) }

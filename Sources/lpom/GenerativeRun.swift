@@ -49,7 +49,7 @@ extension TrainCommand {
                                                 withIntermediateDirectories: true)
         let writer = try HistoryWriter(path: path, model: setup.generatorSpec.json(), training: record.json(),
                                        createdBy: "lpom \(lpomVersion)", parameters: trainer.generator.parameters.shapes,
-                                       buffers: trainer.generator.buffers.shapes, compressSnapshots: compress)
+                                       buffers: trainer.generator.buffers.shapes)
         announceSize(path: path, spacing: snapshotEvery, totalSteps: gen.steps, stepsPerEpoch: 0, network: trainer.generator)
         var loop = TrainingLoop<Float>(steps: gen.steps, batchSize: b, seed: seed, snapshotEvery: 0)
         loop.spacing = snapshotEvery
@@ -60,6 +60,7 @@ extension TrainCommand {
             try loop.run(trainer, train: train, test: nil, observer: recorder)
         }
         let seconds = now() - t0
+        try packIfRecorded(writer.path, record: record, quiet: output.quiet || output.json)
         if let samples = gen.sampleGrid { try sampleGrid(trainer.generator, prior: model.prior).write(to: samples) }
         return GenerativeSummary(model: model, architecture: gen.generator, latent: gen.latent, dataset: dataset.rawValue,
                                  steps: gen.steps, seconds: seconds, history: writer.path, snapshots: writer.snapshotCount,

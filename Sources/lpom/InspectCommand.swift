@@ -123,9 +123,9 @@ func norm(_ v: [Float]) -> Double {
 }
 
 func formatBytes(_ n: Int) -> String {
-    if n >= 1 << 30 { return String(format: "%.1f GB", Double(n) / 1_073_741_824) }
-    if n >= 1 << 20 { return String(format: "%.1f MB", Double(n) / 1_048_576) }
-    if n >= 1 << 10 { return String(format: "%.1f KB", Double(n) / 1024) }
+    if n >= 1 << 30 { return String(format: "%.1f GiB", Double(n) / 1_073_741_824) }
+    if n >= 1 << 20 { return String(format: "%.1f MiB", Double(n) / 1_048_576) }
+    if n >= 1 << 10 { return String(format: "%.1f KiB", Double(n) / 1024) }
     return "\(n) B"
 }
 

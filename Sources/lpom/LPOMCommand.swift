@@ -20,7 +20,7 @@ struct LPOMCommand: ParsableCommand {
         """,
         version: lpomVersion,
         subcommands: [TrainCommand.self, EvalCommand.self, InspectCommand.self, CompareCommand.self, NTKCommand.self, SurfCommand.self,
-                      BenchCommand.self, ExportCommand.self, RunsCommand.self]
+                      BenchCommand.self, ExportCommand.self, RunsCommand.self, PackCommand.self]
     )
 }
 

@@ -26,14 +26,30 @@ extension TrainingRecord {
         case .log: snapshotEvery = 0; other["snapshot_schedule"] = .string(spacing.description)
         }
     }
+
+    /// Whether the run packs its history when it ends (`--compress`; kept on resume).
+    var compress: Bool {
+        if case .bool(true)? = other["compress"] { return true }
+        return false
+    }
+
+    /// Records `--compress` (only when set, so records of other runs are unchanged).
+    mutating func setCompress(_ on: Bool) { other["compress"] = on ? .bool(true) : nil }
+}
+
+/// Packs the history at `path` (`HistoryPack`) when `record` asks for it (`--compress`), and
+/// says how much it saved on stderr unless `quiet`.
+func packIfRecorded(_ path: String, record: TrainingRecord, quiet: Bool) throws {
+    guard record.compress else { return }
+    let sizes = try HistoryPack.pack(path: path)
+    if !quiet { printErr("packed \(path): \(formatBytes(sizes.before)) → \(formatBytes(sizes.after))") }
 }
 
 /// Histories past this size get a warning line at the start of the run.
 let historySizeWarningBytes = 1 << 30
 
 /// The line printed at the start of a run: how many snapshots the spacing gives and the file size
-/// they will take (float32 snapshots, before `--compress`, which saves ~14 % of them on trained
-/// weights, plus the two float64 `/resume` slots of `stateScalars` values), and, past
+/// they will take (float32 snapshots, before `--compress` packs them at the end of the run, plus the two float64 `/resume` slots of `stateScalars` values), and, past
 /// `historySizeWarningBytes`, a warning naming the spacing that would fit.
 func historySizeLines(path: String, spacing: SnapshotSpacing, totalSteps: Int, stepsPerEpoch: Int, scalars: Int,
                       stateScalars: Int = 0, compress: Bool) -> [String] {
@@ -42,7 +58,7 @@ func historySizeLines(path: String, spacing: SnapshotSpacing, totalSteps: Int, s
     let bytes = count * per + 16 * stateScalars
     var lines = ["history \(path): \(count) snapshots (--snapshot-every \(spacing)) × \(formatBytes(per))"
                  + (stateScalars > 0 ? " + resume state \(formatBytes(16 * stateScalars))" : "")
-                 + " ≈ \(formatBytes(bytes))" + (compress ? " before compression" : "")]
+                 + " ≈ \(formatBytes(bytes))" + (compress ? ", before --compress packs it at the end" : "")]
     if bytes > historySizeWarningBytes {
         let k = max(2, min(count, historySizeWarningBytes / max(1, per)))
         lines.append("warning: the history will take \(formatBytes(bytes)); --snapshot-every log:\(min(k, 40)) keeps "

@@ -133,7 +133,7 @@ struct TrainCommand: ParsableCommand {
                                                 withIntermediateDirectories: true)
         let writer = try HistoryWriter(path: path, model: spec.json(), training: record.json(),
                                        createdBy: "lpom \(lpomVersion)", parameters: network.parameters.shapes,
-                                       buffers: network.buffers.shapes, compressSnapshots: compress)
+                                       buffers: network.buffers.shapes)
         announceSize(path: path, spacing: snapshotEvery, totalSteps: (record.stepsPerEpoch ?? 0) * (record.epochs ?? 0),
                      stepsPerEpoch: record.stepsPerEpoch ?? 0, network: network,
                      stateScalars: trainer.exportState().values.reduce(0) { $0 + $1.count })
@@ -191,6 +191,7 @@ struct TrainCommand: ParsableCommand {
                          resuming: resuming, observer: recorder)
         }
         let seconds = now() - t0
+        try packIfRecorded(writer.path, record: record, quiet: output.quiet || output.json)
         cluster?.reportTimes(total: seconds)
         let dataset = record.dataset ?? ""
         if let plot { try recorder.plot(title: "\(trainer.method) on \(dataset), \(label)", regression: train.targets != nil).write(to: plot) }

@@ -71,7 +71,7 @@ struct TrainDetailOptions: ParsableArguments {
     @Flag(help: "Replace an existing history file.")
     var overwrite = false
 
-    @Flag(help: "Store snapshots compressed (lossless shuffle + deflate; ~15 % smaller on trained weights, slower to write).")
+    @Flag(help: "Pack the history when the run ends: lossless shuffle + deflate over blocks of 8 snapshots (`lpom pack`; the default run with --snapshot-every log:40: 47.4 → 31.2 MB). Snapshots are written uncompressed while training; a killed run stays unpacked.")
     var compress = false
 
     @Option(parsing: .number, help: "Threads (0: OpenBLAS's default, all cores): OpenBLAS threads, and the parts the image layers split each batch into.")

@@ -32,6 +32,7 @@ extension TrainCommand {
         r.loss = trainingLoss.rawValue
         r.schedule = schedule.rawValue
         r.setSnapshotSpacing(snapshotEvery, stepsPerEpoch: stepsPerEpoch)
+        r.setCompress(compress)
         r.hyperparameters = trainer.hyperparameters
         r.argv = argv
         r.initialization = initialization.rawValue
@@ -58,6 +59,7 @@ extension TrainCommand {
         r.architecture = setup.architecture.rawValue
         r.steps = gen.steps
         r.setSnapshotSpacing(snapshotEvery, stepsPerEpoch: 0)
+        r.setCompress(compress)
         r.batchSize = batchSize
         r.seed = seed
         r.initStd = setup.initStd

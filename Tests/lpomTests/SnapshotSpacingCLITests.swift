@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import HistoryStore
 import LiftedTrain
@@ -65,12 +66,33 @@ final class SnapshotSpacingCLITests: CLITestCase {
         for (h, extra) in [(plain, [String]()), (packed, ["--compress"])] {
             try train(h, ["--layers", "64", "--epochs", "1", "--batch-size", "50", "--snapshot-every", "1"] + extra)
         }
-        let a = try HistoryReader(path: plain), b = try HistoryReader(path: packed)
-        defer { a.close(); b.close() }
-        XCTAssertEqual(a.snapshotSteps, b.snapshotSteps)
-        for t in 0..<a.snapshotCount { XCTAssertEqual(try a.snapshot(t).parameters, try b.snapshot(t).parameters) }
         let size = { (p: String) in (try FileManager.default.attributesOfItem(atPath: p)[.size] as! Int) }
-        XCTAssertLessThan(Double(try size(packed)), 0.95 * Double(try size(plain)), "shuffle + deflate on float32 weights")
+        func assertSameSnapshots(_ x: String, _ y: String) throws {
+            let a = try HistoryReader(path: x), b = try HistoryReader(path: y)
+            defer { a.close(); b.close() }
+            XCTAssertEqual(a.snapshotSteps, b.snapshotSteps)
+            for t in 0..<a.snapshotCount { XCTAssertEqual(try a.snapshot(t).parameters, try b.snapshot(t).parameters) }
+            XCTAssertEqual(try a.metricSteps(), try b.metricSteps())
+        }
+        try assertSameSnapshots(plain, packed)
+        XCTAssertEqual(try record(packed)["compress"] as? Bool, true)
+        XCTAssertNil(try record(plain)["compress"])
+        XCTAssertLessThan(Double(try size(packed)), 0.8 * Double(try size(plain)), "shuffle + deflate over blocks of snapshots")
+        // A resumed --compress run is packed again at its end; `lpom pack` packs the plain one.
+        let args = ["--resume", packed, "--epochs", "2", "--data-dir", fixtures, "--quiet", "--threads", "1"]
+        try TrainCommand.parse(args).run(recording: args)
+        XCTAssertEqual(try steps(packed).count, 1 + 2 * 4)
+        let afterResume = try size(packed)
+        try PackCommand.parse([packed, "--quiet"]).run()
+        XCTAssertLessThan(abs(Double(try size(packed)) / Double(afterResume) - 1), 0.02, "already packed at the end of the resumed run")
+        // A missing file fails the command (exit 1) but the other file is still packed, losslessly.
+        let reference = dir + "/reference.h5"
+        try FileManager.default.copyItem(atPath: plain, toPath: reference)
+        XCTAssertThrowsError(try PackCommand.parse([dir + "/missing.h5", plain, "--quiet"]).run()) {
+            XCTAssertEqual(($0 as? ExitCode)?.rawValue, 1)
+        }
+        XCTAssertLessThan(Double(try size(plain)), 0.8 * Double(try size(reference)))
+        try assertSameSnapshots(reference, plain)
     }
 
     func testSizeLineAndWarning() {
@@ -78,7 +100,7 @@ final class SnapshotSpacingCLITests: CLITestCase {
         let even = historySizeLines(path: "r.h5", spacing: .every(40), totalSteps: 6000, stepsPerEpoch: 600,
                                     scalars: 266_610, compress: false)
         XCTAssertEqual(even.count, 1)
-        XCTAssertTrue(even[0].contains("151 snapshots") && even[0].contains("153.6 MB"), even[0])
+        XCTAssertTrue(even[0].contains("151 snapshots") && even[0].contains("153.6 MiB"), even[0])
         // The paper generator (6.5 M parameters and buffers) every 100 of 10,000 steps: 2.6 GB, warned.
         let big = historySizeLines(path: "g.h5", spacing: .every(100), totalSteps: 10_000, stepsPerEpoch: 0,
                                    scalars: 6_534_000, compress: false)
@@ -88,16 +110,18 @@ final class SnapshotSpacingCLITests: CLITestCase {
 
     func testNTKAndSurfReadLogSpacedHistories() throws {
         let h = dir + "/ntk.h5"
-        try train(h, ["--layers", "16", "--epochs", "2", "--batch-size", "50", "--snapshot-every", "log:4"])
+        // Packed (--compress) as well as log-spaced.
+        try train(h, ["--layers", "16", "--epochs", "2", "--batch-size", "50", "--snapshot-every", "log:4", "--compress"])
         let (analysis, _, _) = try NTKCommand.parse([h, "--points", "10", "--quiet", "--data-dir", fixtures]).analyse()
         XCTAssertEqual(analysis.rows.map(\.step), [0, 2, 4, 8])
         let g = dir + "/gen.h5"
         let args = ["--model", "dcgan", "--generator", "fc", "--gen-hidden", "8", "--latent", "2", "--steps", "9",
                     "--snapshot-every", "log:4", "--batch-size", "20", "--dataset", "fashion-mnist", "--data-dir", fixtures,
-                    "--quiet", "--history", g]
+                    "--quiet", "--history", g, "--compress"]
         let cmd = try TrainCommand.parse(args)
         _ = try cmd.performGenerative(cmd.gen.model!, recording: args)
         XCTAssertEqual(try steps(g), SnapshotSpacing.logSteps(count: 4, total: 9))
+        XCTAssertEqual(try record(g)["compress"] as? Bool, true)
         var surf = try SurfCommand.parse([g, "--trials", "2", "--steps", "5", "--first-steps", "4", "--min-steps", "2",
                                           "--snapshots", "2", "--quiet", "--json"])
         let out = try capturingStandardOutput { try surf.run() }
