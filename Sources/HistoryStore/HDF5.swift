@@ -312,8 +312,8 @@ final class H5Location {
     }
 
     /// Opens a child dataset.
-    func openDataset(_ name: String, directWrites: Bool = false) throws -> H5Dataset {
-        let dapl = try H5Dataset.accessList(directWrites: directWrites)
+    func openDataset(_ name: String, directWrites: Bool = false, chunkCacheBytes: Int? = nil) throws -> H5Dataset {
+        let dapl = try H5Dataset.accessList(directWrites: directWrites, chunkCacheBytes: chunkCacheBytes)
         let id = try H5.check(id: H5Dopen2(handle.id, name, dapl.id), "cannot open dataset '\(name)'")
         return H5Dataset(H5Handle(id, .dataset), name: name)
     }
@@ -400,11 +400,15 @@ final class H5Dataset {
         self.name = name
     }
 
-    /// A dataset-access list; with `directWrites` the raw-data chunk cache is off.
-    static func accessList(directWrites: Bool) throws -> H5Handle {
+    /// A dataset-access list; with `directWrites` the raw-data chunk cache is off, with
+    /// `chunkCacheBytes` it holds up to that many bytes of decompressed chunks (HDF5 allocates
+    /// it as chunks are read; the default is 1 MiB).
+    static func accessList(directWrites: Bool, chunkCacheBytes: Int? = nil) throws -> H5Handle {
         let dapl = H5Handle(try H5.check(id: H5Pcreate(lpom_H5P_DATASET_ACCESS()), "cannot create dataset-access list"), .plist)
         if directWrites {
             try H5.check(H5Pset_chunk_cache(dapl.id, 0, 0, 1.0), "cannot disable the chunk cache")
+        } else if let bytes = chunkCacheBytes {
+            try H5.check(H5Pset_chunk_cache(dapl.id, 10_007, max(0, bytes), 1.0), "cannot size the chunk cache")
         }
         return dapl
     }
@@ -426,6 +430,18 @@ final class H5Dataset {
             try H5.check(H5Sget_simple_extent_dims(space.id, &dims, &maxDims), "cannot get the dimensions of '\(name)'")
         }
         return (dims, maxDims)
+    }
+
+    /// The chunk's shape (one entry per axis), or nil if the dataset is not chunked.
+    func chunkShape() throws -> [Int]? {
+        let dcpl = H5Handle(try H5.check(id: H5Dget_create_plist(handle.id), "cannot get the creation list of '\(name)'"), .plist)
+        guard H5Pget_layout(dcpl.id) == H5D_CHUNKED else { return nil }
+        var chunk = [hsize_t](repeating: 0, count: 32)
+        let rank = H5Pget_chunk(dcpl.id, 32, &chunk)
+        guard rank >= 1, rank <= 32, let dims = H5.ints(Array(chunk.prefix(Int(rank)))), dims.allSatisfy({ $0 > 0 }) else {
+            throw H5.failure("cannot get the chunk shape of '\(name)'")
+        }
+        return dims
     }
 
     /// Rows per chunk along axis 0, or nil if the dataset is not chunked.

@@ -13,9 +13,16 @@ class HistoryError(ValueError):
     """A file that is not a readable lpom history; the message names the file and the problem."""
 
 
+# Chunk cache per dataset: a packed history (`lpom pack`, `--compress`) stores 8 snapshots per
+# chunk of about 1 MiB; with HDF5's default 1 MiB cache every snapshot read decompresses all 8.
+# HDF5 allocates the cache as chunks are read (at most 8 snapshots of a dataset), so small
+# histories cost nothing extra.
+_CHUNK_CACHE = dict(rdcc_nbytes=256 << 20, rdcc_nslots=10007)
+
+
 def _open_h5(path, locking):
     try:
-        return h5py.File(path, "r", locking=locking)
+        return h5py.File(path, "r", locking=locking, **_CHUNK_CACHE)
     except TypeError:  # h5py < 3.5 or an HDF5 without the locking switch
         return h5py.File(path, "r")
     except OSError as e:
@@ -76,6 +83,7 @@ class History:
         self.close()
 
     def close(self):
+        self.__dict__.pop("_datasets", None)
         if getattr(self, "file", None) is not None:
             self.file.close()
             self.file = None
@@ -101,7 +109,11 @@ class History:
         if name not in self.file:
             return {}
         k = self.index(t)
-        return {key: np.asarray(ds[k]) for key, ds in self.file[name].items()}
+        # The datasets are opened once and kept: each open gets an empty chunk cache.
+        cache = self.__dict__.setdefault("_datasets", {})
+        if name not in cache:
+            cache[name] = dict(self.file[name].items())
+        return {key: np.asarray(ds[k]) for key, ds in cache[name].items()}
 
     def theta(self, t=-1):
         """The parameters of snapshot `t`: {name: float32 array}, PyTorch names and shapes."""
