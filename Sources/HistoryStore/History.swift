@@ -39,6 +39,9 @@ enum HistoryFormat {
     /// Most chunks one read of a whole rank-1 dataset may touch (HDF5 keeps a few hundred bytes
     /// per chunk of a read; lpom's own files use 256- and 1024-row chunks).
     static let maxChunksPerRead = 1 << 18
+    /// Most rows in one chunk of a rank-1 dataset longer than the dataset itself (lpom writes
+    /// 256 and 1024; h5py's automatic chunking stays far below).
+    static let maxRowsPerChunk = 1 << 16
     /// Largest chunk cache of one dataset of a packed history (the chunks of one block of rows).
     static let maxChunkCacheBytes = 256 << 20
     /// Largest rank of one parameter.
@@ -223,8 +226,14 @@ struct HistoryLayout {
         guard let n = Int(exactly: dims[0]), n <= limit else {
             throw HistoryError(path, "\(what) claims \(dims[0]) rows (more than \(limit)); damaged file?")
         }
-        if n > 0, let rows = try dataset.rowsPerChunk(), (n - 1) / rows + 1 > HistoryFormat.maxChunksPerRead {
-            throw HistoryError(path, "\(what) spreads \(n) rows over chunks of \(rows) (more than \(HistoryFormat.maxChunksPerRead) chunks); damaged file?")
+        if n > 0, let rows = try dataset.rowsPerChunk() {
+            if (n - 1) / rows + 1 > HistoryFormat.maxChunksPerRead {
+                throw HistoryError(path, "\(what) spreads \(n) rows over chunks of \(rows) (more than \(HistoryFormat.maxChunksPerRead) chunks); damaged file?")
+            }
+            // HDF5 allocates a whole chunk to read one (found by fuzzing: 2^26 rows, 512 MiB).
+            if rows > max(n, HistoryFormat.maxRowsPerChunk) {
+                throw HistoryError(path, "\(what) has \(n) rows in chunks of \(rows); damaged file?")
+            }
         }
         return n
     }

@@ -36,13 +36,7 @@ struct ResumeSlots {
     /// `deflateLevel` > 0 stores the arrays with shuffle + deflate: only for a file whose slots
     /// are written once (`HistoryPack`), since a rewritten compressed chunk takes new space.
     static func create(in file: H5Location, for state: [String: [Double]], path: String, deflateLevel: UInt32 = 0) throws -> ResumeSlots {
-        for (name, values) in state {
-            try HistoryFormat.checkName(name, kind: "resume state", path: path)
-            if name == stepName { throw HistoryError(path, "'\(stepName)' is reserved and cannot name a resume state array") }
-            guard !values.isEmpty, HistoryFormat.elementCount([values.count]) != nil else {
-                throw HistoryError(path, "resume state '\(name)' has \(values.count) values (must be 1 … \(HistoryFormat.maxElements))")
-            }
-        }
+        _ = try layout(of: state, path: path)
         let group = try file.createGroup(groupName, roomForLinks: min(max(state.count + 1, 8), 64))
         let step = try group.createRowDataset(stepName, of: Int64.self, rowShape: [], rowsPerChunk: 2,
                                               fill: HistoryFormat.uncommittedStep, directWrites: true, compress: false)
@@ -61,17 +55,35 @@ struct ResumeSlots {
 
     /// Writes `state` into `slot` (0 or 1): the arrays, then the slot's step.
     func write(slot: Int, step s: Int, state: [String: [Double]], path: String) throws {
-        guard state.count == arrays.count else {
-            throw HistoryError(path, "resume state has \(state.count) arrays, the history declared \(arrays.count)")
+        try Self.check(state, against: arrays.map { ($0.name, $0.count) }, path: path)
+        for a in arrays { try a.dataset.writeRows(start: slot, count: 1, values: state[a.name] ?? []) }
+        try step.writeRows(start: slot, count: 1, values: [Int64(s)])
+    }
+
+    /// Checks the arrays of a first state (names, lengths) and returns its layout, sorted by name:
+    /// every later state must match it (`check(_:against:path:)`).
+    static func layout(of state: [String: [Double]], path: String) throws -> [(name: String, count: Int)] {
+        for (name, values) in state {
+            try HistoryFormat.checkName(name, kind: "resume state", path: path)
+            if name == stepName { throw HistoryError(path, "'\(stepName)' is reserved and cannot name a resume state array") }
+            guard !values.isEmpty, HistoryFormat.elementCount([values.count]) != nil else {
+                throw HistoryError(path, "resume state '\(name)' has \(values.count) values (must be 1 … \(HistoryFormat.maxElements))")
+            }
         }
-        for a in arrays {
+        return state.map { ($0.key, $0.value.count) }.sorted { $0.name < $1.name }
+    }
+
+    /// Checks that `state` has exactly the arrays of `layout`, with the same lengths.
+    static func check(_ state: [String: [Double]], against layout: [(name: String, count: Int)], path: String) throws {
+        guard state.count == layout.count else {
+            throw HistoryError(path, "resume state has \(state.count) arrays, the history declared \(layout.count)")
+        }
+        for a in layout {
             guard let values = state[a.name] else { throw HistoryError(path, "resume state lacks '\(a.name)'") }
             guard values.count == a.count else {
                 throw HistoryError(path, "resume state '\(a.name)' has \(values.count) values, expected \(a.count)")
             }
-            try a.dataset.writeRows(start: slot, count: 1, values: values)
         }
-        try step.writeRows(start: slot, count: 1, values: [Int64(s)])
     }
 
     /// Closes the datasets and the group.

@@ -1,3 +1,4 @@
+import CHDF5
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -36,45 +37,73 @@ import Darwin
 ///
 /// Speed: `/theta` and `/buffers` are chunked one snapshot per chunk, uncompressed, with the
 /// chunk cache off, so a snapshot is one `pwrite` per parameter plus a small metadata flush.
+///
+/// Background writing (`writing: .background`, what `lpom train` uses): `appendSnapshot`
+/// checks its arguments, takes the metric rows recorded since the previous snapshot and hands
+/// them with the arrays to one background thread (`SnapshotPipeline`), which makes the same
+/// HDF5 calls in the same order as a synchronous snapshot. The file, its format and its kill
+/// safety are therefore the same; a killed run loses only the snapshots not yet written.
+/// - Where the copy happens: the arrays passed in are Swift values, which the background thread
+///   keeps until it has written them. `floatArrays()` of a Float network shares the parameters'
+///   storage, so the hand-over copies nothing; the training thread's next in-place update copies
+///   an array (copy on write) only if the background thread still holds it. Resume states
+///   (`exportState`, converted to Double) and buffers are fresh arrays made by the caller.
+/// - Bounded: at most `snapshotsInFlight` (2) snapshots are held, one being written and one
+///   waiting; a third `appendSnapshot` blocks until the oldest is in the file. Memory: at most
+///   two snapshots beyond the caller's own arrays, each θ (4 bytes a scalar), the buffers (4)
+///   and the resume state (8; SGD momentum or LPOM: one array per parameter, Adam: two) — for
+///   784-300-100-10 with SGD momentum 1.07 + 2.13 MB, so about 6.4 MB.
+/// - Errors: the first failed write stops the background writing (later snapshots are not
+///   written); the next `appendSnapshot`, or `close`, throws it as a `HistoryError` naming the
+///   file. Snapshots committed before it stay in the file.
+/// - One thread at a time: the caller's thread makes no HDF5 call on the file from the start of
+///   background writing until `close` has joined the background thread. (Debian's libhdf5 1.10
+///   is built thread-safe, `Threadsafety: yes` in libhdf5.settings; this does not rely on it.)
 public final class HistoryWriter {
+    /// Whether snapshots are written by the caller's thread or by a background thread.
+    public enum Writing: Sendable {
+        /// `appendSnapshot` returns after the snapshot is in the file.
+        case synchronous
+        /// `appendSnapshot` returns once a background thread has the snapshot (see above).
+        case background
+    }
+
+    /// Most snapshots a background writer holds: one being written and one waiting.
+    public static let snapshotsInFlight = 2
+
     /// The path as given; error messages start with it.
-    public private(set) var path: String
+    public var path: String { sink.path }
     /// Number of complete snapshots in the file.
-    public private(set) var snapshotCount = 0
+    public var snapshotCount: Int { pipeline?.committedSnapshots.count ?? sink.snapshotCount }
     /// Step of the last complete snapshot, nil before the first.
-    public private(set) var lastStep: Int? = nil
+    public var lastStep: Int? { pipeline.map { $0.committedSnapshots.lastStep } ?? sink.lastStep }
 
     /// Where a snapshot is interrupted by `faultHook` (tests only).
     enum FaultPoint: Equatable {
         case afterState, afterParameter(String), afterBuffers, afterMetrics, afterFirstFlush, afterSnapshotStep
     }
 
-    /// Called at each `FaultPoint` of `appendSnapshot`; tests use it to kill the process there.
-    var faultHook: ((FaultPoint) -> Void)?
-
-    private struct Entry {
-        let name: String
-        let shape: [Int]
-        let elements: Int
-        let dataset: H5Dataset
+    /// Called at each `FaultPoint` of a snapshot's writes (on the thread that writes them); tests
+    /// use it to kill the process there, or throw to make the write fail. Set it before the
+    /// snapshot it is meant for is appended.
+    var faultHook: ((FaultPoint) throws -> Void)? {
+        get { sink.faultHook }
+        set { sink.faultHook = newValue }
     }
 
-    private var file: H5Location?
-    private var parameters: [Entry]
-    private var buffers: [Entry]
-    private let snapshotStep: H5Dataset
-    private let metricsGroup: H5Location
-    private let metricStep: H5Dataset
-    private var metricSets: [String: H5Dataset] = [:]
-    /// Rows of `/metrics/step` in the file.
-    private var metricRowsWritten = 0
-    /// The last written metric row, kept so a later value for the same step can be merged.
+    private let sink: HistorySink
+    /// Non-nil once background writing has started; never reset.
+    private var pipeline: SnapshotPipeline?
+    private var closed = false
+    /// Snapshots handed to the file (written or in flight), and the step of the last.
+    private var accepted = 0
+    private var acceptedLastStep: Int? = nil
+    /// The arrays of the first resume state; every later snapshot must carry the same.
+    private var stateLayout: [(name: String, count: Int)]? = nil
+    /// Metric rows not yet handed to the file.
+    private var pending = PendingMetrics()
+    /// The last metric row handed to the file, kept so a later value for the same step can be merged.
     private var lastMetricRow: (step: Int, values: [String: Double])? = nil
-    /// Rows not yet written; if `rewriteLast`, the first of them replaces the last written row.
-    private var pendingMetrics: [(step: Int, values: [String: Double])] = []
-    private var rewriteLast = false
-    /// `/resume`, created by the first snapshot that carries a resume state.
-    private var resumeSlots: ResumeSlots?
 
     /// Creates (truncates) a history file with root attributes `format="lpom-history"`,
     /// `format_version=1`, `created_by`, `model` and `training` (both JSON text, checked to parse),
@@ -82,15 +111,247 @@ public final class HistoryWriter {
     /// `/snapshot_step` int64 `[0]`, `/metrics/step` int64 `[0]`. Names must be non-empty,
     /// unique, without '/'; every dimension must be positive. `compressSnapshots` stores `/theta`
     /// and `/buffers` with shuffle + deflate (for measuring what compression would cost; histories
-    /// are uncompressed, see above).
+    /// are uncompressed, see above). `writing` chooses background writing (see above).
     public init(path: String, model: String, training: String, createdBy: String,
                 parameters: [(name: String, shape: [Int])], buffers: [(name: String, shape: [Int])],
-                compressSnapshots: Bool = false) throws {
+                compressSnapshots: Bool = false, writing: Writing = .synchronous) throws {
         H5.prepare()
         try HistoryFormat.checkJSON(model, attribute: "model", path: path)
         try HistoryFormat.checkJSON(training, attribute: "training", path: path)
         try Self.checkDeclarations(parameters, kind: "parameter", path: path)
         try Self.checkDeclarations(buffers, kind: "buffer", path: path)
+        sink = try HistorySink(path: path, model: model, training: training, createdBy: createdBy,
+                               parameters: parameters, buffers: buffers, compressSnapshots: compressSnapshots)
+        if writing == .background { try startBackground() }
+    }
+
+    /// Reopens an existing history for appending (`--resume`). Validates it as `HistoryReader`
+    /// does, then copies its complete snapshots, and the metric rows up to the last snapshot's
+    /// step, into a fresh file beside it (`<path>.resume-tmp`) and atomically renames that over
+    /// `path`; appending continues in the fresh file. Rows a killed run left beyond the last
+    /// snapshot are thereby dropped. Copying instead of appending in place is deliberate: after
+    /// a kill, HDF5 metadata beyond the last complete snapshot may be half-written, and
+    /// extending it could corrupt the file (seen in testing). The copy costs about one read of
+    /// the history; the original stays intact until the rename. Refuses a file that another
+    /// writer holds locked. The resume state of the last snapshot (`/resume`) is copied with it;
+    /// `training`, when given, replaces the `training` attribute (a resumed session's record).
+    /// The copy is written synchronously; `writing` applies to the snapshots appended after it.
+    public static func openForAppend(path: String, training: String? = nil, writing: Writing = .synchronous) throws -> HistoryWriter {
+        H5.prepare()
+        try refuseIfBeingWritten(path)
+        let reader = try HistoryReader(path: path)
+        defer { reader.close() }
+        let temp = path + ".resume-tmp"
+        var created: HistoryWriter?
+        do {
+            let state = try reader.resumeState()
+            let writer = try HistoryWriter(path: temp, model: reader.model, training: training ?? reader.training, createdBy: reader.createdBy,
+                                           parameters: reader.parameterShapes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                                           buffers: reader.bufferShapes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            created = writer
+            let steps = try reader.metricSteps()
+            let keep = reader.snapshotSteps.last.map { last in steps.prefix(while: { $0 <= last }).count } ?? 0
+            var columns: [String: [Double]] = [:]
+            for name in reader.metricNames { columns[name] = try reader.metric(name) }
+            writer.pending.rows = (0..<keep).map { row in (steps[row], columns.mapValues { $0[row] }) }
+            for (index, step) in reader.snapshotSteps.enumerated() {
+                var parameters: [String: [Float]] = [:]
+                for name in reader.parameterShapes.keys { parameters[name] = try reader.parameter(name, snapshot: index) }
+                var buffers: [String: [Float]] = [:]
+                for name in reader.bufferShapes.keys { buffers[name] = try reader.buffer(name, snapshot: index) }
+                let last = index == reader.snapshotCount - 1
+                try writer.appendSnapshot(step: step, parameters: parameters, buffers: buffers, state: last ? state?.arrays : nil)
+            }
+            try writer.sink.flush(metrics: writer.takePendingMetrics())
+            reader.close()
+            guard rename(temp, path) == 0 else {
+                throw HistoryError(path, "cannot replace the file with its resumed copy (\(String(cString: strerror(errno))))")
+            }
+            writer.sink.path = path
+            if writing == .background { try writer.startBackground() }
+            return writer
+        } catch {
+            try? created?.close()
+            unlink(temp)
+            if let error = error as? HistoryError {
+                // Name the original file, not the temporary copy.
+                throw HistoryError(path, error.description.replacingOccurrences(of: temp + ": ", with: ""))
+            }
+            throw error
+        }
+    }
+
+    /// Appends one snapshot at training step `step` (greater than the last snapshot's step):
+    /// writes every `/theta` row and `/buffers` row and the pending metrics, flushes, then
+    /// extends `/snapshot_step` and flushes again. `parameters` and `buffers` must hold exactly
+    /// the declared names, each with `product(shape)` elements (row-major). With background
+    /// writing the arguments are checked here and the writes happen later (see above); this
+    /// throws the failure of an earlier snapshot's writes.
+    ///
+    /// `state`, the trainer's resume state at this step, is written first into `/resume`
+    /// (`ResumeSlots`: the slot of this snapshot, its step last), so that a kill never leaves
+    /// the last committed snapshot without its own state. Once a snapshot has carried a state,
+    /// every later one must (same names and lengths).
+    public func appendSnapshot(step: Int, parameters values: [String: [Float]], buffers bufferValues: [String: [Float]],
+                               state: [String: [Double]]? = nil) throws {
+        try checkOpen()
+        if step < 0 { throw HistoryError(path, "snapshot step \(step) is negative") }
+        if let acceptedLastStep, step <= acceptedLastStep {
+            throw HistoryError(path, "snapshot step \(step) is not after the last snapshot's step \(acceptedLastStep)")
+        }
+        try checkValues(values, against: sink.parameters, kind: "parameter")
+        try checkValues(bufferValues, against: sink.buffers, kind: "buffer")
+        if let state {
+            if let stateLayout {
+                try ResumeSlots.check(state, against: stateLayout, path: path)
+            } else {
+                stateLayout = try ResumeSlots.layout(of: state, path: path)
+            }
+        } else if stateLayout != nil {
+            throw HistoryError(path, "snapshot at step \(step) lacks the resume state that earlier snapshots carried")
+        }
+        let job = SnapshotJob(row: accepted, step: step, parameters: values, buffers: bufferValues, state: state,
+                              metrics: takePendingMetrics())
+        if let pipeline { try pipeline.submit(job) } else { try sink.commit(job) }
+        accepted += 1
+        acceptedLastStep = step
+    }
+
+    /// Records metrics of training step `step` (e.g. "loss", "accuracy"). Rows are kept in
+    /// memory and written with the next snapshot and at `close`. Steps must not decrease;
+    /// values for the same step as the previous call are merged into one row.
+    /// A metric not seen before reads NaN at earlier steps; one left out reads NaN at this step.
+    public func appendMetrics(step: Int, values: [String: Double]) throws {
+        try checkOpen()
+        for name in values.keys {
+            try HistoryFormat.checkName(name, kind: "metric", path: path)
+            if name == HistoryFormat.metricStep { throw HistoryError(path, "'step' is reserved and cannot be a metric name") }
+        }
+        if let previous = pending.rows.last {
+            if step == previous.step {
+                pending.rows[pending.rows.count - 1].values.merge(values) { _, new in new }
+                return
+            }
+            if step < previous.step { throw HistoryError(path, "metric step \(step) is before step \(previous.step)") }
+        } else if let previous = lastMetricRow {
+            if step == previous.step {
+                pending = PendingMetrics(rows: [(step, previous.values.merging(values) { _, new in new })], rewriteLast: true)
+                return
+            }
+            if step < previous.step { throw HistoryError(path, "metric step \(step) is before step \(previous.step)") }
+        }
+        if step < 0 { throw HistoryError(path, "metric step \(step) is negative") }
+        pending.rows.append((step, values))
+    }
+
+    /// Waits for the snapshots in flight (background writing), writes pending metrics, flushes
+    /// and closes the file; throws the first failed write of a background snapshot, if any,
+    /// after closing (the snapshots committed before it stay). Calling it again does nothing;
+    /// `deinit` calls it too (ignoring errors).
+    public func close() throws {
+        guard !closed else { return }
+        closed = true
+        H5.prepare()
+        if let failure = pipeline?.finish() {
+            sink.closeAfterFailure()
+            throw failure
+        }
+        try sink.close(metrics: takePendingMetrics())
+    }
+
+    deinit { try? close() }
+
+    // MARK: Private
+
+    private static func checkDeclarations(_ list: [(name: String, shape: [Int])], kind: String, path: String) throws {
+        var seen = Set<String>()
+        for item in list {
+            try HistoryFormat.checkName(item.name, kind: kind, path: path)
+            guard seen.insert(item.name).inserted else { throw HistoryError(path, "\(kind) '\(item.name)' declared twice") }
+            guard item.shape.count <= HistoryFormat.maxRank, item.shape.allSatisfy({ $0 > 0 }),
+                  HistoryFormat.elementCount(item.shape) != nil else {
+                throw HistoryError(path, "\(kind) '\(item.name)' has an unsupported shape \(item.shape)")
+            }
+        }
+    }
+
+    /// Starts the background thread; from now on only it makes HDF5 calls on the file, until `close`.
+    private func startBackground() throws {
+        let sink = self.sink
+        let pipeline = SnapshotPipeline(capacity: Self.snapshotsInFlight, committed: sink.snapshotCount,
+                                        lastStep: sink.lastStep) { try sink.commit($0) }
+        try pipeline.start(path: path)
+        self.pipeline = pipeline
+    }
+
+    private func checkOpen() throws {
+        H5.prepare()
+        if closed { throw HistoryError(path, "the history writer is closed") }
+    }
+
+    /// Hands the pending metric rows over (to a snapshot or to `close`).
+    private func takePendingMetrics() -> PendingMetrics {
+        let taken = pending
+        if let last = taken.rows.last { lastMetricRow = last }
+        pending = PendingMetrics()
+        return taken
+    }
+
+    private func checkValues(_ values: [String: [Float]], against entries: [HistorySink.Entry], kind: String) throws {
+        for entry in entries {
+            guard let v = values[entry.name] else { throw HistoryError(path, "snapshot is missing \(kind) '\(entry.name)'") }
+            guard v.count == entry.elements else {
+                throw HistoryError(path, "\(kind) '\(entry.name)' has \(v.count) values, expected \(entry.elements) for shape \(entry.shape)")
+            }
+        }
+        if values.count != entries.count {
+            let known = Set(entries.map(\.name))
+            let unknown = values.keys.filter { !known.contains($0) }.sorted()
+            throw HistoryError(path, "unknown \(kind) '\(unknown.first ?? "")' (not declared when the history was created)")
+        }
+    }
+
+    /// Refuses a file that another process (or another writer of this one) is writing.
+    private static func refuseIfBeingWritten(_ path: String) throws {
+        if isLockedExclusively(path) {
+            throw HistoryError(path, "is being written by another process (or another HistoryWriter); cannot resume it")
+        }
+    }
+}
+
+/// The HDF5 side of a `HistoryWriter`: the open file, its datasets and what has been written.
+/// Used by one thread at a time: the writer's, or its background thread while that runs
+/// (`SnapshotPipeline`). `parameters` and `buffers` are immutable and read by both.
+final class HistorySink {
+    struct Entry {
+        let name: String
+        let shape: [Int]
+        let elements: Int
+        let dataset: H5Dataset
+    }
+
+    /// The path as given; error messages start with it.
+    var path: String
+    /// Number of complete snapshots in the file, and the step of the last.
+    private(set) var snapshotCount = 0
+    private(set) var lastStep: Int? = nil
+    var faultHook: ((HistoryWriter.FaultPoint) throws -> Void)?
+    let parameters: [Entry]
+    let buffers: [Entry]
+
+    private var file: H5Location?
+    private let snapshotStep: H5Dataset
+    private let metricsGroup: H5Location
+    private let metricStep: H5Dataset
+    private var metricSets: [String: H5Dataset] = [:]
+    /// Rows of `/metrics/step` in the file.
+    private var metricRowsWritten = 0
+    /// `/resume`, created by the first snapshot that carries a resume state.
+    private var resumeSlots: ResumeSlots?
+
+    /// Creates the file (arguments checked by `HistoryWriter.init`).
+    init(path: String, model: String, training: String, createdBy: String,
+         parameters: [(name: String, shape: [Int])], buffers: [(name: String, shape: [Int])], compressSnapshots: Bool) throws {
         do {
             let file = try H5Location.createFile(path: path, paged: true)
             try file.writeAttribute("format", string: HistoryFormat.format)
@@ -123,157 +384,81 @@ public final class HistoryWriter {
         }
     }
 
-    /// Reopens an existing history for appending (`--resume`). Validates it as `HistoryReader`
-    /// does, then copies its complete snapshots, and the metric rows up to the last snapshot's
-    /// step, into a fresh file beside it (`<path>.resume-tmp`) and atomically renames that over
-    /// `path`; appending continues in the fresh file. Rows a killed run left beyond the last
-    /// snapshot are thereby dropped. Copying instead of appending in place is deliberate: after
-    /// a kill, HDF5 metadata beyond the last complete snapshot may be half-written, and
-    /// extending it could corrupt the file (seen in testing). The copy costs about one read of
-    /// the history; the original stays intact until the rename. Refuses a file that another
-    /// writer holds locked. The resume state of the last snapshot (`/resume`) is copied with it;
-    /// `training`, when given, replaces the `training` attribute (a resumed session's record).
-    public static func openForAppend(path: String, training: String? = nil) throws -> HistoryWriter {
-        H5.prepare()
-        try refuseIfBeingWritten(path)
-        let reader = try HistoryReader(path: path)
-        defer { reader.close() }
-        let temp = path + ".resume-tmp"
-        var created: HistoryWriter?
+    /// Writes one snapshot (checked by `HistoryWriter.appendSnapshot`): the resume state, every
+    /// `/theta` and `/buffers` row and the job's metrics, a flush, `/snapshot_step`, a flush.
+    func commit(_ job: SnapshotJob) throws {
+        guard let file else { throw HistoryError(path, "the history writer is closed") }
+        let t = job.row
         do {
-            let state = try reader.resumeState()
-            let writer = try HistoryWriter(path: temp, model: reader.model, training: training ?? reader.training, createdBy: reader.createdBy,
-                                           parameters: reader.parameterShapes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                                           buffers: reader.bufferShapes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-            created = writer
-            let steps = try reader.metricSteps()
-            let keep = reader.snapshotSteps.last.map { last in steps.prefix(while: { $0 <= last }).count } ?? 0
-            var columns: [String: [Double]] = [:]
-            for name in reader.metricNames { columns[name] = try reader.metric(name) }
-            writer.pendingMetrics = (0..<keep).map { row in (steps[row], columns.mapValues { $0[row] }) }
-            for (index, step) in reader.snapshotSteps.enumerated() {
-                var parameters: [String: [Float]] = [:]
-                for name in reader.parameterShapes.keys { parameters[name] = try reader.parameter(name, snapshot: index) }
-                var buffers: [String: [Float]] = [:]
-                for name in reader.bufferShapes.keys { buffers[name] = try reader.buffer(name, snapshot: index) }
-                let last = index == reader.snapshotCount - 1
-                try writer.appendSnapshot(step: step, parameters: parameters, buffers: buffers, state: last ? state?.arrays : nil)
-            }
-            try writer.flushPendingMetrics()
-            reader.close()
-            guard rename(temp, path) == 0 else {
-                throw HistoryError(path, "cannot replace the file with its resumed copy (\(String(cString: strerror(errno))))")
-            }
-            writer.path = path
-            return writer
-        } catch {
-            try? created?.close()
-            unlink(temp)
-            if let error = error as? HistoryError {
-                // Name the original file, not the temporary copy.
-                throw HistoryError(path, error.description.replacingOccurrences(of: temp + ": ", with: ""))
-            }
-            throw error
-        }
-    }
-
-    /// Appends one snapshot at training step `step` (greater than `lastStep`): writes every
-    /// `/theta` row and `/buffers` row and the pending metrics, flushes, then extends
-    /// `/snapshot_step` and flushes again. `parameters` and `buffers` must hold exactly the
-    /// declared names, each with `product(shape)` elements (row-major).
-    ///
-    /// `state`, the trainer's resume state at this step, is written first into `/resume`
-    /// (`ResumeSlots`: the slot of this snapshot, its step last), so that a kill never leaves
-    /// the last committed snapshot without its own state. Once a snapshot has carried a state,
-    /// every later one must (same names and lengths).
-    public func appendSnapshot(step: Int, parameters values: [String: [Float]], buffers bufferValues: [String: [Float]],
-                               state: [String: [Double]]? = nil) throws {
-        let file = try openFile()
-        if step < 0 { throw HistoryError(path, "snapshot step \(step) is negative") }
-        if let lastStep, step <= lastStep {
-            throw HistoryError(path, "snapshot step \(step) is not after the last snapshot's step \(lastStep)")
-        }
-        try checkValues(values, against: parameters, kind: "parameter")
-        try checkValues(bufferValues, against: buffers, kind: "buffer")
-        let t = snapshotCount
-        if state == nil && resumeSlots != nil {
-            throw HistoryError(path, "snapshot at step \(step) lacks the resume state that earlier snapshots carried")
-        }
-        do {
-            if let state {
+            if let state = job.state {
                 // `/resume` stays uncompressed even with `compressSnapshots`: its slots are rewritten at every
                 // snapshot, and a compressed chunk of another size is written to new space each time
                 // (HDF5 does not reuse the old; measured: +30 MB over 30 snapshots of a 1 MB network).
                 if resumeSlots == nil { resumeSlots = try ResumeSlots.create(in: file, for: state, path: path) }
-                try resumeSlots?.write(slot: t % 2, step: step, state: state, path: path)
-                faultHook?(.afterState)
+                try resumeSlots?.write(slot: t % 2, step: job.step, state: state, path: path)
+                try faultHook?(.afterState)
             }
             for entry in parameters {
-                try writeRow(entry, row: t, values: values[entry.name] ?? [])
-                faultHook?(.afterParameter(entry.name))
+                try writeRow(entry, row: t, values: job.parameters[entry.name] ?? [])
+                try faultHook?(.afterParameter(entry.name))
             }
-            for entry in buffers { try writeRow(entry, row: t, values: bufferValues[entry.name] ?? []) }
-            faultHook?(.afterBuffers)
-            try writePendingMetrics()
-            faultHook?(.afterMetrics)
+            for entry in buffers { try writeRow(entry, row: t, values: job.buffers[entry.name] ?? []) }
+            try faultHook?(.afterBuffers)
+            try writeMetrics(job.metrics)
+            try faultHook?(.afterMetrics)
             try file.flush()
-            faultHook?(.afterFirstFlush)
+            try faultHook?(.afterFirstFlush)
             try snapshotStep.setRowCount(t + 1)
-            try snapshotStep.writeRows(start: t, count: 1, values: [Int64(step)])
-            faultHook?(.afterSnapshotStep)
+            try snapshotStep.writeRows(start: t, count: 1, values: [Int64(job.step)])
+            try faultHook?(.afterSnapshotStep)
             try file.flush()
         } catch let error as H5Failure {
-            throw HistoryError(path, error.description)
+            // HDF5's messages of failed system calls span lines (a timestamp, then the details).
+            throw HistoryError(path, error.description.split(separator: "\n").joined(separator: " "))
         }
         snapshotCount = t + 1
-        lastStep = step
+        lastStep = job.step
     }
 
-    /// Records metrics of training step `step` (e.g. "loss", "accuracy"). Rows are kept in
-    /// memory and written at the next `appendSnapshot` and at `close`. Steps must not
-    /// decrease; values for the same step as the previous call are merged into one row.
-    /// A metric not seen before reads NaN at earlier steps; one left out reads NaN at this step.
-    public func appendMetrics(step: Int, values: [String: Double]) throws {
-        _ = try openFile()
-        for name in values.keys {
-            try HistoryFormat.checkName(name, kind: "metric", path: path)
-            if name == HistoryFormat.metricStep { throw HistoryError(path, "'step' is reserved and cannot be a metric name") }
-        }
-        if let previous = pendingMetrics.last {
-            if step == previous.step {
-                pendingMetrics[pendingMetrics.count - 1].values.merge(values) { _, new in new }
-                return
-            }
-            if step < previous.step { throw HistoryError(path, "metric step \(step) is before step \(previous.step)") }
-        } else if let previous = lastMetricRow {
-            if step == previous.step {
-                pendingMetrics = [(step, previous.values.merging(values) { _, new in new })]
-                rewriteLast = true
-                return
-            }
-            if step < previous.step { throw HistoryError(path, "metric step \(step) is before step \(previous.step)") }
-        }
-        if step < 0 { throw HistoryError(path, "metric step \(step) is negative") }
-        pendingMetrics.append((step, values))
-    }
-
-    /// Writes pending metrics, flushes and closes the file. Calling it again does nothing;
-    /// `deinit` calls it too (ignoring errors).
-    public func close() throws {
-        guard let file else { return }
-        H5.prepare()
-        defer { closeHandles(file) }
+    /// Writes `metrics` and flushes.
+    func flush(metrics: PendingMetrics) throws {
+        guard let file else { throw HistoryError(path, "the history writer is closed") }
         do {
-            try writePendingMetrics()
+            try writeMetrics(metrics)
             try file.flush()
         } catch let error as H5Failure {
             throw HistoryError(path, error.description)
+        }
+    }
+
+    /// Writes `metrics`, flushes and closes the file (closed even when writing fails).
+    func close(metrics: PendingMetrics) throws {
+        guard file != nil else { return }
+        defer { closeHandles() }
+        try flush(metrics: metrics)
+    }
+
+    /// Closes the file after a failed snapshot. The flush at closing records HDF5's end of
+    /// allocated space, which counts the space given to the rows that failed to be written; a
+    /// file shorter than that is refused as truncated ("truncated file: eof = …", seen with a
+    /// write failing on a full file system). So the file is extended to that length (a hole that
+    /// reads as zeros, where no listed snapshot points); then the snapshots committed before the
+    /// failure read and resume as after a kill.
+    func closeAfterFailure() {
+        guard let file else { return }
+        var allocated: haddr_t = 0
+        let known = H5Fget_eoa(file.handle.id, &allocated) >= 0
+        closeHandles()
+        var info = stat()
+        if known, stat(path, &info) == 0, info.st_size < off_t(clamping: allocated) {
+            _ = truncate(path, off_t(clamping: allocated))
         }
     }
 
     /// Closes every dataset and group, then the file: HDF5 keeps a file open while any
     /// object in it is open, and a later open of the same path in this process would share it.
-    private func closeHandles(_ file: H5Location) {
+    func closeHandles() {
+        guard let file else { return }
         var status: Int32 = 0
         for entry in parameters + buffers { status = min(status, entry.dataset.handle.close()) }
         for dataset in metricSets.values { status = min(status, dataset.handle.close()) }
@@ -287,72 +472,19 @@ public final class HistoryWriter {
         if status < 0 { H5.clearErrors() }
     }
 
-    deinit { try? close() }
-
-    // MARK: Private
-
-    private static func checkDeclarations(_ list: [(name: String, shape: [Int])], kind: String, path: String) throws {
-        var seen = Set<String>()
-        for item in list {
-            try HistoryFormat.checkName(item.name, kind: kind, path: path)
-            guard seen.insert(item.name).inserted else { throw HistoryError(path, "\(kind) '\(item.name)' declared twice") }
-            guard item.shape.count <= HistoryFormat.maxRank, item.shape.allSatisfy({ $0 > 0 }),
-                  HistoryFormat.elementCount(item.shape) != nil else {
-                throw HistoryError(path, "\(kind) '\(item.name)' has an unsupported shape \(item.shape)")
-            }
-        }
-    }
-
-    private func openFile() throws -> H5Location {
-        H5.prepare()
-        guard let file else { throw HistoryError(path, "the history writer is closed") }
-        return file
-    }
-
-    private func checkValues(_ values: [String: [Float]], against entries: [Entry], kind: String) throws {
-        for entry in entries {
-            guard let v = values[entry.name] else { throw HistoryError(path, "snapshot is missing \(kind) '\(entry.name)'") }
-            guard v.count == entry.elements else {
-                throw HistoryError(path, "\(kind) '\(entry.name)' has \(v.count) values, expected \(entry.elements) for shape \(entry.shape)")
-            }
-        }
-        if values.count != entries.count {
-            let known = Set(entries.map(\.name))
-            let unknown = values.keys.filter { !known.contains($0) }.sorted()
-            throw HistoryError(path, "unknown \(kind) '\(unknown.first ?? "")' (not declared when the history was created)")
-        }
-    }
-
     private func writeRow(_ entry: Entry, row: Int, values: [Float]) throws {
         try entry.dataset.setRowCount(row + 1)
         try entry.dataset.writeRows(start: row, count: 1, values: values)
     }
 
-    /// Writes pending metrics and flushes.
-    private func flushPendingMetrics() throws {
-        let file = try openFile()
-        do {
-            try writePendingMetrics()
-            try file.flush()
-        } catch let error as H5Failure {
-            throw HistoryError(path, error.description)
-        }
-    }
-
-    /// Refuses a file that another process (or another writer of this one) is writing.
-    private static func refuseIfBeingWritten(_ path: String) throws {
-        if isLockedExclusively(path) {
-            throw HistoryError(path, "is being written by another process (or another HistoryWriter); cannot resume it")
-        }
-    }
-
-    /// Writes pending metric rows: every metric's values first, `/metrics/step` last.
-    private func writePendingMetrics() throws {
-        guard !pendingMetrics.isEmpty else { return }
-        let start = rewriteLast ? metricRowsWritten - 1 : metricRowsWritten
-        let end = start + pendingMetrics.count
+    /// Writes metric rows: every metric's values first, `/metrics/step` last.
+    private func writeMetrics(_ metrics: PendingMetrics) throws {
+        let rows = metrics.rows
+        guard !rows.isEmpty else { return }
+        let start = metrics.rewriteLast ? metricRowsWritten - 1 : metricRowsWritten
+        let end = start + rows.count
         var names = Set(metricSets.keys)
-        for row in pendingMetrics { names.formUnion(row.values.keys) }
+        for row in rows { names.formUnion(row.values.keys) }
         for name in names.sorted() {
             let dataset: H5Dataset
             var from = start
@@ -366,15 +498,11 @@ public final class HistoryWriter {
             }
             let earlier = [Double](repeating: .nan, count: start - from)
             try dataset.setRowCount(end)
-            try dataset.writeRows(start: from, count: end - from,
-                                  values: earlier + pendingMetrics.map { $0.values[name] ?? .nan })
+            try dataset.writeRows(start: from, count: end - from, values: earlier + rows.map { $0.values[name] ?? .nan })
         }
         try metricStep.setRowCount(end)
-        try metricStep.writeRows(start: start, count: end - start, values: pendingMetrics.map { Int64($0.step) })
-        if let last = pendingMetrics.last { lastMetricRow = last }
+        try metricStep.writeRows(start: start, count: end - start, values: rows.map { Int64($0.step) })
         metricRowsWritten = end
-        pendingMetrics = []
-        rewriteLast = false
     }
 }
 

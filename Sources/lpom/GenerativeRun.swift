@@ -49,7 +49,7 @@ extension TrainCommand {
                                                 withIntermediateDirectories: true)
         let writer = try HistoryWriter(path: path, model: setup.generatorSpec.json(), training: record.json(),
                                        createdBy: "lpom \(lpomVersion)", parameters: trainer.generator.parameters.shapes,
-                                       buffers: trainer.generator.buffers.shapes)
+                                       buffers: trainer.generator.buffers.shapes, writing: .background)
         announceSize(path: path, spacing: snapshotEvery, totalSteps: gen.steps, stepsPerEpoch: 0, network: trainer.generator)
         var loop = TrainingLoop<Float>(steps: gen.steps, batchSize: b, seed: seed, snapshotEvery: 0)
         loop.spacing = snapshotEvery

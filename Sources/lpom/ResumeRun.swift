@@ -112,7 +112,7 @@ extension TrainCommand {
         if let cluster, !cluster.isRoot {
             return try execute(trainer: trainer, record: record, label: label, writer: nil, data: sets, startStep: lastStep, cluster: cluster)
         }
-        let writer = try HistoryWriter.openForAppend(path: path, training: record.json())
+        let writer = try HistoryWriter.openForAppend(path: path, training: record.json(), writing: .background)
         if !output.quiet { printErr("resuming \(path) at step \(lastStep) of \(total)") }
         return try execute(trainer: trainer, record: record, label: label, writer: writer, data: sets, startStep: lastStep,
                            resuming: true, cluster: cluster)

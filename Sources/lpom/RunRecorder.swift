@@ -135,15 +135,19 @@ final class RunRecorder: TrainingObserver {
 }
 
 /// Runs a training loop, then finishes the progress display and closes the history; a failure
-/// closes them too and is rethrown as one line saying how much of the history was kept.
+/// closes them too and is rethrown as one line saying how much of the history was kept. So is a
+/// failure of `close` (a snapshot the background writer could not write, say).
 func runClosingHistory(_ writer: HistoryWriter, finish: () -> Void, _ body: () throws -> Void) throws {
+    func kept(_ error: Error) -> CommandError {
+        CommandError("\(error) — history \(writer.path) keeps \(writer.snapshotCount) snapshots up to step \(writer.lastStep ?? 0)")
+    }
     do {
         try body()
     } catch {
         finish()
         try? writer.close()
-        throw CommandError("\(error) — history \(writer.path) keeps \(writer.snapshotCount) snapshots up to step \(writer.lastStep ?? 0)")
+        throw kept(error)
     }
     finish()
-    try writer.close()
+    do { try writer.close() } catch { throw kept(error) }
 }

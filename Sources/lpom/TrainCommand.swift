@@ -133,7 +133,7 @@ struct TrainCommand: ParsableCommand {
                                                 withIntermediateDirectories: true)
         let writer = try HistoryWriter(path: path, model: spec.json(), training: record.json(),
                                        createdBy: "lpom \(lpomVersion)", parameters: network.parameters.shapes,
-                                       buffers: network.buffers.shapes)
+                                       buffers: network.buffers.shapes, writing: .background)
         announceSize(path: path, spacing: snapshotEvery, totalSteps: (record.stepsPerEpoch ?? 0) * (record.epochs ?? 0),
                      stepsPerEpoch: record.stepsPerEpoch ?? 0, network: network,
                      stateScalars: trainer.exportState().values.reduce(0) { $0 + $1.count })

@@ -125,7 +125,12 @@ extension HistoryTests {
     /// delay, several times (`LPOM_KILL_ROUNDS`, default 4; a few hundred for a stress run).
     /// Every listed snapshot must read back exactly and the file must resume. Prints how many
     /// kills landed inside a snapshot (rows written beyond `/snapshot_step`).
-    func testKillAtRandomMoments() throws {
+    func testKillAtRandomMoments() throws { try killAtRandomMoments(writing: .synchronous) }
+
+    /// The same with background writing: the kill also drops the snapshots still in flight.
+    func testKillAtRandomMomentsBackground() throws { try killAtRandomMoments(writing: .background) }
+
+    func killAtRandomMoments(writing: HistoryWriter.Writing) throws {
         let count = 50_000
         let base = Self.pattern(step: 0, count: count)
         /// Row of step `step`: `base` with the first 16 elements and the last set to the step.
@@ -149,7 +154,8 @@ extension HistoryTests {
             let path = temp("killed-random-\(round).h5")
             runKilledChild(killAfter: Int.random(in: 0...40, using: &generator)) { ready in
                 let writer = try HistoryWriter(path: path, model: Self.model, training: Self.training, createdBy: "kill test",
-                                               parameters: [("layers.0.weight", [50, 1000])] + small, buffers: [("bn.mean", [7])])
+                                               parameters: [("layers.0.weight", [50, 1000])] + small, buffers: [("bn.mean", [7])],
+                                               writing: writing)
                 ready()
                 for step in 0..<5000 {
                     try writer.appendMetrics(step: step, values: step < 7 ? ["loss": Double(step)] : ["loss": Double(step), "acc": 1])
@@ -195,6 +201,6 @@ extension HistoryTests {
             XCTAssertEqual(try HistoryReader(path: path).parameter("layers.0.weight", snapshot: -1), row(9999))
             if testRun?.failureCount == 0 { try? FileManager.default.removeItem(atPath: path) }
         }
-        print("kills: \(rounds), inside a snapshot: \(inside); snapshots completed: \(counts.prefix(20))\(counts.count > 20 ? " …" : "")")
+        print("\(writing) writing: kills: \(rounds), inside a snapshot: \(inside); snapshots completed: \(counts.prefix(20))\(counts.count > 20 ? " …" : "")")
     }
 }
