@@ -314,30 +314,32 @@ struct HistoryLayout {
             guard ints[0] >= snapshots else {
                 throw HistoryError(path, "\(full) has \(ints[0]) rows but /snapshot_step has \(snapshots)")
             }
+            // HDF5 allocates a whole chunk to read a filtered one, and a damaged file can claim any
+            // chunk shape: chunks must fit the row's shape, and chunks of several rows
+            // `maxChunkCacheBytes`. Checked before anything is read.
+            let chunk = try dataset.chunkShape()
+            if let chunk {
+                guard chunk.count == ints.count, zip(chunk.dropFirst(), ints.dropFirst()).allSatisfy({ $0 <= max($1, 1) }) else {
+                    throw HistoryError(path, "\(full) has chunks \(chunk) that do not fit its shape \(ints); damaged file?")
+                }
+                let (chunkBytes, overflow) = (HistoryFormat.elementCount(chunk) ?? Int.max).multipliedReportingOverflow(by: 4)
+                if chunk[0] > 1, overflow || chunkBytes > HistoryFormat.maxChunkCacheBytes {
+                    throw HistoryError(path, "\(full) is stored in chunks \(chunk) of more than \(HistoryFormat.maxChunkCacheBytes >> 20) MiB; damaged file?")
+                }
+            }
             if snapshots > 0, !(try dataset.rowIsStored(snapshots - 1)) {
                 throw HistoryError(path, "\(full) has no data for snapshot \(snapshots - 1); damaged file?")
             }
             var opened = dataset
-            if let chunk = try dataset.chunkShape() {
-                // HDF5 allocates a whole chunk to read a filtered one: a chunk larger than a row must
-                // fit `maxChunkCacheBytes` (a damaged file can claim any chunk shape).
-                guard chunk.count == ints.count, zip(chunk.dropFirst(), ints.dropFirst()).allSatisfy({ $0 <= max($1, 1) }) else {
-                    throw HistoryError(path, "\(full) has chunks \(chunk) that do not fit its shape \(ints); damaged file?")
-                }
-                let (chunkBytes, chunkOverflow) = (HistoryFormat.elementCount(chunk) ?? Int.max).multipliedReportingOverflow(by: 4)
-                if chunk[0] > 1, chunkOverflow || chunkBytes > HistoryFormat.maxChunkCacheBytes {
-                    throw HistoryError(path, "\(full) is stored in chunks \(chunk) of more than \(HistoryFormat.maxChunkCacheBytes >> 20) MiB; damaged file?")
-                }
-                if chunk[0] > 1 {
-                    // Several snapshots per chunk (a packed history, `HistoryPack`): a cache holding the
-                    // chunks of one block of rows lets readers that go through the snapshots in order
-                    // decompress each chunk once instead of once per row (measured: reading every
-                    // snapshot of the paper generator's packed history 53 s without, under load).
-                    let (bytes, overflow) = chunk[0].multipliedReportingOverflow(by: elements * 4)
-                    dataset.handle.close()
-                    opened = try group.openDataset(name, chunkCacheBytes: overflow ? HistoryFormat.maxChunkCacheBytes
-                                                       : min(bytes + (1 << 20), HistoryFormat.maxChunkCacheBytes))
-                }
+            if let rows = chunk?[0], rows > 1 {
+                // Several snapshots per chunk (a packed history, `HistoryPack`): a cache holding the
+                // chunks of one block of rows lets readers that go through the snapshots in order
+                // decompress each chunk once instead of once per row (measured: reading every
+                // snapshot of the paper generator's packed history 53 s without, under load).
+                let (bytes, overflow) = rows.multipliedReportingOverflow(by: elements * 4)
+                dataset.handle.close()
+                opened = try group.openDataset(name, chunkCacheBytes: overflow ? HistoryFormat.maxChunkCacheBytes
+                                                   : min(bytes + (1 << 20), HistoryFormat.maxChunkCacheBytes))
             }
             arrays[name] = HistoryArray(dataset: opened, shape: Array(ints.dropFirst()), elements: elements)
         }

@@ -92,3 +92,31 @@ extension HistoryTests {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
     }
 }
+
+extension HistoryTests {
+    /// Chunk shapes are checked before HDF5 reads anything: a chunk of several snapshots over
+    /// 256 MiB, and a rank-1 dataset in chunks longer than itself and 2^16 rows, are refused.
+    func testRefusesOversizedChunks() throws {
+        let big = temp("big-chunks.h5")
+        try craft(big, version: 1)
+        do {
+            let file = try H5Location.openFile(path: big, writable: true, locking: true)
+            let theta = try file.openGroup("theta")
+            // 8 rows of 2^24 floats: a 512 MiB chunk (nothing is written, so nothing is allocated).
+            let d = try theta.createRowDataset("huge", of: Float.self, rowShape: [1 << 24], rowsPerChunk: 8,
+                                               fill: 0, directWrites: false, compress: true)
+            try d.setRowCount(1)
+        }
+        assertThrowsHistoryError(try HistoryReader(path: big), containing: "/theta/huge is stored in chunks [8, 16777216] of more than 256 MiB")
+        let long = temp("long-chunks.h5")
+        try craft(long, version: 1)
+        do {
+            let file = try H5Location.openFile(path: long, writable: true, locking: true)
+            let metrics = try file.createGroup("metrics")
+            let s = try metrics.createRowDataset("step", of: Int64.self, rowShape: [], rowsPerChunk: 1 << 17,
+                                                 fill: 0, directWrites: false, compress: false)
+            try s.setRowCount(2)
+        }
+        assertThrowsHistoryError(try HistoryReader(path: long), containing: "/metrics/step has 2 rows in chunks of 131072")
+    }
+}
