@@ -1,12 +1,12 @@
 import LiftedTrain
 
 /// Trial-parallel inversion on one machine (`lpom surf --threads N`): every Adam descent of an
-/// `Inverter` (one per visited snapshot) cuts its rows into `context.workers` contiguous groups
-/// that run at once — one `ComputeContext.run` region per phase, the machinery the image layers
-/// split their batches with (`SpinPool` workers, OpenBLAS switched to one thread inside) — and
-/// each group descends on its own copy of the problem: its own network (layer work buffers and
-/// saved activations) and residual, the same weights (shared copy-on-write: nothing writes them
-/// while inverting) and the same A.
+/// `Inverter` (one per visited snapshot), and the final forward pass of its results, cuts its
+/// rows into `context.workers` contiguous groups that run at once — one `ComputeContext.run`
+/// region per phase, the machinery the image layers split their batches with (`SpinPool`
+/// workers, OpenBLAS on one thread inside) — and each group descends on its own copy of the
+/// problem: its own network (layer work buffers and saved activations) and residual, the same
+/// weights (shared copy-on-write: nothing writes them while inverting) and the same A.
 ///
 /// Why groups and not BLAS threads: a trial-step is a chain of mid-sized products, im2col/col2im,
 /// batch-norm and activation passes and the Adam update; threaded BLAS speeds up only the
@@ -15,7 +15,7 @@ import LiftedTrain
 /// other step is per row — so each group computes what it would compute in the whole batch,
 /// and the phase needs one synchronisation instead of several per product.
 public final class InversionWorkers<Scalar: NNScalar> {
-    /// The split (its `workers` groups) and the OpenBLAS threads outside it.
+    /// The split: at most `workers` groups.
     public let context: ComputeContext
     /// The problem group 0 runs on (the inverter's own).
     public let problem: InversionProblem<Scalar>

@@ -201,7 +201,7 @@ public final class Inverter<Scalar: NNScalar> {
         let state = DescentState(x: x, measured: problem.measure(signals, trials: rowTrials), truth: truth, trialCount: n)
         descend(state, rows: Array(0..<(r * n)), steps: steps, final: true, phase: 0, phases: 1)
         // Keep each trial's lowest-loss restart.
-        let losses = problem.values(state.x, measuredTargets: state.measured, trials: rowTrials)
+        let losses = problem.values(generated: generate(state.x), measuredTargets: state.measured, trials: rowTrials)
         var best = Array(0..<n), iterations = [Int](repeating: 0, count: n)
         for i in 0..<n {
             for j in 0..<r {
@@ -300,6 +300,22 @@ public final class Inverter<Scalar: NNScalar> {
         for (i, g) in groups.enumerated() {
             finish(s, rows: rows[ComputeContext.range(i, of: parts, count: rows.count)], g.outcome!)
         }
+    }
+
+    /// G(x) `[b, n]` (eval mode), the rows split over the workers as in `descend`.
+    func generate(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+        let parts = workers?.context.parts(x.rows) ?? 1
+        guard parts > 1, let workers else { return problem.generate(x) }
+        let problems = workers.problems(count: parts), n = problem.signalSize
+        var g = Tensor<Scalar>(zeros: [x.rows, n])
+        g.data.withUnsafeMutableBufferPointer { pg in
+            let out = pg.baseAddress!   // each part writes its own rows
+            workers.context.run(x.rows, parts: parts) { i, range in
+                let part = problems[i].generate(gather(x, Array(range)))
+                part.data.withUnsafeBufferPointer { (out + range.lowerBound * n).update(from: $0.baseAddress!, count: $0.count) }
+            }
+        }
+        return g
     }
 
     /// One worker's group of a descent: its outcome, and its rows still descending (for progress).
@@ -409,9 +425,9 @@ public final class Inverter<Scalar: NNScalar> {
     /// Per-trial results on the final network (which the network must hold).
     func results(x: Tensor<Scalar>, trials: InversionTrials<Scalar>, iterations: [Int], finalIterations: [Int],
                  pieces: [Int]? = nil) -> [TrialResult] {
-        let g = problem.generate(x)
+        let g = generate(x)
         let all = Array(0..<trials.count)
-        let loss = problem.values(x, measuredTargets: problem.measure(trials.signals, trials: all), trials: all)
+        let loss = problem.values(generated: g, measuredTargets: problem.measure(trials.signals, trials: all), trials: all)
         var diff = g
         diff.add(trials.signals.reshaped([g.rows, g.cols]), scaledBy: -1)
         let sq = rowSquaredNorms(diff), n = Double(problem.signalSize)

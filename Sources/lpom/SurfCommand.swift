@@ -167,7 +167,7 @@ struct SurfCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(parsing: .number, help: "Threads: the trials of every Adam phase split into this many groups that run at once, each with single-threaded BLAS (the same results as one thread); OpenBLAS gets them elsewhere.")
+    @Option(parsing: .number, help: "Threads: the trials of every Adam phase (and the final forward pass) split into this many groups that run at once, each on its own copy of the network with single-threaded BLAS; the results equal one thread's up to rounding.")
     var threads = 1
 
     @Option(help: "Write an SVG of the distribution (CDF) of ‖x̂ − x*‖.")

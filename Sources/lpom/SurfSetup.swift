@@ -27,8 +27,10 @@ final class SurfSetup {
     let workers: InversionWorkers<Float>?
 
     init(_ c: SurfCommand) throws {
-        // `--threads`: the trials split over that many workers (InversionWorkers), BLAS gets them outside the splits.
-        let context = ComputeContext(workers: c.threads, blasThreads: c.threads)
+        // `--threads`: the trials split over that many workers (InversionWorkers). OpenBLAS stays on
+        // one thread throughout, as for image networks (`ComputeContext.training`): its idle threads
+        // yield for a while after every threaded call, taking time from the workers.
+        let context = ComputeContext(workers: c.threads, blasThreads: 1)
         context.configureOpenBLAS()
         let reader = try HistoryReader(path: c.history)
         let network = try loadNetwork(from: reader, snapshot: -1)
