@@ -102,7 +102,12 @@ public final class InversionProblem<Scalar: NNScalar> {
 
     /// f(x_i) for every row (forward only).
     public func values(_ x: Tensor<Scalar>, measuredTargets ay: Tensor<Scalar>, trials: [Int]? = nil) -> [Double] {
-        formResidual(generate(x), ay, trials: trials)
+        values(generated: generate(x), measuredTargets: ay, trials: trials)
+    }
+
+    /// f(x_i) for every row from G(x) as `generate` returned it.
+    public func values(generated g: Tensor<Scalar>, measuredTargets ay: Tensor<Scalar>, trials: [Int]? = nil) -> [Double] {
+        formResidual(g, ay, trials: trials)
         return rowSquaredNorms(residual).map { $0 / 2 }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import LiftedTrain
+import Synchronization
 
 /// How the latent x is searched for.
 public enum InversionMethod: String, CaseIterable, Sendable {
@@ -160,12 +161,17 @@ public final class Inverter<Scalar: NNScalar> {
     public let snapshots: GeneratorSnapshots
     /// Settings.
     public let settings: InversionSettings
-    /// Called now and then with the run's progress.
+    /// Called now and then with the run's progress (on the calling thread).
     public var progress: ((InversionProgress) -> Void)?
+    /// Workers that descend groups of the trials at once (nil: every descent on `problem` alone).
+    public let workers: InversionWorkers<Scalar>?
 
-    /// An inverter for `problem` over `snapshots`.
-    public init(problem: InversionProblem<Scalar>, snapshots: GeneratorSnapshots, settings: InversionSettings) {
-        self.problem = problem; self.snapshots = snapshots; self.settings = settings
+    /// An inverter for `problem` over `snapshots`; with `workers` (made for `problem`), the Adam
+    /// descents split their trials over them.
+    public init(problem: InversionProblem<Scalar>, snapshots: GeneratorSnapshots, settings: InversionSettings,
+                workers: InversionWorkers<Scalar>? = nil) {
+        precondition(workers.map { $0.problem === problem } ?? true, "Inverter: workers made for another problem")
+        self.problem = problem; self.snapshots = snapshots; self.settings = settings; self.workers = workers
     }
 
     /// The final network's snapshot index.
@@ -195,7 +201,7 @@ public final class Inverter<Scalar: NNScalar> {
         let state = DescentState(x: x, measured: problem.measure(signals, trials: rowTrials), truth: truth, trialCount: n)
         descend(state, rows: Array(0..<(r * n)), steps: steps, final: true, phase: 0, phases: 1)
         // Keep each trial's lowest-loss restart.
-        let losses = problem.values(state.x, measuredTargets: state.measured, trials: rowTrials)
+        let losses = problem.values(generated: generate(state.x), measuredTargets: state.measured, trials: rowTrials)
         var best = Array(0..<n), iterations = [Int](repeating: 0, count: n)
         for i in 0..<n {
             for j in 0..<r {
@@ -267,21 +273,95 @@ public final class Inverter<Scalar: NNScalar> {
 
     /// Adam (state reset) for at most `steps` steps on `rows`, in chunks of `batchSize` rows. On
     /// the final network a row leaves its batch (which is compacted) once ‖x − x*‖ < tolerance,
-    /// its loss plateaus (when enabled) or turns non-finite.
+    /// its loss plateaus (when enabled) or turns non-finite. With `workers`, the rows are first
+    /// cut into contiguous groups that descend at once, one per worker (`InversionWorkers`).
     func descend(_ s: DescentState, rows: [Int], steps: Int, final: Bool, phase: Int, phases: Int) {
         guard steps > 0 else { return }
-        let chunk = max(1, settings.batchSize)
-        var start = 0
-        while start < rows.count {
-            let part = Array(rows[start..<min(rows.count, start + chunk)])
-            descendChunk(s, rows: part, steps: steps, final: final, phase: phase, phases: phases)
-            start += chunk
+        let parts = workers?.context.parts(rows.count) ?? 1
+        guard parts > 1, let workers else {
+            let out = descendGroup(s, rows: rows[...], problem: problem, steps: steps, final: final) { step, active in
+                self.progress?(InversionProgress(phase: phase, phases: phases, step: step, phaseSteps: steps, active: active))
+            }
+            finish(s, rows: rows[...], out)
+            return
+        }
+        let problems = workers.problems(count: parts)
+        let groups = (0..<parts).map { GroupState(active: ComputeContext.range($0, of: parts, count: rows.count).count) }
+        workers.context.run(rows.count, parts: parts) { i, range in
+            let report: (Int, Int) -> Void = { step, active in
+                groups[i].active.store(active, ordering: .relaxed)
+                guard i == 0, let progress = self.progress else { return }   // the caller's thread reports
+                let all = groups.reduce(0) { $0 + $1.active.load(ordering: .relaxed) }
+                progress(InversionProgress(phase: phase, phases: phases, step: step, phaseSteps: steps, active: all))
+            }
+            groups[i].outcome = descendGroup(s, rows: rows[range], problem: problems[i], steps: steps, final: final, report: report)
+            groups[i].active.store(0, ordering: .relaxed)
+        }
+        for (i, g) in groups.enumerated() {
+            finish(s, rows: rows[ComputeContext.range(i, of: parts, count: rows.count)], g.outcome!)
         }
     }
 
-    private func descendChunk(_ s: DescentState, rows initial: [Int], steps: Int, final: Bool, phase: Int, phases: Int) {
+    /// G(x) `[b, n]` (eval mode), the rows split over the workers as in `descend`.
+    func generate(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+        let parts = workers?.context.parts(x.rows) ?? 1
+        guard parts > 1, let workers else { return problem.generate(x) }
+        let problems = workers.problems(count: parts), n = problem.signalSize
+        var g = Tensor<Scalar>(zeros: [x.rows, n])
+        g.data.withUnsafeMutableBufferPointer { pg in
+            let out = pg.baseAddress!   // each part writes its own rows
+            workers.context.run(x.rows, parts: parts) { i, range in
+                let part = problems[i].generate(gather(x, Array(range)))
+                part.data.withUnsafeBufferPointer { (out + range.lowerBound * n).update(from: $0.baseAddress!, count: $0.count) }
+            }
+        }
+        return g
+    }
+
+    /// One worker's group of a descent: its outcome, and its rows still descending (for progress).
+    private final class GroupState: @unchecked Sendable {
+        let active: Atomic<Int>
+        var outcome: GroupOutcome?
+        init(active: Int) { self.active = Atomic(active) }
+    }
+
+    /// Where a group's rows ended: x̂ `[rows, k]` and the steps each took, in the group's row order.
+    private struct GroupOutcome {
+        var x: Tensor<Scalar>
+        var iterations: [Int]
+    }
+
+    /// Writes a group's outcome into the state.
+    private func finish(_ s: DescentState, rows: ArraySlice<Int>, _ out: GroupOutcome) {
+        scatter(out.x, into: &s.x, rows: Array(rows))
+        for (j, r) in rows.enumerated() { s.iterations[r] += out.iterations[j] }
+    }
+
+    /// The descent of `rows` on `problem` in chunks of `batchSize` rows; reads the state, writes nothing to it.
+    private func descendGroup(_ s: DescentState, rows: ArraySlice<Int>, problem: InversionProblem<Scalar>, steps: Int,
+                              final: Bool, report: (Int, Int) -> Void) -> GroupOutcome {
+        var out = GroupOutcome(x: Tensor(zeros: [rows.count, problem.latentSize]), iterations: [])
+        let chunk = max(1, settings.batchSize)
+        var start = rows.startIndex
+        while start < rows.endIndex {
+            let part = rows[start..<min(rows.endIndex, start + chunk)]
+            let o = descendChunk(s, rows: part, problem: problem, steps: steps, final: final, report: report)
+            out.x.data.withUnsafeMutableBufferPointer { d in
+                o.x.data.withUnsafeBufferPointer { (d.baseAddress! + out.iterations.count * problem.latentSize).update(from: $0.baseAddress!, count: $0.count) }
+            }
+            out.iterations += o.iterations
+            start += chunk
+        }
+        return out
+    }
+
+    private func descendChunk(_ s: DescentState, rows initial: ArraySlice<Int>, problem: InversionProblem<Scalar>, steps: Int,
+                              final: Bool, report: (Int, Int) -> Void) -> GroupOutcome {
         let k = problem.latentSize
-        var rows = initial
+        var rows = Array(initial)
+        // Where each row still descending writes its x̂ and counts its steps.
+        var slots = Array(0..<rows.count)
+        var out = GroupOutcome(x: Tensor(zeros: [rows.count, k]), iterations: [Int](repeating: 0, count: rows.count))
         var x = gather(s.x, rows), ay = gather(s.measured, rows)
         var truth = final ? s.truth.map { gather($0, rows) } : nil
         var m = Tensor<Scalar>(zeros: [rows.count, k]), v = m
@@ -308,7 +388,7 @@ public final class Inverter<Scalar: NNScalar> {
                 }
                 if settings.clip { Scalar.clamp(px, lo: -1, hi: 1) }
             }
-            for r in rows { s.iterations[r] += 1 }
+            for j in slots { out.iterations[j] += 1 }
             // Which rows stop here.
             var keep = [Int]()
             keep.reserveCapacity(rows.count)
@@ -327,17 +407,17 @@ public final class Inverter<Scalar: NNScalar> {
                 if !done { keep.append(i) }
             }
             if keep.count < rows.count {
-                scatter(x, into: &s.x, rows: rows)
+                scatter(x, into: &out.x, rows: slots)
                 x = gather(x, keep); ay = gather(ay, keep); m = gather(m, keep); v = gather(v, keep)
                 truth = truth.map { gather($0, keep) }
                 reference = keep.map { reference[$0] }
                 rows = keep.map { rows[$0] }
+                slots = keep.map { slots[$0] }
             }
-            if step % 10 == 0 || step == steps || rows.isEmpty {
-                progress?(InversionProgress(phase: phase, phases: phases, step: step, phaseSteps: steps, active: rows.count))
-            }
+            if step % 10 == 0 || step == steps || rows.isEmpty { report(step, rows.count) }
         }
-        if !rows.isEmpty { scatter(x, into: &s.x, rows: rows) }
+        if !rows.isEmpty { scatter(x, into: &out.x, rows: slots) }
+        return out
     }
 
     // MARK: Results
@@ -345,9 +425,9 @@ public final class Inverter<Scalar: NNScalar> {
     /// Per-trial results on the final network (which the network must hold).
     func results(x: Tensor<Scalar>, trials: InversionTrials<Scalar>, iterations: [Int], finalIterations: [Int],
                  pieces: [Int]? = nil) -> [TrialResult] {
-        let g = problem.generate(x)
+        let g = generate(x)
         let all = Array(0..<trials.count)
-        let loss = problem.values(x, measuredTargets: problem.measure(trials.signals, trials: all), trials: all)
+        let loss = problem.values(generated: g, measuredTargets: problem.measure(trials.signals, trials: all), trials: all)
         var diff = g
         diff.add(trials.signals.reshaped([g.rows, g.cols]), scaledBy: -1)
         let sq = rowSquaredNorms(diff), n = Double(problem.signalSize)

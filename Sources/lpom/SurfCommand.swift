@@ -167,7 +167,7 @@ struct SurfCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(parsing: .number, help: "OpenBLAS threads.")
+    @Option(parsing: .number, help: "Threads: the trials of every Adam phase (and the final forward pass) split into this many groups that run at once, each on its own copy of the network with single-threaded BLAS; the results equal one thread's up to rounding.")
     var threads = 1
 
     @Option(help: "Write an SVG of the distribution (CDF) of ‖x̂ − x*‖.")
@@ -241,7 +241,6 @@ struct SurfCommand: ParsableCommand {
 
     /// Runs the trials (under mpirun with N ranks, this rank's share; `SurfParallel.swift`).
     func surf() throws {
-        _ = blasOnlyContext(threads: threads)   // the threads stay with BLAS, as for generator training
         let ranks = try SurfRanks.start()
         let setup = try SurfSetup(self)
         if ranks != nil, setup.problem.perTrialMeasurements != nil {

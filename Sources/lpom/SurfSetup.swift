@@ -23,8 +23,15 @@ final class SurfSetup {
     let snapshots: GeneratorSnapshots
     /// Schedule paper with `--prefinal-budget measured`: regular Adam runs first.
     let needsMeasuredBudget: Bool
+    /// The workers the trials split over (nil on one thread).
+    let workers: InversionWorkers<Float>?
 
     init(_ c: SurfCommand) throws {
+        // `--threads`: the trials split over that many workers (InversionWorkers). OpenBLAS stays on
+        // one thread throughout, as for image networks (`ComputeContext.training`): its idle threads
+        // yield for a while after every threaded call, taking time from the workers.
+        let context = ComputeContext(workers: c.threads, blasThreads: 1)
+        context.configureOpenBLAS()
         let reader = try HistoryReader(path: c.history)
         let network = try loadNetwork(from: reader, snapshot: -1)
         let path = c.history
@@ -67,6 +74,7 @@ final class SurfSetup {
             }
         }
         problem = InversionProblem(network: network, measurement: shared, perTrial: perTrial)
+        workers = context.workers > 1 ? try InversionWorkers(context: context, problem: problem, extensions: layerExtensions) : nil
         let restarts = c.method == .restarts ? c.restarts : 1
         let all = try Self.makeTrials(c, problem: problem, record: record, prior: prior, restarts: restarts)
         trialRows = c.trialRows
@@ -131,7 +139,7 @@ final class SurfSetup {
 
     /// An inverter with settings `s` over this setup's problem and path.
     func makeInverter(_ s: InversionSettings) -> Inverter<Float> {
-        Inverter(problem: problem, snapshots: snapshots, settings: s)
+        Inverter(problem: problem, snapshots: snapshots, settings: s, workers: workers)
     }
 
     /// The settings regular Adam runs with to measure the paper schedule's budget: the same

@@ -45,17 +45,23 @@ final class SurfCLITests: CLITestCase {
     /// `--trial-range` runs exactly the whole run's trials FROM..<TO (the same x*, starts and, for
     /// per-trial compressed sensing, the same A): each piece's results equal those rows of the
     /// whole run; and scripts/surf_merge_pieces.py puts the pieces back into the whole run's JSON.
+    /// With `--threads 2` (the trials of each piece split over two workers) every trial is the same too.
     func testTrialRangePiecesAreTheWholeRunsTrials() throws {
+        let blas = BLASThreads.current
+        defer { BLASThreads.set(blas) }
         for extra in [["--method", "surfing"], ["--method", "adam", "--measurements", "30", "--measurement-matrix", "per-trial"]] {
             let args = [fixture, "--trials", "7", "--steps", "300", "--first-steps", "100", "--min-steps", "20", "--seed", "3"] + extra
             let whole = try surf(args)
             let pieces = try surf(args + ["--trial-range", "0:3"]) + surf(args + ["--trial-range", "3:7"])
+            let threaded = try surf(args + ["--threads", "2", "--trial-range", "0:3"]) + surf(args + ["--threads", "2", "--trial-range", "3:7"])
             XCTAssertEqual(whole.count, 7)
-            XCTAssertEqual(pieces.map(\.iterations), whole.map(\.iterations), "\(extra)")
-            XCTAssertEqual(pieces.map(\.success), whole.map(\.success), "\(extra)")
-            for (a, b) in zip(pieces, whole) {
-                XCTAssertEqual(a.x.count, b.x.count)
-                for (u, v) in zip(a.x, b.x) { XCTAssertEqual(u, v, accuracy: 1e-6, "\(extra)") }
+            for (label, other) in [("pieces", pieces), ("pieces on 2 threads", threaded), ("2 threads", try surf(args + ["--threads", "2"]))] {
+                XCTAssertEqual(other.map(\.iterations), whole.map(\.iterations), "\(label) \(extra)")
+                XCTAssertEqual(other.map(\.success), whole.map(\.success), "\(label) \(extra)")
+                for (a, b) in zip(other, whole) {
+                    XCTAssertEqual(a.x.count, b.x.count)
+                    for (u, v) in zip(a.x, b.x) { XCTAssertEqual(u, v, accuracy: 1e-6, "\(label) \(extra)") }
+                }
             }
         }
         XCTAssertEqual(surfError([fixture, "--trials", "7", "--trial-range", "5:9"]),
