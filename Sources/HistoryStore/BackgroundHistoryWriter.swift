@@ -13,8 +13,19 @@ struct SnapshotJob {
     let parameters: [String: [Float]]
     let buffers: [String: [Float]]
     let state: [String: [Double]]?
+    /// Float parts of the resume state, converted to float64 when the job is written (on the
+    /// writer's thread with background writing), so the trainer hands its arrays over uncopied.
+    var floatState: [String: [Float]] = [:]
     /// Metric rows recorded since the previous snapshot, written with it.
     let metrics: PendingMetrics
+
+    /// The resume state to write: `state` with `floatState` converted and added.
+    var fullState: [String: [Double]]? {
+        guard state != nil || !floatState.isEmpty else { return nil }
+        var all = state ?? [:]
+        for (name, values) in floatState { all[name] = values.map(Double.init) }
+        return all
+    }
 }
 
 /// Metric rows not yet in the file; with `rewriteLast` the first replaces the last written row

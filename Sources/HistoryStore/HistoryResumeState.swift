@@ -63,25 +63,35 @@ struct ResumeSlots {
     /// Checks the arrays of a first state (names, lengths) and returns its layout, sorted by name:
     /// every later state must match it (`check(_:against:path:)`).
     static func layout(of state: [String: [Double]], path: String) throws -> [(name: String, count: Int)] {
-        for (name, values) in state {
+        try layout(counts: state.mapValues(\.count), path: path)
+    }
+
+    /// `layout(of:)` from the arrays' lengths alone.
+    static func layout(counts: [String: Int], path: String) throws -> [(name: String, count: Int)] {
+        for (name, count) in counts {
             try HistoryFormat.checkName(name, kind: "resume state", path: path)
             if name == stepName { throw HistoryError(path, "'\(stepName)' is reserved and cannot name a resume state array") }
-            guard !values.isEmpty, HistoryFormat.elementCount([values.count]) != nil else {
-                throw HistoryError(path, "resume state '\(name)' has \(values.count) values (must be 1 … \(HistoryFormat.maxElements))")
+            guard count > 0, HistoryFormat.elementCount([count]) != nil else {
+                throw HistoryError(path, "resume state '\(name)' has \(count) values (must be 1 … \(HistoryFormat.maxElements))")
             }
         }
-        return state.map { ($0.key, $0.value.count) }.sorted { $0.name < $1.name }
+        return counts.map { ($0.key, $0.value) }.sorted { $0.name < $1.name }
     }
 
     /// Checks that `state` has exactly the arrays of `layout`, with the same lengths.
     static func check(_ state: [String: [Double]], against layout: [(name: String, count: Int)], path: String) throws {
-        guard state.count == layout.count else {
-            throw HistoryError(path, "resume state has \(state.count) arrays, the history declared \(layout.count)")
+        try check(counts: state.mapValues(\.count), against: layout, path: path)
+    }
+
+    /// `check` from the arrays' lengths alone.
+    static func check(counts: [String: Int], against layout: [(name: String, count: Int)], path: String) throws {
+        guard counts.count == layout.count else {
+            throw HistoryError(path, "resume state has \(counts.count) arrays, the history declared \(layout.count)")
         }
         for a in layout {
-            guard let values = state[a.name] else { throw HistoryError(path, "resume state lacks '\(a.name)'") }
-            guard values.count == a.count else {
-                throw HistoryError(path, "resume state '\(a.name)' has \(values.count) values, expected \(a.count)")
+            guard let count = counts[a.name] else { throw HistoryError(path, "resume state lacks '\(a.name)'") }
+            guard count == a.count else {
+                throw HistoryError(path, "resume state '\(a.name)' has \(count) values, expected \(a.count)")
             }
         }
     }

@@ -192,8 +192,12 @@ public final class HistoryWriter {
     /// (`ResumeSlots`: the slot of this snapshot, its step last), so that a kill never leaves
     /// the last committed snapshot without its own state. Once a snapshot has carried a state,
     /// every later one must (same names and lengths).
+    ///
+    /// `floatState` holds arrays of the resume state that the trainer keeps in float32; they are
+    /// stored as float64 like the rest, converted when the snapshot is written (off the training
+    /// thread with background writing). Their names must differ from `state`'s.
     public func appendSnapshot(step: Int, parameters values: [String: [Float]], buffers bufferValues: [String: [Float]],
-                               state: [String: [Double]]? = nil) throws {
+                               state: [String: [Double]]? = nil, floatState: [String: [Float]] = [:]) throws {
         try checkOpen()
         if step < 0 { throw HistoryError(path, "snapshot step \(step) is negative") }
         if let acceptedLastStep, step <= acceptedLastStep {
@@ -201,17 +205,23 @@ public final class HistoryWriter {
         }
         try checkValues(values, against: sink.parameters, kind: "parameter")
         try checkValues(bufferValues, against: sink.buffers, kind: "buffer")
-        if let state {
+        if state != nil || !floatState.isEmpty {
+            var counts = (state ?? [:]).mapValues(\.count)
+            for (name, values) in floatState {
+                guard counts.updateValue(values.count, forKey: name) == nil else {
+                    throw HistoryError(path, "resume state '\(name)' is given twice (as float64 and as float32)")
+                }
+            }
             if let stateLayout {
-                try ResumeSlots.check(state, against: stateLayout, path: path)
+                try ResumeSlots.check(counts: counts, against: stateLayout, path: path)
             } else {
-                stateLayout = try ResumeSlots.layout(of: state, path: path)
+                stateLayout = try ResumeSlots.layout(counts: counts, path: path)
             }
         } else if stateLayout != nil {
             throw HistoryError(path, "snapshot at step \(step) lacks the resume state that earlier snapshots carried")
         }
         let job = SnapshotJob(row: accepted, step: step, parameters: values, buffers: bufferValues, state: state,
-                              metrics: takePendingMetrics())
+                              floatState: floatState, metrics: takePendingMetrics())
         if let pipeline { try pipeline.submit(job) } else { try sink.commit(job) }
         accepted += 1
         acceptedLastStep = step
@@ -390,7 +400,7 @@ final class HistorySink {
         guard let file else { throw HistoryError(path, "the history writer is closed") }
         let t = job.row
         do {
-            if let state = job.state {
+            if let state = job.fullState {
                 // `/resume` stays uncompressed even with `compressSnapshots`: its slots are rewritten at every
                 // snapshot, and a compressed chunk of another size is written to new space each time
                 // (HDF5 does not reuse the old; measured: +30 MB over 30 snapshots of a 1 MB network).

@@ -107,7 +107,7 @@ struct BenchCommand: ParsableCommand {
         let path = NSTemporaryDirectory() + "lpom-bench-\(getpid()).h5"
         if snapshotEvery > 0 {
             writer = try HistoryWriter(path: path, model: net.spec.json(), training: "{}", createdBy: "lpom bench",
-                                       parameters: net.parameters.shapes, buffers: [],
+                                       parameters: net.parameters.shapes, buffers: net.buffers.shapes,
                                        writing: synchronousSnapshots ? .synchronous : .background)
         }
         let observer = writer.map { SnapshotOnly(trainer: trainer, writer: $0) }
@@ -135,8 +135,7 @@ final class SnapshotOnly: TrainingObserver {
     func didStep(_ step: Int, of total: Int, epoch: Int, report: StepReport) throws {}
     func snapshotDue(step: Int) throws {
         let t0 = now()
-        try writer.appendSnapshot(step: step, parameters: trainer.network.parameters.floatArrays(), buffers: [:],
-                                  state: trainer.exportState())
+        try writer.appendSnapshot(of: trainer, step: step, resumable: true)
         seconds += now() - t0
     }
     func didFinishEpoch(_ epoch: Int, step: Int, test: (loss: Double, accuracy: Double)?) throws {}

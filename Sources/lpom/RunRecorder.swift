@@ -71,8 +71,8 @@ final class RunRecorder: TrainingObserver {
         try flush()
         if epochs == nil && step > 0 { try writer.appendMetrics(step: step, values: ["snapshot_seconds": now() - lastSnapshot]) }
         lastSnapshot = now()
-        try writer.appendSnapshot(step: step, parameters: network.parameters.floatArrays(),
-                                  buffers: network.buffers.floatArrays(), state: epochs == nil ? nil : trainer.exportState())
+        // Generative runs cannot be resumed and save no state.
+        try writer.appendSnapshot(of: trainer, step: step, resumable: epochs != nil)
     }
 
     func didEvaluateValidation(_ epoch: Int, step: Int, validation: (loss: Double, accuracy: Double)) throws {
@@ -150,4 +150,15 @@ func runClosingHistory(_ writer: HistoryWriter, finish: () -> Void, _ body: () t
     }
     finish()
     do { try writer.close() } catch { throw kept(error) }
+}
+
+extension HistoryWriter {
+    /// Appends `trainer`'s snapshot at `step` as `lpom train` writes it: θ and the buffers and, when
+    /// `resumable`, the resume state, whose Float arrays are handed over unconverted and
+    /// converted off the training thread (`SnapshotState`).
+    func appendSnapshot(of trainer: any Trainer<Float>, step: Int, resumable: Bool) throws {
+        let state = resumable ? trainer.exportSnapshotState() : nil
+        try appendSnapshot(step: step, parameters: trainer.network.parameters.floatArrays(),
+                           buffers: trainer.network.buffers.floatArrays(), state: state?.doubles, floatState: state?.floats ?? [:])
+    }
 }

@@ -111,3 +111,31 @@ extension HistoryTests {
         }
     }
 }
+
+extension HistoryTests {
+    /// Float parts of a resume state (`floatState`) are stored as float64 like the rest, exactly,
+    /// with background writing too; a name given both ways is refused.
+    func testFloatStateIsStoredAsDouble() throws {
+        let path = temp("float-state.h5")
+        let writer = try HistoryWriter(path: path, model: Self.model, training: Self.training, createdBy: "lpom tests",
+                                       parameters: [("layers.0.weight", [3, 4]), ("layers.0.bias", [3]), ("scale", [])],
+                                       buffers: [("bn.running_mean", [3])], writing: .background)
+        let parameters = ["layers.0.weight": Self.pattern(step: 0, count: 12), "layers.0.bias": Self.pattern(step: 0, count: 3, salt: 7),
+                          "scale": [Float(0)]]
+        let buffers = ["bn.running_mean": Self.pattern(step: 0, count: 3, salt: 100)]
+        let velocity: [Float] = [0.1, -2.5e-7, 3.0e5, .leastNonzeroMagnitude]
+        try writer.appendSnapshot(step: 0, parameters: parameters, buffers: buffers, state: ["adam.step": [7]],
+                                  floatState: ["velocity.w": velocity])
+        XCTAssertThrowsError(try writer.appendSnapshot(step: 1, parameters: parameters, buffers: buffers, state: ["adam.step": [8]],
+                                                       floatState: ["adam.step": [8]])) {
+            XCTAssertTrue("\($0)".contains("given twice"), "\($0)")
+        }
+        XCTAssertThrowsError(try writer.appendSnapshot(step: 1, parameters: parameters, buffers: buffers, state: ["adam.step": [8]])) {
+            XCTAssertTrue("\($0)".contains("resume state has 1 arrays, the history declared 2"), "\($0)")
+        }
+        try writer.close()
+        let reader = try HistoryReader(path: path)
+        defer { reader.close() }
+        XCTAssertEqual(try reader.resumeState(), ResumeState(step: 0, arrays: ["adam.step": [7], "velocity.w": velocity.map(Double.init)]))
+    }
+}

@@ -14,6 +14,10 @@ public protocol GradientOptimizer<Scalar> {
     var hyperparameters: [String: Double] { get }
     /// The state for the parameters of `store` as named flat arrays (`TrainerState.swift`).
     func exportState(for store: ParameterStore<Scalar>) -> [String: [Double]]
+    /// The same state for a snapshot: arrays kept in Float handed over as they are (shared,
+    /// not copied), the rest as Double. The history writer converts the Float ones off the
+    /// training thread (`HistoryWriter.appendSnapshot(floatState:)`).
+    func exportSnapshotState(for store: ParameterStore<Scalar>) -> SnapshotState
     /// Restores what `exportState` returned for the same parameters.
     mutating func importState(_ state: [String: [Double]], for store: ParameterStore<Scalar>) throws
 }

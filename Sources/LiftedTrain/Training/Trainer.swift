@@ -86,6 +86,8 @@ public protocol Trainer<Scalar>: AnyObject {
     /// moments, warm starts), as named flat arrays; what `importState` needs to continue the
     /// run exactly (`TrainerState.swift`). Before the first step: the initial state.
     func exportState() -> [String: [Double]]
+    /// `exportState` for a snapshot, with Float arrays handed over unconverted (`SnapshotState`).
+    func exportSnapshotState() -> SnapshotState
     /// Restores a state `exportState` returned (on a trainer built with the same settings on
     /// the same network). Throws `TrainingError` naming a missing or mis-sized array.
     func importState(_ state: [String: [Double]]) throws

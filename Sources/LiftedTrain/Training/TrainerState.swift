@@ -18,9 +18,30 @@
 ///   its schedule segment to `prepare`.
 ///
 /// Values are exported as Double, which holds Float and Double state exactly.
+/// A resume state as a trainer hands it to a snapshot: the arrays it keeps in Float as they are
+/// (their storage shared with the trainer until its next update, so handing them over copies
+/// nothing), the others as Double. Together they are `exportState()`.
+public struct SnapshotState: Sendable {
+    public var doubles: [String: [Double]]
+    public var floats: [String: [Float]]
+
+    public init(doubles: [String: [Double]] = [:], floats: [String: [Float]] = [:]) {
+        self.doubles = doubles
+        self.floats = floats
+    }
+
+    /// Everything as Double, as `exportState()` returns it.
+    public var allDoubles: [String: [Double]] {
+        doubles.merging(floats.mapValues { $0.map(Double.init) }) { a, _ in a }
+    }
+}
+
 extension Trainer {
     /// Default: the trainer keeps nothing between steps.
     public func exportState() -> [String: [Double]] { [:] }
+
+    /// Default: `exportState()`, all Double.
+    public func exportSnapshotState() -> SnapshotState { SnapshotState(doubles: exportState()) }
 
     /// Default: accepts only an empty state.
     public func importState(_ state: [String: [Double]]) throws {
@@ -31,8 +52,17 @@ extension Trainer {
 extension GradientTrainer {
     public func exportState() -> [String: [Double]] { optimizer.exportState(for: network.parameters) }
 
+    public func exportSnapshotState() -> SnapshotState { optimizer.exportSnapshotState(for: network.parameters) }
+
     public func importState(_ state: [String: [Double]]) throws {
         try optimizer.importState(state, for: network.parameters)
+    }
+}
+
+extension GradientOptimizer {
+    /// Default: `exportState(for:)`, all Double.
+    public func exportSnapshotState(for store: ParameterStore<Scalar>) -> SnapshotState {
+        SnapshotState(doubles: exportState(for: store))
     }
 }
 
@@ -40,6 +70,13 @@ extension SGD {
     /// `velocity.<parameter>` when μ > 0 (zeros before the first update), else nothing.
     public func exportState(for store: ParameterStore<Scalar>) -> [String: [Double]] {
         momentum == 0 ? [:] : StateArrays.export("velocity.", velocity, of: store)
+    }
+
+    public func exportSnapshotState(for store: ParameterStore<Scalar>) -> SnapshotState {
+        guard momentum != 0, let floats = StateArrays.floats("velocity.", velocity, of: store) else {
+            return SnapshotState(doubles: exportState(for: store))
+        }
+        return SnapshotState(floats: floats)
     }
 
     public mutating func importState(_ state: [String: [Double]], for store: ParameterStore<Scalar>) throws {
@@ -56,6 +93,13 @@ extension Adam {
         s.merge(StateArrays.export("adam.v.", v, of: store)) { a, _ in a }
         s["adam.step"] = [Double(step)]
         return s
+    }
+
+    public func exportSnapshotState(for store: ParameterStore<Scalar>) -> SnapshotState {
+        guard let m = StateArrays.floats("adam.m.", m, of: store), let v = StateArrays.floats("adam.v.", v, of: store) else {
+            return SnapshotState(doubles: exportState(for: store))
+        }
+        return SnapshotState(doubles: ["adam.step": [Double(step)]], floats: m.merging(v) { a, _ in a })
     }
 
     public mutating func importState(_ state: [String: [Double]], for store: ParameterStore<Scalar>) throws {
@@ -108,6 +152,18 @@ enum StateArrays {
         for (i, name) in store.names.enumerated() {
             out[prefix + name] = tensors.count == store.names.count
                 ? S.toDoubles(tensors[i].data) : [Double](repeating: 0, count: store.values[i].count)
+        }
+        return out
+    }
+
+    /// `export`'s arrays without conversion when the scalars are Float (the tensors' storage,
+    /// shared), nil otherwise.
+    static func floats<S: NNScalar>(_ prefix: String, _ tensors: [Tensor<S>], of store: ParameterStore<S>) -> [String: [Float]]? {
+        guard S.self == Float.self else { return nil }
+        var out: [String: [Float]] = [:]
+        for (i, name) in store.names.enumerated() {
+            out[prefix + name] = tensors.count == store.names.count
+                ? S.toFloats(tensors[i].data) : [Float](repeating: 0, count: store.values[i].count)
         }
         return out
     }
