@@ -1,0 +1,1 @@
+LabeledImages|IDXFile|SHA256|TensorDatasetV6pixels|GenerativeArchitectures.*initialize|LayerFactory|makeTrainer|[Ee]valuat|finishEpoch|[Ii]nflate|HistoryWriter|_dl_|dl_main|loadHistory|HistoryReader|crc32|fromBytes|dataFileDigests
