@@ -5,6 +5,7 @@
 #
 #   mkdir -p runs/paper/bin && cp .build/release/lpom scripts/surf_paper_table.sh scripts/surf_merge_pieces.py runs/paper/bin/
 #   REPO=$PWD nohup nice -n 10 bash runs/paper/bin/surf_paper_table.sh >> runs/paper/sweep.log 2>&1 &
+#   (SURF_THREADS=2 … when both cores are free)
 #   (a copy of the binary and of this script run, so rebuilding or editing never disturbs it)
 #   python3 scripts/surf_paper_summary.py notebooks-md/03-results      # the tables
 #
@@ -41,6 +42,11 @@ TRIALS=${TRIALS:-300}
 SEED=${SEED:-1}
 PY=${PY:-python3}
 PIECE=${PIECE:-50}
+# Workers of each surf run: SURF_THREADS=2 splits a piece's trials over both cores (1.84× in
+# bench/surf_bench.sh). Each trial's arithmetic is its own, equal to one thread's up to the
+# rounding OpenBLAS's kernel choice for fewer rows may change (bit-identical in that bench's
+# check), so pieces run with either setting are the same experiment and merge into one run.
+SURF_THREADS=${SURF_THREADS:-1}
 MERGE=${MERGE:-$ROOT/bin/surf_merge_pieces.py}
 mkdir -p "$GEN" "$OUT" "$RES"
 log() { echo "$(date -u +%FT%TZ) $*"; }
@@ -90,14 +96,14 @@ surf() {
         pieces+=("$dir/$a-$b.json")
         [ -s "$dir/$a-$b.json" ] && continue
         log "surf $cell $tag trials $a:$b: $*"
-        if ! "$LPOM" surf "$h" --protocol paper --trials "$TRIALS" --trial-range "$a:$b" --seed "$SEED" --threads 1 --json --quiet "$@" \
+        if ! "$LPOM" surf "$h" --protocol paper --trials "$TRIALS" --trial-range "$a:$b" --seed "$SEED" --threads "$SURF_THREADS" --json --quiet "$@" \
             > "$dir/$a-$b.json.tmp" 2> "$dir/$a-$b.err"; then
             log "FAILED $cell $tag trials $a:$b: $(tail -1 "$dir/$a-$b.err")"; return 0
         fi
         mv "$dir/$a-$b.json.tmp" "$dir/$a-$b.json"
     done
     "$PY" "$MERGE" "$full" "${pieces[@]}" > /dev/null || { log "FAILED merging $cell $tag"; return 0; }
-    "$PY" - "$full" "$small" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED --threads 1 $* (in pieces of $PIECE: --trial-range)" <<'EOF'
+    "$PY" - "$full" "$small" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED --threads $SURF_THREADS $* (in pieces of $PIECE: --trial-range)" <<'EOF'
 import json, sys
 full, small, cmd = sys.argv[1:4]
 d = json.load(open(full))
