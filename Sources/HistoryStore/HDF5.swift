@@ -320,6 +320,13 @@ final class H5Location {
 
     // MARK: Attributes
 
+    /// Number of attributes on this object.
+    func attributeCount() throws -> Int {
+        let n = H5Aget_num_attrs(handle.id)
+        guard n >= 0 else { throw H5.failure("cannot count the attributes") }
+        return Int(n)
+    }
+
     /// Whether an attribute `name` exists on this object.
     func hasAttribute(_ name: String) throws -> Bool {
         let answer = H5Aexists(handle.id, name)

@@ -64,6 +64,7 @@ public enum HistoryPack {
         let temp = path + ".pack-tmp"
         do {
             let reader = try HistoryReader(path: path)
+            try refuseUnknownContent(path)
             defer { reader.close() }
             try write(reader, to: temp)
             try verify(temp, against: reader)
@@ -80,6 +81,35 @@ public enum HistoryPack {
             throw error
         }
         return Sizes(before: before, after: fileSize(path))
+    }
+
+    /// The root attributes and top-level objects a history may hold (HISTORY-FORMAT.md).
+    static let knownAttributes = ["format", "format_version", "created_by", "model", "training"]
+    static let knownObjects: Set<String> = [HistoryFormat.theta, HistoryFormat.buffers, HistoryFormat.metrics,
+                                            HistoryFormat.snapshotStep, ResumeSlots.groupName]
+
+    /// Refuses a file holding root attributes or top-level objects that the packed copy would
+    /// not carry over (another writer's additions): packing must lose nothing.
+    private static func refuseUnknownContent(_ path: String) throws {
+        do {
+            try refuseUnknownContent(in: try H5Location.openFile(path: path, writable: false, locking: false), path: path)
+        } catch let error as H5Failure {
+            throw HistoryError(path, error.description)
+        }
+    }
+
+    private static func refuseUnknownContent(in file: H5Location, path: String) throws {
+        defer { file.handle.close() }
+        let root = try file.openGroup("/")
+        defer { root.handle.close() }
+        let present = try knownAttributes.filter { try root.hasAttribute($0) }.count
+        let count = try root.attributeCount()
+        if count > present {
+            throw HistoryError(path, "holds \(count - present) root attribute(s) besides the history format's; not packed (the copy would lose them)")
+        }
+        if let extra = try file.childNames().first(where: { !knownObjects.contains($0) }) {
+            throw HistoryError(path, "holds /\(extra), which is not part of the history format; not packed (the copy would lose it)")
+        }
     }
 
     private static func fileSize(_ path: String) -> Int {

@@ -82,6 +82,20 @@ extension HistoryTests {
         try snapshot(writer, step: 0)
         assertThrowsHistoryError(try HistoryPack.pack(path: live), containing: "being written")
         try writer.close()
+        // Another writer's additions would be lost: refused, file untouched.
+        for (name, add) in [("attr.h5", { (f: H5Location) in try f.writeAttribute("note", string: "mine") }),
+                            ("group.h5", { (f: H5Location) in _ = try f.createGroup("extra") })] {
+            let p = temp(name)
+            try writeHistoryForPacking(p, count: 2)
+            do {
+                let file = try H5Location.openFile(path: p, writable: true, locking: true)
+                defer { file.handle.close() }
+                try add(file)
+            }
+            let original = try Data(contentsOf: URL(fileURLWithPath: p))
+            assertThrowsHistoryError(try HistoryPack.pack(path: p), containing: "not packed (the copy would lose")
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: p)), original)
+        }
         // The copy cannot be written (read-only directory; root ignores permissions, so a
         // directory in the way of the temporary file instead): the original is kept.
         let path = temp("blocked.h5")
