@@ -109,19 +109,19 @@ public final class HistoryWriter {
     /// `format_version=1`, `created_by`, `model` and `training` (both JSON text, checked to parse),
     /// and empty datasets `/theta/<name>` and `/buffers/<name>` float32 `[0, *shape]`,
     /// `/snapshot_step` int64 `[0]`, `/metrics/step` int64 `[0]`. Names must be non-empty,
-    /// unique, without '/'; every dimension must be positive. `compressSnapshots` stores `/theta`
-    /// and `/buffers` with shuffle + deflate (for measuring what compression would cost; histories
-    /// are uncompressed, see above). `writing` chooses background writing (see above).
+    /// unique, without '/'; every dimension must be positive. Snapshots are stored uncompressed
+    /// (see above; `HistoryPack` compresses a finished history). `writing` chooses background
+    /// writing (see above).
     public init(path: String, model: String, training: String, createdBy: String,
                 parameters: [(name: String, shape: [Int])], buffers: [(name: String, shape: [Int])],
-                compressSnapshots: Bool = false, writing: Writing = .synchronous) throws {
+                writing: Writing = .synchronous) throws {
         H5.prepare()
         try HistoryFormat.checkJSON(model, attribute: "model", path: path)
         try HistoryFormat.checkJSON(training, attribute: "training", path: path)
         try Self.checkDeclarations(parameters, kind: "parameter", path: path)
         try Self.checkDeclarations(buffers, kind: "buffer", path: path)
         sink = try HistorySink(path: path, model: model, training: training, createdBy: createdBy,
-                               parameters: parameters, buffers: buffers, compressSnapshots: compressSnapshots)
+                               parameters: parameters, buffers: buffers)
         if writing == .background { try startBackground() }
     }
 
@@ -361,7 +361,7 @@ final class HistorySink {
 
     /// Creates the file (arguments checked by `HistoryWriter.init`).
     init(path: String, model: String, training: String, createdBy: String,
-         parameters: [(name: String, shape: [Int])], buffers: [(name: String, shape: [Int])], compressSnapshots: Bool) throws {
+         parameters: [(name: String, shape: [Int])], buffers: [(name: String, shape: [Int])]) throws {
         do {
             let file = try H5Location.createFile(path: path, paged: true)
             try file.writeAttribute("format", string: HistoryFormat.format)
@@ -370,11 +370,10 @@ final class HistorySink {
             try file.writeAttribute("model", string: model)
             try file.writeAttribute("training", string: training)
             try file.useObjectFormatsOf110()
-            let compress = compressSnapshots
             func create(_ group: H5Location, _ list: [(name: String, shape: [Int])]) throws -> [Entry] {
                 try list.map { item in
                     let dataset = try group.createRowDataset(item.name, of: Float.self, rowShape: item.shape, rowsPerChunk: 1,
-                                                             fill: .nan, directWrites: true, compress: compress)
+                                                             fill: .nan, directWrites: true, compress: false)
                     return Entry(name: item.name, shape: item.shape,
                                  elements: HistoryFormat.elementCount(item.shape) ?? 0, dataset: dataset)
                 }
@@ -401,9 +400,6 @@ final class HistorySink {
         let t = job.row
         do {
             if let state = job.fullState {
-                // `/resume` stays uncompressed even with `compressSnapshots`: its slots are rewritten at every
-                // snapshot, and a compressed chunk of another size is written to new space each time
-                // (HDF5 does not reuse the old; measured: +30 MB over 30 snapshots of a 1 MB network).
                 if resumeSlots == nil { resumeSlots = try ResumeSlots.create(in: file, for: state, path: path) }
                 try resumeSlots?.write(slot: t % 2, step: job.step, state: state, path: path)
                 try faultHook?(.afterState)

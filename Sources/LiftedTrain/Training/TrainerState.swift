@@ -29,11 +29,6 @@ public struct SnapshotState: Sendable {
         self.doubles = doubles
         self.floats = floats
     }
-
-    /// Everything as Double, as `exportState()` returns it.
-    public var allDoubles: [String: [Double]] {
-        doubles.merging(floats.mapValues { $0.map(Double.init) }) { a, _ in a }
-    }
 }
 
 extension Trainer {
