@@ -453,25 +453,16 @@ final class H5Dataset {
 
     /// Rows per chunk along axis 0, or nil if the dataset is not chunked.
     func rowsPerChunk() throws -> Int? {
-        let dcpl = H5Handle(try H5.check(id: H5Dget_create_plist(handle.id), "cannot get the creation list of '\(name)'"), .plist)
-        guard H5Pget_layout(dcpl.id) == H5D_CHUNKED else { return nil }
-        var chunk = [hsize_t](repeating: 0, count: 32)
-        let rank = H5Pget_chunk(dcpl.id, 32, &chunk)
-        guard rank >= 1, let rows = Int(exactly: chunk[0]), rows > 0 else { throw H5.failure("cannot get the chunk shape of '\(name)'") }
-        return rows
+        try chunkShape()?.first
     }
 
     /// Whether every chunk holding row `row` is allocated in the file (always true for
     /// non-chunked layouts). A missing chunk would read back as the fill value.
     func rowIsStored(_ row: Int) throws -> Bool {
-        let dcpl = H5Handle(try H5.check(id: H5Dget_create_plist(handle.id), "cannot get the creation list of '\(name)'"), .plist)
-        guard H5Pget_layout(dcpl.id) == H5D_CHUNKED else { return true }
+        guard let chunkDims = try chunkShape() else { return true }
         let dims = try shape().dims
-        var chunk = [hsize_t](repeating: 0, count: dims.count)
-        let rank = H5Pget_chunk(dcpl.id, Int32(dims.count), &chunk)
-        guard rank == Int32(dims.count), rank >= 1, chunk.allSatisfy({ $0 > 0 }) else {
-            throw H5.failure("cannot get the chunk shape of '\(name)'")
-        }
+        guard chunkDims.count == dims.count else { throw H5.failure("cannot get the chunk shape of '\(name)'") }
+        let chunk = chunkDims.map { hsize_t($0) }
         // Chunks along the other axes: a row of our files is one chunk; other writers may split it.
         let grid = dims.indices.dropFirst().map { Int((dims[$0] + chunk[$0] - 1) / chunk[$0]) }
         // A row in more than 2^16 chunks is refused before HDF5 reads it (HDF5 keeps a few hundred

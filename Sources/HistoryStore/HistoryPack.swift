@@ -125,14 +125,9 @@ public enum HistoryPack {
         for name in reader.metricNames { metrics.append((name, try reader.metric(name))) }
         let t = reader.snapshotCount
         do {
-            let file = try H5Location.createFile(path: temp, paged: true)
+            let file = try HistorySink.createFile(path: temp, model: reader.model, training: reader.training,
+                                                  createdBy: reader.createdBy)
             defer { file.handle.close() }
-            try file.writeAttribute("format", string: HistoryFormat.format)
-            try file.writeAttribute("format_version", integer: Int64(HistoryFormat.version))
-            try file.writeAttribute("created_by", string: reader.createdBy)
-            try file.writeAttribute("model", string: reader.model)
-            try file.writeAttribute("training", string: reader.training)
-            try file.useObjectFormatsOf110()
             for (group, shapes, read) in [(HistoryFormat.theta, reader.parameterShapes, reader.parameter),
                                           (HistoryFormat.buffers, reader.bufferShapes, reader.buffer)] {
                 let g = try file.createGroup(group)
@@ -152,27 +147,16 @@ public enum HistoryPack {
                     }
                 }
             }
-            let snapshotStep = try file.createRowDataset(HistoryFormat.snapshotStep, of: Int64.self, rowShape: [], rowsPerChunk: 256,
-                                                         fill: HistoryFormat.uncommittedStep, directWrites: false, compress: false)
+            let snapshotStep = try HistorySink.createSnapshotSteps(in: file)
             defer { snapshotStep.handle.close() }
-            try snapshotStep.setRowCount(t)
-            if t > 0 { try snapshotStep.writeRows(start: 0, count: t, values: reader.snapshotSteps.map { Int64($0) }) }
-            let group = try file.createGroup(HistoryFormat.metrics, roomForLinks: 64)
-            defer { group.handle.close() }
-            for (name, values) in [(HistoryFormat.metricStep, steps.map(Double.init))] + metrics {
-                if name == HistoryFormat.metricStep {
-                    let d = try group.createRowDataset(name, of: Int64.self, rowShape: [], rowsPerChunk: 1024,
-                                                       fill: HistoryFormat.uncommittedStep, directWrites: false, compress: false)
-                    defer { d.handle.close() }
-                    try d.setRowCount(steps.count)
-                    if !steps.isEmpty { try d.writeRows(start: 0, count: steps.count, values: steps.map { Int64($0) }) }
-                } else {
-                    let d = try group.createRowDataset(name, of: Double.self, rowShape: [], rowsPerChunk: 1024,
-                                                       fill: .nan, directWrites: false, compress: false)
-                    defer { d.handle.close() }
-                    try d.setRowCount(values.count)
-                    if !values.isEmpty { try d.writeRows(start: 0, count: values.count, values: values) }
-                }
+            try writeAll(reader.snapshotSteps.map { Int64($0) }, to: snapshotStep)
+            let (group, metricStep) = try HistorySink.createMetrics(in: file)
+            defer { group.handle.close(); metricStep.handle.close() }
+            try writeAll(steps.map { Int64($0) }, to: metricStep)
+            for (name, values) in metrics {
+                let d = try HistorySink.createMetric(name, in: group)
+                defer { d.handle.close() }
+                try writeAll(values, to: d)
             }
             if let state, let last = reader.snapshotSteps.last {
                 let slots = try ResumeSlots.create(in: file, for: state.arrays, path: temp, deflateLevel: deflateLevel)
@@ -183,6 +167,12 @@ public enum HistoryPack {
         } catch let error as H5Failure {
             throw HistoryError(temp, error.description)
         }
+    }
+
+    /// Writes `values` as the whole of the rank-1 dataset `d`.
+    private static func writeAll<T: H5Element>(_ values: [T], to d: H5Dataset) throws {
+        try d.setRowCount(values.count)
+        if !values.isEmpty { try d.writeRows(start: 0, count: values.count, values: values) }
     }
 
     /// Reads the packed copy back and compares it with the original, bit for bit.

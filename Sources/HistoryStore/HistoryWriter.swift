@@ -363,13 +363,7 @@ final class HistorySink {
     init(path: String, model: String, training: String, createdBy: String,
          parameters: [(name: String, shape: [Int])], buffers: [(name: String, shape: [Int])]) throws {
         do {
-            let file = try H5Location.createFile(path: path, paged: true)
-            try file.writeAttribute("format", string: HistoryFormat.format)
-            try file.writeAttribute("format_version", integer: Int64(HistoryFormat.version))
-            try file.writeAttribute("created_by", string: createdBy)
-            try file.writeAttribute("model", string: model)
-            try file.writeAttribute("training", string: training)
-            try file.useObjectFormatsOf110()
+            let file = try Self.createFile(path: path, model: model, training: training, createdBy: createdBy)
             func create(_ group: H5Location, _ list: [(name: String, shape: [Int])]) throws -> [Entry] {
                 try list.map { item in
                     let dataset = try group.createRowDataset(item.name, of: Float.self, rowShape: item.shape, rowsPerChunk: 1,
@@ -380,17 +374,47 @@ final class HistorySink {
             }
             self.parameters = try create(try file.createGroup(HistoryFormat.theta), parameters)
             self.buffers = try create(try file.createGroup(HistoryFormat.buffers), buffers)
-            snapshotStep = try file.createRowDataset(HistoryFormat.snapshotStep, of: Int64.self, rowShape: [], rowsPerChunk: 256,
-                                                     fill: HistoryFormat.uncommittedStep, directWrites: false, compress: false)
-            metricsGroup = try file.createGroup(HistoryFormat.metrics, roomForLinks: 64)
-            metricStep = try metricsGroup.createRowDataset(HistoryFormat.metricStep, of: Int64.self, rowShape: [], rowsPerChunk: 1024,
-                                                           fill: HistoryFormat.uncommittedStep, directWrites: false, compress: false)
+            snapshotStep = try Self.createSnapshotSteps(in: file)
+            (metricsGroup, metricStep) = try Self.createMetrics(in: file)
             try file.flush()
             self.file = file
             self.path = path
         } catch let error as H5Failure {
             throw HistoryError(path, error.description)
         }
+    }
+
+    /// A new (truncated) history file with the format's root attributes; objects created below
+    /// the root afterwards use the HDF5 1.10 formats (see `HistoryWriter`).
+    static func createFile(path: String, model: String, training: String, createdBy: String) throws -> H5Location {
+        let file = try H5Location.createFile(path: path, paged: true)
+        try file.writeAttribute("format", string: HistoryFormat.format)
+        try file.writeAttribute("format_version", integer: Int64(HistoryFormat.version))
+        try file.writeAttribute("created_by", string: createdBy)
+        try file.writeAttribute("model", string: model)
+        try file.writeAttribute("training", string: training)
+        try file.useObjectFormatsOf110()
+        return file
+    }
+
+    /// `/snapshot_step`, empty.
+    static func createSnapshotSteps(in file: H5Location) throws -> H5Dataset {
+        try file.createRowDataset(HistoryFormat.snapshotStep, of: Int64.self, rowShape: [], rowsPerChunk: 256,
+                                  fill: HistoryFormat.uncommittedStep, directWrites: false, compress: false)
+    }
+
+    /// `/metrics` (room for 64 links in its header, so a new metric is added in place) and its
+    /// empty `step`.
+    static func createMetrics(in file: H5Location) throws -> (group: H5Location, step: H5Dataset) {
+        let group = try file.createGroup(HistoryFormat.metrics, roomForLinks: 64)
+        let step = try group.createRowDataset(HistoryFormat.metricStep, of: Int64.self, rowShape: [], rowsPerChunk: 1024,
+                                              fill: HistoryFormat.uncommittedStep, directWrites: false, compress: false)
+        return (group, step)
+    }
+
+    /// `/metrics/<name>`, empty (rows not written read NaN).
+    static func createMetric(_ name: String, in group: H5Location) throws -> H5Dataset {
+        try group.createRowDataset(name, of: Double.self, rowShape: [], rowsPerChunk: 1024, fill: .nan, directWrites: false, compress: false)
     }
 
     /// Writes one snapshot (checked by `HistoryWriter.appendSnapshot`): the resume state, every
@@ -497,8 +521,7 @@ final class HistorySink {
             if let existing = metricSets[name] {
                 dataset = existing
             } else {
-                dataset = try metricsGroup.createRowDataset(name, of: Double.self, rowShape: [], rowsPerChunk: 1024,
-                                                            fill: .nan, directWrites: false, compress: false)
+                dataset = try Self.createMetric(name, in: metricsGroup)
                 metricSets[name] = dataset
                 from = 0
             }
