@@ -1,17 +1,8 @@
 #!/usr/bin/env python3
 # Categorise `perf report --no-children --sort dso,symbol` self-time shares.
-import re, subprocess, sys, collections
-data = sys.argv[1]; extra = sys.argv[2:]
-out = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "dso,symbol", "--stdio", "-g", "none",
-                      "--percent-limit", "0"] + extra, capture_output=True, text=True).stdout
-rows = []
-for line in out.splitlines():
-    m = re.match(r"\s+([\d.]+)%\s+(\S+)\s+\[(.)\]\s+(.*?)\s*$", line)
-    if m: rows.append((float(m.group(1)), m.group(2), re.sub(r"(\s+-)+\s*$", "", m.group(4))))
-names = [r[2] for r in rows]
-dem = subprocess.run(["/opt/swift/usr/bin/swift-demangle", "--simplified", "--compact"], input="\n".join(names),
-                     capture_output=True, text=True).stdout.splitlines()
-if len(dem) != len(names): dem = names
+import re, subprocess, sys, collections, os
+from perfdata import demangle
+
 def cat(dso, sym, d):
     s = sym.lower()
     if "libopenblas" in dso:
@@ -31,10 +22,25 @@ def cat(dso, sym, d):
     if re.search(r"im2col|col2im|transposedconvolutionchunk|unfold", s + " " + d.lower()): return "im2col/col2im (incl. inlined col2im of transposedConvolutionChunk)"
     if dso == "lpom": return "lpom own"
     return "other (" + dso + ")"
-tot = collections.Counter(); top = []
-for (p, dso, sym), d in zip(rows, dem):
-    c = cat(dso, sym, d); tot[c] += p; top.append((p, dso, d[:110], c))
-print("categories (share of all samples):")
-for c, p in tot.most_common(): print(f"  {p:6.2f}%  {c}")
-print("top symbols:")
-for p, dso, d, c in top[:int(__import__('os').environ.get('TOP', 25))]: print(f"  {p:6.2f}%  {dso[:18]:18} {d}")
+
+def main():
+    data = sys.argv[1]; extra = sys.argv[2:]
+    out = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "dso,symbol", "--stdio", "-g", "none",
+                          "--percent-limit", "0"] + extra, capture_output=True, text=True).stdout
+    rows = []
+    for line in out.splitlines():
+        m = re.match(r"\s+([\d.]+)%\s+(\S+)\s+\[(.)\]\s+(.*?)\s*$", line)
+        if m: rows.append((float(m.group(1)), m.group(2), re.sub(r"(\s+-)+\s*$", "", m.group(4))))
+    names = [r[2] for r in rows]
+    dem = demangle(names)
+    tot = collections.Counter(); top = []
+    for (p, dso, sym), d in zip(rows, dem):
+        c = cat(dso, sym, d); tot[c] += p; top.append((p, dso, d[:110], c))
+    print("categories (share of all samples):")
+    for c, p in tot.most_common(): print(f"  {p:6.2f}%  {c}")
+    print("top symbols:")
+    for p, dso, d, c in top[:int(os.environ.get('TOP', 25))]: print(f"  {p:6.2f}%  {dso[:18]:18} {d}")
+
+
+if __name__ == "__main__":
+    main()

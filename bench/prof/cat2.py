@@ -1,34 +1,28 @@
 #!/usr/bin/env python3
-# cat2.py DATA [EXCLUDE_REGEX] [TOP]: leaf-symbol categories over samples whose call chain has no frame matching
-# EXCLUDE_REGEX (setup: data loading, initialisation, evaluation, history writing), plus the excluded share.
-import re, subprocess, sys, collections, os
-sys.path.insert(0, "/tmp/prof")
+# cat2.py DATA [EXCLUDE_REGEX | +INCLUDE_REGEX] [TOP]: leaf-symbol categories over samples whose call chain has no
+# frame matching EXCLUDE_REGEX (setup: data loading, initialisation, evaluation, history writing; `setup.re`), or
+# (with +) whose main-thread chain has a frame matching INCLUDE_REGEX, plus the excluded share.
+import re, sys, collections
+from perfdata import demangle, samples
+from cat import cat
+
 data = sys.argv[1]; arg = sys.argv[2] if len(sys.argv) > 2 else ""
 incl = re.compile(arg[1:]) if arg.startswith("+") else None
 excl = re.compile(arg) if arg and not incl else None
 top = int(sys.argv[3]) if len(sys.argv) > 3 else 22
-src = open("" + __import__("os").path.join(__import__("os").path.dirname(__file__), "cat.py") + "").read()
-cat = {"re": re}; exec(src[src.index("def cat("):src.index("tot = collections")], cat); cat = cat["cat"]
-p = subprocess.run(["perf", "script", "-i", data, "-F", "pid,tid,ip,sym,dso"], capture_output=True, text=True).stdout
 total = 0; excluded = 0; leaf = collections.Counter(); tids = collections.Counter()
-for block in p.split("\n\n"):
-    lines = [l.strip() for l in block.strip().splitlines() if l.strip()]
-    if not lines: continue
+for header, fr in samples(data):
     total += 1
-    fr = []
-    for f in lines[1:]:
-        m = re.match(r"([0-9a-f]+)\s+(.*?)\s+\((.*)\)$", f)
-        if m: fr.append((m.group(2), os.path.basename(m.group(3))))
     if not fr: fr = [("[unknown]", "?")]
-    pid, tid = lines[0].split()[0].split("/") if "/" in lines[0].split()[0] else (lines[0].split()[0], lines[0].split()[1])
+    first = header.split()
+    pid, tid = first[0].split("/") if "/" in first[0] else (first[0], first[1])
     if excl and any(excl.search(s) for s, _ in fr): excluded += 1; continue
     if incl and pid == tid and not any(incl.search(s) for s, _ in fr): excluded += 1; continue
     tids[tid] += 1
     leaf[(fr[0][1], re.sub(r"\+0x[0-9a-f]+$", "", fr[0][0]))] += 1
 kept = total - excluded
 keys = list(leaf)
-dem = subprocess.run(["/opt/swift/usr/bin/swift-demangle", "--simplified", "--compact"], input="\n".join(k[1] for k in keys),
-                     capture_output=True, text=True).stdout.splitlines()
+dem = demangle([k[1] for k in keys])
 cats = collections.Counter(); rows = []; setup_leaf = 0
 for (dso, sym), d in zip(keys, dem):
     dso2 = "[kernel.kallsyms]" if dso.startswith("[kernel") else ("libopenblas" if "openblas" in dso else dso)

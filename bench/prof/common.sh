@@ -1,9 +1,12 @@
 # Sourced by record-*.sh: pause the RUNNING nice-19 `lpom train`/`lpom surf` jobs (never those already
 # stopped, state T) for at most ~9 minutes, resume them on exit (trap) or by a watchdog, and define
 # rec NAME CMD… = perf record -g of CMD into $P/NAME.data with the load before and after.
+# PROF_DIR (default runs/prof) holds the data and a copy of the release binary ($L), made
+# when missing so that rebuilding the checkout does not change what is profiled; DATA the data.
 set -u
-cd /work/main
-L=/tmp/prof/lpom; P=/tmp/prof; D=/work/main/data
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+P=${PROF_DIR:-$PWD/runs/prof}; L=$P/lpom; D=${DATA:-$PWD/data}
+mkdir -p "$P"; [ -x "$L" ] || cp .build/release/lpom "$L"
 paused=()
 for pid in $(ps -eo pid=,ni=,stat=,comm= | awk '$2==19 && $3 !~ /^T/ && $4=="lpom" {print $1}'); do
   if tr '\0' ' ' < /proc/$pid/cmdline | grep -qE 'lpom (train|surf)'; then paused+=($pid); fi
