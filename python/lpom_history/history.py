@@ -54,6 +54,8 @@ class History:
 
     def __init__(self, path, locking=False):
         self.path = str(path)
+        # Datasets by group, opened once and kept: each open gets an empty chunk cache.
+        self._datasets = {}
         try:
             self.file = _open_h5(self.path, locking)
         except OSError as e:
@@ -83,7 +85,7 @@ class History:
         self.close()
 
     def close(self):
-        self.__dict__.pop("_datasets", None)
+        self._datasets = {}
         if getattr(self, "file", None) is not None:
             self.file.close()
             self.file = None
@@ -109,11 +111,9 @@ class History:
         if name not in self.file:
             return {}
         k = self.index(t)
-        # The datasets are opened once and kept: each open gets an empty chunk cache.
-        cache = self.__dict__.setdefault("_datasets", {})
-        if name not in cache:
-            cache[name] = dict(self.file[name].items())
-        return {key: np.asarray(ds[k]) for key, ds in cache[name].items()}
+        if name not in self._datasets:
+            self._datasets[name] = dict(self.file[name].items())
+        return {key: np.asarray(ds[k]) for key, ds in self._datasets[name].items()}
 
     def theta(self, t=-1):
         """The parameters of snapshot `t`: {name: float32 array}, PyTorch names and shapes."""
