@@ -16,7 +16,7 @@
 # instead of 99) at k = 5, then compressed sensing (DCGAN k = 20, fresh N(0,1) A per trial).
 #
 # Generators (train.py and the model files of the released code; batch 128, Adam β₁ = 0.5,
-# weights N(0, 0.02²), one thread):
+# weights N(0, 0.02²), $TRAIN_THREADS threads):
 #   dcgan    GAN.py: D 2e-4, G 1e-3, one D step per G step, critic batch norm
 #   wgan     WGAN.py: disc_iters = 1, D 2e-4, G 1e-3, weight clipping ±0.01
 #   wgan-gp  WGAN_GP.py: disc_iters = 1, D 2e-4, G 1e-3, λ = 0.25, critic with batch norm,
@@ -41,12 +41,18 @@ DATA=${DATA:-data}
 TRIALS=${TRIALS:-300}
 SEED=${SEED:-1}
 PY=${PY:-python3}
-PIECE=${PIECE:-50}
+# Trials per piece. Larger pieces keep more rows in each worker's products: pieces of 50 on two
+# workers (25 rows each, 13 once half have succeeded) cost 1.38 CPU ms per trial-step on the
+# DCGAN k = 5 generator, against ≈ 0.9 ms for 300 rows in bench/surf_bench.sh. A piece of 150
+# takes well under an hour on two free cores; a killed sweep loses at most the piece under way.
+PIECE=${PIECE:-150}
 # Workers of each surf run: SURF_THREADS=2 splits a piece's trials over both cores (1.84× in
 # bench/surf_bench.sh). Each trial's arithmetic is its own, equal to one thread's up to the
 # rounding OpenBLAS's kernel choice for fewer rows may change (bit-identical in that bench's
 # check), so pieces run with either setting are the same experiment and merge into one run.
 SURF_THREADS=${SURF_THREADS:-1}
+# Threads of generator training (its image layers split the batch; the thread count is recorded).
+TRAIN_THREADS=${TRAIN_THREADS:-$SURF_THREADS}
 MERGE=${MERGE:-$ROOT/bin/surf_merge_pieces.py}
 mkdir -p "$GEN" "$OUT" "$RES"
 log() { echo "$(date -u +%FT%TZ) $*"; }
@@ -70,7 +76,7 @@ generator() {
     log "train $name"
     local t0=$SECONDS
     # shellcheck disable=SC2046
-    if ! "$LPOM" train --dataset fashion-mnist --data-dir "$DATA" --threads 1 --seed "$g" --quiet --overwrite \
+    if ! "$LPOM" train --dataset fashion-mnist --data-dir "$DATA" --threads "$TRAIN_THREADS" --seed "$g" --quiet --overwrite \
         --generator paper --latent "$k" $(train_options "$model") --history "$h.part" \
         --sample-grid "$GEN/$name.png" > "$GEN/$name.log" 2>&1; then
         log "FAILED training $name: $(tail -1 "$GEN/$name.log")"; return 0
@@ -90,17 +96,25 @@ surf() {
     local h="$GEN/${cell%-s*}.h5"
     if [ ! -s "$h" ]; then log "skip $cell $tag: no generator $h"; return 0; fi
     mkdir -p "$dir"
-    local t0=$SECONDS a b pieces=()
-    for ((a = 0; a < TRIALS; a += PIECE)); do
+    local t0=$SECONDS a=0 b f pieces=()
+    while ((a < TRIALS)); do
+        # A finished piece starting at trial a (of whatever size an earlier run used) is kept.
+        b=""
+        for f in "$dir/$a"-*.json; do
+            [ -s "$f" ] || continue
+            b=${f##*/$a-}; b=${b%.json}
+        done
+        if [ -n "$b" ]; then pieces+=("$dir/$a-$b.json"); a=$b; continue; fi
         b=$((a + PIECE < TRIALS ? a + PIECE : TRIALS))
+        if ((TRIALS - b < PIECE / 2)); then b=$TRIALS; fi   # no small last piece
         pieces+=("$dir/$a-$b.json")
-        [ -s "$dir/$a-$b.json" ] && continue
         log "surf $cell $tag trials $a:$b: $*"
         if ! "$LPOM" surf "$h" --protocol paper --trials "$TRIALS" --trial-range "$a:$b" --seed "$SEED" --threads "$SURF_THREADS" --json --quiet "$@" \
             > "$dir/$a-$b.json.tmp" 2> "$dir/$a-$b.err"; then
             log "FAILED $cell $tag trials $a:$b: $(tail -1 "$dir/$a-$b.err")"; return 0
         fi
         mv "$dir/$a-$b.json.tmp" "$dir/$a-$b.json"
+        a=$b
     done
     "$PY" "$MERGE" "$full" "${pieces[@]}" > /dev/null || { log "FAILED merging $cell $tag"; return 0; }
     "$PY" - "$full" "$small" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED --threads $SURF_THREADS $* (in pieces of $PIECE: --trial-range)" <<'EOF'
