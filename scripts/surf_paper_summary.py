@@ -63,7 +63,8 @@ def iters(d):
 
 
 def mins(d):
-    return "—" if d is None else "%.0f" % (d.get("run_seconds", 0) / 60)
+    # † a run read off a longer regular-Adam run (scripts/surf_cap.py): the longer run's time
+    return "—" if d is None else "%.0f%s" % (d.get("run_seconds", 0) / 60, "†" if d.get("derived_from") else "")
 
 
 def pvalue(a, b):
@@ -88,6 +89,9 @@ def main(directory):
                 print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s |" % (
                     m, k, g, pct(a), pct(s), "%.1f → %.1f" % paper if paper else "—", pvalue(s, a),
                     iters(a), iters(s), (s or {}).get("prefinal_budget", "—"), mins(a), mins(s)))
+    if any(d.get("derived_from") for (m, k, g, t), d in runs.items() if t == "adam"):
+        print("\n† regular Adam's 60,000 steps are the first 60,000 of one longer run (scripts/surf_cap.py); "
+              "the minutes are that run's.")
     def against_surfing(title, header, tags, note=lambda tag, d: ""):
         """One row per surfing run with either of the two runs `tags` of its cell: each one's success
         rate (and `note`) beside McNemar's test against surfing."""

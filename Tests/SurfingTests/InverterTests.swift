@@ -101,6 +101,36 @@ final class InverterTests: XCTestCase {
         XCTAssertEqual(full[0].iterations - full[0].finalIterations, 80)
     }
 
+    /// Regular Adam run for more steps is the shorter run followed by more steps, to the last bit:
+    /// nothing in a row's descent depends on the budget, and the rows in the batch at each step
+    /// (those not yet solved) are the same in both runs. The Table-1 sweep relies on it
+    /// (`scripts/surf_cap.py`): one run of 60,000 + B steps gives both regular Adam at 60,000 and
+    /// regular Adam with surfing's whole budget.
+    func testALongerBudgetKeepsTheShorterRunAsItsPrefix() throws {
+        let (net, snaps) = try snapshots(seed: 25, count: 1)
+        try snaps.load(0, into: net)
+        let problem = InversionProblem(network: net)
+        let trials = InversionTrials.inRange(generator: problem, count: 32, distribution: .uniform, seed: 9)
+        var s = settings(.adam)
+        s.tolerance = 2e-2
+        s.finalSteps = 500
+        let short = try Inverter(problem: problem, snapshots: snaps, settings: s).run(trials)
+        s.finalSteps = 3000
+        let long = try Inverter(problem: problem, snapshots: snaps, settings: s).run(trials)
+        var solvedEarly = 0, solvedLate = 0
+        for (a, b) in zip(short, long) {
+            if b.success == true && b.iterations <= 500 {
+                solvedEarly += 1
+                XCTAssertEqual(a.x, b.x); XCTAssertEqual(a.iterations, b.iterations); XCTAssertEqual(a.success, true)
+            } else {
+                XCTAssertEqual(a.success, false); XCTAssertEqual(a.iterations, 500)
+                if b.success == true { solvedLate += 1 }
+            }
+        }
+        // Not vacuous: some trials are solved within the short budget, some only in the long one.
+        XCTAssertGreaterThan(solvedEarly, 0); XCTAssertGreaterThan(solvedLate, 0)
+    }
+
     /// A trial started at x* has ∇f = 0 there: Adam stays, the trial succeeds after one step and
     /// leaves the batch while the others continue.
     func testSolvedTrialsLeaveTheBatch() throws {

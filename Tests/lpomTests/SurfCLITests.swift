@@ -99,6 +99,44 @@ final class SurfCLITests: CLITestCase {
         XCTAssertNotEqual(try merge([paths[1], paths[1], paths[2]]), 0, "a piece twice")
     }
 
+    /// scripts/surf_cap.py reads regular Adam of 400 steps off a run of 3,000, through lpom's own
+    /// JSON: the same successes, iterations and summaries as running 400 steps (the Table-1 sweep
+    /// gets regular Adam at 60,000 steps and with surfing's whole budget from one run this way).
+    func testCappedLongAdamRunIsTheShortRun() throws {
+        let python = URL(fileURLWithPath: "/usr/bin/python3")
+        guard FileManager.default.isExecutableFile(atPath: python.path) else { throw XCTSkip("python3 not found") }
+        func json(_ steps: Int, _ path: String) throws {
+            var c = try SurfCommand.parse([fixture, "--method", "adam", "--trials", "16", "--steps", "\(steps)", "--seed", "3", "--json", "--quiet"])
+            try capturingStandardOutput { try c.run() }.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let (short, long, capped) = (dir + "/short.json", dir + "/long.json", dir + "/capped.json")
+        try json(400, short); try json(3000, long)
+        func cap(_ args: [String]) throws -> Int32 {
+            let proc = Process()
+            proc.executableURL = python
+            proc.arguments = [CLITestCase.root + "/scripts/surf_cap.py"] + args
+            proc.standardOutput = FileHandle.nullDevice; proc.standardError = FileHandle.nullDevice
+            try proc.run(); proc.waitUntilExit()
+            return proc.terminationStatus
+        }
+        XCTAssertEqual(try cap([long, "400", capped]), 0)
+        let load = { (p: String) in try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p))) as? [String: Any] ?? [:] }
+        let a = try load(short), l = try load(long), c = try load(capped)
+        XCTAssertEqual(a["successes"] as? String, c["successes"] as? String)
+        for key in ["success_rate", "mean_successful_iterations", "mean_iterations", "median_iterations", "total_steps", "final_steps"] {
+            let (x, y) = ((a[key] as? NSNumber)?.doubleValue, (c[key] as? NSNumber)?.doubleValue)
+            XCTAssertNotNil(x, key)
+            XCTAssertEqual(x ?? .nan, y ?? .infinity, accuracy: 1e-9 * max(1, abs(x ?? 0)), key)
+        }
+        let rows = (a["results"] as? [[String: Any]]) ?? []
+        XCTAssertEqual(rows.map { "\($0["iterations"] ?? "")" }, ((c["iterations"] as? [Any]) ?? []).map { "\($0)" })
+        // Not vacuous: the long run solves trials the short one does not.
+        let solved = { (d: [String: Any]) in ((d["successes"] as? String) ?? "").filter { $0 == "1" }.count }
+        XCTAssertGreaterThan(solved(l), solved(a)); XCTAssertGreaterThan(solved(a), 0)
+        XCTAssertNotEqual(try cap([long, "4000", capped]), 0, "a cap beyond the run")
+        XCTAssertNotEqual(try cap([short, "300x", capped]), 0, "a cap that is not a number")
+    }
+
     /// The h5py-written generator (scripts/make_generator_history_h5py.py) reads as its JSON says,
     /// and `lpom surf` gives the same numbers on it as on the same values written by HistoryWriter —
     /// surfing, Adam and compressed sensing.
