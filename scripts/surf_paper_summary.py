@@ -84,11 +84,16 @@ def main(directory):
             for g in ("1", "2", "3"):
                 a, s = runs.get((m, k, g, "adam")), runs.get((m, k, g, "surfing"))
                 if a is None and s is None:
+                    if g == "1":   # every cell of the paper's table has a row, run or not
+                        print("| %s | %d | 1 | not run yet | | %.1f → %.1f | | | | | |" % ((m, k) + PAPER[(m, k)]))
                     continue
                 paper = PAPER.get((m, k))
                 print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s |" % (
                     m, k, g, pct(a), pct(s), "%.1f → %.1f" % paper if paper else "—", pvalue(s, a),
                     iters(a), iters(s), (s or {}).get("prefinal_budget", "—"), mins(a), mins(s)))
+    done = sum(1 for (m, k) in PAPER if runs.get((m, k, "1", "surfing")))
+    cpu = sum(d.get("cpu_seconds") or 0 for d in runs.values() if not d.get("derived_from")) / 3600
+    print("\n%d of the 12 cells finished (generator seed 1); inversion so far: %.1f CPU hours." % (done, cpu))
     if any(d.get("derived_from") for (m, k, g, t), d in runs.items() if t == "adam"):
         print("\n† regular Adam's 60,000 steps are the first 60,000 of one longer run (scripts/surf_cap.py); "
               "the minutes are that run's.")
