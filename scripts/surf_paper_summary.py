@@ -63,8 +63,9 @@ def iters(d):
 
 
 def mins(d):
-    # † a run read off a longer regular-Adam run (scripts/surf_cap.py): the longer run's time
-    return "—" if d is None else "%.0f%s" % (d.get("run_seconds", 0) / 60, "†" if d.get("derived_from") else "")
+    # CPU minutes (the runs went in pieces, on one or two workers, at varying load: wall times do
+    # not compare); † a run read off a longer regular-Adam run (scripts/surf_cap.py): that run's
+    return "—" if d is None else "%.0f%s" % ((d.get("cpu_seconds") or 0) / 60, "†" if d.get("derived_from") else "")
 
 
 def pvalue(a, b):
@@ -77,7 +78,7 @@ def pvalue(a, b):
 def main(directory):
     runs = load(directory)
     print("### Table 1 under the authors' protocol (300 trials, ‖x̂ − x*‖ < 0.01)\n")
-    print("| model | k | gen seed | Adam % | surfing % | paper Adam → surfing | McNemar p (surf only / Adam only) | Adam iters | surfing iters | pre-final budget | minutes Adam / surfing |")
+    print("| model | k | gen seed | Adam % | surfing % | paper Adam → surfing | McNemar p (surf only / Adam only) | Adam iters | surfing iters | pre-final budget | CPU minutes Adam / surfing |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for k in (5, 10, 20):
         for m in MODELS:
@@ -96,7 +97,7 @@ def main(directory):
     print("\n%d of the 12 cells finished (generator seed 1); inversion so far: %.1f CPU hours." % (done, cpu))
     if any(d.get("derived_from") for (m, k, g, t), d in runs.items() if t == "adam"):
         print("\n† regular Adam's 60,000 steps are the first 60,000 of one longer run (scripts/surf_cap.py); "
-              "the minutes are that run's.")
+              "the CPU minutes are that run's.")
     def against_surfing(title, header, tags, note=lambda tag, d: ""):
         """One row per surfing run with either of the two runs `tags` of its cell: each one's success
         rate (and `note`) beside McNemar's test against surfing."""

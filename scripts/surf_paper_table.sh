@@ -117,7 +117,8 @@ surf() {
         a=$b
     done
     "$PY" "$MERGE" "$full" "${pieces[@]}" > /dev/null || { log "FAILED merging $cell $tag"; return 0; }
-    "$PY" - "$full" "$small" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED --threads $SURF_THREADS $* (in pieces of $PIECE: --trial-range)" <<'EOF'
+    local ranges="${pieces[*]##*/}"; ranges=${ranges//.json/}; ranges=${ranges//-/:}
+    "$PY" - "$full" "$small" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED $*, in pieces (--trial-range) ${ranges// /, } (the last run with --threads $SURF_THREADS)" <<'EOF'
 import json, sys
 full, small, cmd = sys.argv[1:4]
 d = json.load(open(full))
