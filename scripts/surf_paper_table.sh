@@ -3,6 +3,7 @@
 # (github jdlafferty/surfing, codes/Fashion-MNIST/<MODEL>/), resumable: every finished piece is
 # skipped on the next run, so the script can be killed and restarted at will.
 #
+#   bash scripts/surf_sweep.sh start    (does the two lines below; status, stop)
 #   mkdir -p runs/paper/bin && cp .build/release/lpom scripts/surf_paper_table.sh scripts/surf_merge_pieces.py scripts/surf_cap.py runs/paper/bin/
 #   REPO=$PWD nohup nice -n 10 bash runs/paper/bin/surf_paper_table.sh >> runs/paper/sweep.log 2>&1 &
 #   (SURF_THREADS=2 … when both cores are free)

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Starts, inspects or stops the Table-1 surfing sweep (scripts/surf_paper_table.sh) in the
+# background, so a new session resumes it with one command:
+#
+#   bash scripts/surf_sweep.sh start     # resume (finished pieces and generators are skipped)
+#   bash scripts/surf_sweep.sh status    # running or not, the last log lines, what has finished
+#   bash scripts/surf_sweep.sh stop      # stop it (the piece under way is lost, nothing else)
+#
+# `start` runs copies under $ROOT/bin (the sweep never sees a rebuild or an edit mid-run): the
+# scripts are refreshed from scripts/ each time; the binary is copied from .build/release/lpom
+# only when $ROOT/bin/lpom is missing or with FRESH_BINARY=1 (the pieces of one run should come
+# from one binary). SURF_THREADS (default 2) workers per run; the log is $ROOT/sweep.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=${ROOT:-runs/paper}
+BIN=$ROOT/bin
+LOG=$ROOT/sweep.log
+running() { pgrep -f "$BIN/surf_paper_table.sh" > /dev/null; }
+
+case "${1:-status}" in
+start)
+    if running; then echo "surf_sweep: already running (bash scripts/surf_sweep.sh status)"; exit 0; fi
+    mkdir -p "$BIN"
+    if [ ! -x "$BIN/lpom" ] || [ "${FRESH_BINARY:-0}" = 1 ]; then
+        [ -x .build/release/lpom ] || swift build -c release
+        cp .build/release/lpom "$BIN/lpom.new" && mv "$BIN/lpom.new" "$BIN/lpom"
+    fi
+    for f in surf_paper_table.sh surf_merge_pieces.py surf_cap.py; do
+        cp "scripts/$f" "$BIN/$f.new" && mv "$BIN/$f.new" "$BIN/$f"   # a new file: a running copy keeps its own
+    done
+    rm -f "$ROOT"/surf/*/*.json.tmp
+    SURF_THREADS=${SURF_THREADS:-2} REPO=$PWD nohup nice -n 19 bash "$BIN/surf_paper_table.sh" >> "$LOG" 2>&1 &
+    echo "surf_sweep: started (pid $!), log $LOG"
+    ;;
+status)
+    if running; then echo "surf_sweep: running"; else echo "surf_sweep: not running"; fi
+    ps -o etime=,time=,args= -C lpom 2>/dev/null | grep -F "$BIN/lpom" | cut -c1-160 | sed 's/^/  /' || true
+    [ -f "$LOG" ] && tail -n 5 "$LOG" | sed 's/^/  /'
+    python3 scripts/surf_paper_summary.py notebooks-md/03-results | grep -E "cells finished" || true
+    ;;
+stop)
+    pkill -f "$BIN/surf_paper_table.sh" || true
+    pkill -f "$BIN/lpom" || true
+    echo "surf_sweep: stopped"
+    ;;
+*)
+    echo "usage: bash scripts/surf_sweep.sh start|status|stop" >&2; exit 2 ;;
+esac
