@@ -163,8 +163,9 @@ CAP=${CAP:-$ROOT/bin/surf_cap.py}
 # whose "adam" run was started before this, in pieces of 60,000 steps, finishes that way.)
 cell() {
     local model=$1 k=$2 g=$3
-    generator "$model" "$k" "$g"
     local c="$model-k$k-g$g-s$SEED"
+    [ -s "$RES/$c-adam.json" ] && [ -s "$RES/$c-surfing.json" ] && return 0   # done (no retraining)
+    generator "$model" "$k" "$g"
     if [ -s "$RES/$c-adam.json" ] || compgen -G "$OUT/$c-adam.pieces/*.json" > /dev/null; then
         surf "$c" adam --method adam
     else
