@@ -47,6 +47,11 @@ PY=${PY:-python3}
 # DCGAN k = 5 generator, against ≈ 0.9 ms for 300 rows in bench/surf_bench.sh. A piece of 150
 # takes well under an hour on two free cores; a killed sweep loses at most the piece under way.
 PIECE=${PIECE:-150}
+# Surfing-like runs (surfing, restarts, the ablation) solve most trials within a few thousand
+# steps and then carry only their failures through 60,000 final steps: in pieces of 150 that tail
+# is ≈ 13 rows per worker and cost 1.29 CPU ms per trial-step (DCGAN k = 5 surfing). Whole runs
+# keep twice the rows in the tail; a surfing run of 300 trials takes about 40 minutes on two cores.
+SURF_PIECE=${SURF_PIECE:-300}
 # Workers of each surf run: SURF_THREADS=2 splits a piece's trials over both cores (1.84× in
 # bench/surf_bench.sh). Each trial's arithmetic is its own, equal to one thread's up to the
 # rounding OpenBLAS's kernel choice for fewer rows may change (bit-identical in that bench's
@@ -177,7 +182,7 @@ cell() {
     local b
     b=$(field "$RES/$c-adam.json" mean_successful_iterations)
     if [ -n "$b" ]; then b=$(printf '%.0f' "$b"); else b=published; fi
-    surf "$c" surfing --method surfing --prefinal-budget "$b"
+    PIECE=$SURF_PIECE surf "$c" surfing --method surfing --prefinal-budget "$b"
 }
 
 # fair MODEL K GSEED: regular Adam with surfing's whole per-trial budget (pre-final + 60000), and
@@ -196,7 +201,7 @@ fair() {
     else
         surf "$c" adam-total --method adam --steps $((b + 60000))
     fi
-    surf "$c" restarts --method restarts --restarts 10 --restart-steps "$($PY -c "import math; print(max(1, math.ceil($m / 10)))")"
+    PIECE=$SURF_PIECE surf "$c" restarts --method restarts --restarts 10 --restart-steps "$($PY -c "import math; print(max(1, math.ceil($m / 10)))")"
 }
 
 # ablation MODEL K GSEED: the same budget along the straight line θ_0 → θ_T, and along 10 snapshots.
@@ -206,8 +211,8 @@ ablation() {
     [ -s "$RES/$c-surfing.json" ] || return 0
     local b
     b=$(field "$RES/$c-surfing.json" prefinal_budget)
-    surf "$c" linear --method surfing --prefinal-budget "$b" --path linear --first-snapshot 0
-    surf "$c" snapshots10 --method surfing --prefinal-budget "$b" --snapshots 10
+    PIECE=$SURF_PIECE surf "$c" linear --method surfing --prefinal-budget "$b" --path linear --first-snapshot 0
+    PIECE=$SURF_PIECE surf "$c" snapshots10 --method surfing --prefinal-budget "$b" --snapshots 10
 }
 
 for k in 5 10 20; do
