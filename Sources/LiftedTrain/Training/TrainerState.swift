@@ -143,22 +143,22 @@ enum StateArrays {
     /// `prefix + name` → the values of `tensors` (parallel to the store's parameters), or zeros
     /// of the parameters' sizes while `tensors` is still empty (state created on first use).
     static func export<S: NNScalar>(_ prefix: String, _ tensors: [Tensor<S>], of store: ParameterStore<S>) -> [String: [Double]] {
-        var out: [String: [Double]] = [:]
-        for (i, name) in store.names.enumerated() {
-            out[prefix + name] = tensors.count == store.names.count
-                ? S.toDoubles(tensors[i].data) : [Double](repeating: 0, count: store.values[i].count)
-        }
-        return out
+        arrays(prefix, tensors, of: store, S.toDoubles)
     }
 
     /// `export`'s arrays without conversion when the scalars are Float (the tensors' storage,
     /// shared), nil otherwise.
     static func floats<S: NNScalar>(_ prefix: String, _ tensors: [Tensor<S>], of store: ParameterStore<S>) -> [String: [Float]]? {
-        guard S.self == Float.self else { return nil }
-        var out: [String: [Float]] = [:]
+        S.self == Float.self ? arrays(prefix, tensors, of: store, S.toFloats) : nil
+    }
+
+    /// `export` with the values converted by `convert`.
+    private static func arrays<S: NNScalar, T: Numeric>(_ prefix: String, _ tensors: [Tensor<S>], of store: ParameterStore<S>,
+                                                         _ convert: ([S]) -> [T]) -> [String: [T]] {
+        var out: [String: [T]] = [:]
         for (i, name) in store.names.enumerated() {
             out[prefix + name] = tensors.count == store.names.count
-                ? S.toFloats(tensors[i].data) : [Float](repeating: 0, count: store.values[i].count)
+                ? convert(tensors[i].data) : [T](repeating: 0, count: store.values[i].count)
         }
         return out
     }
