@@ -33,7 +33,8 @@ def fail(msg):
     sys.exit(2)
 
 
-def cap_run(d, cap, name="run"):
+def cap_run(d, cap, src):
+    name = os.path.basename(src)
     if d.get("method") != "adam" or d.get("snapshots_used") != 1:
         fail(f"{name} is not a regular-Adam run (method {d.get('method')!r}, {d.get('snapshots_used')} snapshots)")
     steps = d.get("final_steps")
@@ -76,7 +77,7 @@ def cap_run(d, cap, name="run"):
     if not everyone:
         for k in ("mean_rmse", "median_rmse", "mean_loss"):
             out[k] = None
-    out["command"] = f"python3 scripts/surf_cap.py <{name}> {cap} (the first {cap} steps of: {d.get('command')})"
+    out["command"] = f"python3 scripts/surf_cap.py {src} {cap} (the first {cap} steps of: {d.get('command')})"
     return out
 
 
@@ -92,8 +93,7 @@ def main(argv):
         d = json.load(open(src))
     except (OSError, ValueError) as e:
         fail(f"cannot read {src}: {e}")
-    out = cap_run(d, cap, os.path.basename(src))
-    out["command"] = out["command"].replace(f"<{os.path.basename(src)}>", src)
+    out = cap_run(d, cap, src)
     tmp = dst + ".tmp"
     with open(tmp, "w") as f:
         json.dump(out, f, indent=0)

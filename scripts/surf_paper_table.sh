@@ -144,7 +144,8 @@ EOF
 field() { "$PY" -c "import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print('' if v is None else v)" "$1" "$2"; }
 
 # Extra steps of the one regular-Adam run per cell beyond the authors' 60,000: 1.5 × the
-# authors' own regular-Adam mean for the model and k (SurfProtocol.publishedMeans), at least
+# authors' own regular-Adam mean for the model and k (a copy of PaperProtocol.publishedMeans in
+# Sources/lpom/SurfProtocol.swift, which this shell script cannot call), at least
 # 1,000. Its first 60,000 steps are regular Adam under their protocol, and its first B + 60,000
 # are regular Adam given surfing's whole budget, for surfing's measured pre-final budget B up to
 # the extra (scripts/surf_cap.py: exact, the descent of a trial does not depend on the budget).
@@ -171,14 +172,16 @@ cell() {
     local c="$model-k$k-g$g-s$SEED"
     [ -s "$RES/$c-adam.json" ] && [ -s "$RES/$c-surfing.json" ] && return 0   # done (no retraining)
     generator "$model" "$k" "$g"
-    if [ -s "$RES/$c-adam.json" ] || compgen -G "$OUT/$c-adam.pieces/*.json" > /dev/null; then
-        surf "$c" adam --method adam
-    else
-        surf "$c" adam-long --method adam --steps $((60000 + $(long_extra "$model" "$k")))
-        [ -s "$RES/$c-adam-long.json" ] || return 0
-        "$PY" "$CAP" "$RES/$c-adam-long.json" 60000 "$RES/$c-adam.json" || { log "FAILED capping $c adam-long"; return 0; }
+    if [ ! -s "$RES/$c-adam.json" ]; then
+        if compgen -G "$OUT/$c-adam.pieces/*.json" > /dev/null; then
+            surf "$c" adam --method adam
+        else
+            surf "$c" adam-long --method adam --steps $((60000 + $(long_extra "$model" "$k")))
+            [ -s "$RES/$c-adam-long.json" ] || return 0
+            "$PY" "$CAP" "$RES/$c-adam-long.json" 60000 "$RES/$c-adam.json" || { log "FAILED capping $c adam-long"; return 0; }
+        fi
+        [ -s "$RES/$c-adam.json" ] || return 0
     fi
-    [ -s "$RES/$c-adam.json" ] || return 0
     local b
     b=$(field "$RES/$c-adam.json" mean_successful_iterations)
     if [ -n "$b" ]; then b=$(printf '%.0f' "$b"); else b=published; fi
