@@ -64,8 +64,8 @@ public enum HistoryPack {
         let temp = path + ".pack-tmp"
         do {
             let reader = try HistoryReader(path: path)
-            try refuseUnknownContent(path)
             defer { reader.close() }
+            try refuseUnknownContent(path)
             try write(reader, to: temp)
             try verify(temp, against: reader)
             reader.close()
