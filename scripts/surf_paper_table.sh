@@ -44,9 +44,12 @@ SEED=${SEED:-1}
 PY=${PY:-python3}
 # Trials per piece. Larger pieces keep more rows in each worker's products: pieces of 50 on two
 # workers (25 rows each, 13 once half have succeeded) cost 1.38 CPU ms per trial-step on the
-# DCGAN k = 5 generator, against ≈ 0.9 ms for 300 rows in bench/surf_bench.sh. A piece of 150
-# takes well under an hour on two free cores; a killed sweep loses at most the piece under way.
-PIECE=${PIECE:-150}
+# DCGAN k = 5 generator, against 0.93 ms for pieces of 200 (100 rows per worker). Every run now
+# saves its descents on the final network (`lpom surf --checkpoint`, every $CHECKPOINT_EVERY steps)
+# and a killed one continues from its last save, so runs go whole by default; earlier runs'
+# finished pieces (of 50 or 150 trials) are kept and only their missing trials run.
+PIECE=${PIECE:-300}
+CHECKPOINT_EVERY=${CHECKPOINT_EVERY:-1000}
 # Surfing-like runs (surfing, restarts, the ablation) solve most trials within a few thousand
 # steps and then carry only their failures through 60,000 final steps: in pieces of 150 that tail
 # is ≈ 13 rows per worker and cost 1.29 CPU ms per trial-step (DCGAN k = 5 surfing). Whole runs
@@ -93,7 +96,8 @@ generator() {
 
 # surf CELL TAG [lpom surf options...]: one run, skipped when its small JSON exists. The run is
 # split into pieces of $PIECE trials (--trial-range; the same trials as one run), each kept in
-# $OUT/CELL-TAG.pieces/ as it finishes, so a killed sweep loses at most the pieces under way;
+# $OUT/CELL-TAG.pieces/ as it finishes; a piece under way saves its state in FROM-TO.ckpt/ and a
+# killed sweep continues it from there (the same range is taken up again whatever $PIECE is);
 # when all are there, scripts/surf_merge_pieces.py makes the whole run's JSON.
 surf() {
     local cell=$1 tag=$2; shift 2
@@ -111,11 +115,19 @@ surf() {
             b=${f##*/$a-}; b=${b%.json}
         done
         if [ -n "$b" ]; then pieces+=("$dir/$a-$b.json"); a=$b; continue; fi
-        b=$((a + PIECE < TRIALS ? a + PIECE : TRIALS))
-        if ((TRIALS - b < PIECE / 2)); then b=$TRIALS; fi   # no small last piece
+        # A piece started earlier and checkpointed is continued with its own range.
+        for f in "$dir/$a"-*.ckpt; do
+            [ -d "$f" ] || continue
+            b=${f##*/$a-}; b=${b%.ckpt}
+        done
+        if [ -z "$b" ]; then
+            b=$((a + PIECE < TRIALS ? a + PIECE : TRIALS))
+            if ((TRIALS - b < PIECE / 2)); then b=$TRIALS; fi   # no small last piece
+        fi
         pieces+=("$dir/$a-$b.json")
-        log "surf $cell $tag trials $a:$b: $*"
-        if ! "$LPOM" surf "$h" --protocol paper --trials "$TRIALS" --trial-range "$a:$b" --seed "$SEED" --threads "$SURF_THREADS" --json --quiet "$@" \
+        log "surf $cell $tag trials $a:$b$([ -d "$dir/$a-$b.ckpt" ] && echo " (continued from its checkpoint)"): $*"
+        if ! "$LPOM" surf "$h" --protocol paper --trials "$TRIALS" --trial-range "$a:$b" --seed "$SEED" --threads "$SURF_THREADS" --json --quiet \
+            --checkpoint "$dir/$a-$b.ckpt" --checkpoint-every "$CHECKPOINT_EVERY" "$@" \
             > "$dir/$a-$b.json.tmp" 2> "$dir/$a-$b.err"; then
             log "FAILED $cell $tag trials $a:$b: $(tail -1 "$dir/$a-$b.err")"; return 0
         fi

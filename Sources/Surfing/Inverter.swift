@@ -165,6 +165,8 @@ public final class Inverter<Scalar: NNScalar> {
     public var progress: ((InversionProgress) -> Void)?
     /// Workers that descend groups of the trials at once (nil: every descent on `problem` alone).
     public let workers: InversionWorkers<Scalar>?
+    /// Save the descents on the final network here, and continue saved ones (nil: no checkpoints).
+    public var checkpoint: InversionCheckpoint?
 
     /// An inverter for `problem` over `snapshots`; with `workers` (made for `problem`), the Adam
     /// descents split their trials over them.
@@ -199,7 +201,7 @@ public final class Inverter<Scalar: NNScalar> {
         let signals = tile(trials.signals, r), truth = trials.truth.map { tile($0, r) }
         let rowTrials = (0..<(r * n)).map { $0 % n }
         let state = DescentState(x: x, measured: problem.measure(signals, trials: rowTrials), truth: truth, trialCount: n)
-        descend(state, rows: Array(0..<(r * n)), steps: steps, final: true, phase: 0, phases: 1)
+        try descend(state, rows: Array(0..<(r * n)), steps: steps, final: true, phase: 0, phases: 1)
         // Keep each trial's lowest-loss restart.
         let losses = problem.values(generated: generate(state.x), measuredTargets: state.measured, trials: rowTrials)
         var best = Array(0..<n), iterations = [Int](repeating: 0, count: n)
@@ -245,7 +247,7 @@ public final class Inverter<Scalar: NNScalar> {
             try snapshots.load(t, into: problem.network)
             let isFinal = j == visit.count - 1
             if isFinal { state.iterationsBeforeFinal = state.iterations }
-            descend(state, rows: all, steps: budgets[j], final: isFinal, phase: j, phases: visit.count)
+            try descend(state, rows: all, steps: budgets[j], final: isFinal, phase: j, phases: visit.count)
         }
         return results(x: state.x, trials: trials, iterations: state.iterations,
                        finalIterations: zip(state.iterations, state.iterationsBeforeFinal).map { $0 - $1 })
@@ -275,13 +277,17 @@ public final class Inverter<Scalar: NNScalar> {
     /// the final network a row leaves its batch (which is compacted) once ‖x − x*‖ < tolerance,
     /// its loss plateaus (when enabled) or turns non-finite. With `workers`, the rows are first
     /// cut into contiguous groups that descend at once, one per worker (`InversionWorkers`).
-    func descend(_ s: DescentState, rows: [Int], steps: Int, final: Bool, phase: Int, phases: Int) {
+    /// On the final network with a `checkpoint`, each chunk continues its saved descent and saves
+    /// as it goes; a checkpoint that cannot be continued, or an interruption, is thrown once
+    /// every group has stopped.
+    func descend(_ s: DescentState, rows: [Int], steps: Int, final: Bool, phase: Int, phases: Int) throws {
         guard steps > 0 else { return }
         let parts = workers?.context.parts(rows.count) ?? 1
         guard parts > 1, let workers else {
             let out = descendGroup(s, rows: rows[...], problem: problem, steps: steps, final: final) { step, active in
                 self.progress?(InversionProgress(phase: phase, phases: phases, step: step, phaseSteps: steps, active: active))
             }
+            if let e = out.failure { throw e }
             finish(s, rows: rows[...], out)
             return
         }
@@ -296,6 +302,10 @@ public final class Inverter<Scalar: NNScalar> {
             }
             groups[i].outcome = descendGroup(s, rows: rows[range], problem: problems[i], steps: steps, final: final, report: report)
             groups[i].active.store(0, ordering: .relaxed)
+        }
+        if let e = groups.lazy.compactMap({ $0.outcome?.failure }).first(where: { !($0 is InversionInterrupted) })
+            ?? groups.lazy.compactMap({ $0.outcome?.failure }).first {
+            throw e
         }
         for (i, g) in groups.enumerated() {
             finish(s, rows: rows[ComputeContext.range(i, of: parts, count: rows.count)], g.outcome!)
@@ -325,10 +335,12 @@ public final class Inverter<Scalar: NNScalar> {
         init(active: Int) { self.active = Atomic(active) }
     }
 
-    /// Where a group's rows ended: x̂ `[rows, k]` and the steps each took, in the group's row order.
+    /// Where a group's rows ended: x̂ `[rows, k]` and the steps each took, in the group's row order;
+    /// or why it stopped early (a checkpoint it could not continue or save, an interruption).
     private struct GroupOutcome {
         var x: Tensor<Scalar>
         var iterations: [Int]
+        var failure: Error?
     }
 
     /// Writes a group's outcome into the state.
@@ -346,6 +358,7 @@ public final class Inverter<Scalar: NNScalar> {
         while start < rows.endIndex {
             let part = rows[start..<min(rows.endIndex, start + chunk)]
             let o = descendChunk(s, rows: part, problem: problem, steps: steps, final: final, report: report)
+            if let e = o.failure { out.failure = e; return out }
             out.x.data.withUnsafeMutableBufferPointer { d in
                 o.x.data.withUnsafeBufferPointer { (d.baseAddress! + out.iterations.count * problem.latentSize).update(from: $0.baseAddress!, count: $0.count) }
             }
@@ -373,6 +386,47 @@ public final class Inverter<Scalar: NNScalar> {
         let window = final ? settings.plateauWindow : nil
         var reference = [Double](repeating: .infinity, count: rows.count)
         var step = 0
+        let saving = final ? checkpoint : nil
+        let file = saving.map { $0.path(rows: rows) }
+        let entry = saving.map { _ in x.data }
+        if let saving, let file, let entry {
+            do {
+                if let c = try ChunkCheckpoint.load(file, fingerprint: saving.fingerprint, rows: rows, entry: entry, latent: k) {
+                    let a = c.slots.count
+                    func restore(_ text: String, _ count: Int) -> [Scalar] { ChunkCheckpoint.values(text, count: count)! }   // sizes checked by load
+                    slots = c.slots
+                    rows = slots.map { Int(initial[initial.startIndex + $0]) }
+                    x = Tensor(shape: [a, k], data: restore(c.x, a * k))
+                    m = Tensor(shape: [a, k], data: restore(c.m, a * k)); v = Tensor(shape: [a, k], data: restore(c.v, a * k))
+                    grad = Tensor(zeros: [a, k])
+                    reference = ChunkCheckpoint.values(c.reference, count: a)!
+                    out = GroupOutcome(x: Tensor(shape: [initial.count, k], data: restore(c.outX, initial.count * k)), iterations: c.outIterations)
+                    ay = gather(s.measured, rows)
+                    truth = final ? s.truth.map { gather($0, rows) } : nil
+                    step = c.step
+                    report(step, rows.count)
+                }
+            } catch {
+                out.failure = error
+                return out
+            }
+        }
+        /// Saves the chunk; true when the run should stop here (a test's interruption, a failed save).
+        func save() -> Bool {
+            guard let saving, let file, let entry else { return false }
+            var current = out
+            if !rows.isEmpty { scatter(x, into: &current.x, rows: slots) }
+            let c = ChunkCheckpoint(fingerprint: saving.fingerprint, latent: k, rows: Array(initial), entryX: ChunkCheckpoint.hex(entry),
+                                    step: step, slots: slots, x: ChunkCheckpoint.hex(x.data), m: ChunkCheckpoint.hex(m.data),
+                                    v: ChunkCheckpoint.hex(v.data), reference: ChunkCheckpoint.hex(reference),
+                                    outX: ChunkCheckpoint.hex(current.x.data), outIterations: current.iterations)
+            do { try c.save(to: file) } catch {
+                out.failure = CheckpointError(file, "cannot be written (\(error)); the run stops so that it can be continued from the last one saved")
+                return true
+            }
+            if InversionCheckpoint.interruptAfterSave?(step) == true { out.failure = InversionInterrupted(); return true }
+            return false
+        }
         while step < steps && !rows.isEmpty {
             step += 1
             let f = problem.valuesAndGradients(x, measuredTargets: ay, gradient: &grad, trials: s.trialsOf(rows))
@@ -415,6 +469,7 @@ public final class Inverter<Scalar: NNScalar> {
                 slots = keep.map { slots[$0] }
             }
             if step % 10 == 0 || step == steps || rows.isEmpty { report(step, rows.count) }
+            if let every = saving?.every, step % every == 0 || step == steps || rows.isEmpty, save() { return out }
         }
         if !rows.isEmpty { scatter(x, into: &out.x, rows: slots) }
         return out

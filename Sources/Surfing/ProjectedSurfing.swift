@@ -325,7 +325,7 @@ extension Inverter {
             if t == last { state.iterationsBeforeFinal = state.iterations }
             if j == 0 && visit.count > 1 {
                 let budget = settings.schedule.steps(0, first: settings.firstSteps, min: settings.minSteps, uniform: settings.stepsPerSnapshot)
-                descend(state, rows: all, steps: budget, final: false, phase: 0, phases: visit.count)
+                try descend(state, rows: all, steps: budget, final: false, phase: 0, phases: visit.count)
                 continue
             }
             let g = PiecewiseLinearGenerator(problem.network)

@@ -148,6 +148,12 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Run only trials FROM:TO (0-based, TO excluded) of the --trials drawn — the same trials, A and starts as in the whole run — to split a long run into pieces that are kept and merged (scripts/surf_merge_pieces.py). Needs an explicit --prefinal-budget under --schedule paper.")
     var trialRange: String?
 
+    @Option(help: "Save the Adam descents on the final network in this directory every --checkpoint-every steps, and continue from what it holds: a killed run, started again with the same command, ends exactly as an uninterrupted one. The files are deleted when the run has finished.")
+    var checkpoint: String?
+
+    @Option(parsing: .number, help: "Steps between checkpoints (--checkpoint).")
+    var checkpointEvery = 1000
+
     /// `--trial-range` as a range of trial indices (validated).
     var trialRows: Range<Int>? {
         guard let t = trialRange else { return nil }
@@ -197,6 +203,12 @@ struct SurfCommand: ParsableCommand {
         if let f = firstSnapshot, f < 0 { throw ValidationError("--first-snapshot must be ≥ 0, got \(f)") }
         if case .steps(let n) = prefinalBudget, n > 1_000_000_000 { throw ValidationError("--prefinal-budget must be at most 1000000000, got \(n)") }
         if let r = finalPieceRounds, r < 1 || r > 1_000_000 { throw ValidationError("--final-piece-rounds must be between 1 and 1000000, got \(r)") }
+        guard checkpointEvery >= 1 && checkpointEvery <= 1_000_000_000 else {
+            throw ValidationError("--checkpoint-every must be between 1 and 1000000000, got \(checkpointEvery)")
+        }
+        if checkpoint != nil && method == .projected {
+            throw ValidationError("--checkpoint saves Adam descents; --method projected does not take it")
+        }
         if measurementMatrix == .perTrial && method == .projected {
             throw ValidationError("--method projected works with one shared A; drop --measurement-matrix per-trial")
         }
@@ -246,6 +258,9 @@ struct SurfCommand: ParsableCommand {
         if ranks != nil, setup.problem.perTrialMeasurements != nil {
             throw CommandError("a measurement matrix per trial (--measurement-matrix per-trial, the paper protocol's compressed sensing) is not split over ranks yet: run it in one process, or pass --measurement-matrix shared")
         }
+        if ranks != nil, checkpoint != nil {
+            throw CommandError("--checkpoint is not supported under mpirun yet (each rank would need its own files): run it in one process with --threads, or drop --checkpoint")
+        }
         if setup.trialRows != nil && setup.needsMeasuredBudget {
             throw CommandError("--trial-range runs a piece of the trials, but --prefinal-budget measured would measure regular Adam's budget on that piece only: run regular Adam's pieces first, merge them (scripts/surf_merge_pieces.py) and pass its mean_successful_iterations as --prefinal-budget N")
         }
@@ -277,6 +292,26 @@ struct SurfCommand: ParsableCommand {
         }
         if let save { try SurfTargets.save(save, results: results, trials: setup.trials, problem: setup.problem) }
         report(summary, results: results, setup: setup, seconds: seconds, cpu: cpu, reference: reference)
+        if let checkpoint {
+            InversionCheckpoint.removeFiles(in: checkpoint + "/reference")
+            InversionCheckpoint.removeFiles(in: checkpoint)
+        }
+    }
+
+    /// What identifies this run in its checkpoints: every option that changes what is computed
+    /// (as resolved: the settings, the trials' seed, range and targets, A) and the history's
+    /// path and size. Threads, output and checkpoint options are left out: they change nothing
+    /// the descent computes per trial (a chunk's file is also named by its rows).
+    func checkpointFingerprint(_ s: InversionSettings, setup: SurfSetup) -> String {
+        let size = ((try? FileManager.default.attributesOfItem(atPath: history))?[.size] as? NSNumber)?.intValue ?? -1
+        let parts: [String] = [
+            "lpom \(lpomVersion)", "history \(URL(fileURLWithPath: history).standardizedFileURL.path) \(size) bytes",
+            "trials \(trials) range \(trialRange ?? "all") seed \(seed) target \(targets ?? target.rawValue) prior \(setup.prior.rawValue)",
+            "measurements \(measurements.map(String.init) ?? "none") matrix \(measurementMatrix?.rawValue ?? "default") protocol \(self.protocol.rawValue)",
+            "path \(path.rawValue) refine \(refine) dataset \(dataset?.rawValue ?? "history's")",
+            "settings \(s)",
+        ]
+        return parts.joined(separator: "; ")
     }
 
     /// Runs one inverter with a progress bar over its phases (under mpirun: this rank's share of
@@ -287,6 +322,11 @@ struct SurfCommand: ParsableCommand {
         var offsets: [Int] = [0]
         for b in budgets { offsets.append(offsets.last! + b) }
         let inverter = setup.makeInverter(s)
+        if let checkpoint {
+            // The budget-measuring regular Adam of the same invocation keeps its own files.
+            inverter.checkpoint = InversionCheckpoint(directory: label == nil ? checkpoint : checkpoint + "/reference",
+                                                      every: checkpointEvery, fingerprint: checkpointFingerprint(s, setup: setup))
+        }
         let prefix = label.map { "\($0): " } ?? ""
         inverter.progress = { p in
             let base = p.phase < offsets.count ? offsets[p.phase] : 0

@@ -18,7 +18,7 @@ final class InversionWorkersTests: XCTestCase {
     /// The miniature paper generator (dense → BN → ReLU → convT → BN → ReLU → convT → sigmoid) in
     /// Float, as `lpom surf` runs it, with three snapshots drifting from a random θ_0 and batch-norm
     /// running statistics away from (0, 1), so eval-mode batch norm is exercised.
-    func generator(seed: UInt64) throws -> (Network<Float>, GeneratorSnapshots) {
+    static func generator(seed: UInt64) throws -> (Network<Float>, GeneratorSnapshots) {
         var rng = SplitMix64(seed: seed)
         let net = try Network<Float>(spec: try ModelSpec.parse(InversionProblemTests.generatorJSON), rng: &rng)
         var list = [(parameters: [String: [Float]], buffers: [String: [Float]])]()
@@ -46,7 +46,7 @@ final class InversionWorkersTests: XCTestCase {
     /// A split that dropped a trial would leave its x̂ at its start; one that ran a trial twice
     /// would count its steps twice. x̂ agrees within 1e-5 (measured: ≤ 1.2e-7, one rounding).
     func testWorkersGiveEveryTrialItsOneWorkerResult() throws {
-        let (net, snaps) = try generator(seed: 61)
+        let (net, snaps) = try Self.generator(seed: 61)
         try snaps.load(2, into: net)
         var rng = SplitMix64(seed: 7)
         let perTrial = (0..<11).map { _ in MeasurementMatrix<Float>.gaussian(m: 40, n: net.outputSize, rng: &rng) }
@@ -87,7 +87,7 @@ final class InversionWorkersTests: XCTestCase {
     /// Fewer trials than workers: one group per trial; one trial runs on the caller alone.
     /// Progress comes on the calling thread and counts the active trials of every group.
     func testFewerTrialsThanWorkersAndProgress() throws {
-        let (net, snaps) = try generator(seed: 62)
+        let (net, snaps) = try Self.generator(seed: 62)
         try snaps.load(2, into: net)
         let problem = InversionProblem(network: net)
         let workers = try InversionWorkers(context: ComputeContext(workers: 4), problem: problem)

@@ -137,6 +137,42 @@ final class SurfCLITests: CLITestCase {
         XCTAssertNotEqual(try cap([short, "300x", capped]), 0, "a cap that is not a number")
     }
 
+    /// `lpom surf --checkpoint DIR`, stopped after a save (as a kill would) and run again with the
+    /// same command, prints the same JSON per trial as a run without checkpoints (x̂, iterations,
+    /// successes), on two workers and for surfing with compressed sensing; the directory is gone
+    /// afterwards. A checkpoint of another command is refused with one line; bad options too.
+    func testACheckpointedRunStoppedAndRunAgainPrintsTheSameResults() throws {
+        defer { InversionCheckpoint.interruptAfterSave = nil }
+        let ckpt = dir + "/ckpt"
+        for extra in [["--method", "adam", "--threads", "2"],
+                      ["--method", "surfing", "--measurements", "20", "--first-steps", "60", "--min-steps", "20"]] {
+            let args = [fixture, "--trials", "6", "--steps", "300", "--seed", "4", "--json", "--quiet"] + extra
+            func json(_ more: [String]) throws -> [String: Any] {
+                var c = try SurfCommand.parse(args + more)
+                let text = try capturingStandardOutput { try c.run() }
+                return try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
+            }
+            let plain = try json([])
+            InversionCheckpoint.interruptAfterSave = { $0 == 150 }
+            XCTAssertThrowsError(try json(["--checkpoint", ckpt, "--checkpoint-every", "50"]), "\(extra)")
+            XCTAssertFalse(InversionCheckpoint.files(in: ckpt).isEmpty)
+            XCTAssertEqual(surfError(args.filter { $0 != "--json" } + extra + ["--seed", "5", "--checkpoint", ckpt])?.contains("saved by another run"), true,
+                           "another seed: other trials")
+            InversionCheckpoint.interruptAfterSave = nil
+            let resumed = try json(["--checkpoint", ckpt, "--checkpoint-every", "50"])
+            for key in ["successes", "total_steps", "mean_iterations"] {
+                XCTAssertEqual("\(plain[key] ?? "nil")", "\(resumed[key] ?? "nil")", "\(extra): \(key)")
+            }
+            let rows = { (d: [String: Any]) in (d["results"] as? [[String: Any]] ?? []).map { "\($0["x"] ?? "")|\($0["iterations"] ?? "")" } }
+            XCTAssertEqual(rows(plain), rows(resumed), "\(extra)")
+            XCTAssertEqual(rows(plain).count, 6)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: ckpt), "the checkpoint is removed once the run has finished")
+        }
+        XCTAssertEqual(surfError([fixture, "--checkpoint-every", "0"]), "--checkpoint-every must be between 1 and 1000000000, got 0")
+        XCTAssertEqual(surfError([fixture, "--method", "projected", "--checkpoint", ckpt]),
+                       "--checkpoint saves Adam descents; --method projected does not take it")
+    }
+
     /// The h5py-written generator (scripts/make_generator_history_h5py.py) reads as its JSON says,
     /// and `lpom surf` gives the same numbers on it as on the same values written by HistoryWriter —
     /// surfing, Adam and compressed sensing.

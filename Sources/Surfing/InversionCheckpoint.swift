@@ -1,0 +1,150 @@
+import Foundation
+import LiftedTrain
+
+/// Where and how often an inversion saves the Adam descents on the final network, so that a
+/// killed run continues where it stopped and ends exactly as an uninterrupted one would.
+///
+/// What is saved, and why it is enough: on the final network each chunk of trials (one per
+/// worker, `InversionSettings.batchSize` rows at most) runs Adam from the x it entered with,
+/// and a step reads only the chunk's own x, m, v, step count t (the bias corrections 1 − βᵗ),
+/// which rows are still descending and, with a plateau window, each row's reference loss. A
+/// checkpoint holds exactly these (bit patterns, not decimal text), plus the x̂ and step counts
+/// of the rows that already left the chunk. Everything else is rebuilt from the run's settings
+/// on resume: the trials, A, x*, and for surfing the intermediate snapshots' phases, which are
+/// recomputed (a few hundred steps against up to 60,000 on the final network) and must give
+/// the very x the chunk entered with — that is checked bit for bit against the saved one.
+///
+/// One file per chunk, `chunk-<first row>-<end row>.json`, replaced atomically (written beside
+/// it, then renamed), every `every` steps and once more when the chunk finishes. A file
+/// carries the run's `fingerprint`; a file of another run, or one whose entry x differs, is
+/// refused with one line rather than continued.
+public struct InversionCheckpoint: Sendable {
+    /// The directory of the chunk files (created when missing).
+    public var directory: String
+    /// Steps between saves.
+    public var every: Int
+    /// What identifies the run (its settings, history and trials), written into every file and
+    /// compared on resume.
+    public var fingerprint: String
+
+    public init(directory: String, every: Int = 1000, fingerprint: String) {
+        self.directory = directory; self.every = max(1, every); self.fingerprint = fingerprint
+    }
+
+    /// The file of the chunk that entered the final network with state rows `rows`.
+    func path(rows: [Int]) -> String {
+        "\(directory)/chunk-\(rows.first ?? 0)-\((rows.last ?? -1) + 1).json"
+    }
+
+    /// The chunk files in `directory` (what `removeFiles` deletes).
+    public static func files(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasPrefix("chunk-") && $0.hasSuffix(".json") }.sorted().map { "\(directory)/\($0)" }
+    }
+
+    /// Deletes the chunk files (after a finished run), and the directory when that empties it.
+    public static func removeFiles(in directory: String) {
+        for f in files(in: directory) { try? FileManager.default.removeItem(atPath: f) }
+        if (try? FileManager.default.contentsOfDirectory(atPath: directory))?.isEmpty == true {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    /// Tests only: called after every save with the chunk's step; returning true stops the run
+    /// there (`InversionInterrupted`), as a kill right after the save would.
+    nonisolated(unsafe) public static var interruptAfterSave: ((Int) -> Bool)?
+}
+
+/// A run stopped by `InversionCheckpoint.interruptAfterSave` (tests of resuming).
+public struct InversionInterrupted: Error, CustomStringConvertible {
+    public var description: String { "the inversion was interrupted after a checkpoint" }
+}
+
+/// A checkpoint that cannot be continued: one line naming the file and the reason.
+public struct CheckpointError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ path: String, _ why: String) { description = "checkpoint \(path): \(why)" }
+}
+
+/// One chunk's saved descent (see `InversionCheckpoint`). Arrays of numbers are hexadecimal
+/// IEEE-754 binary64 bit patterns, 16 digits per value, so every value comes back exactly.
+struct ChunkCheckpoint: Codable {
+    static let format = "lpom surf checkpoint 1"
+    var format = ChunkCheckpoint.format
+    var fingerprint: String
+    /// Latent size k.
+    var latent: Int
+    /// The state rows the chunk entered with, and their x then (rows × k).
+    var rows: [Int]
+    var entryX: String
+    /// Adam steps taken.
+    var step: Int
+    /// Positions (in `rows`) still descending, and their x, m, v (slots × k) and reference losses.
+    var slots: [Int]
+    var x: String, m: String, v: String, reference: String
+    /// Every row's x̂ once it left the chunk (rows × k; rows still descending hold zeros) and steps so far.
+    var outX: String
+    var outIterations: [Int]
+
+    static func hex<S: NNScalar>(_ values: [S]) -> String {
+        var s = ""
+        s.reserveCapacity(values.count * 16)
+        for v in values {
+            let h = String(Double(v).bitPattern, radix: 16)
+            s += String(repeating: "0", count: 16 - h.count) + h
+        }
+        return s
+    }
+
+    /// The `count` values of `text`, or nil when it does not hold exactly that many.
+    static func values<S: NNScalar>(_ text: String, count: Int) -> [S]? {
+        let u = Array(text.utf8)
+        guard u.count == 16 * count else { return nil }
+        var out = [S]()
+        out.reserveCapacity(count)
+        for i in 0..<count {
+            guard let bits = UInt64(String(decoding: u[(16 * i)..<(16 * i + 16)], as: UTF8.self), radix: 16) else { return nil }
+            out.append(S(Double(bitPattern: bits)))
+        }
+        return out
+    }
+
+    /// Reads and checks the file of a chunk entering with `rows` at `entry` (rows × k), or nil
+    /// when there is none. Sizes are checked against the chunk before any array is built.
+    static func load<S: NNScalar>(_ path: String, fingerprint: String, rows: [Int], entry: [S], latent k: Int) throws -> ChunkCheckpoint? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let limit = 64 * (rows.count * (5 * k + 2) + 64) + fingerprint.utf8.count + 4096
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= limit else { throw CheckpointError(path, "\(size) bytes, more than a checkpoint of \(rows.count) trials can hold (\(limit))") }
+        let c: ChunkCheckpoint
+        do { c = try JSONDecoder().decode(ChunkCheckpoint.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw CheckpointError(path, "not a readable checkpoint (\(error)); delete it to start this piece afresh")
+        }
+        guard c.format == format else { throw CheckpointError(path, "format '\(c.format)', expected '\(format)'") }
+        guard c.fingerprint == fingerprint else {
+            throw CheckpointError(path, "saved by another run (other settings, history or trials); delete it or give another --checkpoint directory")
+        }
+        guard c.latent == k, c.rows == rows else { throw CheckpointError(path, "saved for other trials (rows or latent size differ)") }
+        let n = rows.count, a = c.slots.count
+        guard a <= n, c.outIterations.count == n, c.step >= 0, c.slots.allSatisfy({ (0..<n).contains($0) }),
+              zip(c.slots, c.slots.dropFirst()).allSatisfy({ $0 < $1 }), c.outIterations.allSatisfy({ $0 >= 0 && $0 <= c.step }),
+              c.x.utf8.count == 16 * a * k, c.m.utf8.count == 16 * a * k, c.v.utf8.count == 16 * a * k,
+              c.reference.utf8.count == 16 * a, c.outX.utf8.count == 16 * n * k, c.entryX.utf8.count == 16 * n * k else {
+            throw CheckpointError(path, "inconsistent sizes or counts")
+        }
+        guard let saved: [S] = values(c.entryX, count: n * k) else { throw CheckpointError(path, "unreadable numbers") }
+        guard saved.elementsEqual(entry, by: { Double($0).bitPattern == Double($1).bitPattern }) else {
+            throw CheckpointError(path, "the trials reach the final network at another x than when it was saved (another binary, thread count or history?); delete it to start afresh")
+        }
+        return c
+    }
+
+    /// Writes `self` to `path` atomically (a temporary file beside it, then a rename).
+    func save(to path: String) throws {
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let tmp = path + ".tmp"
+        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: tmp))
+        guard rename(tmp, path) == 0 else { throw CheckpointError(path, "cannot be replaced (errno \(errno))") }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import XCTest
+import LiftedTrain
+@testable import Surfing
+import TestSupport
+
+/// Checkpoints of the descents on the final network (`InversionCheckpoint`): a run killed after a
+/// save and started again ends bit for bit where an uninterrupted one does, and a checkpoint that
+/// does not belong to the run is refused with one line.
+final class InversionCheckpointTests: XCTestCase {
+    var dir = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "lpom-ckpt-\(UUID().uuidString)"
+    }
+
+    override func tearDown() {
+        InversionCheckpoint.interruptAfterSave = nil
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    func settings(_ method: InversionMethod, batch: Int) -> InversionSettings {
+        var s = InversionSettings()
+        s.method = method
+        s.finalSteps = 150; s.firstSteps = 60; s.minSteps = 20; s.restarts = 3; s.restartSteps = 90
+        s.tolerance = 0.05; s.batchSize = batch
+        return s
+    }
+
+    /// Records the steps at which chunks saved, and interrupts the run at `stop` (thread-safe:
+    /// the workers save concurrently).
+    final class Saves: @unchecked Sendable {
+        let lock = NSLock()
+        var steps: [Int] = []
+        func hook(stopAt stop: Int?) -> (Int) -> Bool {
+            { step in
+                self.lock.lock(); defer { self.lock.unlock() }
+                self.steps.append(step)
+                return step == stop
+            }
+        }
+    }
+
+    /// Surfing, regular Adam and random restarts; one worker and two; whole batches and chunks of
+    /// 3 rows (so a run is stopped with some chunks saved, one mid-way and some not started); a
+    /// plateau window for regular Adam (its reference losses are part of the state). The run is
+    /// interrupted twice after a save, at final-network steps 60 and then 100 (restarts: 40, 60), and started again
+    /// each time with the same checkpoint: x̂, loss, iterations and success of every trial equal
+    /// the uninterrupted run's exactly, and the restarted runs continue (their first saves come
+    /// after the step they stopped at, so they did not start afresh).
+    func testAnInterruptedRunContinuesToTheUninterruptedResult() throws {
+        let (net, snaps) = try InversionWorkersTests.generator(seed: 71)
+        try snaps.load(2, into: net)
+        let problem = InversionProblem(network: net)
+        var trials = InversionTrials.inRange(generator: problem, count: 9, distribution: .uniform, restarts: 3, seed: 5)
+        scatter(gather(trials.truth!, [2]), into: &trials.starts[0], rows: [2])
+        for method in [InversionMethod.surfing, .adam, .restarts] {
+            for batch in [1 << 30, 3] {
+                for workerCount in [1, 2] {
+                    var s = settings(method, batch: batch)
+                    if method == .adam { s.plateauWindow = 40; s.plateauTolerance = 1e-3 }
+                    let label = "\(method), batch \(batch), \(workerCount) workers"
+                    let workers = workerCount > 1 ? try InversionWorkers(context: ComputeContext(workers: workerCount), problem: problem) : nil
+                    func inverter() -> Inverter<Float> {
+                        let inv = Inverter(problem: problem, snapshots: snaps, settings: s, workers: workers)
+                        inv.checkpoint = InversionCheckpoint(directory: dir + "/\(label)", every: 20, fingerprint: label)
+                        return inv
+                    }
+                    let whole = try Inverter(problem: problem, snapshots: snaps, settings: s, workers: workers).run(trials)
+                    XCTAssertTrue(whole.contains { $0.success == true } && whole.contains { $0.success == false }, label)
+                    var firstSaves: [Int] = []
+                    let stops = method == .restarts ? [40, 60] : [60, 100]   // within the final budget (restarts: 90 steps)
+                    for stop in stops {
+                        let saves = Saves()
+                        InversionCheckpoint.interruptAfterSave = saves.hook(stopAt: stop)
+                        XCTAssertThrowsError(try inverter().run(trials), "\(label): stopped at \(stop)") { XCTAssertTrue($0 is InversionInterrupted, "\($0)") }
+                        firstSaves.append(saves.steps.min() ?? -1)
+                    }
+                    XCTAssertEqual(firstSaves[0], 20, label)
+                    XCTAssertEqual(firstSaves[1], stops[0] + 20, "\(label): the second session continues from step \(stops[0])")
+                    let saves = Saves()
+                    InversionCheckpoint.interruptAfterSave = saves.hook(stopAt: nil)
+                    let resumed = try inverter().run(trials)
+                    XCTAssertGreaterThan(saves.steps.min() ?? 0, batch == 3 ? 0 : stops[1], label)
+                    XCTAssertFalse(InversionCheckpoint.files(in: dir + "/\(label)").isEmpty, "\(label): files kept until the caller removes them")
+                    for (i, (a, b)) in zip(whole, resumed).enumerated() {
+                        XCTAssertEqual(a.x, b.x, "\(label): x̂ of trial \(i)")
+                        XCTAssertEqual(a.iterations, b.iterations, "\(label): trial \(i)")
+                        XCTAssertEqual(a.finalIterations, b.finalIterations, "\(label): trial \(i)")
+                        XCTAssertEqual(a.success, b.success, "\(label): trial \(i)")
+                        XCTAssertEqual(a.loss, b.loss, "\(label): trial \(i)")
+                    }
+                    // A finished checkpoint gives the result without a step.
+                    let again = Saves()
+                    InversionCheckpoint.interruptAfterSave = again.hook(stopAt: nil)
+                    XCTAssertEqual(try inverter().run(trials).map(\.x), whole.map(\.x), label)
+                    XCTAssertEqual(again.steps, [], "\(label): nothing left to run")
+                    InversionCheckpoint.removeFiles(in: dir + "/\(label)")
+                    XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/\(label)"))
+                }
+            }
+        }
+    }
+
+    /// A checkpoint of another run, of other trials, an unreadable, inconsistent or oversized one:
+    /// one line naming the file, and the run does not start.
+    func testACheckpointThatIsNotThisRunsIsRefused() throws {
+        let (net, snaps) = try InversionWorkersTests.generator(seed: 72)
+        try snaps.load(2, into: net)
+        let problem = InversionProblem(network: net)
+        let trials = InversionTrials.inRange(generator: problem, count: 4, distribution: .uniform, seed: 5)
+        let s = settings(.adam, batch: 1 << 30)
+        func run(_ fingerprint: String, _ t: InversionTrials<Float>) throws -> [TrialResult] {
+            let inv = Inverter(problem: problem, snapshots: snaps, settings: s)
+            inv.checkpoint = InversionCheckpoint(directory: dir, every: 20, fingerprint: fingerprint)
+            return try inv.run(t)
+        }
+        InversionCheckpoint.interruptAfterSave = { $0 == 40 }
+        XCTAssertThrowsError(try run("run A", trials))
+        InversionCheckpoint.interruptAfterSave = nil
+        let file = dir + "/chunk-0-4.json"
+        XCTAssertEqual(InversionCheckpoint.files(in: dir), [file])
+        let good = try Data(contentsOf: URL(fileURLWithPath: file))
+        func refusal(_ fingerprint: String = "run A", _ t: InversionTrials<Float>? = nil) -> String {
+            do { _ = try run(fingerprint, t ?? trials); return "no error" } catch { return "\(error)" }
+        }
+        XCTAssertTrue(refusal("run B").hasPrefix("checkpoint \(file): saved by another run"), refusal("run B"))
+        let others = InversionTrials.inRange(generator: problem, count: 4, distribution: .uniform, seed: 6)
+        XCTAssertTrue(refusal("run A", others).contains("reach the final network at another x"), refusal("run A", others))
+        try good.prefix(good.count / 2).write(to: URL(fileURLWithPath: file))
+        XCTAssertTrue(refusal().contains("not a readable checkpoint"), refusal())
+        var c = try JSONDecoder().decode(ChunkCheckpoint.self, from: good)
+        c.slots = [0, 0]
+        try JSONEncoder().encode(c).write(to: URL(fileURLWithPath: file))
+        XCTAssertTrue(refusal().hasSuffix("inconsistent sizes or counts"), refusal())
+        c = try JSONDecoder().decode(ChunkCheckpoint.self, from: good)
+        c.outIterations[0] = c.step + 1
+        try JSONEncoder().encode(c).write(to: URL(fileURLWithPath: file))
+        XCTAssertTrue(refusal().hasSuffix("inconsistent sizes or counts"), refusal())
+        try Data(count: 1 << 22).write(to: URL(fileURLWithPath: file))
+        XCTAssertTrue(refusal().contains("more than a checkpoint of 4 trials can hold"), refusal())
+        // The good file again: the run continues and ends as an uninterrupted one.
+        try good.write(to: URL(fileURLWithPath: file))
+        let whole = try Inverter(problem: problem, snapshots: snaps, settings: s).run(trials)
+        XCTAssertEqual(try run("run A", trials).map(\.x), whole.map(\.x))
+    }
+}
