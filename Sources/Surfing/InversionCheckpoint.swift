@@ -15,7 +15,9 @@ import LiftedTrain
 /// the very x the chunk entered with — that is checked bit for bit against the saved one.
 ///
 /// One file per chunk, `chunk-<first row>-<end row>.json`, replaced atomically (written beside
-/// it, then renamed), every `every` steps and once more when the chunk finishes. A file
+/// it, then renamed), every `every` steps and once more when the chunk finishes. Surfing also
+/// saves x and the step counts after each intermediate snapshot (`phases.json`), so a resumed
+/// run skips the snapshots already done: at k = 20 they are 18,937 steps per trial. A file
 /// carries the run's `fingerprint`; a file of another run, or one whose entry x differs, is
 /// refused with one line rather than continued.
 public struct InversionCheckpoint: Sendable {
@@ -36,10 +38,13 @@ public struct InversionCheckpoint: Sendable {
         "\(directory)/chunk-\(rows.first ?? 0)-\((rows.last ?? -1) + 1).json"
     }
 
-    /// The chunk files in `directory` (what `removeFiles` deletes).
+    /// The file of surfing's last finished intermediate snapshot.
+    var phasesPath: String { "\(directory)/phases.json" }
+
+    /// The checkpoint files in `directory` (what `removeFiles` deletes).
     public static func files(in directory: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0.hasPrefix("chunk-") && $0.hasSuffix(".json") }.sorted().map { "\(directory)/\($0)" }
+        return names.filter { ($0.hasPrefix("chunk-") && $0.hasSuffix(".json")) || $0 == "phases.json" }.sorted().map { "\(directory)/\($0)" }
     }
 
     /// Deletes the chunk files (after a finished run), and the directory when that empties it.
@@ -53,6 +58,42 @@ public struct InversionCheckpoint: Sendable {
     /// Tests only: called after every save with the chunk's step; returning true stops the run
     /// there (`InversionInterrupted`), as a kill right after the save would.
     nonisolated(unsafe) public static var interruptAfterSave: ((Int) -> Bool)?
+    /// Tests only: called after surfing saved intermediate snapshot `j` (its index among those
+    /// visited); returning true stops the run there.
+    nonisolated(unsafe) public static var interruptAfterPhase: ((Int) -> Bool)?
+}
+
+/// Surfing's state after its last finished intermediate snapshot: x and every trial's steps.
+struct PhaseCheckpoint: Codable {
+    static let format = "lpom surf phases 1"
+    var format = PhaseCheckpoint.format
+    var fingerprint: String
+    /// The index (among the snapshots visited) of the last finished one, and how many are visited.
+    var phase: Int, phases: Int
+    var trials: Int, latent: Int
+    var x: String
+    var iterations: [Int]
+
+    /// Reads and checks `path`, or nil when there is none.
+    static func load(_ path: String, fingerprint: String, phases: Int, trials n: Int, latent k: Int) throws -> PhaseCheckpoint? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let limit = 32 * n * (k + 1) + fingerprint.utf8.count + 4096
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= limit else { throw CheckpointError(path, "\(size) bytes, more than a checkpoint of \(n) trials can hold (\(limit))") }
+        let c: PhaseCheckpoint
+        do { c = try JSONDecoder().decode(PhaseCheckpoint.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw CheckpointError(path, "not a readable checkpoint (\(error)); delete it to start this piece afresh")
+        }
+        guard c.format == format else { throw CheckpointError(path, "format '\(c.format)', expected '\(format)'") }
+        guard c.fingerprint == fingerprint else {
+            throw CheckpointError(path, "saved by another run (other settings, history or trials); delete it or give another --checkpoint directory")
+        }
+        guard c.phases == phases, c.trials == n, c.latent == k, c.phase >= 0, c.phase < phases - 1, c.iterations.count == n,
+              c.iterations.allSatisfy({ $0 >= 0 }), c.x.utf8.count == 16 * n * k else {
+            throw CheckpointError(path, "inconsistent sizes or counts")
+        }
+        return c
+    }
 }
 
 /// A run stopped by `InversionCheckpoint.interruptAfterSave` (tests of resuming).
@@ -139,7 +180,10 @@ struct ChunkCheckpoint: Codable {
         return c
     }
 
-    /// Writes `self` to `path` atomically (a temporary file beside it, then a rename).
+}
+
+extension Encodable {
+    /// Writes `self` as JSON to `path` atomically (a temporary file beside it, then a rename).
     func save(to path: String) throws {
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

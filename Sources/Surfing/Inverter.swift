@@ -243,11 +243,25 @@ public final class Inverter<Scalar: NNScalar> {
         let visit = visitedSnapshots(), budgets = phaseBudgets()
         let all = Array(0..<trials.count)
         let state = DescentState(x: trials.starts[0], measured: problem.measure(trials.signals, trials: all), truth: trials.truth)
-        for (j, t) in visit.enumerated() {
+        let k = problem.latentSize
+        var first = 0
+        // A checkpointed run continues after the last intermediate snapshot it finished.
+        if let c = checkpoint, let saved = try PhaseCheckpoint.load(c.phasesPath, fingerprint: c.fingerprint, phases: visit.count,
+                                                                   trials: trials.count, latent: k) {
+            state.x = Tensor(shape: [trials.count, k], data: ChunkCheckpoint.values(saved.x, count: trials.count * k)!)   // size checked
+            state.iterations = saved.iterations
+            first = saved.phase + 1
+        }
+        for (j, t) in visit.enumerated() where j >= first {
             try snapshots.load(t, into: problem.network)
             let isFinal = j == visit.count - 1
             if isFinal { state.iterationsBeforeFinal = state.iterations }
             try descend(state, rows: all, steps: budgets[j], final: isFinal, phase: j, phases: visit.count)
+            if let c = checkpoint, !isFinal {
+                try PhaseCheckpoint(fingerprint: c.fingerprint, phase: j, phases: visit.count, trials: trials.count, latent: k,
+                                    x: ChunkCheckpoint.hex(state.x.data), iterations: state.iterations).save(to: c.phasesPath)
+                if InversionCheckpoint.interruptAfterPhase?(j) == true { throw InversionInterrupted() }
+            }
         }
         return results(x: state.x, trials: trials, iterations: state.iterations,
                        finalIterations: zip(state.iterations, state.iterationsBeforeFinal).map { $0 - $1 })

@@ -16,6 +16,7 @@ final class InversionCheckpointTests: XCTestCase {
 
     override func tearDown() {
         InversionCheckpoint.interruptAfterSave = nil
+        InversionCheckpoint.interruptAfterPhase = nil
         try? FileManager.default.removeItem(atPath: dir)
     }
 
@@ -143,5 +144,44 @@ final class InversionCheckpointTests: XCTestCase {
         try good.write(to: URL(fileURLWithPath: file))
         let whole = try Inverter(problem: problem, snapshots: snaps, settings: s).run(trials)
         XCTAssertEqual(try run("run A", trials).map(\.x), whole.map(\.x))
+    }
+
+    /// Surfing stopped after its first intermediate snapshot continues at the second (it does not
+    /// visit the first again: no progress from it) and ends as an uninterrupted run, on one worker
+    /// and two; a phases file of another run is refused.
+    func testSurfingContinuesAfterTheLastIntermediateSnapshotItFinished() throws {
+        let (net, snaps) = try InversionWorkersTests.generator(seed: 73)
+        let problem = InversionProblem(network: net)
+        try snaps.load(2, into: net)
+        let trials = InversionTrials.inRange(generator: problem, count: 7, distribution: .uniform, seed: 8)
+        let s = settings(.surfing, batch: 1 << 30)
+        for workerCount in [1, 2] {
+            let workers = workerCount > 1 ? try InversionWorkers(context: ComputeContext(workers: workerCount), problem: problem) : nil
+            let path = dir + "/\(workerCount)"
+            var phasesSeen = Set<Int>()
+            func inverter(_ fingerprint: String = "surf") -> Inverter<Float> {
+                let inv = Inverter(problem: problem, snapshots: snaps, settings: s, workers: workers)
+                inv.checkpoint = InversionCheckpoint(directory: path, every: 1000, fingerprint: fingerprint)
+                inv.progress = { phasesSeen.insert($0.phase) }
+                return inv
+            }
+            let whole = try Inverter(problem: problem, snapshots: snaps, settings: s, workers: workers).run(trials)
+            XCTAssertEqual(inverter().visitedSnapshots().count, 3)
+            InversionCheckpoint.interruptAfterPhase = { $0 == 0 }
+            XCTAssertThrowsError(try inverter().run(trials)) { XCTAssertTrue($0 is InversionInterrupted, "\($0)") }
+            InversionCheckpoint.interruptAfterPhase = nil
+            XCTAssertTrue(FileManager.default.fileExists(atPath: path + "/phases.json"))
+            XCTAssertTrue(refusal { try inverter("another").run(trials) }.hasPrefix("checkpoint \(path)/phases.json: saved by another run"))
+            phasesSeen = []
+            let resumed = try inverter().run(trials)
+            XCTAssertEqual(phasesSeen, [1, 2], "\(workerCount) workers: the first snapshot is not visited again")
+            XCTAssertEqual(resumed.map(\.x), whole.map(\.x), "\(workerCount) workers")
+            XCTAssertEqual(resumed.map(\.iterations), whole.map(\.iterations), "\(workerCount) workers")
+            XCTAssertEqual(resumed.map(\.finalIterations), whole.map(\.finalIterations), "\(workerCount) workers")
+        }
+    }
+
+    func refusal(_ body: () throws -> Any) -> String {
+        do { _ = try body(); return "no error" } catch { return "\(error)" }
     }
 }
