@@ -63,10 +63,34 @@ public struct InversionCheckpoint: Sendable {
     nonisolated(unsafe) public static var interruptAfterPhase: ((Int) -> Bool)?
 }
 
+/// A checkpoint file's common fields: its format and the run's fingerprint.
+protocol CheckpointFile: Codable {
+    static var currentFormat: String { get }
+    var format: String { get }
+    var fingerprint: String { get }
+}
+
+/// The checkpoint in `path` as `T`, checked to be of `T`'s format and of the run with
+/// `fingerprint`; nil when there is none. A file over `limit` bytes is refused before it is read.
+func readCheckpoint<T: CheckpointFile>(_ path: String, as type: T.Type, fingerprint: String, trials: Int, limit: Int) throws -> T? {
+    guard FileManager.default.fileExists(atPath: path) else { return nil }
+    let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+    guard size <= limit else { throw CheckpointError(path, "\(size) bytes, more than a checkpoint of \(trials) trials can hold (\(limit))") }
+    let c: T
+    do { c = try JSONDecoder().decode(T.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+        throw CheckpointError(path, "not a readable checkpoint (\(error)); delete it to start this piece afresh")
+    }
+    guard c.format == T.currentFormat else { throw CheckpointError(path, "format '\(c.format)', expected '\(T.currentFormat)'") }
+    guard c.fingerprint == fingerprint else {
+        throw CheckpointError(path, "saved by another run (other settings, history or trials); delete it or give another --checkpoint directory")
+    }
+    return c
+}
+
 /// Surfing's state after its last finished intermediate snapshot: x and every trial's steps.
-struct PhaseCheckpoint: Codable {
-    static let format = "lpom surf phases 1"
-    var format = PhaseCheckpoint.format
+struct PhaseCheckpoint: CheckpointFile {
+    static let currentFormat = "lpom surf phases 1"
+    var format = PhaseCheckpoint.currentFormat
     var fingerprint: String
     /// The index (among the snapshots visited) of the last finished one, and how many are visited.
     var phase: Int, phases: Int
@@ -76,18 +100,8 @@ struct PhaseCheckpoint: Codable {
 
     /// Reads and checks `path`, or nil when there is none.
     static func load(_ path: String, fingerprint: String, phases: Int, trials n: Int, latent k: Int) throws -> PhaseCheckpoint? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let limit = 32 * n * (k + 1) + fingerprint.utf8.count + 4096
-        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-        guard size <= limit else { throw CheckpointError(path, "\(size) bytes, more than a checkpoint of \(n) trials can hold (\(limit))") }
-        let c: PhaseCheckpoint
-        do { c = try JSONDecoder().decode(PhaseCheckpoint.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            throw CheckpointError(path, "not a readable checkpoint (\(error)); delete it to start this piece afresh")
-        }
-        guard c.format == format else { throw CheckpointError(path, "format '\(c.format)', expected '\(format)'") }
-        guard c.fingerprint == fingerprint else {
-            throw CheckpointError(path, "saved by another run (other settings, history or trials); delete it or give another --checkpoint directory")
-        }
+        guard let c = try readCheckpoint(path, as: PhaseCheckpoint.self, fingerprint: fingerprint, trials: n,
+                                         limit: 32 * n * (k + 1) + fingerprint.utf8.count + 4096) else { return nil }
         guard c.phases == phases, c.trials == n, c.latent == k, c.phase >= 0, c.phase < phases - 1, c.iterations.count == n,
               c.iterations.allSatisfy({ $0 >= 0 }), c.x.utf8.count == 16 * n * k else {
             throw CheckpointError(path, "inconsistent sizes or counts")
@@ -109,9 +123,9 @@ public struct CheckpointError: Error, CustomStringConvertible {
 
 /// One chunk's saved descent (see `InversionCheckpoint`). Arrays of numbers are hexadecimal
 /// IEEE-754 binary64 bit patterns, 16 digits per value, so every value comes back exactly.
-struct ChunkCheckpoint: Codable {
-    static let format = "lpom surf checkpoint 1"
-    var format = ChunkCheckpoint.format
+struct ChunkCheckpoint: CheckpointFile {
+    static let currentFormat = "lpom surf checkpoint 1"
+    var format = ChunkCheckpoint.currentFormat
     var fingerprint: String
     /// Latent size k.
     var latent: Int
@@ -153,18 +167,8 @@ struct ChunkCheckpoint: Codable {
     /// Reads and checks the file of a chunk entering with `rows` at `entry` (rows × k), or nil
     /// when there is none. Sizes are checked against the chunk before any array is built.
     static func load<S: NNScalar>(_ path: String, fingerprint: String, rows: [Int], entry: [S], latent k: Int) throws -> ChunkCheckpoint? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let limit = 64 * (rows.count * (5 * k + 2) + 64) + fingerprint.utf8.count + 4096
-        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-        guard size <= limit else { throw CheckpointError(path, "\(size) bytes, more than a checkpoint of \(rows.count) trials can hold (\(limit))") }
-        let c: ChunkCheckpoint
-        do { c = try JSONDecoder().decode(ChunkCheckpoint.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            throw CheckpointError(path, "not a readable checkpoint (\(error)); delete it to start this piece afresh")
-        }
-        guard c.format == format else { throw CheckpointError(path, "format '\(c.format)', expected '\(format)'") }
-        guard c.fingerprint == fingerprint else {
-            throw CheckpointError(path, "saved by another run (other settings, history or trials); delete it or give another --checkpoint directory")
-        }
+        guard let c = try readCheckpoint(path, as: ChunkCheckpoint.self, fingerprint: fingerprint, trials: rows.count,
+                                         limit: 64 * (rows.count * (5 * k + 2) + 64) + fingerprint.utf8.count + 4096) else { return nil }
         guard c.latent == k, c.rows == rows else { throw CheckpointError(path, "saved for other trials (rows or latent size differ)") }
         let n = rows.count, a = c.slots.count
         guard a <= n, c.outIterations.count == n, c.step >= 0, c.slots.allSatisfy({ (0..<n).contains($0) }),
