@@ -77,13 +77,24 @@ train_options() {
 }
 
 # generator MODEL K GSEED: trains $GEN/MODEL-kK-gGSEED.h5 unless it is there (written as .part,
-# renamed when complete).
+# renamed when complete). A .part left by a killed sweep is continued from its last snapshot
+# (`lpom train --resume`, exactly as if never stopped); one that cannot be (written before lpom
+# saved the state of generative runs) is trained afresh.
 generator() {
     local model=$1 k=$2 g=$3
     local name="$model-k$k-g$g" h="$GEN/$model-k$k-g$g.h5"
     if [ -s "$h" ]; then return; fi
-    log "train $name"
     local t0=$SECONDS
+    if [ -s "$h.part" ]; then
+        log "continue training $name from its last snapshot"
+        if "$LPOM" train --resume "$h.part" --threads "$TRAIN_THREADS" --quiet --sample-grid "$GEN/$name.png" >> "$GEN/$name.log" 2>&1; then
+            mv "$h.part" "$h"
+            log "trained $name (continued) in $((SECONDS - t0)) s"
+            return
+        fi
+        log "could not continue $name ($(tail -1 "$GEN/$name.log")); training it afresh"
+    fi
+    log "train $name"
     # shellcheck disable=SC2046
     if ! "$LPOM" train --dataset fashion-mnist --data-dir "$DATA" --threads "$TRAIN_THREADS" --seed "$g" --quiet --overwrite \
         --generator paper --latent "$k" $(train_options "$model") --history "$h.part" \

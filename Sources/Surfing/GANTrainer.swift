@@ -95,6 +95,20 @@ public final class GANTrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
         return h
     }
 
+    /// Both Adam states, the discriminator and the noise (`GenerativeState`).
+    public func exportSnapshotState() -> SnapshotState {
+        GenerativeState.export(("generator", generatorOptimizer, generator.parameters), ("discriminator", discriminatorOptimizer, discriminator.parameters),
+                               partner: discriminator, partnerName: "discriminator", noise: noise)
+    }
+
+    public func exportState() -> [String: [Double]] { exportSnapshotState().allDoubles }
+
+    public func importState(_ state: [String: [Double]]) throws {
+        (generatorOptimizer, discriminatorOptimizer, noise) = try GenerativeState.restore(
+            state, ("generator", generatorOptimizer, generator.parameters), ("discriminator", discriminatorOptimizer, discriminator.parameters),
+            partner: discriminator, partnerName: "discriminator", owner: method)
+    }
+
     /// One generator update after `criticSteps` critic updates, one per batch of `.images`.
     public func step(_ batch: Batch<Scalar>) throws -> StepReport {
         var metrics: [String: Double] = [:]

@@ -21,10 +21,101 @@ extension GenerativeTrainer {
     public var network: Network<Scalar> { generator }
     /// The history's method name (`vae`, `gan`, `wgan`, `wgan-gp`).
     public var method: String { model.historyMethod }
-    /// Generative runs do not resume: the Adam moments of both networks and the noise stream are
-    /// not exported (`exportState` is empty and the history stores no resume state).
-    public func importState(_ state: [String: [Double]]) throws {
-        throw TrainingError("method \(method): generative runs cannot be resumed (their optimizer and noise state is not exported)")
+}
+
+/// The resume state of the generative trainers (`exportState` / `importState`; the generator's
+/// θ and batch-norm statistics are in every snapshot):
+/// - GANs: `generator.adam.{m,v}.<p>`, `generator.adam.step`, the same under `discriminator.`,
+///   the discriminator's parameters `discriminator.param.<p>` and batch-norm statistics
+///   `discriminator.buffer.<b>`, and `noise`, the latent/interpolation stream's position.
+/// - VAE: `decoder.adam…`, `encoder.adam…`, `encoder.param.<p>`, `encoder.buffer.<b>`, `noise`.
+/// The position (a UInt64) is stored as two 32-bit halves, each exact in a Double.
+enum GenerativeState {
+    /// `prefix` + each name of `state`.
+    static func prefixed(_ prefix: String, _ state: SnapshotState) -> SnapshotState {
+        SnapshotState(doubles: Dictionary(uniqueKeysWithValues: state.doubles.map { (prefix + $0.key, $0.value) }),
+                      floats: Dictionary(uniqueKeysWithValues: state.floats.map { (prefix + $0.key, $0.value) }))
+    }
+
+    /// The Adam state of optimizer `name` in `state` (`name.adam.…`), named as `Adam` names it (`adam.…`).
+    static func adam(_ name: String, of state: [String: [Double]]) -> [String: [Double]] {
+        let prefix = name + ".adam."
+        return Dictionary(uniqueKeysWithValues: state.compactMap { $0.key.hasPrefix(prefix) ? (String($0.key.dropFirst(name.count + 1)), $0.value) : nil })
+    }
+
+    /// A network trained beside the generator: `prefix + "param." + p` and `prefix + "buffer." + b`.
+    static func network<S: NNScalar>(_ net: Network<S>, prefix: String) -> SnapshotState {
+        var out = SnapshotState()
+        for (kind, store) in [("param.", net.parameters), ("buffer.", net.buffers)] {
+            for (name, value) in zip(store.names, store.values) {
+                if S.self == Float.self { out.floats[prefix + kind + name] = S.toFloats(value.data) }
+                else { out.doubles[prefix + kind + name] = S.toDoubles(value.data) }
+            }
+        }
+        return out
+    }
+
+    /// Sets `net`'s parameters and buffers from `network(net, prefix:)`'s arrays in `state`.
+    static func load<S: NNScalar>(_ net: Network<S>, prefix: String, from state: [String: [Double]]) throws {
+        for (kind, store) in [("param.", net.parameters), ("buffer.", net.buffers)] {
+            for (i, name) in store.names.enumerated() {
+                guard let d = state[prefix + kind + name], d.count == store.values[i].count else {
+                    throw TrainingError("the resume state's \(prefix + kind + name) is missing or does not have \(store.values[i].count) values")
+                }
+                store.values[i] = Tensor(shape: store.values[i].shape, data: S.fromDoubles(d))
+            }
+        }
+    }
+
+    static func noise(_ rng: SplitMix64) -> [Double] { [Double(rng.position >> 32), Double(rng.position & 0xFFFF_FFFF)] }
+
+    static func noise(from state: [String: [Double]]) throws -> SplitMix64 {
+        guard let d = state["noise"], d.count == 2, let hi = UInt64(exactly: d[0]), let lo = UInt64(exactly: d[1]), hi >> 32 == 0, lo >> 32 == 0 else {
+            throw TrainingError("the resume state's noise is not two 32-bit whole numbers")
+        }
+        return SplitMix64(seed: hi << 32 | lo)
+    }
+
+    /// Everything a generative trainer keeps: two Adam optimizers (named `first`, `second`),
+    /// the partner network under `partner`, and the noise.
+    static func export<S: NNScalar>(_ a: (name: String, optimizer: Adam<S>, store: ParameterStore<S>),
+                                    _ b: (name: String, optimizer: Adam<S>, store: ParameterStore<S>),
+                                    partner: Network<S>, partnerName: String, noise rng: SplitMix64) -> SnapshotState {
+        var s = prefixed(a.name + ".", a.optimizer.exportSnapshotState(for: a.store))
+        for t in [prefixed(b.name + ".", b.optimizer.exportSnapshotState(for: b.store)), network(partner, prefix: partnerName + ".")] {
+            s.doubles.merge(t.doubles) { x, _ in x }
+            s.floats.merge(t.floats) { x, _ in x }
+        }
+        s.doubles["noise"] = noise(rng)
+        return s
+    }
+
+    /// `export`'s inverse: checks `state` holds exactly what `export` writes, loads the partner
+    /// network, and returns the two optimizers with their states and the noise (for the caller to keep).
+    static func restore<S: NNScalar>(_ state: [String: [Double]], _ a: (name: String, optimizer: Adam<S>, store: ParameterStore<S>),
+                                     _ b: (name: String, optimizer: Adam<S>, store: ParameterStore<S>),
+                                     partner: Network<S>, partnerName: String, owner: String) throws -> (Adam<S>, Adam<S>, SplitMix64) {
+        try StateArrays.checkNames(state, expected: names((a.name, a.store), (b.name, b.store), partner: partner, partnerName: partnerName), owner: owner)
+        var (first, second) = (a.optimizer, b.optimizer)
+        try first.importState(adam(a.name, of: state), for: a.store)
+        try second.importState(adam(b.name, of: state), for: b.store)
+        try load(partner, prefix: partnerName + ".", from: state)
+        return (first, second, try noise(from: state))
+    }
+
+    /// Every name `export` writes, for the same networks.
+    static func names<S: NNScalar>(_ a: (name: String, store: ParameterStore<S>), _ b: (name: String, store: ParameterStore<S>),
+                                   partner: Network<S>, partnerName: String) -> [String] {
+        let adam = { (n: String, st: ParameterStore<S>) in st.names.flatMap { ["\(n).adam.m.\($0)", "\(n).adam.v.\($0)"] } + ["\(n).adam.step"] }
+        return adam(a.name, a.store) + adam(b.name, b.store) + partner.parameters.names.map { "\(partnerName).param.\($0)" }
+            + partner.buffers.names.map { "\(partnerName).buffer.\($0)" } + ["noise"]
+    }
+}
+
+extension SnapshotState {
+    /// All arrays as Double (Float values convert exactly).
+    var allDoubles: [String: [Double]] {
+        doubles.merging(floats.mapValues { $0.map(Double.init) }) { a, _ in a }
     }
 }
 

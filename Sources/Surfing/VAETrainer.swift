@@ -48,6 +48,20 @@ public final class VAETrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
         ["lr": learningRate, "beta1": adam.beta1, "beta2": adam.beta2, "adam_eps": adam.epsilon]
     }
 
+    /// Both Adam states, the encoder and the noise (`GenerativeState`).
+    public func exportSnapshotState() -> SnapshotState {
+        GenerativeState.export(("decoder", decoderOptimizer, generator.parameters), ("encoder", encoderOptimizer, encoder.parameters),
+                               partner: encoder, partnerName: "encoder", noise: noise)
+    }
+
+    public func exportState() -> [String: [Double]] { exportSnapshotState().allDoubles }
+
+    public func importState(_ state: [String: [Double]]) throws {
+        (decoderOptimizer, encoderOptimizer, noise) = try GenerativeState.restore(
+            state, ("decoder", decoderOptimizer, generator.parameters), ("encoder", encoderOptimizer, encoder.parameters),
+            partner: encoder, partnerName: "encoder", owner: method)
+    }
+
     /// One update of both networks on the batch of `.images`.
     public func step(_ batch: Batch<Scalar>) throws -> StepReport {
         let x = try batch.images(count: 1, method: method)[0]

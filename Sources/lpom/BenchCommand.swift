@@ -135,7 +135,7 @@ final class SnapshotOnly: TrainingObserver {
     func didStep(_ step: Int, of total: Int, epoch: Int, report: StepReport) throws {}
     func snapshotDue(step: Int) throws {
         let t0 = now()
-        try writer.appendSnapshot(of: trainer, step: step, resumable: true)
+        try writer.appendSnapshot(of: trainer, step: step)
         seconds += now() - t0
     }
     func didFinishEpoch(_ epoch: Int, step: Int, test: (loss: Double, accuracy: Double)?) throws {}

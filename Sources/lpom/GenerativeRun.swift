@@ -9,7 +9,7 @@ extension TrainCommand {
     /// Checks the options of `--model` runs that involve the rest of the command.
     func validateGenerative() throws {
         guard let model = gen.model else { return }
-        if resume != nil { throw ValidationError("--resume does not continue --model runs; start a new run with --steps") }
+        if resume != nil { throw ValidationError("--resume continues a --model run with the settings it records; drop --model") }
         if method != .sgd { throw ValidationError("--model \(model.rawValue) trains with Adam; drop --method \(method.rawValue)") }
         if arch.arch != .mlp { throw ValidationError("--model sets the networks itself (--generator paper|fc); drop --arch \(arch.arch.rawValue)") }
         if epochs != nil { throw ValidationError("--model runs count generator updates: use --steps instead of --epochs") }
@@ -50,7 +50,9 @@ extension TrainCommand {
         let writer = try HistoryWriter(path: path, model: setup.generatorSpec.json(), training: record.json(),
                                        createdBy: "lpom \(lpomVersion)", parameters: trainer.generator.parameters.shapes,
                                        buffers: trainer.generator.buffers.shapes, writing: .background)
-        announceSize(path: path, spacing: snapshotEvery, totalSteps: gen.steps, stepsPerEpoch: 0, network: trainer.generator)
+        let state = trainer.exportSnapshotState()
+        announceSize(path: path, spacing: snapshotEvery, totalSteps: gen.steps, stepsPerEpoch: 0, network: trainer.generator,
+                     stateScalars: state.doubles.values.reduce(0) { $0 + $1.count } + state.floats.values.reduce(0) { $0 + $1.count })
         var loop = TrainingLoop<Float>(steps: gen.steps, batchSize: b, seed: seed, snapshotEvery: 0)
         loop.spacing = snapshotEvery
         let recorder = RunRecorder(trainer: trainer, writer: writer, total: gen.steps, epochs: nil, startStep: 0,
@@ -61,16 +63,16 @@ extension TrainCommand {
         }
         let seconds = now() - t0
         try packIfRecorded(writer.path, record: record, quiet: output.quiet || output.json)
-        if let samples = gen.sampleGrid { try sampleGrid(trainer.generator, prior: model.prior).write(to: samples) }
+        if let samples = gen.sampleGrid { try sampleGrid(trainer.generator, prior: model.prior, seed: seed, latent: gen.latent).write(to: samples) }
         return GenerativeSummary(model: model, architecture: gen.generator, latent: gen.latent, dataset: dataset.rawValue,
                                  steps: gen.steps, seconds: seconds, history: writer.path, snapshots: writer.snapshotCount,
                                  last: recorder.lastMetrics, samples: gen.sampleGrid)
     }
 
     /// 64 samples of the final generator in eval mode (batch norm with running statistics).
-    func sampleGrid(_ g: Network<Float>, prior: LatentDistribution) -> SampleGrid {
+    func sampleGrid(_ g: Network<Float>, prior: LatentDistribution, seed: UInt64, latent: Int) -> SampleGrid {
         var rng = SplitMix64.stream(seed: seed, 99)
-        let z: Tensor<Float> = prior.sample(rows: 64, latent: gen.latent, using: &rng)
+        let z: Tensor<Float> = prior.sample(rows: 64, latent: latent, using: &rng)
         let y = g.forward(z, training: false)
         let n = g.outputSize
         return SampleGrid(images: (0..<64).map { Array(y.data[($0 * n)..<(($0 + 1) * n)]) }, side: Int(Double(n).squareRoot()))

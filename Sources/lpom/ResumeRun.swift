@@ -42,12 +42,14 @@ extension TrainCommand {
         try C.parse(arguments)
     }
 
-    /// Throws one line when `arguments` give an option that `--resume` does not take.
-    static func refuseOptionsBesideResume(_ arguments: [String], path: String) throws {
+    /// Throws one line when `arguments` give an option that `--resume` does not take (`allowed`,
+    /// named in the message by `hint`).
+    static func refuseOptionsBesideResume(_ arguments: [String], path: String, allowed: Set<String> = optionsAllowedWithResume,
+                                          hint: String = "--epochs to extend the run, --threads, --quiet, --json, --plot and --data-dir") throws {
         for token in arguments.prefix(while: { $0 != "--" }) where token.hasPrefix("-") && Double(token) == nil {
             let name = String(token.split(separator: "=", maxSplits: 1).first ?? "")
-            if !optionsAllowedWithResume.contains(name) {
-                throw CommandError("\(name) cannot be given with --resume: \(path) continues with the settings it records (with --resume only --epochs to extend the run, --threads, --quiet, --json, --plot and --data-dir are allowed)")
+            if !allowed.contains(name) {
+                throw CommandError("\(name) cannot be given with --resume: \(path) continues with the settings it records (with --resume only \(hint) are allowed)")
             }
         }
     }
@@ -56,13 +58,11 @@ extension TrainCommand {
     /// Under mpirun every rank reads the history; rank 0 alone appends to it, once every rank has
     /// read it (the number of ranks and the split may differ from the earlier sessions').
     func resumeRun(from path: String, arguments: [String], cluster: Cluster? = nil) throws -> RunSummary {
-        try Self.refuseOptionsBesideResume(arguments, path: path)
         let reader = try HistoryReader(path: path)
         var record = try reader.trainingRecord()
+        if record.model != nil { throw CommandError("\(path): a --model run; it is continued by resumeGenerative") }
+        try Self.refuseOptionsBesideResume(arguments, path: path)
         guard let lastStep = reader.snapshotSteps.last else { throw CommandError("\(path): holds no snapshot to resume from") }
-        if let model = record.model {
-            throw CommandError("\(path): a generative run (--model \(model)); --resume continues sgd, adam, lpom and ggn runs")
-        }
         for (key, present) in [("epochs", record.epochs != nil), ("batch_size", record.batchSize != nil), ("seed", record.seed != nil),
                                ("snapshot_every", record.snapshotEvery != nil), ("method", record.method != nil)] where !present {
             throw CommandError("\(path): its training record has no '\(key)'; --resume continues runs written by lpom train")

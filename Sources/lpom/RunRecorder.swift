@@ -5,8 +5,8 @@ import LiftedTrain
 /// Turns loop events into history rows, progress and the per-epoch table, for every kind of run:
 /// - counted in epochs (classifiers, regression): snapshots with the trainer's resume state,
 ///   `epoch_seconds`, a row and a line per epoch, the bar showing the epoch's mean loss;
-/// - counted in steps (generative training, not resumable): snapshots without resume state,
-///   `snapshot_seconds` (wall seconds since the previous snapshot) at every snapshot after θ_0,
+/// - counted in steps (generative training): snapshots with the trainer's resume state (both
+///   networks' Adam moments, the partner network, the noise: `GenerativeState`), `snapshot_seconds` (wall seconds since the previous snapshot) at every snapshot after θ_0,
 ///   the bar showing the step's losses.
 final class RunRecorder: TrainingObserver {
     struct Row {
@@ -71,8 +71,7 @@ final class RunRecorder: TrainingObserver {
         try flush()
         if epochs == nil && step > 0 { try writer.appendMetrics(step: step, values: ["snapshot_seconds": now() - lastSnapshot]) }
         lastSnapshot = now()
-        // Generative runs cannot be resumed and save no state.
-        try writer.appendSnapshot(of: trainer, step: step, resumable: epochs != nil)
+        try writer.appendSnapshot(of: trainer, step: step)
     }
 
     func didEvaluateValidation(_ epoch: Int, step: Int, validation: (loss: Double, accuracy: Double)) throws {
@@ -153,12 +152,12 @@ func runClosingHistory(_ writer: HistoryWriter, finish: () -> Void, _ body: () t
 }
 
 extension HistoryWriter {
-    /// Appends `trainer`'s snapshot at `step` as `lpom train` writes it: θ and the buffers and, when
-    /// `resumable`, the resume state, whose Float arrays are handed over unconverted and
-    /// converted off the training thread (`SnapshotState`).
-    func appendSnapshot(of trainer: any Trainer<Float>, step: Int, resumable: Bool) throws {
-        let state = resumable ? trainer.exportSnapshotState() : nil
+    /// Appends `trainer`'s snapshot at `step` as `lpom train` writes it: θ, the buffers and the
+    /// resume state, whose Float arrays are handed over unconverted and converted off the
+    /// training thread (`SnapshotState`).
+    func appendSnapshot(of trainer: any Trainer<Float>, step: Int) throws {
+        let state = trainer.exportSnapshotState()
         try appendSnapshot(step: step, parameters: trainer.network.parameters.floatArrays(),
-                           buffers: trainer.network.buffers.floatArrays(), state: state?.doubles, floatState: state?.floats ?? [:])
+                           buffers: trainer.network.buffers.floatArrays(), state: state.doubles, floatState: state.floats)
     }
 }

@@ -91,6 +91,9 @@ struct TrainCommand: ParsableCommand {
     /// instead of the process's own `lpom train …` arguments (nil): for in-process calls.
     func run(recording argv: [String]?) throws {
         if let model = gen.model { return try performGenerative(model, recording: argv).report(json: output.json) }
+        if let resume, let summary = try resumeIfGenerative(resume, arguments: argv ?? Self.invocationArguments) {
+            return summary.report(json: output.json)
+        }
         let summary = try perform(recording: argv)
         if summary.isRoot { summary.report(json: output.json) }
     }

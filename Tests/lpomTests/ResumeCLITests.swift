@@ -192,17 +192,78 @@ final class ResumeCLITests: CLITestCase {
         XCTAssertNotNil(entries.first?["data_files"])
     }
 
-    func testGenerativeRunsRecordProvenanceAndAreNotResumed() throws {
+    /// A `--model` run stopped after step 7 of 8 (snapshots every 3: it resumes from step 6; the
+    /// paper's networks: after step 3 of 4, snapshots every 2) and continued with `--resume` ends bit-identical to the uninterrupted run — every snapshot's θ
+    /// and batch-norm statistics, every loss of every step, and the final resume state (both Adam
+    /// states, the partner network, the noise) — for the VAE, DCGAN (the paper's networks: batch
+    /// norm in both), WGAN (clipping) and WGAN-GP (the authors' penalty, which draws a weight per
+    /// pixel from the noise). Provenance records both sessions.
+    func testGenerativeRunsResumeExactly() throws {
+        let models: [[String]] = [
+            ["--model", "vae", "--generator", "fc", "--gen-hidden", "16"],
+            ["--model", "dcgan", "--generator", "paper"],
+            ["--model", "wgan", "--generator", "fc", "--gen-hidden", "16", "--n-critic", "2"],
+            ["--model", "wgan-gp", "--generator", "fc", "--gen-hidden", "16", "--n-critic", "1", "--gp-style", "released"],
+        ]
+        for model in models {
+            let a = dir + "/a.h5", b = dir + "/b.h5"
+            for p in [a, b] { try? FileManager.default.removeItem(atPath: p) }
+            // The paper's networks are slow in a debug build: 4 steps, snapshots every 2, stopped after 3.
+            let paper = model[3] == "paper"
+            let (steps, every) = paper ? (4, 2) : (8, 3)
+            let args = model + ["--latent", "3", "--steps", "\(steps)", "--snapshot-every", "\(every)", "--batch-size", paper ? "4" : "20",
+                                "--seed", "5", "--data-dir", fixtures, "--quiet", "--threads", "1"]
+            try train(args + ["--history", a])
+            try trainInterrupted(args + ["--history", b], after: steps - 1)
+            let kept = paper ? [0, 2] : [0, 3, 6]
+            XCTAssertEqual(try HistoryReader(path: b).snapshotSteps, kept, "\(model)")
+            try resume(b, ["--sample-grid", dir + "/s.png"])
+            let ra = try HistoryReader(path: a), rb = try HistoryReader(path: b)
+            defer { ra.close(); rb.close() }
+            XCTAssertEqual(rb.snapshotSteps, kept + [steps], "\(model)")
+            for k in 0..<ra.snapshotCount {
+                for n in ra.parameterShapes.keys.sorted() { XCTAssertEqual(try ra.parameter(n, snapshot: k), try rb.parameter(n, snapshot: k), "\(model) \(n) at \(k)") }
+                for n in ra.bufferShapes.keys.sorted() { XCTAssertEqual(try ra.buffer(n, snapshot: k), try rb.buffer(n, snapshot: k), "\(model) \(n) at \(k)") }
+            }
+            XCTAssertEqual(try ra.metricSteps(), try rb.metricSteps(), "\(model)")
+            let losses = ra.metricNames.filter { $0 != "snapshot_seconds" }
+            XCTAssertTrue(losses.contains(model[1] == "vae" ? "kl" : "d_loss"), "\(model): \(losses)")
+            for m in losses { XCTAssertEqual(try ra.metric(m).map(\.bitPattern), try rb.metric(m).map(\.bitPattern), "\(model) \(m)") }
+            let (sa, sb) = (try XCTUnwrap(try ra.resumeState()), try XCTUnwrap(try rb.resumeState()))
+            XCTAssertEqual(sa, sb, "\(model): the final states")
+            XCTAssertTrue(sa.arrays.keys.contains("noise") && sa.arrays.keys.contains { $0.hasSuffix(".adam.step") }, "\(model)")
+            XCTAssertEqual(try rb.trainingRecord().provenance?.map(\.event), ["start", "resume"], "\(model)")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/s.png"))
+        }
+    }
+
+    /// `--resume` of a `--model` run: other options are refused, a finished run too, and a history
+    /// without resume state (as lpom wrote them before it saved one for generative runs).
+    func testGenerativeResumeRefusals() throws {
         let h = dir + "/vae.h5"
-        try train(["--model", "vae", "--generator", "fc", "--latent", "3", "--steps", "4", "--snapshot-every", "2", "--batch-size", "20",
-                   "--data-dir", fixtures, "--quiet", "--history", h])
+        let args = ["--model", "vae", "--generator", "fc", "--latent", "3", "--steps", "4", "--snapshot-every", "2", "--batch-size", "20",
+                    "--data-dir", fixtures, "--quiet", "--history", h]
+        try train(args)
         let r = try HistoryReader(path: h)
-        let record = try r.trainingRecord()
-        XCTAssertEqual(record.method, "vae")
-        XCTAssertEqual(record.provenance?.first?.dataFiles?.count, 4)
+        XCTAssertEqual(try r.trainingRecord().provenance?.first?.dataFiles?.count, 4)
         XCTAssertEqual(try r.metric("snapshot_seconds").filter(\.isFinite).count, 2, "at the snapshots of steps 2 and 4")
         r.close()
-        XCTAssertThrowsError(try resume(h)) { XCTAssertTrue("\($0)".contains("a generative run"), "\($0)") }
+        XCTAssertThrowsError(try resume(h)) { XCTAssertTrue("\($0)".contains("already holds all 4 steps"), "\($0)") }
+        XCTAssertThrowsError(try resume(h, ["--steps", "9"])) { XCTAssertTrue("\($0)".contains("--steps cannot be given with --resume"), "\($0)") }
+        XCTAssertThrowsError(try train(args + ["--resume", h])) { XCTAssertTrue("\($0)".contains("drop --model"), "\($0)") }
+        // The same history without its resume state.
+        let old = dir + "/old.h5"
+        let src = try HistoryReader(path: h)
+        let w = try HistoryWriter(path: old, model: src.model, training: src.training, createdBy: "lpom tests",
+                                  parameters: src.parameterShapes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                                  buffers: src.bufferShapes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        for t in 0..<2 {
+            var p: [String: [Float]] = [:]
+            for n in src.parameterShapes.keys { p[n] = try src.parameter(n, snapshot: t) }
+            try w.appendSnapshot(step: src.snapshotSteps[t], parameters: p, buffers: [:])
+        }
+        try w.close(); src.close()
+        XCTAssertThrowsError(try resume(old)) { XCTAssertTrue("\($0)".contains("holds no resume state"), "\($0)") }
     }
 
     /// Standard output of `body` (print goes through the C stdout buffer, flushed before and after).

@@ -6,6 +6,10 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     /// A generator whose whole stream is determined by `seed`.
     public init(seed: UInt64) { state = seed }
 
+    /// The generator's position in its stream: `SplitMix64(seed: g.position)` continues exactly
+    /// where `g` is (a resumed run's noise).
+    public var position: UInt64 { state }
+
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

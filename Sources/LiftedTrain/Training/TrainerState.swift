@@ -139,7 +139,7 @@ extension LPOMTrainer {
 }
 
 /// Helpers shared by the state of the trainers above.
-enum StateArrays {
+public enum StateArrays {
     /// `prefix + name` → the values of `tensors` (parallel to the store's parameters), or zeros
     /// of the parameters' sizes while `tensors` is still empty (state created on first use).
     static func export<S: NNScalar>(_ prefix: String, _ tensors: [Tensor<S>], of store: ParameterStore<S>) -> [String: [Double]] {
@@ -174,7 +174,7 @@ enum StateArrays {
     }
 
     /// Throws unless `state` has exactly the names `expected`.
-    static func checkNames(_ state: [String: [Double]], expected: [String], owner: String) throws {
+    public static func checkNames(_ state: [String: [Double]], expected: [String], owner: String) throws {
         let want = Set(expected), have = Set(state.keys)
         if let missing = want.subtracting(have).sorted().first {
             throw TrainingError("the resume state lacks '\(missing)', which \(owner) needs")
