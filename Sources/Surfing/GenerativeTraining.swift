@@ -57,12 +57,15 @@ enum GenerativeState {
 
     /// Sets `net`'s parameters and buffers from `network(net, prefix:)`'s arrays in `state`.
     static func load<S: NNScalar>(_ net: Network<S>, prefix: String, from state: [String: [Double]]) throws {
-        for (kind, store) in [("param.", net.parameters), ("buffer.", net.buffers)] {
+        let stores = [("param.", net.parameters), ("buffer.", net.buffers)]
+        for (kind, store) in stores {   // every size first: a refused state changes nothing
+            for (i, name) in store.names.enumerated() where state[prefix + kind + name]?.count != store.values[i].count {
+                throw TrainingError("the resume state's \(prefix + kind + name) is missing or does not have \(store.values[i].count) values")
+            }
+        }
+        for (kind, store) in stores {
             for (i, name) in store.names.enumerated() {
-                guard let d = state[prefix + kind + name], d.count == store.values[i].count else {
-                    throw TrainingError("the resume state's \(prefix + kind + name) is missing or does not have \(store.values[i].count) values")
-                }
-                store.values[i] = Tensor(shape: store.values[i].shape, data: S.fromDoubles(d))
+                store.values[i] = Tensor(shape: store.values[i].shape, data: S.fromDoubles(state[prefix + kind + name]!))
             }
         }
     }
@@ -76,8 +79,8 @@ enum GenerativeState {
         return SplitMix64(seed: hi << 32 | lo)
     }
 
-    /// Everything a generative trainer keeps: two Adam optimizers (named `first`, `second`),
-    /// the partner network under `partner`, and the noise.
+    /// Everything a generative trainer keeps: two Adam optimizers (under `a.name.`, `b.name.`),
+    /// the partner network (under `partnerName.`) and the noise.
     static func export<S: NNScalar>(_ a: (name: String, optimizer: Adam<S>, store: ParameterStore<S>),
                                     _ b: (name: String, optimizer: Adam<S>, store: ParameterStore<S>),
                                     partner: Network<S>, partnerName: String, noise rng: SplitMix64) -> SnapshotState {
@@ -99,8 +102,9 @@ enum GenerativeState {
         var (first, second) = (a.optimizer, b.optimizer)
         try first.importState(adam(a.name, of: state), for: a.store)
         try second.importState(adam(b.name, of: state), for: b.store)
-        try load(partner, prefix: partnerName + ".", from: state)
-        return (first, second, try noise(from: state))
+        let rng = try noise(from: state)
+        try load(partner, prefix: partnerName + ".", from: state)   // last: a refused state changes nothing
+        return (first, second, rng)
     }
 
     /// Every name `export` writes, for the same networks.
