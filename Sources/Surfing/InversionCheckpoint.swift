@@ -44,7 +44,29 @@ public struct InversionCheckpoint: Sendable {
     /// The checkpoint files in `directory` (what `removeFiles` deletes).
     public static func files(in directory: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { ($0.hasPrefix("chunk-") && $0.hasSuffix(".json")) || $0 == "phases.json" }.sorted().map { "\(directory)/\($0)" }
+        return names.filter { ($0.hasPrefix("chunk-") && $0.hasSuffix(".json")) || $0 == "phases.json" || $0 == "split.json" }
+            .sorted().map { "\(directory)/\($0)" }
+    }
+
+    /// Records how the trials are split into chunks (`workers`, `batchSize`) in `split.json`, or,
+    /// when the directory already holds a run saved with another split, refuses it: its chunk
+    /// files would match none of this run's chunks and the saved progress would be lost silently.
+    public static func claim(_ directory: String, workers: Int, batchSize: Int) throws {
+        let path = directory + "/split.json"
+        struct Split: Codable, Equatable { var workers: Int; var batchSize: Int }
+        let mine = Split(workers: workers, batchSize: batchSize)
+        if FileManager.default.fileExists(atPath: path) {
+            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+            guard size < 4096, let data = try? Data(contentsOf: URL(fileURLWithPath: path)),
+                  let saved = try? JSONDecoder().decode(Split.self, from: data) else {
+                throw CheckpointError(path, "not a readable checkpoint split; delete the directory to start afresh")
+            }
+            guard saved == mine else {
+                throw CheckpointError(directory, "saved with \(saved.workers) workers (--threads) and batches of \(saved.batchSize); continue it with those, or delete it to start afresh")
+            }
+            return
+        }
+        try mine.save(to: path)
     }
 
     /// Deletes the chunk files (after a finished run), and the directory when that empties it.

@@ -264,6 +264,9 @@ struct SurfCommand: ParsableCommand {
         if setup.trialRows != nil && setup.needsMeasuredBudget {
             throw CommandError("--trial-range runs a piece of the trials, but --prefinal-budget measured would measure regular Adam's budget on that piece only: run regular Adam's pieces first, merge them (scripts/surf_merge_pieces.py) and pass its mean_successful_iterations as --prefinal-budget N")
         }
+        if let checkpoint {
+            try InversionCheckpoint.claim(checkpoint, workers: threads, batchSize: setup.settings.batchSize)
+        }
         let t0 = now(), c0 = cpuSeconds()
         var reference: (results: [TrialResult], seconds: Double)? = nil
         if setup.needsMeasuredBudget {

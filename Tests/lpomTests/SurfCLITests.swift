@@ -159,6 +159,9 @@ final class SurfCLITests: CLITestCase {
             XCTAssertEqual(surfError(args.filter { $0 != "--json" } + extra + ["--seed", "5", "--checkpoint", ckpt])?.contains("saved by another run"), true,
                            "another seed: other trials")
             InversionCheckpoint.interruptAfterSave = nil
+            let threads = extra.contains("--threads") ? "1" : "2"
+            XCTAssertEqual(surfError(args.filter { $0 != "--json" } + extra + ["--threads", threads, "--checkpoint", ckpt])?.contains("continue it with those"), true,
+                           "another split of the trials")
             let resumed = try json(["--checkpoint", ckpt, "--checkpoint-every", "50"])
             for key in ["successes", "total_steps", "mean_iterations"] {
                 XCTAssertEqual("\(plain[key] ?? "nil")", "\(resumed[key] ?? "nil")", "\(extra): \(key)")
