@@ -133,12 +133,13 @@ extension LPOMTrainer {
         unconverged = 0
         let (l0, correct) = loss.evaluate(levels[depth].x, labels: labels)
         guard l0.isFinite else { return StepReport(loss: l0, accuracy: 0) }
-        var sweeps = 0
+        var sweeps = 0, received = 0
         p.ownSweeps = 0
         var apgSteps = [Int](repeating: 0, count: depth)
         for _ in 0..<configuration.alternations {
             estimateNorms()
             sweeps += try p.asynchronous ? asynchronousActivationPhase() : synchronousActivationPhase()
+            received += p.upReceived + p.downReceived
             try weightPhase(layers: p.ownedLayers)
             for k in p.ownedLayers { apgSteps[k] += layers[k].apgSteps }
             shareWeights()
@@ -155,6 +156,11 @@ extension LPOMTrainer {
             v[p.rank] = Double(p.ownSweeps)
             p.collective.sum(&v)
             extra["async_sweeps_min"] = v.min(); extra["async_sweeps_max"] = v.max()
+            // The neighbour blocks each rank took in during the step's X-phases, the fewest over ranks.
+            var b = [Double](repeating: 0, count: p.bounds.count - 1)
+            b[p.rank] = Double(received)
+            p.collective.sum(&b)
+            extra["async_blocks_received_min"] = b.min()
         }
         if configuration.diagnostics { addDiagnostics(to: &extra, layerParallelDiagnostics) }
         return StepReport(loss: l0, accuracy: Double(correct) / Double(labels.count), extra: extra)
