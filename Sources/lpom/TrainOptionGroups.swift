@@ -77,7 +77,7 @@ struct TrainDetailOptions: ParsableArguments {
     @Option(parsing: .number, help: "Threads (0: OpenBLAS's default, all cores): OpenBLAS threads, and the parts the image layers split each batch into.")
     var threads: Int = 0
 
-    @Option(help: "Continue the run saved in this history from its last snapshot (its settings come from the file; --epochs may extend it).")
+    @Option(help: "Continue the run saved in this history from its last snapshot, exactly as if it had not stopped — classifier, regression and --model (generator) runs (its settings come from the file; --epochs may extend a run counted in epochs).")
     var resume: String?
 }
 
