@@ -101,8 +101,6 @@ public final class GANTrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
                                partner: discriminator, partnerName: "discriminator", noise: noise)
     }
 
-    public func exportState() -> [String: [Double]] { exportSnapshotState().allDoubles }
-
     public func importState(_ state: [String: [Double]]) throws {
         (generatorOptimizer, discriminatorOptimizer, noise) = try GenerativeState.restore(
             state, ("generator", generatorOptimizer, generator.parameters), ("discriminator", discriminatorOptimizer, discriminator.parameters),

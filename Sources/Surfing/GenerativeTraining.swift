@@ -21,6 +21,8 @@ extension GenerativeTrainer {
     public var network: Network<Scalar> { generator }
     /// The history's method name (`vae`, `gan`, `wgan`, `wgan-gp`).
     public var method: String { model.historyMethod }
+    /// `exportSnapshotState` (`GenerativeState`), all Double.
+    public func exportState() -> [String: [Double]] { exportSnapshotState().allDoubles }
 }
 
 /// The resume state of the generative trainers (`exportState` / `importState`; the generator's
@@ -98,7 +100,9 @@ enum GenerativeState {
     static func restore<S: NNScalar>(_ state: [String: [Double]], _ a: (name: String, optimizer: Adam<S>, store: ParameterStore<S>),
                                      _ b: (name: String, optimizer: Adam<S>, store: ParameterStore<S>),
                                      partner: Network<S>, partnerName: String, owner: String) throws -> (Adam<S>, Adam<S>, SplitMix64) {
-        try StateArrays.checkNames(state, expected: names((a.name, a.store), (b.name, b.store), partner: partner, partnerName: partnerName), owner: owner)
+        // Exactly the names `export` writes for these networks (Float arrays are shared, not copied).
+        let written = export(a, b, partner: partner, partnerName: partnerName, noise: SplitMix64(seed: 0))
+        try StateArrays.checkNames(state, expected: Array(written.doubles.keys) + Array(written.floats.keys), owner: owner)
         var (first, second) = (a.optimizer, b.optimizer)
         try first.importState(adam(a.name, of: state), for: a.store)
         try second.importState(adam(b.name, of: state), for: b.store)
@@ -107,13 +111,6 @@ enum GenerativeState {
         return (first, second, rng)
     }
 
-    /// Every name `export` writes, for the same networks.
-    static func names<S: NNScalar>(_ a: (name: String, store: ParameterStore<S>), _ b: (name: String, store: ParameterStore<S>),
-                                   partner: Network<S>, partnerName: String) -> [String] {
-        let adam = { (n: String, st: ParameterStore<S>) in st.names.flatMap { ["\(n).adam.m.\($0)", "\(n).adam.v.\($0)"] } + ["\(n).adam.step"] }
-        return adam(a.name, a.store) + adam(b.name, b.store) + partner.parameters.names.map { "\(partnerName).param.\($0)" }
-            + partner.buffers.names.map { "\(partnerName).buffer.\($0)" } + ["noise"]
-    }
 }
 
 extension SnapshotState {

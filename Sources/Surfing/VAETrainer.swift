@@ -54,8 +54,6 @@ public final class VAETrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
                                partner: encoder, partnerName: "encoder", noise: noise)
     }
 
-    public func exportState() -> [String: [Double]] { exportSnapshotState().allDoubles }
-
     public func importState(_ state: [String: [Double]]) throws {
         (decoderOptimizer, encoderOptimizer, noise) = try GenerativeState.restore(
             state, ("decoder", decoderOptimizer, generator.parameters), ("encoder", encoderOptimizer, encoder.parameters),
