@@ -50,9 +50,8 @@ extension TrainCommand {
         let writer = try HistoryWriter(path: path, model: setup.generatorSpec.json(), training: record.json(),
                                        createdBy: "lpom \(lpomVersion)", parameters: trainer.generator.parameters.shapes,
                                        buffers: trainer.generator.buffers.shapes, writing: .background)
-        let state = trainer.exportSnapshotState()
         announceSize(path: path, spacing: snapshotEvery, totalSteps: gen.steps, stepsPerEpoch: 0, network: trainer.generator,
-                     stateScalars: state.doubles.values.reduce(0) { $0 + $1.count } + state.floats.values.reduce(0) { $0 + $1.count })
+                     stateScalars: trainer.exportSnapshotState().scalarCount)
         var loop = TrainingLoop<Float>(steps: gen.steps, batchSize: b, seed: seed, snapshotEvery: 0)
         loop.spacing = snapshotEvery
         let recorder = RunRecorder(trainer: trainer, writer: writer, total: gen.steps, epochs: nil, startStep: 0,

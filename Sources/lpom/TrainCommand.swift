@@ -139,7 +139,7 @@ struct TrainCommand: ParsableCommand {
                                        buffers: network.buffers.shapes, writing: .background)
         announceSize(path: path, spacing: snapshotEvery, totalSteps: (record.stepsPerEpoch ?? 0) * (record.epochs ?? 0),
                      stepsPerEpoch: record.stepsPerEpoch ?? 0, network: network,
-                     stateScalars: trainer.exportState().values.reduce(0) { $0 + $1.count })
+                     stateScalars: trainer.exportSnapshotState().scalarCount)
         return try execute(trainer: trainer, record: record, label: arch.arch == .mlp ? layers : arch.tag, writer: writer,
                            data: sets, startStep: 0, cluster: cluster)
     }

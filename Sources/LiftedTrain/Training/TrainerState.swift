@@ -29,6 +29,11 @@ public struct SnapshotState: Sendable {
         self.doubles = doubles
         self.floats = floats
     }
+
+    /// Values in all the arrays (what the history's `/resume` slots hold).
+    public var scalarCount: Int {
+        doubles.values.reduce(0) { $0 + $1.count } + floats.values.reduce(0) { $0 + $1.count }
+    }
 }
 
 extension Trainer {
