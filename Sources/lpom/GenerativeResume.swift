@@ -48,7 +48,7 @@ extension TrainCommand {
         guard let state = try reader.resumeState() else {
             throw CommandError("\(path): holds no resume state (written before lpom saved it for --model runs), so it cannot be continued exactly; start the run again")
         }
-        let threadCount = threads > 0 ? threads : (record.provenance?.last?.threads ?? BLASThreads.current)
+        let threadCount = resumeThreads(record)
         _ = blasOnlyContext(threads: threadCount)
         let generator = try loadNetwork(from: reader, snapshot: -1)
         guard let partnerJSON = model == .vae ? record.encoder : record.discriminator,
@@ -68,9 +68,7 @@ extension TrainCommand {
         let files = try dataFileDigests(try ImageDataset.files(dataset, directory: limits.directory))
         try Self.checkSameData(files, as: record, path: path)
         guard train.count >= b else { throw CommandError("\(dataset.rawValue) has \(train.count) training images, fewer than one batch of \(b)") }
-        if let last = record.provenance?.last, !output.quiet, last.threads != threadCount || last.blasKernel != BLASCore.name {
-            printErr("note: \(threadCount) threads and \(BLASCore.name) kernels where the last session used \(last.threads) and \(last.blasKernel): sums run in another order, so the continuation is not bit-identical to an uninterrupted run")
-        }
+        noteIfNotBitIdentical(record, threads: threadCount)
         record.provenance = (record.provenance ?? []) + [sessionProvenance(event: "resume", fromStep: lastStep, threads: threadCount, dataFiles: files)]
         let writer = try HistoryWriter.openForAppend(path: path, training: record.json(), writing: .background)
         if !output.quiet { printErr("resuming \(path) at step \(lastStep) of \(steps)") }

@@ -70,7 +70,7 @@ extension TrainCommand {
         let state = try reader.resumeState()
         // The network runs under the context of the run's own settings: its threads (or --threads)
         // and convolution algorithm.
-        let threadCount = threads > 0 ? threads : (record.provenance?.last?.threads ?? BLASThreads.current)
+        let threadCount = resumeThreads(record)
         let spec: ModelSpec
         do { spec = try ModelSpec.parse(reader.model) } catch { throw CommandError("\(path): \(error)") }
         let context = ComputeContext.training(spec, threads: threadCount,
@@ -94,9 +94,7 @@ extension TrainCommand {
         try extend(&record, lastStep: lastStep, stepsPerEpoch: stepsPerEpoch, path: path)
         let total = stepsPerEpoch * (record.epochs ?? 0)
         guard lastStep < total else { throw CommandError("\(path) already holds all \(total) steps; pass a larger --epochs to extend it") }
-        if let last = record.provenance?.last, !output.quiet, last.threads != threadCount || last.blasKernel != BLASCore.name {
-            printErr("note: \(threadCount) threads and \(BLASCore.name) kernels where the last session used \(last.threads) and \(last.blasKernel): sums run in another order, so the continuation is not bit-identical to an uninterrupted run")
-        }
+        noteIfNotBitIdentical(record, threads: threadCount)
         let trainer = try Self.makeTrainer(record: record, network: network, path: path)
         try cluster?.attach(trainer)
         if let state {
@@ -116,6 +114,18 @@ extension TrainCommand {
         if !output.quiet { printErr("resuming \(path) at step \(lastStep) of \(total)") }
         return try execute(trainer: trainer, record: record, label: label, writer: writer, data: sets, startStep: lastStep,
                            resuming: true, cluster: cluster)
+    }
+
+    /// Threads of a resumed session: `--threads`, else those of the run's last session.
+    func resumeThreads(_ record: TrainingRecord) -> Int {
+        threads > 0 ? threads : (record.provenance?.last?.threads ?? BLASThreads.current)
+    }
+
+    /// Says (unless quiet) when this session's threads or BLAS kernels differ from the last
+    /// session's, so that the continuation is not bit-identical.
+    func noteIfNotBitIdentical(_ record: TrainingRecord, threads threadCount: Int) {
+        guard let last = record.provenance?.last, !output.quiet, last.threads != threadCount || last.blasKernel != BLASCore.name else { return }
+        printErr("note: \(threadCount) threads and \(BLASCore.name) kernels where the last session used \(last.threads) and \(last.blasKernel): sums run in another order, so the continuation is not bit-identical to an uninterrupted run")
     }
 
     /// Applies `--epochs` to a resumed record: the same length (or none given) keeps it, more
