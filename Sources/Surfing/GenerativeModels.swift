@@ -165,6 +165,12 @@ public struct GenerativeSetup: Sendable {
         var initRNG = SplitMix64.stream(seed: seed, 7)
         GenerativeArchitectures.initialize(g, std: initStd, using: &initRNG)
         GenerativeArchitectures.initialize(d, std: initStd, using: &initRNG)
+        return try makeTrainer(generator: g, partner: d, seed: seed)
+    }
+
+    /// The trainer of this setup on `generator` and `partner` as they are (new networks from
+    /// `makeTrainer(seed:)`, or a resumed run's), its latents from stream 2⁴⁰ of `seed`.
+    public func makeTrainer<S: GenerativeScalar>(generator g: Network<S>, partner d: Network<S>, seed: UInt64) throws -> any GenerativeTrainer<S> {
         if method == .vae {
             var a = adam
             a.beta1 = gan.adam.beta1

@@ -89,8 +89,8 @@ extension TrainCommand {
                                  snapshots: writer.snapshotCount, last: recorder.lastMetrics, samples: gen.sampleGrid)
     }
 
-    /// The trainer of a `--model` run, rebuilt from its record's hyperparameters on `generator`
-    /// and `partner`; they must come out exactly as recorded.
+    /// The trainer of a `--model` run on `generator` and `partner`, built as a new run builds it
+    /// (`GenerativeSetup.makeTrainer`) from the record's hyperparameters, which it must reproduce exactly.
     static func generativeTrainer(_ model: GenerativeMethod, generator: Network<Float>, partner: Network<Float>, record: TrainingRecord,
                                   seed: UInt64, path: String) throws -> any GenerativeTrainer<Float> {
         let hp = record.hyperparameters ?? [:]
@@ -99,25 +99,25 @@ extension TrainCommand {
             return v
         }
         let adam = AdamSettings(beta1: try value("beta1"), beta2: try value("beta2"), epsilon: try value("adam_eps"))
-        let trainer: any GenerativeTrainer<Float>
-        do {
-            if model == .vae {
-                trainer = try VAETrainer(decoder: generator, encoder: partner, learningRate: try value("lr"), adam: adam, seed: seed)
-            } else {
-                var c = GANConfiguration(method: model)
-                c.generatorLearningRate = try value("lr_generator")
-                c.discriminatorLearningRate = try value("lr_discriminator")
-                c.adam = adam
-                guard let n = Int(exactly: try value("n_critic")), n >= 1 else { throw CommandError("\(path): n_critic is not a positive whole number") }
-                c.criticSteps = n
-                if model == .wgan { c.clip = try value("clip") }
-                if model == .wganGP {
-                    c.penaltyWeight = try value("gp_lambda")
-                    c.penaltyStyle = try value("gp_released") == 1 ? .released : .perSample
-                }
-                trainer = try GANTrainer(generator: generator, discriminator: partner, configuration: c, seed: seed)
+        var setup = GenerativeSetup(method: model, architecture: record.architecture.flatMap(GeneratorArchitecture.init(rawValue:)) ?? .paper,
+                                    latent: generator.inputSize)
+        setup.adam = adam
+        setup.gan.adam = adam
+        if model == .vae {
+            setup.vaeLearningRate = try value("lr")
+        } else {
+            setup.gan.generatorLearningRate = try value("lr_generator")
+            setup.gan.discriminatorLearningRate = try value("lr_discriminator")
+            guard let n = Int(exactly: try value("n_critic")), n >= 1 else { throw CommandError("\(path): n_critic is not a positive whole number") }
+            setup.gan.criticSteps = n
+            if model == .wgan { setup.gan.clip = try value("clip") }
+            if model == .wganGP {
+                setup.gan.penaltyWeight = try value("gp_lambda")
+                setup.gan.penaltyStyle = try value("gp_released") == 1 ? .released : .perSample
             }
-        } catch let e as CommandError { throw e } catch { throw CommandError("\(path): \(error)") }
+        }
+        let trainer: any GenerativeTrainer<Float>
+        do { trainer = try setup.makeTrainer(generator: generator, partner: partner, seed: seed) } catch { throw CommandError("\(path): \(error)") }
         guard trainer.hyperparameters == hp else {
             throw CommandError("\(path): the rebuilt \(model.rawValue) trainer's settings \(trainer.hyperparameters.sorted { $0.key < $1.key }) differ from the recorded \(hp.sorted { $0.key < $1.key })")
         }
