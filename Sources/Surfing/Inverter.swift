@@ -416,7 +416,7 @@ public final class Inverter<Scalar: NNScalar> {
                     reference = ChunkCheckpoint.values(c.reference, count: a)!
                     out = GroupOutcome(x: Tensor(shape: [initial.count, k], data: restore(c.outX, initial.count * k)), iterations: c.outIterations)
                     ay = gather(s.measured, rows)
-                    truth = final ? s.truth.map { gather($0, rows) } : nil
+                    truth = s.truth.map { gather($0, rows) }   // checkpoints are of the final network only
                     step = c.step
                     report(step, rows.count)
                 }
