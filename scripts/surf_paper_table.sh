@@ -3,11 +3,20 @@
 # (github jdlafferty/surfing, codes/Fashion-MNIST/<MODEL>/), resumable: every finished piece is
 # skipped on the next run, so the script can be killed and restarted at will.
 #
-#   bash scripts/surf_sweep.sh start    (does the two lines below; status, stop)
-#   mkdir -p runs/paper/bin && cp .build/release/lpom scripts/surf_paper_table.sh scripts/surf_merge_pieces.py scripts/surf_cap.py runs/paper/bin/
-#   REPO=$PWD nohup nice -n 10 bash runs/paper/bin/surf_paper_table.sh >> runs/paper/sweep.log 2>&1 &
-#   (SURF_THREADS=2 … when both cores are free)
+#   bash scripts/surf_sweep.sh start    (copies the binary and these scripts to runs/paper/bin and
+#                                        starts $STREAMS copies of this script: status, stop)
 #   (a copy of the binary and of this script run, so rebuilding or editing never disturbs it)
+#
+# Streams. Several copies of this script may run at once (STREAM=1, 2, …): each walks the order
+# below and takes the first unit (a generator, or one surf run) that is not done, not failed and
+# not held by another copy (flock on $GEN/NAME.lock, $OUT/CELL-TAG.lock), skipping the units that
+# wait for one held elsewhere; a copy walks the order again until a whole walk finds nothing to do
+# and nothing held. Two streams of one worker each do more per CPU second than one stream of two
+# workers, because every product pays for packing the layer's weights once per call whatever its
+# rows (OpenBLAS), and a run's tail of still-failing trials has few rows: measured on the DCGAN
+# k = 5 generator (2026-12-04, sweep paused, two runs each way), two runs of 18 trials one after
+# the other on two workers took 1.43× the time of the same two runs at once on one worker each,
+# 1.22× for 36 trials, 1.06× for 150, 1.02× for 300 (process start-up subtracted).
 #   python3 scripts/surf_paper_summary.py notebooks-md/03-results      # the tables
 #
 # Order (most informative first): the 12 cells of Table 1 (VAE, DCGAN, WGAN, WGAN-GP at
@@ -62,9 +71,23 @@ SURF_PIECE=${SURF_PIECE:-300}
 SURF_THREADS=${SURF_THREADS:-1}
 # Threads of generator training (its image layers split the batch; the thread count is recorded).
 TRAIN_THREADS=${TRAIN_THREADS:-$SURF_THREADS}
+STREAM=${STREAM:-1}
 MERGE=${MERGE:-$ROOT/bin/surf_merge_pieces.py}
 mkdir -p "$GEN" "$OUT" "$RES"
-log() { echo "$(date -u +%FT%TZ) $*"; }
+log() { echo "$(date -u +%FT%TZ) [$STREAM] $*"; }
+
+# locked LOCKFILE COMMAND...: runs COMMAND (a function of this script) in a subshell holding an
+# exclusive flock on LOCKFILE; returns 75 at once, setting BUSY, when another stream holds it.
+BUSY=0
+locked() {
+    local lock=$1 rc=0; shift
+    ( flock -n 9 || exit 75; "$@" ) 9> "$lock" || rc=$?
+    if ((rc == 75)); then BUSY=1; fi
+    return "$rc"
+}
+# A unit that failed is marked NAME.failed (its last error line) and not tried again by this
+# sweep; `bash scripts/surf_sweep.sh start` removes the marks, so the next start retries it.
+failed() { echo "$2" > "$1.failed"; log "FAILED $2"; }
 
 # Generator training options per model (see the header).
 train_options() {
@@ -77,29 +100,38 @@ train_options() {
 }
 
 # generator MODEL K GSEED: trains $GEN/MODEL-kK-gGSEED.h5 unless it is there (written as .part,
-# renamed when complete). A .part left by a killed sweep is continued from its last snapshot
+# renamed when complete); succeeds only when the generator is there (not while another stream
+# trains it, nor after a failure). A .part left by a killed sweep is continued from its last snapshot
 # (`lpom train --resume`, exactly as if never stopped); one that cannot be (written before lpom
 # saved the state of generative runs) is trained afresh.
 generator() {
     local model=$1 k=$2 g=$3
+    local h="$GEN/$model-k$k-g$g.h5"
+    if [ -s "$h" ]; then return 0; fi
+    if [ -e "$h.failed" ]; then return 1; fi
+    locked "$h.lock" train_generator "$model" "$k" "$g" || return 1
+    [ -s "$h" ]
+}
+train_generator() {
+    local model=$1 k=$2 g=$3
     local name="$model-k$k-g$g" h="$GEN/$model-k$k-g$g.h5"
-    if [ -s "$h" ]; then return; fi
+    if [ -s "$h" ]; then return 0; fi
     local t0=$SECONDS
     if [ -s "$h.part" ]; then
-        log "continue training $name from its last snapshot"
+        log "continue training $name from its last snapshot ($TRAIN_THREADS thread(s))"
         if "$LPOM" train --resume "$h.part" --threads "$TRAIN_THREADS" --quiet --sample-grid "$GEN/$name.png" >> "$GEN/$name.log" 2>&1; then
             mv "$h.part" "$h"
             log "trained $name (continued) in $((SECONDS - t0)) s"
-            return
+            return 0
         fi
         log "could not continue $name ($(tail -1 "$GEN/$name.log")); training it afresh"
     fi
-    log "train $name"
+    log "train $name ($TRAIN_THREADS thread(s))"
     # shellcheck disable=SC2046
     if ! "$LPOM" train --dataset fashion-mnist --data-dir "$DATA" --threads "$TRAIN_THREADS" --seed "$g" --quiet --overwrite \
         --generator paper --latent "$k" $(train_options "$model") --history "$h.part" \
         --sample-grid "$GEN/$name.png" > "$GEN/$name.log" 2>&1; then
-        log "FAILED training $name: $(tail -1 "$GEN/$name.log")"; return 0
+        failed "$h" "training $name: $(tail -1 "$GEN/$name.log")"; return 1
     fi
     mv "$h.part" "$h"
     log "trained $name in $((SECONDS - t0)) s"
@@ -111,13 +143,20 @@ generator() {
 # killed sweep continues it from there (the same range is taken up again whatever $PIECE is);
 # when all are there, scripts/surf_merge_pieces.py makes the whole run's JSON.
 surf() {
+    local small="$RES/$1-$2.json" unit="$OUT/$1-$2"
+    if [ -s "$small" ]; then return 0; fi
+    if [ -e "$unit.failed" ] || [ ! -s "$GEN/${1%-s*}.h5" ]; then return 1; fi
+    locked "$unit.lock" surf_run "$@" || return 1
+    [ -s "$small" ]
+}
+surf_run() {
     local cell=$1 tag=$2; shift 2
     local full="$OUT/$cell-$tag.json" small="$RES/$cell-$tag.json" dir="$OUT/$cell-$tag.pieces"
-    if [ -s "$small" ]; then return; fi
+    if [ -s "$small" ]; then return 0; fi
     local h="$GEN/${cell%-s*}.h5"
-    if [ ! -s "$h" ]; then log "skip $cell $tag: no generator $h"; return 0; fi
+    if [ ! -s "$h" ]; then log "skip $cell $tag: no generator $h"; return 1; fi
     mkdir -p "$dir"
-    local t0=$SECONDS a=0 b f pieces=()
+    local t0=$SECONDS a=0 b f pieces=() threads
     while ((a < TRIALS)); do
         # A finished piece starting at trial a (of whatever size an earlier run used) is kept.
         b=""
@@ -136,18 +175,23 @@ surf() {
             if ((TRIALS - b < PIECE / 2)); then b=$TRIALS; fi   # no small last piece
         fi
         pieces+=("$dir/$a-$b.json")
-        log "surf $cell $tag trials $a:$b$([ -d "$dir/$a-$b.ckpt" ] && echo " (continued from its checkpoint)"): $*"
-        if ! "$LPOM" surf "$h" --protocol paper --trials "$TRIALS" --trial-range "$a:$b" --seed "$SEED" --threads "$SURF_THREADS" --json --quiet \
+        # A checkpointed piece continues on the workers it was saved with (lpom refuses another split).
+        threads=$SURF_THREADS
+        if [ -s "$dir/$a-$b.ckpt/split.json" ]; then
+            threads=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['workers'])" "$dir/$a-$b.ckpt/split.json")
+        fi
+        log "surf $cell $tag trials $a:$b$([ -d "$dir/$a-$b.ckpt" ] && echo " (continued from its checkpoint)") on $threads worker(s): $*"
+        if ! "$LPOM" surf "$h" --protocol paper --trials "$TRIALS" --trial-range "$a:$b" --seed "$SEED" --threads "$threads" --json --quiet \
             --checkpoint "$dir/$a-$b.ckpt" --checkpoint-every "$CHECKPOINT_EVERY" "$@" \
             > "$dir/$a-$b.json.tmp" 2> "$dir/$a-$b.err"; then
-            log "FAILED $cell $tag trials $a:$b: $(tail -1 "$dir/$a-$b.err")"; return 0
+            failed "$OUT/$cell-$tag" "$cell $tag trials $a:$b: $(tail -1 "$dir/$a-$b.err")"; return 1
         fi
         mv "$dir/$a-$b.json.tmp" "$dir/$a-$b.json"
         a=$b
     done
-    "$PY" "$MERGE" "$full" "${pieces[@]}" > /dev/null || { log "FAILED merging $cell $tag"; return 0; }
+    "$PY" "$MERGE" "$full" "${pieces[@]}" > /dev/null || { failed "$OUT/$cell-$tag" "merging $cell $tag"; return 1; }
     local ranges="${pieces[*]##*/}"; ranges=${ranges//.json/}; ranges=${ranges//-/:}
-    "$PY" - "$full" "$small" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED $*, in pieces (--trial-range) ${ranges// /, } (the last run with --threads $SURF_THREADS)" <<'EOF'
+    "$PY" - "$full" "$small" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED $*, in pieces (--trial-range) ${ranges// /, } (the last run with --threads $threads)" <<'EOF'
 import json, sys
 full, small, cmd = sys.argv[1:4]
 d = json.load(open(full))
@@ -186,6 +230,13 @@ long_extra() {
     echo $((e < 1000 ? 1000 : e))
 }
 CAP=${CAP:-$ROOT/bin/surf_cap.py}
+# cap LONG STEPS OUT: the first STEPS final steps of a longer regular-Adam run, once (a unit).
+cap() {
+    local mark; mark=$OUT/$(basename "${3%.json}")
+    [ -s "$3" ] && return 0
+    [ -e "$mark.failed" ] && return 1
+    "$PY" "$CAP" "$1" "$2" "$3" || { failed "$mark" "capping $1 at $2"; return 1; }
+}
 
 # cell MODEL K GSEED: regular Adam, then surfing on the budget Adam measured. Regular Adam runs
 # once for 60,000 + long_extra steps ("adam-long"); "adam" is its first 60,000 steps. (A cell
@@ -194,21 +245,20 @@ cell() {
     local model=$1 k=$2 g=$3
     local c="$model-k$k-g$g-s$SEED"
     [ -s "$RES/$c-adam.json" ] && [ -s "$RES/$c-surfing.json" ] && return 0   # done (no retraining)
-    generator "$model" "$k" "$g"
+    generator "$model" "$k" "$g" || return 0
     if [ ! -s "$RES/$c-adam.json" ]; then
         if compgen -G "$OUT/$c-adam.pieces/*.json" > /dev/null; then
-            surf "$c" adam --method adam
+            surf "$c" adam --method adam || return 0
         else
-            surf "$c" adam-long --method adam --steps $((60000 + $(long_extra "$model" "$k")))
-            [ -s "$RES/$c-adam-long.json" ] || return 0
-            "$PY" "$CAP" "$RES/$c-adam-long.json" 60000 "$RES/$c-adam.json" || { log "FAILED capping $c adam-long"; return 0; }
+            surf "$c" adam-long --method adam --steps $((60000 + $(long_extra "$model" "$k"))) || return 0
+            locked "$OUT/$c-adam.lock" cap "$RES/$c-adam-long.json" 60000 "$RES/$c-adam.json" || return 0
         fi
         [ -s "$RES/$c-adam.json" ] || return 0
     fi
     local b
     b=$(field "$RES/$c-adam.json" mean_successful_iterations)
     if [ -n "$b" ]; then b=$(printf '%.0f' "$b"); else b=published; fi
-    PIECE=$SURF_PIECE surf "$c" surfing --method surfing --prefinal-budget "$b"
+    PIECE=$SURF_PIECE surf "$c" surfing --method surfing --prefinal-budget "$b" || true
 }
 
 # fair MODEL K GSEED: regular Adam with surfing's whole per-trial budget (pre-final + 60000), and
@@ -222,12 +272,11 @@ fair() {
     m=$(field "$RES/$c-surfing.json" mean_iterations)
     local long=$RES/$c-adam-long.json
     if [ -s "$long" ] && ((b + 60000 <= $(field "$long" final_steps))); then
-        [ -s "$RES/$c-adam-total.json" ] || "$PY" "$CAP" "$long" $((b + 60000)) "$RES/$c-adam-total.json" \
-            || { log "FAILED capping $c adam-long at $((b + 60000))"; return 0; }
+        locked "$OUT/$c-adam-total.lock" cap "$long" $((b + 60000)) "$RES/$c-adam-total.json" || true
     else
-        surf "$c" adam-total --method adam --steps $((b + 60000))
+        surf "$c" adam-total --method adam --steps $((b + 60000)) || true
     fi
-    PIECE=$SURF_PIECE surf "$c" restarts --method restarts --restarts 10 --restart-steps "$($PY -c "import math; print(max(1, math.ceil($m / 10)))")"
+    PIECE=$SURF_PIECE surf "$c" restarts --method restarts --restarts 10 --restart-steps "$($PY -c "import math; print(max(1, math.ceil($m / 10)))")" || true
 }
 
 # ablation MODEL K GSEED: the same budget along the straight line θ_0 → θ_T, and along 10 snapshots.
@@ -237,10 +286,11 @@ ablation() {
     [ -s "$RES/$c-surfing.json" ] || return 0
     local b
     b=$(field "$RES/$c-surfing.json" prefinal_budget)
-    PIECE=$SURF_PIECE surf "$c" linear --method surfing --prefinal-budget "$b" --path linear --first-snapshot 0
-    PIECE=$SURF_PIECE surf "$c" snapshots10 --method surfing --prefinal-budget "$b" --snapshots 10
+    PIECE=$SURF_PIECE surf "$c" linear --method surfing --prefinal-budget "$b" --path linear --first-snapshot 0 || true
+    PIECE=$SURF_PIECE surf "$c" snapshots10 --method surfing --prefinal-budget "$b" --snapshots 10 || true
 }
 
+walk() {
 for k in 5 10 20; do
     for model in dcgan wgan-gp wgan vae; do cell "$model" "$k" 1; done
 done
@@ -252,7 +302,21 @@ for model in dcgan wgan-gp wgan; do ablation "$model" 5 1; done
 # Compressed sensing (compressX.py): DCGAN k = 20, 100 in-range trials per m, fresh A per trial.
 for m in 20 50 100 200 400; do
     c="dcgan-k20-g1-s$SEED"
-    TRIALS=100 surf "$c" "cs-m$m-adam" --method adam --measurements "$m"
-    TRIALS=100 surf "$c" "cs-m$m-surfing" --method surfing --measurements "$m"
+    TRIALS=100 surf "$c" "cs-m$m-adam" --method adam --measurements "$m" || true
+    TRIALS=100 surf "$c" "cs-m$m-surfing" --method surfing --measurements "$m" || true
 done
-log "sweep finished"
+}
+
+# Walk the order until a walk finishes nothing and finds nothing held by another stream; while
+# the only work left waits for another stream's unit, look again every minute.
+done_count() { find "$RES" "$GEN" -maxdepth 1 \( -name '*.json' -o -name '*.h5' \) | wc -l; }
+log "stream $STREAM: $SURF_THREADS worker(s) per surf run, $TRAIN_THREADS training thread(s)"
+while :; do
+    before=$(done_count); BUSY=0
+    walk
+    if (($(done_count) == before)); then
+        ((BUSY)) || break
+        sleep 60
+    fi
+done
+log "stream $STREAM: nothing left to do$(compgen -G "$OUT/*.failed" > /dev/null || compgen -G "$GEN/*.failed" > /dev/null && echo " but the failed units (*.failed)")"

@@ -9,7 +9,10 @@
 # `start` runs copies under $ROOT/bin (the sweep never sees a rebuild or an edit mid-run): the
 # scripts are refreshed from scripts/ each time; the binary is copied from .build/release/lpom
 # only when $ROOT/bin/lpom is missing or with FRESH_BINARY=1 (the pieces of one run should come
-# from one binary). SURF_THREADS (default 2) workers per run; the log is $ROOT/sweep.log.
+# from one binary). STREAMS (default 2) copies of the sweep run at once, each taking the next unit
+# no other holds (scripts/surf_paper_table.sh, "Streams"), with one worker per surf run and one
+# training thread; STREAMS=1 runs one copy with SURF_THREADS (default 2) workers. The log is
+# $ROOT/sweep.log, every line tagged with its stream.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=${ROOT:-runs/paper}
@@ -28,9 +31,14 @@ start)
     for f in surf_paper_table.sh surf_merge_pieces.py surf_cap.py; do
         cp "scripts/$f" "$BIN/$f.new" && mv "$BIN/$f.new" "$BIN/$f"   # a new file: a running copy keeps its own
     done
-    rm -f "$ROOT"/surf/*/*.json.tmp
-    SURF_THREADS=${SURF_THREADS:-2} REPO=$PWD nohup nice -n 19 bash "$BIN/surf_paper_table.sh" >> "$LOG" 2>&1 &
-    echo "surf_sweep: started (pid $!), log $LOG"
+    rm -f "$ROOT"/surf/*/*.json.tmp "$ROOT"/surf/*.failed "$ROOT"/gen/*.failed   # retry what failed last time
+    streams=${STREAMS:-2}
+    if ((streams == 1)); then threads=${SURF_THREADS:-2}; else threads=${SURF_THREADS:-1}; fi
+    for i in $(seq 1 "$streams"); do
+        STREAM=$i SURF_THREADS=$threads REPO=$PWD nohup nice -n 19 bash "$BIN/surf_paper_table.sh" >> "$LOG" 2>&1 &
+        echo "surf_sweep: started stream $i (pid $!, $threads worker(s) per run), log $LOG"
+        sleep 2   # the first takes its unit before the next looks
+    done
     ;;
 status)
     if running; then echo "surf_sweep: running"; else echo "surf_sweep: not running"; fi
