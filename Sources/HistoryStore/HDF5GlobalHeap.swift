@@ -14,7 +14,7 @@ import Foundation
 /// objects must tile it exactly.
 ///
 /// Collections are found by their signature in a scan of the whole file (reading it once, a
-/// second or so per GB); a header counts as one when it has the signature, version 1 and zero
+/// quarter of a second per GB from the page cache); a header counts as one when it has the signature, version 1 and zero
 /// reserved bytes as HDF5 writes them, which random data matches with probability 2^-64 per
 /// byte. A damaged collection whose version or reserved bytes were changed is not recognised
 /// and is left to HDF5.
@@ -29,14 +29,21 @@ enum HDF5GlobalHeap {
         defer { try? handle.close() }
         let fileSize = Int(try handle.seekToEnd())
         guard let lengthSize = try lengthSize(handle, fileSize: fileSize) else { return nil }
+        // One buffer for the whole scan, filled by pread: a fresh 1 MiB buffer per block (as
+        // `FileHandle.read` returns) costs a page fault per 4 KiB — 6 s of system time for a
+        // 2.7 GB history, against ≈ 0.3 s copying into a buffer that stays mapped. Not mmap: a
+        // file truncated by its writer while mapped would raise SIGBUS instead of an error.
         let block = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: block + 16, alignment: 64)
+        defer { buffer.deallocate() }
+        let fd = handle.fileDescriptor
+        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
         var offset = 0
         while offset < fileSize {
-            try handle.seek(toOffset: UInt64(offset))
             // Overlapping by a header so that a signature across a block boundary is found.
-            let data = try handle.read(upToCount: block + 16) ?? Data()
-            if data.isEmpty { break }
-            for start in signatureOffsets(in: data) where start < block {
+            let count = try readFully(fd, into: buffer, at: offset)
+            if count == 0 { break }
+            for start in signatureOffsets(in: UnsafeRawBufferPointer(rebasing: buffer[0..<count])) where start < block {
                 if let problem = try check(handle, at: offset + start, lengthSize: lengthSize, fileSize: fileSize) {
                     return problem
                 }
@@ -46,21 +53,34 @@ enum HDF5GlobalHeap {
         return nil
     }
 
-    /// Offsets of the signature in `data`.
-    private static func signatureOffsets(in data: Data) -> [Int] {
-        data.withUnsafeBytes { raw -> [Int] in
-            guard let base = raw.baseAddress else { return [] }
-            var found: [Int] = []
-            var at = 0
-            while at + signature.count <= raw.count, let hit = memchr(base + at, Int32(signature[0]), raw.count - at) {
-                let position = base.distance(to: UnsafeRawPointer(hit))
-                if position + signature.count <= raw.count && memcmp(hit, signature, signature.count) == 0 {
-                    found.append(position)
-                }
-                at = position + 1
+    /// Bytes read at `offset` into `buffer` (fewer only at the end of the file).
+    private static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
             }
-            return found
+            done += n
         }
+        return done
+    }
+
+    /// Offsets of the signature in `bytes`.
+    private static func signatureOffsets(in bytes: UnsafeRawBufferPointer) -> [Int] {
+        guard let base = bytes.baseAddress else { return [] }
+        var found: [Int] = []
+        var at = 0
+        while at + signature.count <= bytes.count, let hit = memchr(base + at, Int32(signature[0]), bytes.count - at) {
+            let position = base.distance(to: UnsafeRawPointer(hit))
+            if position + signature.count <= bytes.count && memcmp(hit, signature, signature.count) == 0 {
+                found.append(position)
+            }
+            at = position + 1
+        }
+        return found
     }
 
     /// The superblock's "size of lengths" (at offset 0 or a power of two from 512), or nil if
