@@ -406,6 +406,10 @@ public final class Inverter<Scalar: NNScalar> {
         if let saving, let file, let entry {
             do {
                 if let c = try ChunkCheckpoint.load(file, fingerprint: saving.fingerprint, rows: rows, entry: entry, latent: k) {
+                    // Only regular Adam's fingerprint leaves the budget out (lpom's checkpointFingerprint).
+                    guard c.step <= steps else {
+                        throw CheckpointError(file, "was saved at step \(c.step) on the final network, beyond this run's \(steps) steps; continue it with --steps \(c.step) or more, or delete it to start afresh")
+                    }
                     let a = c.slots.count
                     func restore(_ text: String, _ count: Int) -> [Scalar] { ChunkCheckpoint.values(text, count: count)! }   // sizes checked by load
                     slots = c.slots

@@ -148,11 +148,14 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Run only trials FROM:TO (0-based, TO excluded) of the --trials drawn — the same trials, A and starts as in the whole run — to split a long run into pieces that are kept and merged (scripts/surf_merge_pieces.py). Needs an explicit --prefinal-budget under --schedule paper.")
     var trialRange: String?
 
-    @Option(help: "Save the Adam descents on the final network in this directory every --checkpoint-every steps, and continue from what it holds: a killed run, started again with the same command, ends exactly as an uninterrupted one. The files are deleted when the run has finished.")
+    @Option(help: "Save the Adam descents on the final network in this directory every --checkpoint-every steps, and continue from what it holds: a killed run, started again with the same command, ends exactly as an uninterrupted one. The files are deleted when the run has finished (unless --keep-checkpoint).")
     var checkpoint: String?
 
     @Option(parsing: .number, help: "Steps between checkpoints (--checkpoint).")
     var checkpointEvery = 1000
+
+    @Flag(help: "Keep the --checkpoint files when the run has finished. Regular Adam's (--method adam) can then be continued to a larger --steps: the same command with more steps runs only the steps after the saved ones, and ends exactly as a run given that budget from the start.")
+    var keepCheckpoint = false
 
     /// `--trial-range` as a range of trial indices (validated).
     var trialRows: Range<Int>? {
@@ -206,6 +209,7 @@ struct SurfCommand: ParsableCommand {
         guard checkpointEvery >= 1 && checkpointEvery <= 1_000_000_000 else {
             throw ValidationError("--checkpoint-every must be between 1 and 1000000000, got \(checkpointEvery)")
         }
+        if keepCheckpoint && checkpoint == nil { throw ValidationError("--keep-checkpoint keeps the files of --checkpoint DIR; give it a directory") }
         if checkpoint != nil && method == .projected {
             throw ValidationError("--checkpoint saves Adam descents; --method projected does not take it")
         }
@@ -295,7 +299,7 @@ struct SurfCommand: ParsableCommand {
         }
         if let save { try SurfTargets.save(save, results: results, trials: setup.trials, problem: setup.problem) }
         report(summary, results: results, setup: setup, seconds: seconds, cpu: cpu, reference: reference)
-        if let checkpoint {
+        if let checkpoint, !keepCheckpoint {
             InversionCheckpoint.removeFiles(in: checkpoint + "/reference")
             InversionCheckpoint.removeFiles(in: checkpoint)
         }
@@ -304,8 +308,14 @@ struct SurfCommand: ParsableCommand {
     /// What identifies this run in its checkpoints: every option that changes what is computed
     /// (as resolved: the settings, the trials' seed, range and targets, A) and the history's
     /// path and size. Threads, output and checkpoint options are left out: they change nothing
-    /// the descent computes per trial (a chunk's file is also named by its rows).
-    func checkpointFingerprint(_ s: InversionSettings, setup: SurfSetup) -> String {
+    /// the descent computes per trial (a chunk's file is also named by its rows). So is regular
+    /// Adam's budget: a trial's descent does not depend on it (the run of S steps is the first S
+    /// steps of any longer one, `InverterTests.testALongerBudgetKeepsTheShorterRunAsItsPrefix`),
+    /// so its checkpoint continues to a larger `--steps` (a smaller one than the saved step is
+    /// refused when the file is read).
+    func checkpointFingerprint(_ settings: InversionSettings, setup: SurfSetup) -> String {
+        var s = settings
+        if s.method == .adam { s.finalSteps = 0 }
         let size = ((try? FileManager.default.attributesOfItem(atPath: history))?[.size] as? NSNumber)?.intValue ?? -1
         let parts: [String] = [
             "lpom \(lpomVersion)", "history \(URL(fileURLWithPath: history).standardizedFileURL.path) \(size) bytes",

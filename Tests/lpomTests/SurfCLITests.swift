@@ -176,6 +176,43 @@ final class SurfCLITests: CLITestCase {
                        "--checkpoint saves Adam descents; --method projected does not take it")
     }
 
+    /// A regular-Adam run that keeps its checkpoint continues to a larger budget and ends as a run
+    /// given that budget from the start (every trial's x̂ and iterations); the budget it was saved
+    /// at is not part of what identifies the run, but a smaller budget than the saved step, and
+    /// surfing's budget, are refused.
+    func testAKeptRegularAdamCheckpointContinuesToALargerBudget() throws {
+        let ckpt = dir + "/kept"
+        let args = [fixture, "--trials", "8", "--seed", "6", "--method", "adam", "--lr", "0.003", "--json", "--quiet"]
+        func json(_ more: [String]) throws -> [String: Any] {
+            var c = try SurfCommand.parse(args + more)
+            let text = try capturingStandardOutput { try c.run() }
+            return try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
+        }
+        let rows = { (d: [String: Any]) in (d["results"] as? [[String: Any]] ?? []).map { "\($0["x"] ?? "")|\($0["iterations"] ?? "")|\($0["success"] ?? "")" } }
+        let short = try json(["--steps", "120", "--checkpoint", ckpt, "--checkpoint-every", "50", "--keep-checkpoint"])
+        XCTAssertFalse(InversionCheckpoint.files(in: ckpt).isEmpty, "kept")
+        XCTAssertEqual(rows(short), rows(try json(["--steps", "120"])))
+        let plain = try json(["--steps", "300"])
+        let iterations = (plain["results"] as? [[String: Any]] ?? []).compactMap { $0["iterations"] as? Int }
+        XCTAssertTrue(iterations.contains { $0 > 120 } && iterations.contains(300), "trials still descending after step 120 (the continuation has work): \(iterations)")
+        XCTAssertEqual(surfError(args.filter { $0 != "--json" } + ["--steps", "100", "--checkpoint", ckpt])?
+            .contains("beyond this run's 100 steps; continue it with --steps 120 or more"), true, "a smaller budget")
+        var saved: [Int] = []
+        InversionCheckpoint.interruptAfterSave = { saved.append($0); return false }
+        defer { InversionCheckpoint.interruptAfterSave = nil }
+        let continued = try json(["--steps", "300", "--checkpoint", ckpt, "--checkpoint-every", "50"])
+        XCTAssertEqual(rows(continued), rows(plain))
+        XCTAssertEqual(rows(plain).count, 8)
+        XCTAssertGreaterThan(saved.min() ?? 0, 120, "it continued from step 120, not from the start: saves at \(saved)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ckpt), "removed without --keep-checkpoint")
+        // Surfing's budget is part of what identifies its run.
+        let surfArgs = [fixture, "--trials", "4", "--seed", "6", "--first-steps", "30", "--min-steps", "10", "--quiet"]
+        var s = try SurfCommand.parse(surfArgs + ["--steps", "60", "--checkpoint", ckpt, "--keep-checkpoint"])
+        _ = try capturingStandardOutput { try s.run() }
+        XCTAssertEqual(surfError(surfArgs + ["--steps", "90", "--checkpoint", ckpt])?.contains("saved by another run"), true)
+        XCTAssertEqual(surfError([fixture, "--keep-checkpoint"]), "--keep-checkpoint keeps the files of --checkpoint DIR; give it a directory")
+    }
+
     /// The h5py-written generator (scripts/make_generator_history_h5py.py) reads as its JSON says,
     /// and `lpom surf` gives the same numbers on it as on the same values written by HistoryWriter —
     /// surfing, Adam and compressed sensing.
