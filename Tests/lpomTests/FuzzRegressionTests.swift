@@ -18,9 +18,31 @@ final class FuzzRegressionTests: XCTestCase {
         return names.map { dir + "/" + $0 }
     }
 
+    /// Seconds an input may take before the test process is ended: several of these inputs made
+    /// HDF5 loop forever inside C, where no test can interrupt it, so a regression would otherwise
+    /// hang the whole test run (CI's 90 minutes) instead of failing.
+    static let watchdogSeconds = 60.0
+
+    /// Ends the process with one line naming `path` unless `finished` is called in time.
+    final class Watchdog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var done = false
+        init(_ path: String, seconds: Double) {
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+                lock.lock(); defer { lock.unlock() }
+                guard !done else { return }
+                FileHandle.standardError.write(Data("FuzzRegressionTests: \(path) still not refused after \(Int(seconds)) s (a reader hangs on it); ending the test run\n".utf8))
+                _exit(1)   // not exit(): its handlers include HDF5's, which waits for the library the hung thread holds
+            }
+        }
+        func finished() { lock.lock(); done = true; lock.unlock() }
+    }
+
     /// Runs `body` on every saved input of `reader` and asserts a thrown error of one line.
     func assertRefused(_ reader: String, _ body: (String) throws -> Void) throws {
         for path in try inputs(reader) {
+            let watchdog = Watchdog(path, seconds: Self.watchdogSeconds)
+            defer { watchdog.finished() }
             do {
                 try body(path)
                 XCTFail("\(path) was accepted")
