@@ -191,7 +191,7 @@ surf_run() {
     done
     "$PY" "$MERGE" "$full" "${pieces[@]}" > /dev/null || { failed "$OUT/$cell-$tag" "merging $cell $tag"; return 1; }
     local ranges="${pieces[*]##*/}"; ranges=${ranges//.json/}; ranges=${ranges//-/:}
-    "$PY" - "$full" "$small" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED $*, in pieces (--trial-range) ${ranges// /, } (the last run with --threads $threads)" <<'EOF'
+    "$PY" - "$full" "$small" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED $*, in pieces (--trial-range) ${ranges// /, } (the last run with --threads $threads)${NOTE:+; $NOTE}" <<'EOF'
 import json, sys
 full, small, cmd = sys.argv[1:4]
 d = json.load(open(full))
@@ -270,7 +270,8 @@ fair() {
         locked "$OUT/$c-adam-total.lock" cap "$long" $((b + 60000)) "$RES/$c-adam-total.json" || true
     elif [ -s "$kept/split.json" ] || [ -d "$into" ]; then
         if [ ! -d "$into" ]; then mkdir -p "${into%/*}" && cp -r "$kept" "$into.tmp" && mv "$into.tmp" "$into"; fi
-        surf "$c" adam-total --method adam --steps $((b + 60000)) --keep-checkpoint || true
+        NOTE="continued from a copy of adam-long's checkpoint (its state after 60,000 steps): only the steps after those ran, and run_seconds counts only them" \
+            surf "$c" adam-total --method adam --steps $((b + 60000)) --keep-checkpoint || true
     else
         surf "$c" adam-total --method adam --steps $((b + 60000)) || true
     fi
