@@ -20,7 +20,8 @@ import sys
 # field must be equal in all pieces.
 PER_PIECE = {"trials", "trial_range", "results", "seconds", "cpu_seconds", "mean_iterations", "median_iterations",
              "mean_final_iterations", "mean_rmse", "median_rmse", "mean_loss", "total_steps", "successes",
-             "mean_successful_iterations", "success_rate", "median_distance", "mean_pieces", "reference_adam"}
+             "mean_successful_iterations", "success_rate", "median_distance", "mean_pieces", "reference_adam",
+             "seconds_before_continued", "cpu_seconds_before_continued"}
 
 
 def fail(msg):

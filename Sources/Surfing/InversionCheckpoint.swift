@@ -29,8 +29,44 @@ public struct InversionCheckpoint: Sendable {
     /// compared on resume.
     public var fingerprint: String
 
+    /// The run's time so far, across the invocations that continued it (wall and CPU seconds);
+    /// written to `clock.json` beside every save, so that a continued run can report the time
+    /// the whole run took rather than its last invocation's. nil: no clock is kept.
+    public var elapsed: (@Sendable () -> RunTime)?
+
     public init(directory: String, every: Int = 1000, fingerprint: String) {
         self.directory = directory; self.every = max(1, every); self.fingerprint = fingerprint
+    }
+
+    /// Wall and CPU seconds.
+    public struct RunTime: Codable, Sendable, Equatable {
+        public var seconds: Double
+        public var cpuSeconds: Double
+        public init(seconds: Double, cpuSeconds: Double) { self.seconds = seconds; self.cpuSeconds = cpuSeconds }
+    }
+
+    var clockPath: String { "\(directory)/clock.json" }
+
+    /// The time saved with the last save before this invocation (zero when none, or unreadable:
+    /// a clock is a report, not state, and never stops a run).
+    public static func savedTime(in directory: String) -> RunTime {
+        let path = directory + "/clock.json"
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        guard size > 0, size < 4096, let data = try? Data(contentsOf: URL(fileURLWithPath: path)),
+              let t = try? JSONDecoder().decode(RunTime.self, from: data),
+              t.seconds.isFinite, t.cpuSeconds.isFinite, t.seconds >= 0, t.cpuSeconds >= 0 else {
+            return RunTime(seconds: 0, cpuSeconds: 0)
+        }
+        return t
+    }
+
+    /// Writes the run's time so far after the save of `tag` (a chunk or the phases; workers
+    /// write their own temporary file, and the last rename wins).
+    func saveTime(tag: String) {
+        guard let t = elapsed?(), let data = try? JSONEncoder().encode(t) else { return }
+        let tmp = "\(clockPath).\(tag).tmp"
+        guard (try? data.write(to: URL(fileURLWithPath: tmp))) != nil else { return }
+        _ = rename(tmp, clockPath)
     }
 
     /// The file of the chunk that entered the final network with state rows `rows`.
@@ -44,7 +80,7 @@ public struct InversionCheckpoint: Sendable {
     /// The checkpoint files in `directory` (what `removeFiles` deletes).
     public static func files(in directory: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { ($0.hasPrefix("chunk-") && $0.hasSuffix(".json")) || $0 == "phases.json" || $0 == "split.json" }
+        return names.filter { ($0.hasPrefix("chunk-") && $0.hasSuffix(".json")) || ["phases.json", "split.json", "clock.json"].contains($0) }
             .sorted().map { "\(directory)/\($0)" }
     }
 

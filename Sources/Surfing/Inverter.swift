@@ -260,6 +260,7 @@ public final class Inverter<Scalar: NNScalar> {
             if let c = checkpoint, !isFinal {
                 try PhaseCheckpoint(fingerprint: c.fingerprint, phase: j, phases: visit.count, trials: trials.count, latent: k,
                                     x: ChunkCheckpoint.hex(state.x.data), iterations: state.iterations).save(to: c.phasesPath)
+                c.saveTime(tag: "phases")
                 if InversionCheckpoint.interruptAfterPhase?(j) == true { throw InversionInterrupted() }
             }
         }
@@ -442,6 +443,7 @@ public final class Inverter<Scalar: NNScalar> {
                 out.failure = CheckpointError(file, "cannot be written (\(error)); the run stops so that it can be continued from the last one saved")
                 return true
             }
+            saving.saveTime(tag: "chunk-\(initial.first ?? 0)")
             if InversionCheckpoint.interruptAfterSave?(step) == true { out.failure = InversionInterrupted(); return true }
             return false
         }

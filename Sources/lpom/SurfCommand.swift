@@ -272,20 +272,28 @@ struct SurfCommand: ParsableCommand {
             try InversionCheckpoint.claim(checkpoint, workers: threads, batchSize: setup.settings.batchSize)
         }
         let t0 = now(), c0 = cpuSeconds()
+        // A continued run reports the whole run's time: what it had taken up to its last save
+        // (checkpoint clock.json, the budget-measuring Adam's files included) plus this invocation.
+        let before = checkpoint.map { dir in
+            [dir, dir + "/reference"].map { InversionCheckpoint.savedTime(in: $0) }.max { $0.seconds < $1.seconds }!
+        } ?? InversionCheckpoint.RunTime(seconds: 0, cpuSeconds: 0)
+        let elapsed: @Sendable () -> InversionCheckpoint.RunTime = {
+            InversionCheckpoint.RunTime(seconds: before.seconds + now() - t0, cpuSeconds: before.cpuSeconds + cpuSeconds() - c0)
+        }
         var reference: (results: [TrialResult], seconds: Double)? = nil
         if setup.needsMeasuredBudget {
             // The paper schedule's total: regular Adam's mean iterations over its successful
             // trials, measured on these very trials (PaperProtocol.meanSuccessfulIterations).
             let a = setup.referenceAdamSettings
-            let r = try invert(setup, a, label: "regular Adam (measuring the budget)", ranks: ranks)
+            let r = try invert(setup, a, label: "regular Adam (measuring the budget)", ranks: ranks, elapsed: elapsed)
             guard let mean = PaperProtocol.meanSuccessfulIterations(r) else {
                 throw CommandError("regular Adam solved none of the \(r.count) trials, so its mean iteration count (the paper schedule's budget) is undefined; pass --prefinal-budget N or published")
             }
             setup.settings.prefinalBudget = Int(mean.rounded(.toNearestOrEven))
             reference = (r, now() - t0)
         }
-        let results = try invert(setup, setup.settings, label: nil, ranks: ranks)
-        let seconds = now() - t0, cpu = cpuSeconds() - c0
+        let results = try invert(setup, setup.settings, label: nil, ranks: ranks, elapsed: elapsed)
+        let total = elapsed(), seconds = total.seconds, cpu = total.cpuSeconds
         if let ranks {
             ranks.reportTimes(total: seconds)
             if !ranks.isRoot { return }
@@ -298,7 +306,7 @@ struct SurfCommand: ParsableCommand {
             try ImageGrid(targets: setup.trials.signals, reconstructions: recon, shape: setup.imageShape, scale: gridScale).write(to: grid)
         }
         if let save { try SurfTargets.save(save, results: results, trials: setup.trials, problem: setup.problem) }
-        report(summary, results: results, setup: setup, seconds: seconds, cpu: cpu, reference: reference)
+        report(summary, results: results, setup: setup, seconds: seconds, cpu: cpu, reference: reference, before: before)
         if let checkpoint, !keepCheckpoint {
             InversionCheckpoint.removeFiles(in: checkpoint + "/reference")
             InversionCheckpoint.removeFiles(in: checkpoint)
@@ -329,7 +337,8 @@ struct SurfCommand: ParsableCommand {
 
     /// Runs one inverter with a progress bar over its phases (under mpirun: this rank's share of
     /// the trials, then every rank's results in trial order, on every rank).
-    private func invert(_ setup: SurfSetup, _ s: InversionSettings, label: String?, ranks: SurfRanks?) throws -> [TrialResult] {
+    private func invert(_ setup: SurfSetup, _ s: InversionSettings, label: String?, ranks: SurfRanks?,
+                        elapsed: @escaping @Sendable () -> InversionCheckpoint.RunTime) throws -> [TrialResult] {
         let budgets = setup.phaseBudgets(s), total = budgets.reduce(0, +)
         let bar = ProgressBar(total: total, unit: "step", quiet: output.quiet || output.json || !(ranks?.isRoot ?? true))
         var offsets: [Int] = [0]
@@ -339,6 +348,7 @@ struct SurfCommand: ParsableCommand {
             // The budget-measuring regular Adam of the same invocation keeps its own files.
             inverter.checkpoint = InversionCheckpoint(directory: label == nil ? checkpoint : checkpoint + "/reference",
                                                       every: checkpointEvery, fingerprint: checkpointFingerprint(s, setup: setup))
+            inverter.checkpoint?.elapsed = elapsed
         }
         let prefix = label.map { "\($0): " } ?? ""
         inverter.progress = { p in
@@ -352,7 +362,7 @@ struct SurfCommand: ParsableCommand {
     }
 
     private func report(_ s: SurfSummary, results: [TrialResult], setup: SurfSetup, seconds: Double, cpu: Double,
-                        reference: (results: [TrialResult], seconds: Double)?) {
+                        reference: (results: [TrialResult], seconds: Double)?, before: InversionCheckpoint.RunTime) {
         let set = setup.settings
         let totalSteps = results.reduce(0) { $0 + $1.iterations }
         func num(_ x: Double?) -> Any { x.map { $0.isFinite ? $0 as Any : NSNull() } ?? NSNull() }
@@ -387,6 +397,11 @@ struct SurfCommand: ParsableCommand {
                     "seconds": reference.seconds,
                 ] as [String: Any]
             }
+            if before.seconds > 0 {
+                // Of "seconds" and "cpu_seconds": the part taken before the last save of an earlier invocation.
+                obj["seconds_before_continued"] = before.seconds
+                obj["cpu_seconds_before_continued"] = before.cpuSeconds
+            }
             obj["success_rate"] = num(s.successRate)
             obj["median_distance"] = num(s.medianDistance)
             if method == .projected { obj["mean_pieces"] = s.meanPieces }
@@ -420,7 +435,8 @@ struct SurfCommand: ParsableCommand {
         print(String(format: "  loss mean                %10.4g", s.meanLoss))
         if method == .projected { print(String(format: "  pieces searched mean     %8.1f", s.meanPieces)) }
         print(String(format: "  time                     %8.2f s  (%d steps, %.3g ms per trial-step)", seconds, totalSteps,
-                     totalSteps > 0 ? 1000 * seconds / Double(totalSteps) : 0))
+                     totalSteps > 0 ? 1000 * seconds / Double(totalSteps) : 0)
+              + (before.seconds > 0 ? String(format: "; %.2f s of it before this run was continued from its checkpoint", before.seconds) : ""))
     }
 
     private func distancePlot(_ results: [TrialResult]) -> LinePlot {

@@ -163,6 +163,13 @@ final class SurfCLITests: CLITestCase {
             XCTAssertEqual(surfError(args.filter { $0 != "--json" } + extra + ["--threads", threads, "--checkpoint", ckpt])?.contains("continue it with those"), true,
                            "another split of the trials")
             let resumed = try json(["--checkpoint", ckpt, "--checkpoint-every", "50"])
+            // The continued run reports the whole run's time: the interrupted invocation's up to its last save, plus its own.
+            let before = resumed["seconds_before_continued"] as? Double ?? 0, cpuBefore = resumed["cpu_seconds_before_continued"] as? Double ?? 0
+            XCTAssertGreaterThan(before, 0, "\(extra)")
+            XCTAssertGreaterThan(cpuBefore, 0, "\(extra)")
+            XCTAssertGreaterThan(resumed["seconds"] as? Double ?? 0, before, "\(extra)")
+            XCTAssertGreaterThan(resumed["cpu_seconds"] as? Double ?? 0, cpuBefore, "\(extra)")
+            XCTAssertNil(plain["seconds_before_continued"])
             for key in ["successes", "total_steps", "mean_iterations"] {
                 XCTAssertEqual("\(plain[key] ?? "nil")", "\(resumed[key] ?? "nil")", "\(extra): \(key)")
             }
