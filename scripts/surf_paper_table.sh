@@ -256,7 +256,8 @@ cell() {
 # 10 random restarts sharing surfing's mean total steps (Bora et al. 2017). Regular Adam's is read
 # off "adam-long" when that ran far enough, else continued from adam-long's kept checkpoint (a
 # copy: only the steps after its last ones run, and the result is that of a run given
-# B + 60,000 steps from the start — tested in SurfCLITests), else run whole.
+# B + 60,000 steps from the start — tested in SurfCLITests; its times include adam-long's, saved
+# in the checkpoint's clock), else run whole.
 fair() {
     local model=$1 k=$2 g=$3
     local c="$model-k$k-g$g-s$SEED"
@@ -270,7 +271,7 @@ fair() {
         locked "$OUT/$c-adam-total.lock" cap "$long" $((b + 60000)) "$RES/$c-adam-total.json" || true
     elif [ -s "$kept/split.json" ] || [ -d "$into" ]; then
         if [ ! -d "$into" ]; then mkdir -p "${into%/*}" && cp -r "$kept" "$into.tmp" && mv "$into.tmp" "$into"; fi
-        NOTE="continued from a copy of adam-long's checkpoint (its state after 60,000 steps): only the steps after those ran, and run_seconds counts only them" \
+        NOTE="continued from a copy of adam-long's checkpoint (its state after 60,000 steps): only the steps after those ran, and its times include adam-long's" \
             surf "$c" adam-total --method adam --steps $((b + 60000)) --keep-checkpoint || true
     else
         surf "$c" adam-total --method adam --steps $((b + 60000)) || true

@@ -13,10 +13,10 @@ import Foundation
 /// anything, so every collection is checked here first: its size must fit in the file and its
 /// objects must tile it exactly.
 ///
-/// Collections are found by their signature in a scan of the whole file (reading it once, a
-/// quarter of a second per GB from the page cache); a header counts as one when it has the signature, version 1 and zero
-/// reserved bytes as HDF5 writes them, which random data matches with probability 2^-64 per
-/// byte. A damaged collection whose version or reserved bytes were changed is not recognised
+/// Collections are found by their signature in a scan of the whole file (reading it once, about
+/// a quarter of a second per GB from the page cache); a header counts as one when it has the
+/// signature, version 1 and zero reserved bytes as HDF5 writes them, which random data matches
+/// with probability 2^-64 per byte. A damaged collection whose version or reserved bytes were changed is not recognised
 /// and is left to HDF5.
 enum HDF5GlobalHeap {
     /// Bytes of a collection header: signature, version, reserved, size (8-byte lengths).

@@ -77,10 +77,14 @@ public struct InversionCheckpoint: Sendable {
     /// The file of surfing's last finished intermediate snapshot.
     var phasesPath: String { "\(directory)/phases.json" }
 
-    /// The checkpoint files in `directory` (what `removeFiles` deletes).
+    /// The checkpoint files in `directory` (what `removeFiles` deletes), with the temporary files
+    /// a kill between writing and renaming one leaves behind.
     public static func files(in directory: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { ($0.hasPrefix("chunk-") && $0.hasSuffix(".json")) || ["phases.json", "split.json", "clock.json"].contains($0) }
+        func ours(_ n: String) -> Bool {
+            (n.hasPrefix("chunk-") && n.hasSuffix(".json")) || ["phases.json", "split.json", "clock.json"].contains(n)
+        }
+        return names.filter { ours($0) || ($0.hasSuffix(".tmp") && (ours(String($0.dropLast(4))) || $0.hasPrefix("clock.json."))) }
             .sorted().map { "\(directory)/\($0)" }
     }
 

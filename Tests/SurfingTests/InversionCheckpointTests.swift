@@ -105,6 +105,22 @@ final class InversionCheckpointTests: XCTestCase {
 
     /// A checkpoint of another run, of other trials, an unreadable, inconsistent or oversized one:
     /// one line naming the file, and the run does not start.
+    /// A finished run removes its files with the temporary ones a kill between writing and
+    /// renaming leaves, and then the directory; nothing else of the user's.
+    func testRemovingFilesTakesLeftoverTemporariesAndNothingElse() throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let ours = ["chunk-0-3.json", "chunk-0-3.json.tmp", "phases.json.tmp", "split.json", "clock.json", "clock.json.chunk-0.tmp"]
+        for n in ours + ["notes.txt", "chunk-0-3.csv.tmp"] { fm.createFile(atPath: dir + "/" + n, contents: Data("{}".utf8)) }
+        XCTAssertEqual(InversionCheckpoint.files(in: dir).map { ($0 as NSString).lastPathComponent }, ours.sorted())
+        InversionCheckpoint.removeFiles(in: dir)
+        XCTAssertEqual(try fm.contentsOfDirectory(atPath: dir).sorted(), ["chunk-0-3.csv.tmp", "notes.txt"])
+        for n in ["chunk-0-3.csv.tmp", "notes.txt"] { try fm.removeItem(atPath: dir + "/" + n) }
+        fm.createFile(atPath: dir + "/clock.json.chunk-5.tmp", contents: Data())
+        InversionCheckpoint.removeFiles(in: dir)
+        XCTAssertFalse(fm.fileExists(atPath: dir), "emptied, so removed")
+    }
+
     func testACheckpointThatIsNotThisRunsIsRefused() throws {
         let (net, snaps) = try InversionWorkersTests.generator(seed: 72)
         try snaps.load(2, into: net)
