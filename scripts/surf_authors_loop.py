@@ -63,6 +63,9 @@ def main():
     ap.add_argument("--trials", default="0:40", help="FROM:TO of that run's trials (default 0:40)")
     ap.add_argument("--history", help="the generator history (default: the one the JSON names)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--prefinal-budget", type=int,
+                    help="surfing: the --prefinal-budget B the lpom run was given (default: read from its command "
+                         "in notebooks-md/03-results/<same name>)")
     ap.add_argument("--out", help="write the per-trial results and the agreement as JSON")
     a = ap.parse_args()
 
@@ -103,9 +106,20 @@ def main():
     steps = np.zeros(n, dtype=np.int64)
     done = np.zeros(n, dtype=bool)
     if method == "surfing":
-        budget = int(run["prefinal_budget"])
+        # The budget B given to lpom (--prefinal-budget B); the JSON's prefinal_budget is the sum of
+        # the rounded schedule, which may differ from B by a few steps (504 -> 499).
+        budget = a.prefinal_budget
+        if budget is None:
+            small = os.path.join(HERE, "..", "notebooks-md", "03-results", os.path.basename(a.lpom_json))
+            words = json.load(open(small)).get("command", "").split() if os.path.exists(small) else []
+            if "--prefinal-budget" not in words:
+                fail("pass --prefinal-budget B: the B this surfing run was given (its command in %s has none)" % small)
+            budget = int(words[words.index("--prefinal-budget") + 1])
         grid = np.array(GRID, dtype=float)
         schedule = [int(s) for s in np.round(grid / grid.sum() * budget)]
+        if sum(schedule) != int(run["prefinal_budget"]):
+            fail("budget %d gives %d pre-final steps, the run took %d: not this run's budget"
+                 % (budget, sum(schedule), int(run["prefinal_budget"])))
         networks = [(t, s, lr, False) for t, s in zip(range(1, 100), schedule)] + [(100, final_steps, final_lr, True)]
     else:
         networks = [(100, final_steps, final_lr, True)]
@@ -155,6 +169,7 @@ def main():
         "mean_iterations_both_solved_lpom": float(np.mean([int(theirs[r]["iterations"]) for r in both])) if both else None,
         "largest_iteration_difference": int(max(map(abs, diffs))) if diffs else None,
         "same_iterations": sum(1 for d in diffs if d == 0),
+        "prefinal_steps": int(sum(c for t, c, _, f in networks if not f)),
         "seconds": seconds, "cpu_seconds": cpu, "torch": torch.__version__,
         "command": " ".join(["python3", "scripts/surf_authors_loop.py"] + sys.argv[1:]),
     }
