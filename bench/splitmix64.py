@@ -27,6 +27,18 @@ class SplitMix64:
         return SplitMix64(g.next())
 
 
+def uniform_trials(seed, lo, hi, k):
+    """lpom surf's in-range trials lo..<hi (`InversionTrials.inRange`): x*_i then x_init_i, each
+    U[-1, 1]^k, from stream(seed, i); two float64 arrays [hi - lo, k]."""
+    xs, x0 = [], []
+    for i in range(lo, hi):
+        g = SplitMix64.stream(seed, i)
+        xs.append([2 * g.uniform() - 1 for _ in range(k)])
+        x0.append([2 * g.uniform() - 1 for _ in range(k)])
+    import numpy as np
+    return np.array(xs, dtype=np.float64).reshape(hi - lo, k), np.array(x0, dtype=np.float64).reshape(hi - lo, k)
+
+
 def permutation(n, rng):
     """`randomPermutation(n, using: &rng)`: Fisher–Yates from the last index down."""
     p = list(range(n))

@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from lpom_history.torch_model import build_model  # noqa: E402
-from splitmix64 import SplitMix64  # noqa: E402  (bench/, the script's own folder)
+from splitmix64 import uniform_trials  # noqa: E402  (bench/, the script's own folder)
 
 
 def generator(model):
@@ -33,16 +33,6 @@ def generator(model):
     for p in g.parameters():
         p.requires_grad_(False)
     return g
-
-
-def lpom_trials(count, k, seed):
-    """x*_i then x_init_i, U[-1, 1]^k each, from stream(seed, i): InversionTrials.inRange in Swift."""
-    xs, x0 = np.zeros((count, k)), np.zeros((count, k))
-    for i in range(count):
-        g = SplitMix64.stream(seed, i)
-        xs[i] = [2 * g.uniform() - 1 for _ in range(k)]
-        x0[i] = [2 * g.uniform() - 1 for _ in range(k)]
-    return xs.astype(np.float32), x0.astype(np.float32)
 
 
 def main():
@@ -64,7 +54,7 @@ def main():
     # The .npz holds no num_batches_tracked; strict=False leaves it at 0 (unused in eval).
     snap = [{n.split("/", 1)[1]: torch.from_numpy(z[n][t]) for n in names} for t in range(T)]
     k = model["input_shape"][0]
-    xs, x0 = (torch.from_numpy(v) for v in lpom_trials(a.trials, k, a.seed))
+    xs, x0 = (torch.from_numpy(v.astype(np.float32)) for v in uniform_trials(a.seed, 0, a.trials, k))
     g.load_state_dict(snap[-1], strict=False)
     with torch.no_grad():
         y = g(xs).reshape(a.trials, -1)

@@ -20,7 +20,8 @@ Rows of the batch are trials; each row's gradient is its own (eval-mode batch no
 is the authors' one-trial loop run side by side. Iterations count steps (GD_regular.py reports the
 loop index, one less).
 
-  /work/venv/bin/python scripts/surf_authors_loop.py runs/paper/surf/dcgan-k5-g1-s1-surfing.json \\
+  # with a Python that has torch, h5py and numpy:
+  python3 scripts/surf_authors_loop.py runs/paper/surf/dcgan-k5-g1-s1-surfing.json \\
       --trials 0:60 --out notebooks-md/03-results/authors-loop/dcgan-k5-g1-s1-surfing-0-60.json
 
 Prints the agreement: successes each way, trials solved by one only, mean iterations of the trials
@@ -37,7 +38,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 sys.path.insert(0, os.path.join(HERE, "..", "bench"))
-from splitmix64 import SplitMix64  # noqa: E402
+from splitmix64 import uniform_trials  # noqa: E402
 
 GRID = [4000] * 2 + [2000] * 4 + [1000] * 8 + [500] * 16 + [250] * 32 + [125] * 37
 
@@ -45,16 +46,6 @@ GRID = [4000] * 2 + [2000] * 4 + [1000] * 8 + [500] * 16 + [250] * 32 + [125] * 
 def fail(msg):
     print("surf_authors_loop: " + msg, file=sys.stderr)
     sys.exit(2)
-
-
-def trials(seed, lo, hi, k):
-    """x*_i then x_init_i ~ U[-1, 1]^k from stream(seed, i), i in lo..<hi (lpom's in-range trials)."""
-    xs, x0 = np.zeros((hi - lo, k)), np.zeros((hi - lo, k))
-    for r, i in enumerate(range(lo, hi)):
-        g = SplitMix64.stream(seed, i)
-        xs[r] = [2 * g.uniform() - 1 for _ in range(k)]
-        x0[r] = [2 * g.uniform() - 1 for _ in range(k)]
-    return xs, x0
 
 
 def main():
@@ -96,7 +87,7 @@ def main():
     def load(t):
         g.load_state_dict(h.state_dict(t))
 
-    xs, x0 = trials(seed, lo, hi, k)
+    xs, x0 = uniform_trials(seed, lo, hi, k)
     load(100)
     with torch.no_grad():
         y = g(torch.from_numpy(xs.astype(np.float32))).reshape(hi - lo, -1)
