@@ -285,6 +285,7 @@ fair() {
     [ -s "$RES/$c-surfing.json" ] || return 0
     [ -s "$RES/$c-restarts.json" ] && [ -s "$RES/$c-adam-total.json" ] && return 0
     generator "$model" "$k" "$g" || return 0   # trained again when its history is gone
+    retrained_ok "$model" "$k" "$g" || return 0
     local b m
     b=$(field "$RES/$c-surfing.json" prefinal_budget)
     m=$(field "$RES/$c-surfing.json" mean_iterations)
@@ -304,6 +305,41 @@ fair() {
     fi
 }
 
+# retrained_ok MODEL K GSEED: once per machine, before new runs on a generator whose cell is done:
+# a few trials of the cell's surfing run again on this history (scripts/surf_retrain_check.py), the
+# record in $RES/retrained/; a different generator is marked failed (its runs would not pair with
+# the cell's).
+CHECK=${CHECK:-$ROOT/bin/surf_retrain_check.py}
+retrained_ok() {
+    local name="$1-k$2-g$3" c="$1-k$2-g$3-s$SEED"
+    local h="$GEN/$name.h5" small="$RES/$c-surfing.json" mark="$GEN/$name.checked"
+    [ -e "$mark" ] && return 0
+    [ -e "$h.failed" ] && return 1
+    locked "$GEN/$name.check.lock" check_generator "$name" "$c" || return 1
+    [ -e "$mark" ]
+}
+check_generator() {
+    local name=$1 c=$2
+    local h="$GEN/$name.h5" small="$RES/$c-surfing.json" mark="$GEN/$name.checked"
+    [ -e "$mark" ] && return 0
+    local range budget
+    read -r range budget < <("$PY" "$CHECK" window "$small")
+    mkdir -p "$RES/retrained"
+    log "check $name against $c surfing, trials $range"
+    if ! "$LPOM" surf "$h" --protocol paper --trials "$TRIALS" --trial-range "$range" --seed "$SEED" --threads 1 --json --quiet \
+        --method surfing --prefinal-budget "$budget" > "$GEN/$name.check.json" 2> "$GEN/$name.check.err"; then
+        failed "$h" "checking $name: $(tail -1 "$GEN/$name.check.err")"; return 1
+    fi
+    local verdict rc=0
+    verdict=$("$PY" "$CHECK" compare "$small" "$GEN/$name.check.json" "$RES/retrained/$name.json") || rc=$?
+    log "$verdict"
+    if ((rc != 0)); then failed "$h" "$verdict"; return 1; fi
+    touch "$mark"
+}
+# The --prefinal-budget B a finished surfing run was given (its JSON's prefinal_budget is the total
+# of the rounded schedule, a few steps less).
+budget_of() { "$PY" -c "import re,sys,json; print(re.search(r'--prefinal-budget (\d+)', json.load(open(sys.argv[1]))['command']).group(1))" "$1"; }
+
 # ablation MODEL K GSEED: the same budget along the straight line θ_0 → θ_T, and along 10 snapshots.
 ablation() {
     local model=$1 k=$2 g=$3
@@ -311,8 +347,9 @@ ablation() {
     [ -s "$RES/$c-surfing.json" ] || return 0
     [ -s "$RES/$c-linear.json" ] && [ -s "$RES/$c-snapshots10.json" ] && return 0
     generator "$model" "$k" "$g" || return 0
+    retrained_ok "$model" "$k" "$g" || return 0
     local b
-    b=$(field "$RES/$c-surfing.json" prefinal_budget)
+    b=$(budget_of "$RES/$c-surfing.json")   # surfing's own B: the same rounded schedule on the line
     PIECE=$SURF_PIECE surf "$c" linear --method surfing --prefinal-budget "$b" --path linear --first-snapshot 0 || true
     PIECE=$SURF_PIECE surf "$c" snapshots10 --method surfing --prefinal-budget "$b" --snapshots 10 || true
 }
