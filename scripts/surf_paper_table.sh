@@ -95,6 +95,21 @@ STREAM=${STREAM:-1}
 MERGE=${MERGE:-$ROOT/bin/surf_merge_pieces.py}
 mkdir -p "$GEN" "$OUT" "$RES"
 log() { echo "$(date -u +%FT%TZ) [$STREAM] $*"; }
+# BLAS kernels. Every finished cell ran on OpenBLAS's Cooperlake kernels (each generator's training
+# record names them; notes/speed-profiles-2026-12-04.md). Some machines of this kind set
+# OPENBLAS_CORETYPE=Haswell in the environment: AVX2 kernels round products differently in the last
+# bits, GAN training amplifies that, and a generator trained again there is another generator
+# (found 2026-12-05: InversionWorkersTests differs by 1.8e-5 under Haswell, passes under the
+# CPU's own kernels). The sweep runs on the kernels the table was made with when the CPU has them
+# (SWEEP_CORETYPE=keep leaves the environment's).
+SWEEP_CORETYPE=${SWEEP_CORETYPE:-Cooperlake}
+if [ "$SWEEP_CORETYPE" != keep ]; then
+    if grep -q avx512_bf16 /proc/cpuinfo; then
+        export OPENBLAS_CORETYPE=$SWEEP_CORETYPE
+    else
+        log "warning: this CPU has no AVX-512 BF16; OpenBLAS keeps ${OPENBLAS_CORETYPE:-its own} kernels, so generators trained again here will not be the table's"
+    fi
+fi
 
 # locked LOCKFILE COMMAND...: runs COMMAND (a function of this script) in a subshell holding an
 # exclusive flock on LOCKFILE; returns 75 at once, setting BUSY, when another stream holds it.
@@ -381,7 +396,7 @@ done
 # Walk the order until a walk finishes nothing and finds nothing held by another stream; while
 # the only work left waits for another stream's unit, look again every minute.
 done_count() { find "$RES" "$GEN" -maxdepth 1 \( -name '*.json' -o -name '*.h5' \) | wc -l; }
-log "stream $STREAM: $SURF_THREADS worker(s) per surf run, $TRAIN_THREADS training thread(s)"
+log "stream $STREAM: $SURF_THREADS worker(s) per surf run, $TRAIN_THREADS training thread(s), OpenBLAS kernels ${OPENBLAS_CORETYPE:-chosen by OpenBLAS}"
 while :; do
     before=$(done_count); BUSY=0
     walk

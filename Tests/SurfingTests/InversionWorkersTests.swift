@@ -44,7 +44,11 @@ final class InversionWorkersTests: XCTestCase {
     /// RMSE, iterations and success of every trial equal one worker's exactly. Some trials
     /// succeed early and leave their group's batch (trial 2 starts at x*), others run the budget.
     /// A split that dropped a trial would leave its x̂ at its start; one that ran a trial twice
-    /// would count its steps twice. x̂ agrees within 1e-5 (measured: ≤ 1.2e-7, one rounding).
+    /// would count its steps twice. x̂ agrees within 1e-4: measured ≤ 1.2e-7 (one rounding) on
+    /// OpenBLAS's Cooperlake and SkylakeX kernels, 1.8e-5 on its Haswell kernels (a machine whose
+    /// environment sets OPENBLAS_CORETYPE=Haswell, 2026-12-05: their products of fewer rows round
+    /// differently, and 200 Adam steps carry it); a trial dropped, run twice or given another
+    /// trial's A is off by more than 1e-2.
     func testWorkersGiveEveryTrialItsOneWorkerResult() throws {
         let (net, snaps) = try Self.generator(seed: 61)
         try snaps.load(2, into: net)
@@ -72,7 +76,7 @@ final class InversionWorkersTests: XCTestCase {
                         let split = try Inverter(problem: problem, snapshots: snaps, settings: s, workers: workers).run(trials)
                         XCTAssertEqual(split.count, one.count)
                         for (i, (a, b)) in zip(one, split).enumerated() {
-                            assertClose(b.x, a.x, rtol: 0, atol: 1e-5, "\(label), \(w) workers: x̂ of trial \(i)")
+                            assertClose(b.x, a.x, rtol: 0, atol: 1e-4, "\(label), \(w) workers: x̂ of trial \(i)")
                             XCTAssertEqual(a.iterations, b.iterations, "\(label), \(w) workers: iterations of trial \(i)")
                             XCTAssertEqual(a.finalIterations, b.finalIterations, "\(label), \(w) workers: trial \(i)")
                             assertClose([b.loss, b.rmse], [a.loss, a.rmse], rtol: 1e-4, atol: 1e-7, "\(label), \(w) workers: loss, RMSE of trial \(i)")
