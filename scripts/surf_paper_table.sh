@@ -321,28 +321,28 @@ fair() {
 }
 
 # retrained_ok MODEL K GSEED: once per machine, before new runs on a generator whose cell is done:
-# a few trials of the cell's surfing run again on this history (scripts/surf_retrain_check.py), the
-# record in $RES/retrained/; a different generator is marked failed (its runs would not pair with
-# the cell's).
+# the cell's regular Adam again for its first few hundred steps over its first piece's trials and
+# workers (scripts/surf_retrain_check.py: every trial it had solved by then equal to the bit, the
+# others unsolved), the record in $RES/retrained/; a different generator is marked failed (its runs
+# would not pair with the cell's).
 CHECK=${CHECK:-$ROOT/bin/surf_retrain_check.py}
 retrained_ok() {
     local name="$1-k$2-g$3" c="$1-k$2-g$3-s$SEED"
-    local h="$GEN/$name.h5" small="$RES/$c-surfing.json" mark="$GEN/$name.checked"
-    [ -e "$mark" ] && return 0
-    [ -e "$h.failed" ] && return 1
+    [ -e "$GEN/$name.checked" ] && return 0
+    [ -e "$GEN/$name.h5.failed" ] && return 1
     locked "$GEN/$name.check.lock" check_generator "$name" "$c" || return 1
-    [ -e "$mark" ]
+    [ -e "$GEN/$name.checked" ]
 }
 check_generator() {
     local name=$1 c=$2
-    local h="$GEN/$name.h5" small="$RES/$c-surfing.json" mark="$GEN/$name.checked"
+    local h="$GEN/$name.h5" small="$RES/$c-adam.json" mark="$GEN/$name.checked"
     [ -e "$mark" ] && return 0
-    local range budget
-    read -r range budget < <("$PY" "$CHECK" window "$small")
+    local range threads steps
+    read -r range threads steps < <("$PY" "$CHECK" plan "$small")
     mkdir -p "$RES/retrained"
-    log "check $name against $c surfing, trials $range"
-    if ! "$LPOM" surf "$h" --protocol paper --trials "$TRIALS" --trial-range "$range" --seed "$SEED" --threads 1 --json --quiet \
-        --method surfing --prefinal-budget "$budget" > "$GEN/$name.check.json" 2> "$GEN/$name.check.err"; then
+    log "check $name against $c regular Adam: trials $range, $threads worker(s), $steps steps"
+    if ! "$LPOM" surf "$h" --protocol paper --trials "$TRIALS" --trial-range "$range" --seed "$SEED" --threads "$threads" --json --quiet \
+        --method adam --steps "$steps" > "$GEN/$name.check.json" 2> "$GEN/$name.check.err"; then
         failed "$h" "checking $name: $(tail -1 "$GEN/$name.check.err")"; return 1
     fi
     local verdict rc=0
