@@ -151,8 +151,9 @@ train_generator() {
     local model=$1 k=$2 g=$3
     local name="$model-k$k-g$g" h="$GEN/$model-k$k-g$g.h5"
     if [ -s "$h" ]; then return 0; fi
-    local t0=$SECONDS TRAIN_THREADS
-    TRAIN_THREADS=$(train_threads_of "$name")
+    local t0=$SECONDS threads
+    threads=$(train_threads_of "$name")
+    local TRAIN_THREADS=$threads
     if [ -s "$h.part" ]; then
         log "continue training $name from its last snapshot ($TRAIN_THREADS thread(s))"
         if "$LPOM" train --resume "$h.part" --threads "$TRAIN_THREADS" --quiet --sample-grid "$GEN/$name.png" >> "$GEN/$name.log" 2>&1; then
