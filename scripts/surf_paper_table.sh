@@ -312,8 +312,11 @@ fair() {
     local kept="$OUT/$c-adam-long.pieces/0-$TRIALS.ckpt" into="$OUT/$c-adam-total.pieces/0-$TRIALS.ckpt"
     if [ -s "$long" ] && ((b + 60000 <= $(field "$long" final_steps))); then
         locked "$OUT/$c-adam-total.lock" cap "$long" $((b + 60000)) "$RES/$c-adam-total.json" || true
-    elif [ -s "$kept/split.json" ] || [ -d "$into" ]; then
-        if [ ! -d "$into" ]; then mkdir -p "${into%/*}" && cp -r "$kept" "$into.tmp" && mv "$into.tmp" "$into"; fi
+    elif [ -s "$kept/split.json" ] || [ -e "${into%/*}/from-adam-long" ]; then
+        # (the mark, not the checkpoint directory: a whole run saves its own checkpoint there too)
+        if [ ! -e "${into%/*}/from-adam-long" ]; then
+            mkdir -p "${into%/*}" && rm -rf "$into" && cp -r "$kept" "$into.tmp" && mv "$into.tmp" "$into" && touch "${into%/*}/from-adam-long"
+        fi
         NOTE="continued from a copy of adam-long's checkpoint (its state after 60,000 steps): only the steps after those ran, and its times include adam-long's" \
             surf "$c" adam-total --method adam --steps $((b + 60000)) --keep-checkpoint || true
     else
