@@ -116,7 +116,7 @@ def main(directory):
     def restart_steps(tag, d):
         if tag != "restarts" or d is None:
             return ""
-        return " (%s)" % d["command"].split("--restart-steps ")[-1].split()[0]
+        return " (%s)" % d["command"].split("--restart-steps ")[-1].split()[0].rstrip(",")
 
     against_surfing("Fair budgets (surfing vs regular Adam with surfing's whole budget, vs 10 random restarts)",
                     ("surfing %", "Adam, surfing's budget %", "McNemar p", "restarts % (steps each)", "McNemar p"),
