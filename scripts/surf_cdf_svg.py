@@ -3,14 +3,15 @@
 
     python3 scripts/surf_cdf_svg.py OUT.svg "Adam=/path/a.json" "surfing=/path/b.json" ...
 
-Standard library only; the curves are read from the JSON files' per-trial distances.
+Standard library only; the curves are read from the JSON files' per-trial distances (the full
+output's "results", or the "distances" of a small JSON in notebooks-md/03-results, rounded to 1e-6).
 """
 import json
 import math
 import sys
 
 W, H, L, R, T, B = 560, 340, 60, 20, 30, 45
-COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
 
 def main():
@@ -19,7 +20,8 @@ def main():
     for label, path in series:
         with open(path) as f:
             d = json.load(f)
-        ds = sorted(max(r["distance"], 1e-6) for r in d["results"])
+        raw = [r["distance"] for r in d["results"]] if "results" in d else d["distances"]
+        ds = sorted(max(x, 1e-6) for x in raw if x is not None)
         curves.append((label, [math.log10(x) for x in ds], d.get("tolerance", 0.01)))
     lo, hi = -6.0, 1.0
     sx = lambda v: L + (min(max(v, lo), hi) - lo) / (hi - lo) * (W - L - R)
