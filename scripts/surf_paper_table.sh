@@ -25,7 +25,7 @@
 # random restarts (Bora et al.; surfing's mean total steps shared by 10 starts) on DCGAN k = 10,
 # whose regular Adam with surfing's whole budget is done; the homotopy ablation (linear path
 # θ_0 → θ_T; 10 snapshots instead of 99) and the fair comparisons on DCGAN k = 5 — these two
-# retrain their generators (≈ 40 CPU minutes each) and run three surfing-like runs each; DCGAN
+# train their generators again (1,050 s each on Cooperlake kernels, one thread); DCGAN
 # k = 20 (the step-size question: 0.001 at k = 20); the fair comparisons of WGAN-GP and WGAN at
 # k = 10 and WGAN at k = 5; a second generator seed of the GAN cells at k = 5; the other k = 20
 # cells; the rest of the fair comparisons and the ablation; compressed sensing (DCGAN k = 20,
@@ -82,8 +82,8 @@ TRAIN_THREADS=${TRAIN_THREADS:-$SURF_THREADS}
 # again for the runs still to do on it, on the thread count it was first trained with (the batch is
 # split over the threads, so the count changes the rounding): from the notebook and the git log of
 # this script (`--threads 1` until 0f672a4, 2026-12-04 16:35; WGAN-GP and WGAN k = 5 after it, on
-# two). The retrained history is checked against the finished cell (a few trials of its surfing
-# run again, iterations equal trial by trial) before its new runs are reported beside the old.
+# two). The retrained history is checked against the finished cell (retrained_ok below: a prefix
+# of its regular-Adam run again, equal to the bit) before its new runs are reported beside the old.
 train_threads_of() {
     case $1 in
         wgan-gp-k5-g1|wgan-k5-g1) echo 2 ;;
