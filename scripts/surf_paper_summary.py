@@ -6,7 +6,8 @@
 1. Table 1 under the authors' protocol: regular Adam -> surfing success, ours beside the paper's,
    mean iterations of the successful trials, run time per cell.
 2. Fair budgets: regular Adam with surfing's whole budget, 10 random restarts with surfing's mean
-   total steps; McNemar's exact test of surfing against each, paired by trial (same x*, x_init).
+   total steps; McNemar's exact test of surfing against each, paired by trial (same x*, x_init);
+   random restarts with their number R chosen on validation trials of another seed.
 3. The homotopy ablation (linear path, 10 snapshots) against surfing, McNemar.
 4. Compressed sensing (fresh A per trial).
 
@@ -121,6 +122,17 @@ def main(directory):
     against_surfing("Fair budgets (surfing vs regular Adam with surfing's whole budget, vs 10 random restarts)",
                     ("surfing %", "Adam, surfing's budget %", "McNemar p", "restarts % (steps each)", "McNemar p"),
                     ("adam-total", "restarts"), restart_steps)
+    tuned = sorted(key for key in runs if key[3] == "restarts-tuned")
+    if tuned:
+        print("\n### Random restarts, R chosen on 100 validation trials (another seed), surfing's mean budget split R ways\n")
+        print("| model | k | validation % for R = 1 / 2 / 5 / 10 | chosen R | surfing % | restarts, chosen R % | McNemar p |")
+        print("|---|---|---|---|---|---|---|")
+        for (m, k, g, _) in tuned:
+            t, s = runs[(m, k, g, "restarts-tuned")], runs.get((m, k, g, "surfing"))
+            val = [runs.get(key) for key in sorted((kk for kk in runs if kk[:3] == (m, k, g) and re.fullmatch(r"val\d+-restarts\d+", kk[3])),
+                                                     key=lambda kk: int(kk[3].rsplit("restarts", 1)[1]))]
+            chosen = (t.get("chosen_on_validation") or {}).get("restarts") or re.search(r"--restarts (\d+)", t["command"]).group(1)
+            print("| %s g%s | %d | %s | %s | %s | %s | %s |" % (m, g, k, " / ".join(pct(v) for v in val), chosen, pct(s), pct(t), pvalue(s, t)))
     against_surfing("Homotopy ablation (same pre-final budget)",
                     ("surfing (history) %", "linear θ_0 → θ_T %", "McNemar p", "10 snapshots %", "McNemar p"),
                     ("linear", "snapshots10"))
