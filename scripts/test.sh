@@ -45,5 +45,10 @@ if "$PY" -c "import h5py, numpy" 2>/dev/null; then
 else
     echo "python: skipped ($PY has no h5py; set LPOM_PYTHON to a Python with h5py, numpy and optionally torch)"
 fi
+# The scripts' own tests (standard library only): the Table-1 sweep's bash on a stub lpom.
+python3 -m unittest discover -s scripts/tests > "$LOGS/scripts.log" 2>&1
+src=$?
+grep -E "^(FAIL|ERROR):|^Ran |^OK|^FAILED" "$LOGS/scripts.log" | sed 's/^/scripts: /'
+[ $src -ne 0 ] && rc=$src
 echo "test: logs in $LOGS"
 exit $rc

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""A stand-in for the lpom binary, for testing scripts/surf_paper_table.sh (the Table-1 sweep)
+without hours of compute: `train` writes a small file in place of a history, `surf` prints the
+JSON `lpom surf --json` prints, with made-up but deterministic per-trial results. Every call is
+appended to $STUB_LOG as one JSON line (argv, and whether a checkpoint was there to continue).
+
+What the stub keeps of lpom, because the sweep relies on it:
+- a "generator" is a function of what trained it: model, latent, seed, --threads, the BLAS kernels
+  ($OPENBLAS_CORETYPE) and $STUB_SALT (so a generator trained again differently is another one);
+- a trial's result is a function of the generator, the seed, the trial index and the method's
+  settings, never of --trial-range or the budget beyond the step it stops at: regular Adam given
+  more steps keeps the shorter run as its prefix (what scripts/surf_cap.py and the retrain check
+  rest on);
+- --checkpoint DIR: split.json (the workers) written at the start, a state file "every
+  --checkpoint-every steps", everything removed at the end unless --keep-checkpoint; a run started
+  with a checkpoint of another worker count is refused, as lpom refuses it.
+$STUB_FAIL: a substring of the command line; a call containing it fails with one line on stderr.
+"""
+import hashlib
+import json
+import math
+import os
+import shutil
+import sys
+
+
+def log(entry):
+    path = os.environ.get("STUB_LOG")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+
+def opts(argv):
+    """--name value pairs and bare flags (flags: the next token starts with -- or there is none)."""
+    o, i = {}, 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("--"):
+            if i + 1 < len(argv) and not argv[i + 1].startswith("--"):
+                o[a[2:]] = argv[i + 1]
+                i += 2
+                continue
+            o[a[2:]] = True
+        i += 1
+    return o
+
+
+def u(*parts):
+    """A uniform number in [0, 1) from the parts."""
+    h = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(h[:8], "big") / 2.0 ** 64
+
+
+def train(argv, o):
+    if "resume" in o:
+        part = o["resume"]
+        if not os.path.isfile(part):
+            sys.exit(f"lpom: error: no history to resume at {part}")
+        with open(part, "a") as f:
+            f.write(" resumed")
+    else:
+        content = "stub generator model={} latent={} seed={} threads={} kernels={} salt={}".format(
+            o.get("model"), o.get("latent"), o.get("seed"), o.get("threads"),
+            os.environ.get("OPENBLAS_CORETYPE", ""), os.environ.get("STUB_SALT", ""))
+        with open(o["history"], "w") as f:
+            f.write(content)
+    if "sample-grid" in o:
+        open(o["sample-grid"], "w").close()
+
+
+def trial(gen, o, seed, i):
+    """(iterations, final_iterations, success, distance) of trial i."""
+    method = o.get("method", "adam")
+    steps = int(o.get("steps", 60000))
+    key = (gen, seed, i, o.get("measurements", "none"))
+    if method == "adam":
+        solvable = u(*key, "adam") < 0.6
+        t = 50 + int(u(*key, "adam-t") * 4000)
+        if solvable and t <= steps:
+            return t, t, True, 0.005
+        return steps, steps, False, 0.4 + u(*key, "d")
+    if method == "restarts":
+        r, each = int(o.get("restarts", 10)), int(o.get("restart-steps", 1000))
+        used = 0
+        for j in range(r):
+            t = 50 + int(u(*key, "restart", j) * 4000)
+            if u(*key, "restart-ok", j) < 0.5 and t <= each:
+                return used + t, used + t, True, 0.005
+            used += each
+        return used, used, False, 0.3 + u(*key, "d")
+    # surfing (history, line or fewer snapshots): the pre-final budget, then the final network
+    b = int(o.get("prefinal-budget", 600)) if str(o.get("prefinal-budget", "")).isdigit() else 600
+    pre = max(0, b - 5)     # lpom's rounded schedule spends a few steps less than B
+    p = 0.85 if o.get("path") != "linear" and "snapshots" not in o else 0.65
+    if u(*key, "surf", o.get("path"), o.get("snapshots")) < p:
+        t = 20 + int(u(*key, "surf-t") * 500)
+        return pre + t, t, True, 0.005
+    return pre + steps, steps, False, 0.5 + u(*key, "d")
+
+
+def surf(argv, o):
+    hist = argv[0]
+    if not os.path.isfile(hist):
+        sys.exit(f"lpom: error: no history at {hist}")
+    gen = open(hist).read()
+    n, seed = int(o["trials"]), int(o.get("seed", 1))
+    a, b = map(int, o.get("trial-range", f"0:{n}").split(":"))
+    threads = int(o.get("threads", 1))
+    ck, resumed = o.get("checkpoint"), None
+    if ck:
+        if os.path.isfile(os.path.join(ck, "split.json")):
+            w = json.load(open(os.path.join(ck, "split.json")))["workers"]
+            if w != threads:
+                sys.exit(f"lpom: error: the checkpoint in {ck} was saved with {w} workers; run it with --threads {w}")
+            state = os.path.join(ck, "state.json")
+            resumed = json.load(open(state))["step"] if os.path.isfile(state) else 0
+        os.makedirs(ck, exist_ok=True)
+        json.dump({"workers": threads}, open(os.path.join(ck, "split.json"), "w"))
+        json.dump({"step": int(o.get("steps", 60000))}, open(os.path.join(ck, "state.json"), "w"))
+    log({"argv": ["surf"] + argv, "resumed_from": resumed})
+    results = []
+    for i in range(a, b):
+        it, fin, ok, dist = trial(gen, o, seed, i)
+        results.append({"iterations": it, "final_iterations": fin, "success": ok, "distance": dist,
+                        "rmse": dist / 28, "loss": dist * dist / 2, "x": [0.0]})
+    it = [t["iterations"] for t in results]
+    solved = [t["iterations"] for t in results if t["success"]]
+    method = o.get("method", "adam")
+    out = {"history": hist, "method": method, "seed": seed, "protocol": o.get("protocol"),
+           "final_steps": int(o.get("steps", 60000)), "snapshots_used": 1 if method in ("adam", "restarts") else 99,
+           "trials_drawn": n, "trials": b - a, "trial_range": [a, b] if "trial-range" in o else None,
+           "measurements": int(o["measurements"]) if "measurements" in o else None,
+           "seconds": 1.0, "cpu_seconds": 1.0, "results": results,
+           "mean_iterations": sum(it) / len(it), "median_iterations": sorted(it)[len(it) // 2],
+           "mean_final_iterations": sum(t["final_iterations"] for t in results) / len(results),
+           "mean_rmse": None, "median_rmse": None, "mean_loss": None, "total_steps": sum(it),
+           "successes": "".join("1" if t["success"] else "0" for t in results),
+           "mean_successful_iterations": sum(solved) / len(solved) if solved else None,
+           "success_rate": len(solved) / len(results), "median_distance": None}
+    if method == "surfing":
+        b_ = o.get("prefinal-budget", "600")
+        out["prefinal_budget"] = max(0, int(b_) - 5) if str(b_).isdigit() else 595
+    if ck and "keep-checkpoint" not in o:
+        shutil.rmtree(ck)
+    json.dump(out, sys.stdout)
+
+
+def main():
+    argv = sys.argv[1:]
+    line = " ".join(argv)
+    fail = os.environ.get("STUB_FAIL")
+    if fail and fail in line:
+        log({"argv": argv, "failed": True})
+        sys.exit("lpom: error: stub failure (STUB_FAIL)")
+    if not argv:
+        sys.exit("lpom: error: no command")
+    cmd, rest = argv[0], argv[1:]
+    o = opts(rest)
+    if cmd == "train":
+        log({"argv": argv})
+        train(rest, o)
+    elif cmd == "surf":
+        surf(rest, o)
+    else:
+        sys.exit(f"lpom: error: the stub knows no command {cmd!r}")
+
+
+if __name__ == "__main__":
+    main()

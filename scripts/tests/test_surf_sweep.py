@@ -1,0 +1,298 @@
+"""The Table-1 sweep (scripts/surf_paper_table.sh) run end to end on a stub lpom
+(scripts/tests/stub_lpom.py): what it runs, in which order, with which budgets, what it skips when
+started again, what it does with a failure, a checkpoint and a machine that lost its generators.
+Each test runs the whole walk in a temporary directory in a few seconds.
+
+    python3 -m unittest discover -s scripts/tests
+    SWEEP_SCRIPT=/tmp/mutated.sh python3 -m unittest discover -s scripts/tests   # a mutant
+
+A real run of the sweep is hours of compute; these tests check the bash that decides what runs.
+"""
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from contextlib import contextmanager
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SCRIPTS = os.path.join(REPO, "scripts")
+SWEEP = os.environ.get("SWEEP_SCRIPT", os.path.join(SCRIPTS, "surf_paper_table.sh"))
+STUB = os.path.join(SCRIPTS, "tests", "stub_lpom.py")
+
+GANS = ("dcgan", "wgan-gp", "wgan")
+MODELS = GANS + ("vae",)
+# Generators first trained on two threads (train_threads_of in the sweep); the rest on TRAIN_THREADS.
+TWO_THREADS = {"wgan-gp-k5-g1", "wgan-k5-g1"}
+
+
+def expected_results():
+    """Every small JSON a finished sweep leaves in its results directory."""
+    names = set()
+    for k in (5, 10, 20):
+        for m in MODELS:
+            names |= {f"{m}-k{k}-g1-s1-{t}.json" for t in ("adam-long", "adam", "surfing")}
+    for m in GANS:
+        names |= {f"{m}-k5-g2-s1-{t}.json" for t in ("adam-long", "adam", "surfing")}
+        for k in (5, 10, 20):
+            names |= {f"{m}-k{k}-g1-s1-{t}.json" for t in ("restarts", "adam-total")}
+        names |= {f"{m}-k5-g1-s1-{t}.json" for t in ("linear", "snapshots10")}
+    for k in (5, 10):
+        names.add(f"dcgan-k{k}-g1-s1-restarts-tuned.json")
+        names |= {f"dcgan-k{k}-g1-s1-val1001-restarts{r}.json" for r in (1, 2, 5, 10)}
+    for mm in (20, 50, 100, 200, 400):
+        names |= {f"dcgan-k20-g1-s1-cs-m{mm}-{t}.json" for t in ("adam", "surfing")}
+    return names
+
+
+def opt(argv, name):
+    """The value of --name in argv (None when absent)."""
+    for a, b in zip(argv, argv[1:]):
+        if a == "--" + name:
+            return b
+    return None
+
+
+class Sweep:
+    """A sweep in a temporary directory: ROOT (generators, full runs), RES (small JSONs), the stub's log."""
+
+    def __init__(self, base=None):
+        self.dir = tempfile.mkdtemp(prefix="lpom-sweep-test-")
+        self.root, self.res = os.path.join(self.dir, "runs"), os.path.join(self.dir, "res")
+        if base is not None:                       # continue from another sweep's state
+            shutil.copytree(base.root, self.root, symlinks=True)
+            shutil.copytree(base.res, self.res)
+        self.log = os.path.join(self.dir, "stub.jsonl")
+        self.lpom = os.path.join(self.dir, "lpom")
+        with open(self.lpom, "w") as f:
+            f.write(f'#!/bin/sh\nexec "{sys.executable}" "{STUB}" "$@"\n')
+        os.chmod(self.lpom, 0o755)
+
+    def run(self, **env):
+        e = dict(os.environ, REPO=REPO, ROOT=self.root, RES=self.res, LPOM=self.lpom, PY=sys.executable,
+                 MERGE=os.path.join(SCRIPTS, "surf_merge_pieces.py"), CAP=os.path.join(SCRIPTS, "surf_cap.py"),
+                 CHECK=os.path.join(SCRIPTS, "surf_retrain_check.py"), STUB_LOG=self.log, STREAM="1",
+                 SURF_THREADS="1")
+        for k in ("STUB_FAIL", "STUB_SALT", "TRAIN_THREADS", "PIECE", "SURF_PIECE"):
+            e.pop(k, None)
+        e.update(env)
+        p = subprocess.run(["bash", SWEEP], env=e, capture_output=True, text=True, timeout=600)
+        self.output = p.stdout + p.stderr
+        return p.returncode
+
+    def calls(self):
+        if not os.path.exists(self.log):
+            return []
+        return [json.loads(x) for x in open(self.log)]
+
+    def small(self, name):
+        return json.load(open(os.path.join(self.res, name)))
+
+    def results(self):
+        return {f for f in os.listdir(self.res) if f.endswith(".json")}
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextmanager
+def sweep_from(base=None):
+    """A Sweep (a copy of BASE's state, or empty), removed afterwards."""
+    s = Sweep(base)
+    try:
+        yield s
+    finally:
+        s.cleanup()
+
+
+def surf_calls(calls, history_name, **want):
+    """The surf calls on that generator whose options have the given values."""
+    out = []
+    for c in calls:
+        a = c["argv"]
+        if a[0] != "surf" or os.path.basename(a[1]) != history_name:
+            continue
+        if all(opt(a, k.replace("_", "-")) == v for k, v in want.items()):
+            out.append(c)
+    return out
+
+
+class WholeSweepTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Sweep()
+        cls.rc = cls.s.run()
+        cls.calls = cls.s.calls()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.cleanup()
+
+    def test_it_finishes_every_unit_and_nothing_else(self):
+        self.assertEqual(self.rc, 0, self.s.output[-2000:])
+        self.assertRegex(self.s.output.strip().splitlines()[-1], r"nothing left to do$")
+        self.assertEqual(self.s.results(), expected_results())
+
+    def test_each_generator_is_trained_once_on_its_thread_count_before_any_run_on_it(self):
+        trains = [(i, c["argv"]) for i, c in enumerate(self.calls) if c["argv"][0] == "train"]
+        names = [os.path.basename(opt(a, "history")).replace(".h5.part", "") for _, a in trains]
+        self.assertEqual(len(names), len(set(names)), names)
+        self.assertEqual(len(names), 12 + 3)
+        for (i, a), name in zip(trains, names):
+            self.assertEqual(opt(a, "threads"), "2" if name in TWO_THREADS else "1", name)
+            first_surf = min(j for j, c in enumerate(self.calls)
+                             if c["argv"][0] == "surf" and os.path.basename(c["argv"][1]) == name + ".h5")
+            self.assertLess(i, first_surf, name)
+
+    def test_surfing_gets_regular_adams_mean_iterations_as_its_prefinal_budget(self):
+        for k in (5, 10, 20):
+            for m in MODELS:
+                c = f"{m}-k{k}-g1-s1"
+                adam = self.s.small(c + "-adam.json")
+                self.assertEqual(adam["final_steps"], 60000)
+                self.assertEqual(adam["derived_from"]["cap"], 60000)
+                long_ = surf_calls(self.calls, f"{m}-k{k}-g1.h5", method="adam", steps="60000")
+                surf = surf_calls(self.calls, f"{m}-k{k}-g1.h5", method="surfing", path=None, measurements=None,
+                                  snapshots=None)
+                self.assertEqual(len(long_), 1, c)
+                self.assertEqual(len(surf), 1, c)
+                self.assertIn("--keep-checkpoint", long_[0]["argv"])
+                self.assertEqual(opt(surf[0]["argv"], "prefinal-budget"),
+                                 format(adam["mean_successful_iterations"], ".0f"), c)
+                self.assertLess(self.calls.index(long_[0]), self.calls.index(surf[0]), c)
+
+    def test_fair_budgets_restarts_share_surfings_mean_and_adam_continues_adam_long(self):
+        for k in (5, 10, 20):
+            for m in GANS:
+                c, h = f"{m}-k{k}-g1-s1", f"{m}-k{k}-g1.h5"
+                surfing = self.s.small(c + "-surfing.json")
+                b = surfing["prefinal_budget"]     # the steps surfing spent before the final network
+                r = surf_calls(self.calls, h, method="restarts", restarts="10", seed="1")
+                self.assertEqual(len(r), 1, c)
+                self.assertEqual(int(opt(r[0]["argv"], "restart-steps")), math.ceil(surfing["mean_iterations"] / 10), c)
+                total = surf_calls(self.calls, h, method="adam", steps=str(b + 60000))
+                self.assertEqual(len(total), 1, c)
+                self.assertEqual(total[0]["resumed_from"], 60000, f"{c}: adam-total did not continue adam-long's checkpoint")
+                long_, tot = self.s.small(c + "-adam-long.json"), self.s.small(c + "-adam-total.json")
+                for i, s in enumerate(long_["successes"]):     # the shorter run is the longer's prefix
+                    if s == "1":
+                        self.assertEqual(tot["successes"][i], "1")
+                        self.assertEqual(tot["iterations"][i], long_["iterations"][i])
+
+    def test_the_number_of_restarts_is_chosen_on_validation_trials_of_another_seed(self):
+        for k in (5, 10):
+            c, h = f"dcgan-k{k}-g1-s1", f"dcgan-k{k}-g1.h5"
+            m = self.s.small(c + "-surfing.json")["mean_iterations"]
+            rows = []
+            for r in (1, 2, 5, 10):
+                v = surf_calls(self.calls, h, method="restarts", restarts=str(r), seed="1001", trials="100")
+                self.assertEqual(len(v), 1, (c, r))
+                self.assertEqual(int(opt(v[0]["argv"], "restart-steps")), math.ceil(m / r))
+                d = self.s.small(f"{c}-val1001-restarts{r}.json")
+                rows.append((d["success_rate"], -d["mean_iterations"], r))
+            best = max(rows)[2]
+            tuned = self.s.small(c + "-restarts-tuned.json")
+            if best == 10:
+                self.assertEqual(tuned["chosen_on_validation"]["restarts"], 10)
+            else:
+                t = surf_calls(self.calls, h, method="restarts", restarts=str(best), seed="1")
+                self.assertEqual(len(t), 1, (c, best))
+                self.assertEqual(opt(t[0]["argv"], "trials"), "300")
+
+    def test_the_ablation_runs_surfings_own_budget_along_the_line_and_along_ten_snapshots(self):
+        for m in GANS:
+            c, h = f"{m}-k5-g1-s1", f"{m}-k5-g1.h5"
+            b = re.search(r"--prefinal-budget (\d+)", self.s.small(c + "-surfing.json")["command"]).group(1)
+            line = surf_calls(self.calls, h, method="surfing", path="linear")
+            ten = surf_calls(self.calls, h, method="surfing", snapshots="10")
+            self.assertEqual(len(line), 1, c)
+            self.assertEqual(len(ten), 1, c)
+            self.assertEqual(opt(line[0]["argv"], "prefinal-budget"), b)
+            self.assertEqual(opt(line[0]["argv"], "first-snapshot"), "0")
+            self.assertEqual(opt(ten[0]["argv"], "prefinal-budget"), b)
+
+    def test_compressed_sensing_runs_100_trials_per_m(self):
+        for mm in (20, 50, 100, 200, 400):
+            for method in ("adam", "surfing"):
+                cs = surf_calls(self.calls, "dcgan-k20-g1.h5", method=method, measurements=str(mm))
+                self.assertEqual(len(cs), 1, (mm, method))
+                self.assertEqual(opt(cs[0]["argv"], "trials"), "100")
+
+    def test_started_again_it_runs_nothing(self):
+        with sweep_from(self.s) as again:
+            self.assertEqual(again.run(), 0, again.output[-2000:])
+            self.assertEqual(again.calls(), [])
+            self.assertEqual(again.results(), expected_results())
+
+    def test_a_new_machine_trains_a_lost_generator_again_and_checks_it_before_using_it(self):
+        with sweep_from(self.s) as lost:
+            shutil.rmtree(os.path.join(lost.root, "gen"))
+            shutil.rmtree(os.path.join(lost.root, "surf"))
+            for f in ("restarts", "adam-total"):
+                os.remove(os.path.join(lost.res, f"wgan-gp-k5-g1-s1-{f}.json"))
+            self.assertEqual(lost.run(), 0, lost.output[-2000:])
+            calls = lost.calls()
+            trains = [c["argv"] for c in calls if c["argv"][0] == "train"]
+            self.assertEqual([os.path.basename(opt(a, "history")) for a in trains], ["wgan-gp-k5-g1.h5.part"])
+            self.assertEqual(opt(trains[0], "threads"), "2")     # as first trained
+            check = json.load(open(os.path.join(lost.res, "retrained", "wgan-gp-k5-g1.json")))
+            self.assertTrue(check["equal"])
+            self.assertGreaterEqual(len(check["solved_trials"]), 10)
+            for f in ("restarts", "adam-total"):                  # the same generator: the same results
+                self.assertEqual(lost.small(f"wgan-gp-k5-g1-s1-{f}.json")["successes"],
+                                 self.s.small(f"wgan-gp-k5-g1-s1-{f}.json")["successes"])
+            # adam-long's checkpoint went with the machine: adam-total runs whole
+            b = lost.small("wgan-gp-k5-g1-s1-surfing.json")["prefinal_budget"]
+            total = surf_calls(calls, "wgan-gp-k5-g1.h5", method="adam", steps=str(b + 60000))
+            self.assertEqual(len(total), 1)
+            self.assertIsNone(total[0]["resumed_from"])
+
+    def test_another_generator_trained_on_a_new_machine_is_refused(self):
+        with sweep_from(self.s) as lost:
+            shutil.rmtree(os.path.join(lost.root, "gen"))
+            os.remove(os.path.join(lost.res, "wgan-gp-k5-g1-s1-restarts.json"))
+            self.assertEqual(lost.run(STUB_SALT="other kernels"), 0, lost.output[-2000:])
+            self.assertIn("NOT the same generator", lost.output)
+            self.assertTrue(os.path.exists(os.path.join(lost.root, "gen", "wgan-gp-k5-g1.h5.failed")))
+            self.assertFalse(os.path.exists(os.path.join(lost.res, "wgan-gp-k5-g1-s1-restarts.json")))
+            self.assertEqual([c for c in lost.calls() if opt(c["argv"], "method") == "restarts"], [])
+            self.assertRegex(lost.output.strip().splitlines()[-1], r"but the failed units")
+
+
+class FailureAndCheckpointTests(unittest.TestCase):
+    def test_a_failing_unit_is_marked_and_skipped_and_the_rest_finishes(self):
+        with sweep_from() as s:
+            self.assertEqual(s.run(STUB_FAIL="wgan-k10-g1.h5 --protocol"), 0, s.output[-2000:])
+            marks = sorted(f for f in os.listdir(os.path.join(s.root, "surf")) if f.endswith(".failed"))
+            self.assertEqual(marks, ["wgan-k10-g1-s1-adam-long.failed"])
+            self.assertIn("lpom: error: stub failure", open(os.path.join(s.root, "surf", marks[0])).read())
+            missing = expected_results() - s.results()
+            self.assertEqual(missing, {f"wgan-k10-g1-s1-{t}.json" for t in ("adam-long", "adam", "surfing", "restarts", "adam-total")})
+            self.assertRegex(s.output.strip().splitlines()[-1], r"but the failed units")
+            # the next start removes the marks (scripts/surf_sweep.sh) and finishes the rest
+            os.remove(os.path.join(s.root, "surf", marks[0]))
+            n = len(s.calls())
+            self.assertEqual(s.run(), 0, s.output[-2000:])
+            self.assertEqual(s.results(), expected_results())
+            self.assertTrue(all("wgan-k10-g1.h5" in c["argv"][1] for c in s.calls()[n:]))
+
+    def test_a_checkpointed_run_continues_on_the_workers_it_was_saved_with(self):
+        with sweep_from() as s:
+            ck = os.path.join(s.root, "surf", "vae-k5-g1-s1-adam-long.pieces", "0-300.ckpt")
+            os.makedirs(ck)
+            json.dump({"workers": 2}, open(os.path.join(ck, "split.json"), "w"))
+            json.dump({"step": 7000}, open(os.path.join(ck, "state.json"), "w"))
+            self.assertEqual(s.run(), 0, s.output[-2000:])
+            c = surf_calls(s.calls(), "vae-k5-g1.h5", method="adam", steps="60000")
+            self.assertEqual(len(c), 1)
+            self.assertEqual(opt(c[0]["argv"], "threads"), "2")
+            self.assertEqual(c[0]["resumed_from"], 7000)
+            self.assertIn("(the last run with --threads 2)", s.small("vae-k5-g1-s1-adam-long.json")["command"])
+
+
+if __name__ == "__main__":
+    unittest.main()
