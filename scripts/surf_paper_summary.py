@@ -2,6 +2,9 @@
 """Tables of scripts/surf_paper_table.sh's small JSON files (notebooks-md/03-results):
 
   python3 scripts/surf_paper_summary.py notebooks-md/03-results
+  python3 scripts/surf_paper_summary.py notebooks-md/03-results --update notebooks-md/03-surfing.md
+      (replaces each table of the notebook whose header row is one printed here, and the
+      "N of the 12 cells finished" line, by today's; the rest of the notebook is left as it is)
 
 1. Table 1 under the authors' protocol: regular Adam -> surfing success, ours beside the paper's,
    mean iterations of the successful trials, run time per cell.
@@ -152,5 +155,50 @@ def main(directory):
             print("| %s g%s | %d | %s | %s | %s | %s | %s / %s |" % (m, g, k, meas[1:], pct(a), pct(s), pvalue(s, a), med(a), med(s)))
 
 
+def update(directory, notebook):
+    """Replaces the notebook's tables that have a header printed by main() with today's."""
+    import contextlib
+    import io
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        main(directory)
+    fresh = buf.getvalue().split("\n")
+    tables, i = {}, 0
+    while i < len(fresh):
+        if fresh[i].startswith("| model |"):
+            j = i
+            while j < len(fresh) and fresh[j].startswith("|"):
+                j += 1
+            tables[fresh[i]] = fresh[i:j]
+            i = j
+        else:
+            i += 1
+    finished = next((x for x in fresh if "of the 12 cells finished" in x), None)
+    lines, out, i, replaced = open(notebook).read().split("\n"), [], 0, 0
+    while i < len(lines):
+        if lines[i] in tables:
+            j = i
+            while j < len(lines) and lines[j].startswith("|"):
+                j += 1
+            out += tables[lines[i]]
+            replaced += 1
+            i = j
+            continue
+        if finished and "of the 12 cells finished (generator seed 1); inversion so far" in lines[i]:
+            lines[i] = finished
+        out.append(lines[i])
+        i += 1
+    tmp = notebook + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(out))
+    os.replace(tmp, notebook)
+    missing = [h for h in tables if h not in lines]
+    print(f"{notebook}: {replaced} tables replaced" + (f"; not in the notebook: {missing}" if missing else ""))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "notebooks-md/03-results")
+    args = sys.argv[1:]
+    if len(args) == 3 and args[1] == "--update":
+        update(args[0], args[2])
+    else:
+        main(args[0] if args else "notebooks-md/03-results")
