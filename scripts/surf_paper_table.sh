@@ -26,7 +26,7 @@
 # whose regular Adam with surfing's whole budget is done; the homotopy ablation (linear path
 # θ_0 → θ_T; 10 snapshots instead of 99) on DCGAN k = 5 (these two train their generators again:
 # 1,050 s each on Cooperlake kernels, one thread); DCGAN k = 20 (the step-size question: 0.001 at
-# k = 20); random restarts with their number chosen on validation trials (restarts_tuned) on DCGAN
+# k = 20), and its regular Adam again at 0.01 (added 2026-12-05, session 14); random restarts with their number chosen on validation trials (restarts_tuned) on DCGAN
 # k = 10; DCGAN k = 5's fair comparisons and restarts_tuned; the fair comparisons of WGAN-GP and WGAN at
 # k = 10 and WGAN at k = 5; a second generator seed of the GAN cells at k = 5; the other k = 20
 # cells; the rest of the fair comparisons and the ablation; compressed sensing (DCGAN k = 20,
@@ -421,6 +421,10 @@ done
 fair dcgan 10 1   # its regular Adam with surfing's whole budget is done: random restarts
 ablation dcgan 5 1
 cell dcgan 20 1
+# The step-size question (issue 13): lpom's k = 20 cells under its own earlier protocol collapsed
+# with Adam step 0.01 everywhere; the authors' step at k = 20 is 0.001. Regular Adam at 0.01 on the
+# same generator and trials as the k = 20 cell's regular Adam answers whether the step decides it.
+[ -s "$RES/dcgan-k20-g1-s$SEED-adam.json" ] && { surf "dcgan-k20-g1-s$SEED" adam-lr0.01 --method adam --lr 0.01 --steps 60000 || true; }
 restarts_tuned dcgan 10 1   # is 10 restarts a fair split? (added 2026-12-05 after 10 × 671 solved 1.3%)
 fair dcgan 5 1
 restarts_tuned dcgan 5 1

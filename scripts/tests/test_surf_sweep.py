@@ -46,6 +46,7 @@ def expected_results():
         names |= {f"dcgan-k{k}-g1-s1-val1001-restarts{r}.json" for r in (1, 2, 5, 10)}
     for mm in (20, 50, 100, 200, 400):
         names |= {f"dcgan-k20-g1-s1-cs-m{mm}-{t}.json" for t in ("adam", "surfing")}
+    names.add("dcgan-k20-g1-s1-adam-lr0.01.json")      # the step-size question at k = 20
     return names
 
 
@@ -155,7 +156,7 @@ class WholeSweepTests(unittest.TestCase):
                 adam = self.s.small(c + "-adam.json")
                 self.assertEqual(adam["final_steps"], 60000)
                 self.assertEqual(adam["derived_from"]["cap"], 60000)
-                long_ = surf_calls(self.calls, f"{m}-k{k}-g1.h5", method="adam", steps="60000")
+                long_ = surf_calls(self.calls, f"{m}-k{k}-g1.h5", method="adam", steps="60000", lr=None)
                 surf = surf_calls(self.calls, f"{m}-k{k}-g1.h5", method="surfing", path=None, measurements=None,
                                   snapshots=None)
                 self.assertEqual(len(long_), 1, c)
@@ -214,6 +215,12 @@ class WholeSweepTests(unittest.TestCase):
             self.assertEqual(opt(line[0]["argv"], "prefinal-budget"), b)
             self.assertEqual(opt(line[0]["argv"], "first-snapshot"), "0")
             self.assertEqual(opt(ten[0]["argv"], "prefinal-budget"), b)
+
+    def test_the_step_size_question_runs_regular_adam_at_0_01_on_the_k20_cells_trials(self):
+        lr = surf_calls(self.calls, "dcgan-k20-g1.h5", method="adam", lr="0.01")
+        self.assertEqual(len(lr), 1)
+        self.assertEqual((opt(lr[0]["argv"], "trials"), opt(lr[0]["argv"], "seed"), opt(lr[0]["argv"], "steps")),
+                         ("300", "1", "60000"))
 
     def test_compressed_sensing_runs_100_trials_per_m(self):
         for mm in (20, 50, 100, 200, 400):
