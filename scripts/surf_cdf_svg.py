@@ -42,7 +42,8 @@ def main():
         pts = " ".join(f"{sx(x):.1f},{sy((j + 1) / n):.1f}" for j, x in enumerate(xs))
         c = COLORS[i % len(COLORS)]
         parts.append(f'<polyline fill="none" stroke="{c}" stroke-width="2" points="{sx(lo):.1f},{sy(0):.1f} {pts}"/>')
-        parts.append(f'<text x="{L + 10}" y="{T + 16 + 16 * i}" fill="{c}">{label} (n = {n})</text>')
+        # the legend in the left half, mid-height: the curves stay at 0 left of the threshold
+        parts.append(f'<text x="{L + 10}" y="{sy(0.6) + 16 * i:.1f}" fill="{c}">{label} (n = {n})</text>')
     parts.append(f'<text x="{(W + L) / 2:.0f}" y="{H - 8}" text-anchor="middle">‖x̂ − x*‖ (log scale; dashed: success threshold)</text>')
     parts.append(f'<text x="14" y="{(H - B + T) / 2:.0f}" transform="rotate(-90 14 {(H - B + T) / 2:.0f})" text-anchor="middle">fraction of trials</text>')
     parts.append("</svg>")
