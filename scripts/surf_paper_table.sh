@@ -428,12 +428,16 @@ cell dcgan 20 1
 restarts_tuned dcgan 10 1   # is 10 restarts a fair split? (added 2026-12-05 after 10 × 671 solved 1.3%)
 fair dcgan 5 1
 restarts_tuned dcgan 5 1
-for model in wgan-gp wgan; do fair "$model" 10 1; done
+# Every fair comparison is followed by restarts with R chosen on validation (added 2026-12-05,
+# session 14, after 10 restarts solved 47.0 and 4.0% on WGAN and WGAN-GP k = 10: each restart
+# shorter than regular Adam's mean descent there).
+for model in wgan-gp wgan; do fair "$model" 10 1; restarts_tuned "$model" 10 1; done
 fair wgan 5 1    # its equal-budget run is free: its regular Adam ran to 61,000 steps
+restarts_tuned wgan 5 1
 for model in dcgan wgan-gp wgan; do cell "$model" 5 2; done
 for model in wgan-gp wgan vae; do cell "$model" 20 1; done
 for k in 5 20; do
-    for model in dcgan wgan-gp wgan; do fair "$model" "$k" 1; done
+    for model in dcgan wgan-gp wgan; do fair "$model" "$k" 1; restarts_tuned "$model" "$k" 1; done
 done
 for model in wgan-gp wgan; do ablation "$model" 5 1; done
 # Compressed sensing (compressX.py): DCGAN k = 20, 100 in-range trials per m, fresh A per trial.

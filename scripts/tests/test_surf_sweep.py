@@ -41,9 +41,10 @@ def expected_results():
         for k in (5, 10, 20):
             names |= {f"{m}-k{k}-g1-s1-{t}.json" for t in ("restarts", "adam-total")}
         names |= {f"{m}-k5-g1-s1-{t}.json" for t in ("linear", "snapshots10")}
-    for k in (5, 10):
-        names.add(f"dcgan-k{k}-g1-s1-restarts-tuned.json")
-        names |= {f"dcgan-k{k}-g1-s1-val1001-restarts{r}.json" for r in (1, 2, 5, 10)}
+    for m in GANS:
+        for k in (5, 10, 20):
+            names.add(f"{m}-k{k}-g1-s1-restarts-tuned.json")
+            names |= {f"{m}-k{k}-g1-s1-val1001-restarts{r}.json" for r in (1, 2, 5, 10)}
     for mm in (20, 50, 100, 200, 400):
         names |= {f"dcgan-k20-g1-s1-cs-m{mm}-{t}.json" for t in ("adam", "surfing")}
     names.add("dcgan-k20-g1-s1-adam-lr0.01.json")      # the step-size question at k = 20
@@ -185,8 +186,9 @@ class WholeSweepTests(unittest.TestCase):
                         self.assertEqual(tot["iterations"][i], long_["iterations"][i])
 
     def test_the_number_of_restarts_is_chosen_on_validation_trials_of_another_seed(self):
-        for k in (5, 10):
-            c, h = f"dcgan-k{k}-g1-s1", f"dcgan-k{k}-g1.h5"
+        chosen = set()
+        for m_, k in ((m_, k) for m_ in GANS for k in (5, 10, 20)):
+            c, h = f"{m_}-k{k}-g1-s1", f"{m_}-k{k}-g1.h5"
             m = self.s.small(c + "-surfing.json")["mean_iterations"]
             rows = []
             for r in (1, 2, 5, 10):
@@ -196,6 +198,7 @@ class WholeSweepTests(unittest.TestCase):
                 d = self.s.small(f"{c}-val1001-restarts{r}.json")
                 rows.append((d["success_rate"], -d["mean_iterations"], r))
             best = max(rows)[2]
+            chosen.add(best)
             tuned = self.s.small(c + "-restarts-tuned.json")
             if best == 10:
                 self.assertEqual(tuned["chosen_on_validation"]["restarts"], 10)
@@ -203,6 +206,7 @@ class WholeSweepTests(unittest.TestCase):
                 t = surf_calls(self.calls, h, method="restarts", restarts=str(best), seed="1")
                 self.assertEqual(len(t), 1, (c, best))
                 self.assertEqual(opt(t[0]["argv"], "trials"), "300")
+        self.assertGreater(len(chosen), 1, "the stub should make both branches (R = 10 copied, R < 10 run) happen")
 
     def test_the_ablation_runs_surfings_own_budget_along_the_line_and_along_ten_snapshots(self):
         for m in GANS:
@@ -278,7 +282,9 @@ class FailureAndCheckpointTests(unittest.TestCase):
             self.assertEqual(marks, ["wgan-k10-g1-s1-adam-long.failed"])
             self.assertIn("lpom: error: stub failure", open(os.path.join(s.root, "surf", marks[0])).read())
             missing = expected_results() - s.results()
-            self.assertEqual(missing, {f"wgan-k10-g1-s1-{t}.json" for t in ("adam-long", "adam", "surfing", "restarts", "adam-total")})
+            self.assertEqual(missing, {f"wgan-k10-g1-s1-{t}.json" for t in ("adam-long", "adam", "surfing", "restarts", "adam-total",
+                                                                          "restarts-tuned", "val1001-restarts1", "val1001-restarts2",
+                                                                          "val1001-restarts5", "val1001-restarts10")})
             self.assertRegex(s.output.strip().splitlines()[-1], r"but the failed units")
             # the next start removes the marks (scripts/surf_sweep.sh) and finishes the rest
             os.remove(os.path.join(s.root, "surf", marks[0]))
