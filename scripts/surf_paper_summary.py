@@ -163,12 +163,17 @@ def update(directory, notebook):
     with contextlib.redirect_stdout(buf):
         main(directory)
     fresh = buf.getvalue().split("\n")
+
+    def table_end(lines, i):
+        """The index after the table whose header row is lines[i]."""
+        while i < len(lines) and lines[i].startswith("|"):
+            i += 1
+        return i
+
     tables, i = {}, 0
     while i < len(fresh):
         if fresh[i].startswith("| model |"):
-            j = i
-            while j < len(fresh) and fresh[j].startswith("|"):
-                j += 1
+            j = table_end(fresh, i)
             tables[fresh[i]] = fresh[i:j]
             i = j
         else:
@@ -177,12 +182,9 @@ def update(directory, notebook):
     lines, out, i, replaced = open(notebook).read().split("\n"), [], 0, 0
     while i < len(lines):
         if lines[i] in tables:
-            j = i
-            while j < len(lines) and lines[j].startswith("|"):
-                j += 1
             out += tables[lines[i]]
             replaced += 1
-            i = j
+            i = table_end(lines, i)
             continue
         if finished and "of the 12 cells finished (generator seed 1); inversion so far" in lines[i]:
             lines[i] = finished

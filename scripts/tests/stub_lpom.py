@@ -18,7 +18,6 @@ $STUB_FAIL: a substring of the command line; a call containing it fails with one
 """
 import hashlib
 import json
-import math
 import os
 import shutil
 import sys

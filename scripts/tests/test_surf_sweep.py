@@ -23,6 +23,8 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCRIPTS = os.path.join(REPO, "scripts")
 SWEEP = os.environ.get("SWEEP_SCRIPT", os.path.join(SCRIPTS, "surf_paper_table.sh"))
 STUB = os.path.join(SCRIPTS, "tests", "stub_lpom.py")
+sys.path.insert(0, os.path.dirname(STUB))
+import stub_lpom  # noqa: E402  (its option parser reads the logged calls)
 
 GANS = ("dcgan", "wgan-gp", "wgan")
 MODELS = GANS + ("vae",)
@@ -52,11 +54,8 @@ def expected_results():
 
 
 def opt(argv, name):
-    """The value of --name in argv (None when absent)."""
-    for a, b in zip(argv, argv[1:]):
-        if a == "--" + name:
-            return b
-    return None
+    """The value of --name in argv (None when absent), read as the stub reads it."""
+    return stub_lpom.opts(argv).get(name)
 
 
 class Sweep:
