@@ -432,10 +432,12 @@ restarts_tuned dcgan 5 1
 # session 14, after 10 restarts solved 47.0 and 4.0% on WGAN and WGAN-GP k = 10: each restart
 # shorter than regular Adam's mean descent there).
 for model in wgan-gp wgan; do fair "$model" 10 1; restarts_tuned "$model" 10 1; done
+# Table 1's last three cells before second generator seeds and the remaining fair comparisons
+# (moved up 2026-12-05, session 15: the notebook opens with the 12-cell table). VAE first: cheap.
+for model in vae wgan-gp wgan; do cell "$model" 20 1; done
 fair wgan 5 1    # its equal-budget run is free: its regular Adam ran to 61,000 steps
 restarts_tuned wgan 5 1
 for model in dcgan wgan-gp wgan; do cell "$model" 5 2; done
-for model in wgan-gp wgan vae; do cell "$model" 20 1; done
 for k in 5 20; do
     for model in dcgan wgan-gp wgan; do fair "$model" "$k" 1; restarts_tuned "$model" "$k" 1; done
 done
