@@ -44,6 +44,26 @@ status)
     if running; then echo "surf_sweep: running"; else echo "surf_sweep: not running"; fi
     ps -o etime=,time=,args= -C lpom 2>/dev/null | grep -F "$BIN/lpom" | cut -c1-160 | sed 's/^/  /' || true
     [ -f "$LOG" ] && tail -n 5 "$LOG" | sed 's/^/  /'
+    # How far each run under way is, from its checkpoint (saved every 1,000 steps).
+    python3 - "$ROOT/surf" <<'PY' || true
+import glob, json, os, sys, time
+for ck in sorted(glob.glob(os.path.join(sys.argv[1], "*.pieces", "*.ckpt"))):
+    clock = os.path.join(ck, "clock.json")
+    if not os.path.exists(clock) or time.time() - os.path.getmtime(clock) > 1800:
+        continue   # finished and kept, or not touched for half an hour
+    unit = os.path.basename(os.path.dirname(ck))[:-len(".pieces")] + " trials " + os.path.basename(ck)[:-5].replace("-", ":")
+    cpu = json.load(open(clock)).get("cpuSeconds", 0) / 60
+    chunks = [json.load(open(f)) for f in glob.glob(os.path.join(ck, "chunk-*.json"))]
+    if chunks:
+        where = "final network, step %s, %d of %d trials still descending" % (
+            "/".join(str(c["step"]) for c in chunks), sum(len(c["slots"]) for c in chunks), sum(len(c["rows"]) for c in chunks))
+    elif os.path.exists(os.path.join(ck, "phases.json")):
+        ph = json.load(open(os.path.join(ck, "phases.json")))
+        where = "intermediate network %d of %d done" % (ph["phase"] + 1, ph["phases"] - 1)
+    else:
+        where = "started, no save yet"
+    print("  under way: %s: %s; %.0f CPU min so far" % (unit, where, cpu))
+PY
     python3 scripts/surf_paper_summary.py notebooks-md/03-results | grep -E "cells finished" || true
     ;;
 stop)
