@@ -49,8 +49,9 @@ status)
 import glob, json, os, sys, time
 for ck in sorted(glob.glob(os.path.join(sys.argv[1], "*.pieces", "*.ckpt"))):
     clock = os.path.join(ck, "clock.json")
-    if not os.path.exists(clock) or time.time() - os.path.getmtime(clock) > 1800:
-        continue   # finished and kept, or not touched for half an hour
+    if os.path.exists(ck[:-len(".ckpt")] + ".json") or not os.path.exists(clock) \
+            or time.time() - os.path.getmtime(clock) > 1800:
+        continue   # finished (a kept checkpoint), or not touched for half an hour
     unit = os.path.basename(os.path.dirname(ck))[:-len(".pieces")] + " trials " + os.path.basename(ck)[:-5].replace("-", ":")
     cpu = json.load(open(clock)).get("cpuSeconds", 0) / 60
     chunks = [json.load(open(f)) for f in glob.glob(os.path.join(ck, "chunk-*.json"))]
