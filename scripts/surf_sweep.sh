@@ -56,7 +56,7 @@ for ck in sorted(glob.glob(os.path.join(sys.argv[1], "*.pieces", "*.ckpt"))):
     cpu = json.load(open(clock)).get("cpuSeconds", 0) / 60
     chunks = [json.load(open(f)) for f in glob.glob(os.path.join(ck, "chunk-*.json"))]
     if chunks:
-        where = "final network, step %s, %d of %d trials still descending" % (
+        where = "final network, step %s, %d of %d rows still descending" % (
             "/".join(str(c["step"]) for c in chunks), sum(len(c["slots"]) for c in chunks), sum(len(c["rows"]) for c in chunks))
     elif os.path.exists(os.path.join(ck, "phases.json")):
         ph = json.load(open(os.path.join(ck, "phases.json")))
