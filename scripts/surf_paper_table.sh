@@ -27,9 +27,11 @@
 # θ_0 → θ_T; 10 snapshots instead of 99) on DCGAN k = 5 (these two train their generators again:
 # 1,050 s each on Cooperlake kernels, one thread); DCGAN k = 20 (the step-size question: 0.001 at
 # k = 20), and its regular Adam again at 0.01 (added 2026-12-05, session 14); random restarts with
-# their number chosen on validation trials (restarts_tuned) on DCGAN k = 10; DCGAN k = 5's fair comparisons and restarts_tuned; the fair comparisons of WGAN-GP and WGAN at
-# k = 10 and WGAN at k = 5; a second generator seed of the GAN cells at k = 5; the other k = 20
-# cells; the rest of the fair comparisons and the ablation; compressed sensing (DCGAN k = 20,
+# their number chosen on validation trials (restarts_tuned) on DCGAN k = 10; DCGAN k = 5's fair
+# comparisons and restarts_tuned; the fair comparisons and restarts_tuned of WGAN-GP and WGAN at
+# k = 10; the other k = 20 cells (moved here 2026-12-05, session 15); WGAN k = 5's fair
+# comparisons and restarts_tuned; a second generator seed of the GAN cells at k = 5; the rest of
+# the fair comparisons and the ablation; compressed sensing (DCGAN k = 20,
 # fresh N(0, 1) A per trial). With two streams, the second takes the next unit in this order while the first
 # holds one (a cell's surfing waits on its regular Adam).
 #
