@@ -7,7 +7,8 @@
       "N of the 12 cells finished" line, by today's; the rest of the notebook is left as it is)
 
 1. Table 1 under the authors' protocol: regular Adam -> surfing success, ours beside the paper's,
-   mean iterations of the successful trials, run time per cell.
+   mean iterations of the successful trials, run time per cell; cells run on more than one
+   generator seed get a row per seed and a pooled row (McNemar stratified by seed).
 2. Fair budgets: regular Adam with surfing's whole budget, 10 random restarts with surfing's mean
    total steps; McNemar's exact test of surfing against each, paired by trial (same x*, x_init);
    random restarts with their number R chosen on validation trials of another seed.
@@ -53,7 +54,8 @@ def load(directory):
         m = re.match(r"(.+?)-k(\d+)-g([^-]+)-s([^-]+)-(.+)\.json$", f)
         if m is None:
             continue
-        runs[(m.group(1), int(m.group(2)), m.group(3), m.group(5))] = json.load(open(os.path.join(directory, f)))
+        with open(os.path.join(directory, f)) as fh:
+            runs[(m.group(1), int(m.group(2)), m.group(3), m.group(5))] = json.load(fh)
     return runs
 
 
@@ -79,6 +81,48 @@ def pvalue(a, b):
     return "—" if p is None else "%.2g (%d/%d)" % (p, x, y)
 
 
+def pooled_mcnemar(pairs):
+    """McNemar's exact test stratified by generator seed: each (surfing, Adam) pair of success
+    strings is one stratum; under "equally good" every discordant trial of every stratum is an
+    independent fair coin, so the summed counts b, c give an exact two-sided binomial test (the
+    Mantel-Haenszel test for matched pairs). Returns (p, surfing only, Adam only)."""
+    b = c = 0
+    for s, a in pairs:
+        _, x, y = mcnemar(s, a)
+        b, c = b + x, c + y
+    n = b + c
+    if n == 0:
+        return 1.0, 0, 0
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n), b, c
+
+
+def across_seeds(runs):
+    """One row per Table-1 cell run on two or more generator seeds: each seed's rates and paired
+    test, then the seeds pooled (rates over all trials, the stratified test). Cells with one seed
+    print nothing."""
+    rows = []
+    for k in (5, 10, 20):
+        for m in MODELS:
+            seeds = [g for g in ("1", "2", "3") if runs.get((m, k, g, "adam")) and runs.get((m, k, g, "surfing"))
+                     and runs[(m, k, g, "adam")].get("successes") and runs[(m, k, g, "surfing")].get("successes")]
+            if len(seeds) < 2:
+                continue
+            pairs = [(runs[(m, k, g, "surfing")]["successes"], runs[(m, k, g, "adam")]["successes"]) for g in seeds]
+            rate = lambda i: "%.1f" % (100 * sum(p[i].count("1") for p in pairs) / sum(len(p[i]) for p in pairs))
+            p, b, c = pooled_mcnemar(pairs)
+            rows.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %.2g (%d/%d) |" % (
+                m, k, ", ".join(seeds),
+                " / ".join(pct(runs[(m, k, g, "adam")]) for g in seeds),
+                " / ".join(pct(runs[(m, k, g, "surfing")]) for g in seeds),
+                " / ".join(pvalue(runs[(m, k, g, "surfing")], runs[(m, k, g, "adam")]).split(" ")[0] for g in seeds),
+                rate(1), rate(0), "%.1f → %.1f" % PAPER[(m, k)], p, b, c))
+    if rows:
+        print("\n### Across generator seeds (each seed's 300 trials; pooled: all trials, McNemar stratified by seed)\n")
+        print("| model | k | gen seeds | Adam % per seed | surfing % per seed | McNemar p per seed | pooled Adam % | pooled surfing % | paper Adam → surfing | stratified McNemar p (surf only / Adam only) |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(rows))
+
+
 def main(directory):
     runs = load(directory)
     print("### Table 1 under the authors' protocol (300 trials, ‖x̂ − x*‖ < 0.01)\n")
@@ -102,6 +146,8 @@ def main(directory):
     if any(d.get("derived_from") for (m, k, g, t), d in runs.items() if t == "adam"):
         print("\n† regular Adam's 60,000 steps are the first 60,000 of one longer run (scripts/surf_cap.py); "
               "the CPU minutes are that run's.")
+    across_seeds(runs)
+
     def against_surfing(title, header, tags, note=lambda tag, d: ""):
         """One row per surfing run with either of the two runs `tags` of its cell: each one's success
         rate (and `note`) beside McNemar's test against surfing."""
@@ -179,7 +225,8 @@ def update(directory, notebook):
         else:
             i += 1
     finished = next((x for x in fresh if "of the 12 cells finished" in x), None)
-    lines, out, i, replaced = open(notebook).read().split("\n"), [], 0, 0
+    with open(notebook) as fh:
+        lines, out, i, replaced = fh.read().split("\n"), [], 0, 0
     while i < len(lines):
         if lines[i] in tables:
             out += tables[lines[i]]

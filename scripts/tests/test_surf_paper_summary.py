@@ -1,0 +1,131 @@
+"""Tests of scripts/surf_paper_summary.py (standard library only): McNemar's exact test against
+golden values from an independent implementation, the across-seeds table on a faked results
+directory, and --update's replacement of the notebook's tables.
+
+Golden p-values: SciPy 1.x, `scipy.stats.binomtest(min(b, c), b + c, 0.5).pvalue` (two-sided),
+computed once in /work/venv on 2026-12-05 and written here."""
+import contextlib
+import io
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import surf_paper_summary as sps  # noqa: E402
+
+GOLDEN = {  # (surfing only, Adam only): scipy's two-sided binomial p
+    (66, 2): 1.5903890617646743e-17,
+    (35, 1): 1.076841726899147e-09,
+    (5, 63): 7.651062942926057e-14,
+    (28, 13): 0.027533155829587486,
+    (97, 27): 1.8545612885631615e-10,
+    (10, 0): 0.001953125,
+    (0, 1): 1.0,
+    (3, 3): 1.0,
+}
+
+
+def strings(b, c, both=7, neither=5):
+    """Paired success strings with b trials only the first solves, c only the second."""
+    return "1" * b + "0" * c + "1" * both + "0" * neither, "0" * b + "1" * c + "1" * both + "0" * neither
+
+
+def write_run(directory, model, k, g, tag, successes, **extra):
+    d = {"successes": successes, "success_rate": successes.count("1") / len(successes),
+         "mean_successful_iterations": 100.0, "cpu_seconds": 60.0, "prefinal_budget": 500}
+    d.update(extra)
+    with open(os.path.join(directory, "%s-k%d-g%s-s1-%s.json" % (model, k, g, tag)), "w") as f:
+        json.dump(d, f)
+
+
+def run_main(directory):
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        sps.main(directory)
+    return buf.getvalue()
+
+
+class McNemarTests(unittest.TestCase):
+    def test_golden_values(self):
+        for (b, c), want in GOLDEN.items():
+            p, x, y = sps.mcnemar(*strings(b, c))
+            self.assertEqual((x, y), (b, c))
+            self.assertAlmostEqual(p / want, 1.0, places=9, msg=(b, c))
+
+    def test_unpaired_or_missing_gives_none(self):
+        self.assertEqual(sps.mcnemar("101", "10"), (None, 0, 0))
+        self.assertEqual(sps.mcnemar(None, "10"), (None, 0, 0))
+
+    def test_pooled_sums_discordant_trials_over_seeds(self):
+        # seeds with (40, 1) and (26, 1) discordant trials pool to (66, 2)
+        p, b, c = sps.pooled_mcnemar([strings(40, 1), strings(26, 1, both=3)])
+        self.assertEqual((b, c), (66, 2))
+        self.assertAlmostEqual(p / GOLDEN[(66, 2)], 1.0, places=9)
+        # opposite effects in two seeds cancel
+        p, b, c = sps.pooled_mcnemar([strings(20, 0), strings(0, 20)])
+        self.assertEqual((p, b, c), (1.0, 20, 20))
+
+
+class AcrossSeedsTests(unittest.TestCase):
+    def test_one_row_per_cell_with_two_seeds_and_none_with_one(self):
+        with tempfile.TemporaryDirectory() as d:
+            s1, a1 = strings(35, 1, both=200, neither=64)   # 300 trials: surfing 235, Adam 201
+            s2, a2 = strings(10, 0, both=150, neither=140)  # 300 trials: surfing 160, Adam 150
+            write_run(d, "wgan", 5, "1", "surfing", s1)
+            write_run(d, "wgan", 5, "1", "adam", a1)
+            write_run(d, "wgan", 5, "2", "surfing", s2)
+            write_run(d, "wgan", 5, "2", "adam", a2)
+            write_run(d, "dcgan", 5, "1", "surfing", s1)  # one seed: no across-seeds row
+            write_run(d, "dcgan", 5, "1", "adam", a1)
+            write_run(d, "dcgan", 5, "2", "adam", a2)    # seed 2's surfing not run yet
+            out = run_main(d)
+        self.assertIn("### Across generator seeds", out)
+        rows = [line for line in out.split("\n") if line.startswith("| wgan | 5 | 1, 2 |")]
+        self.assertEqual(len(rows), 1, out)
+        cells = [c.strip() for c in rows[0].strip("|").split("|")]
+        self.assertEqual(cells[3], "%.1f / %.1f" % (100 * 201 / 300, 100 * 150 / 300))
+        self.assertEqual(cells[4], "%.1f / %.1f" % (100 * 235 / 300, 100 * 160 / 300))
+        self.assertEqual(cells[6], "%.1f" % (100 * 351 / 600))   # pooled Adam
+        self.assertEqual(cells[7], "%.1f" % (100 * 395 / 600))   # pooled surfing
+        self.assertEqual(cells[8], "48.3 → 86.7")               # the paper's WGAN k = 5
+        p = sps.pooled_mcnemar([(s1, a1), (s2, a2)])[0]
+        self.assertEqual(cells[9], "%.2g (45/1)" % p)
+        self.assertFalse(any(line.startswith("| dcgan | 5 | 1, 2") for line in out.split("\n")))
+        # both seeds' rows are in Table 1 too
+        self.assertIn("| wgan | 5 | 2 | 50.0 | 53.3 |", out)
+
+    def test_no_table_with_one_seed_each(self):
+        with tempfile.TemporaryDirectory() as d:
+            s1, a1 = strings(3, 3)
+            write_run(d, "wgan", 5, "1", "surfing", s1)
+            write_run(d, "wgan", 5, "1", "adam", a1)
+            self.assertNotIn("Across generator seeds", run_main(d))
+
+
+class UpdateTests(unittest.TestCase):
+    def test_update_replaces_tables_and_keeps_prose(self):
+        with tempfile.TemporaryDirectory() as d:
+            s1, a1 = strings(35, 1, both=200, neither=64)
+            write_run(d, "wgan", 5, "1", "surfing", s1)
+            write_run(d, "wgan", 5, "1", "adam", a1)
+            fresh = run_main(d).split("\n")
+            header = next(line for line in fresh if line.startswith("| model | k | gen seed |"))
+            nb = os.path.join(d, "nb.md")
+            with open(nb, "w") as f:
+                f.write("# prose before\n\n%s\n|---|\n| stale | row |\n\nprose after\n"
+                        "0 of the 12 cells finished (generator seed 1); inversion so far: 0.0 CPU hours.\n" % header)
+            with contextlib.redirect_stdout(io.StringIO()):
+                sps.update(d, nb)
+            with open(nb) as f:
+                text = f.read()
+        self.assertNotIn("| stale | row |", text)
+        self.assertIn("| wgan | 5 | 1 | 67.0 | 78.3 |", text)
+        self.assertTrue(text.startswith("# prose before\n"))
+        self.assertIn("\nprose after\n", text)
+        self.assertIn("1 of the 12 cells finished (generator seed 1)", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
