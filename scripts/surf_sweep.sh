@@ -44,27 +44,17 @@ status)
     if running; then echo "surf_sweep: running"; else echo "surf_sweep: not running"; fi
     ps -o etime=,time=,args= -C lpom 2>/dev/null | grep -F "$BIN/lpom" | cut -c1-160 | sed 's/^/  /' || true
     [ -f "$LOG" ] && tail -n 5 "$LOG" | sed 's/^/  /'
-    # How far each run under way is, from its checkpoint (saved every 1,000 steps).
-    python3 - "$ROOT/surf" <<'PY' || true
-import glob, json, os, sys, time
-for ck in sorted(glob.glob(os.path.join(sys.argv[1], "*.pieces", "*.ckpt"))):
-    clock = os.path.join(ck, "clock.json")
-    if os.path.exists(ck[:-len(".ckpt")] + ".json") or not os.path.exists(clock) \
-            or time.time() - os.path.getmtime(clock) > 1800:
-        continue   # finished (a kept checkpoint), or not touched for half an hour
-    unit = os.path.basename(os.path.dirname(ck))[:-len(".pieces")] + " trials " + os.path.basename(ck)[:-5].replace("-", ":")
-    cpu = json.load(open(clock)).get("cpuSeconds", 0) / 60
-    chunks = [json.load(open(f)) for f in glob.glob(os.path.join(ck, "chunk-*.json"))]
-    if chunks:
-        where = "final network, step %s, %d of %d rows still descending" % (
-            "/".join(str(c["step"]) for c in chunks), sum(len(c["slots"]) for c in chunks), sum(len(c["rows"]) for c in chunks))
-    elif os.path.exists(os.path.join(ck, "phases.json")):
-        ph = json.load(open(os.path.join(ck, "phases.json")))
-        where = "intermediate network %d of %d done" % (ph["phase"] + 1, ph["phases"] - 1)
-    else:
-        where = "started, no save yet"
-    print("  under way: %s: %s; %.0f CPU min so far" % (unit, where, cpu))
-PY
+    # How far each run under way is, from its checkpoint (saved every 1,000 steps), as
+    # `lpom inspect DIR` reads it (this checkout's build; the running copy if there is none).
+    LPOM=.build/release/lpom; [ -x "$LPOM" ] || LPOM=$BIN/lpom
+    for ck in "$ROOT"/surf/*.pieces/*.ckpt; do
+        # finished (a kept checkpoint beside its piece's result), or not touched for half an hour
+        [ -f "$ck/clock.json" ] && [ ! -f "${ck%.ckpt}.json" ] || continue
+        [ -n "$(find "$ck/clock.json" -mmin -30)" ] || continue
+        report=$("$LPOM" inspect "$ck" 2>/dev/null) || continue
+        unit="$(basename "$(dirname "$ck")" .pieces) trials $(basename "$ck" .ckpt | tr - :)"
+        echo "  under way: $unit: $(sed -n 's/^progress *//p' <<< "$report"); $(sed -n 's/^time *\([0-9.]*\) CPU min.*/\1/p' <<< "$report") CPU min so far"
+    done
     python3 scripts/surf_paper_summary.py notebooks-md/03-results | grep -E "cells finished" || true
     ;;
 stop)

@@ -125,6 +125,84 @@ public struct InversionCheckpoint: Sendable {
     nonisolated(unsafe) public static var interruptAfterPhase: ((Int) -> Bool)?
 }
 
+/// How far the run that saved a checkpoint directory had got (`lpom inspect DIR`): a report read
+/// from the files as they are, without the run's settings, so no fingerprint is checked and no
+/// number array is read. Unreadable or oversized files are named in `problems`, not thrown.
+public struct CheckpointSummary: Sendable {
+    /// One chunk of trials on the final network: its state rows `firstRow..<endRow`, the Adam
+    /// steps it has taken and how many of its rows have met no stopping test (tolerance,
+    /// plateau, gradient): still descending, or, once the chunk has used its budget, failed.
+    public struct Chunk: Sendable, Equatable {
+        public var firstRow: Int, endRow: Int, step: Int, descending: Int
+    }
+    public var directory: String
+    /// What identifies the run (its command's settings, history and trials), from any file.
+    public var fingerprint: String?
+    /// The split of the trials the run was saved with (`split.json`).
+    public var workers: Int?, batchSize: Int?
+    /// Surfing's last finished intermediate snapshot (0-based, among those visited) and the
+    /// number visited, the final network included.
+    public var phase: Int?, phases: Int?
+    public var chunks: [Chunk] = []
+    /// The run's time so far, across its invocations (`clock.json`).
+    public var time: InversionCheckpoint.RunTime?
+    public var problems: [String] = []
+
+    /// One line: where the run is.
+    public var progress: String {
+        if !chunks.isEmpty {
+            let steps = Set(chunks.map(\.step)).sorted().map { $0.formatted() }.joined(separator: "/")
+            let rows = chunks.reduce(0) { $0 + $1.endRow - $1.firstRow }
+            return "final network: step \(steps), \(chunks.reduce(0) { $0 + $1.descending }) of \(rows) trials not stopped (no stopping test met yet)"
+        }
+        if let phase, let phases { return "intermediate network \(phase + 1) of \(phases - 1) done" }
+        return "started, nothing saved yet"
+    }
+}
+
+extension InversionCheckpoint {
+    /// The files of `directory` read as a progress report; throws (one line) when it is not a
+    /// directory or holds no checkpoint file.
+    public static func summary(of directory: String) throws -> CheckpointSummary {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CheckpointError(directory, "not a directory")
+        }
+        let names = files(in: directory).map { URL(fileURLWithPath: $0).lastPathComponent }.filter { !$0.hasSuffix(".tmp") }
+        guard !names.isEmpty else { throw CheckpointError(directory, "holds no lpom surf checkpoint files (chunk-*.json, phases.json, split.json, clock.json)") }
+        var out = CheckpointSummary(directory: directory)
+        // Only the small fields are decoded (JSONDecoder skips the rest); a chunk of 300 trials
+        // with k = 100 is ≈ 2.4 MB, so 256 MiB is far above any real file and below trouble.
+        func read<T: Decodable>(_ name: String, as type: T.Type, limit: Int = 256 << 20) -> T? {
+            let path = directory + "/" + name
+            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+            guard size <= limit else { out.problems.append("\(name): \(size) bytes, more than any checkpoint file (\(limit))"); return nil }
+            do { return try JSONDecoder().decode(T.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+                out.problems.append("\(name): not readable (\(error))"); return nil
+            }
+        }
+        struct Split: Decodable { var workers: Int; var batchSize: Int }
+        struct Phases: Decodable { var fingerprint: String; var phase: Int; var phases: Int }
+        struct Chunk: Decodable { var fingerprint: String; var rows: [Int]; var step: Int; var slots: [Int] }
+        for name in names {
+            switch name {
+            case "split.json":
+                if let s = read(name, as: Split.self, limit: 4096) { out.workers = s.workers; out.batchSize = s.batchSize }
+            case "clock.json":
+                if let t = read(name, as: RunTime.self, limit: 4096) { out.time = t }
+            case "phases.json":
+                if let p = read(name, as: Phases.self) { out.phase = p.phase; out.phases = p.phases; out.fingerprint = out.fingerprint ?? p.fingerprint }
+            default:
+                guard let c = read(name, as: Chunk.self) else { continue }
+                out.chunks.append(.init(firstRow: c.rows.first ?? 0, endRow: (c.rows.last ?? -1) + 1, step: c.step, descending: c.slots.count))
+                out.fingerprint = out.fingerprint ?? c.fingerprint
+            }
+        }
+        out.chunks.sort { $0.firstRow < $1.firstRow }
+        return out
+    }
+}
+
 /// A checkpoint file's common fields: its format and the run's fingerprint.
 protocol CheckpointFile: Codable {
     static var currentFormat: String { get }

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import HistoryStore
 import LiftedTrain
+import Surfing
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Show what a history holds: model, method, snapshots, curves, parameter norms.")
 
-    @Argument(help: "History file.")
+    @Argument(help: "History file, or an `lpom surf --checkpoint` directory (shows how far that run has got).")
     var history: String
 
     @Option(help: "Write an SVG plot: one panel of the losses (training loss per step, validation and test loss per epoch), one of the accuracies in % (training batch, validation, test), over epochs.")
@@ -20,6 +21,10 @@ struct InspectCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: history, isDirectory: &isDirectory), isDirectory.boolValue {
+            return try inspectCheckpoint()
+        }
         let reader = try HistoryReader(path: history)
         defer { reader.close() }
         // The check `lpom eval` makes before reading a snapshot: a file whose model and
@@ -136,4 +141,36 @@ func describe(_ spec: ModelSpec) -> String {
         if l.type == "dense", let o = l.out { parts.append("dense \(o)") } else { parts.append(l.type) }
     }
     return parts.joined(separator: " → ")
+}
+
+extension InspectCommand {
+    /// `lpom inspect DIR` on a `lpom surf --checkpoint` directory: how far the run has got (the
+    /// chunks' final-network steps and rows still descending, or surfing's last finished
+    /// intermediate network), its time so far, the split it was saved with and its identity.
+    /// Files being written by the run are safe to read: lpom writes beside them and renames.
+    func inspectCheckpoint() throws {
+        let c: CheckpointSummary
+        do { c = try InversionCheckpoint.summary(of: history) } catch let e as CheckpointError { throw CommandError(e.description) }
+        if output.json {
+            var object: [String: Any] = [
+                "checkpoint": history, "progress": c.progress,
+                "chunks": c.chunks.map { ["rows": [$0.firstRow, $0.endRow], "step": $0.step, "descending": $0.descending] },
+                "problems": c.problems]
+            if let f = c.fingerprint { object["fingerprint"] = f }
+            if let w = c.workers, let b = c.batchSize { object["workers"] = w; object["batch_size"] = b }
+            if let p = c.phase, let n = c.phases { object["phase"] = p; object["phases"] = n }
+            if let t = c.time { object["seconds"] = t.seconds; object["cpu_seconds"] = t.cpuSeconds }
+            printJSON(object)
+            return
+        }
+        print("checkpoint \(history) (lpom surf --checkpoint)")
+        print("progress   \(c.progress)")
+        if c.chunks.count > 1 {
+            for k in c.chunks { print("           rows \(k.firstRow)..<\(k.endRow): step \(k.step.formatted()), \(k.descending) still descending") }
+        }
+        if let t = c.time { print(String(format: "time       %.1f CPU min, %.1f min wall so far (all invocations)", t.cpuSeconds / 60, t.seconds / 60)) }
+        if let w = c.workers, let b = c.batchSize { print("split      \(w) worker(s) (--threads), batches of \(b): continue it with the same --threads") }
+        if let f = c.fingerprint { print("run        " + (f.count > 200 ? String(f.prefix(200)) + "…" : f)) }
+        for p in c.problems { print("problem    \(p)") }
+    }
 }

@@ -148,7 +148,7 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Run only trials FROM:TO (0-based, TO excluded) of the --trials drawn — the same trials, A and starts as in the whole run — to split a long run into pieces that are kept and merged (scripts/surf_merge_pieces.py). Needs an explicit --prefinal-budget under --schedule paper.")
     var trialRange: String?
 
-    @Option(help: "Save the Adam descents on the final network in this directory every --checkpoint-every steps, and continue from what it holds: a killed run, started again with the same command, ends exactly as an uninterrupted one. The files are deleted when the run has finished (unless --keep-checkpoint).")
+    @Option(help: "Save the Adam descents on the final network in this directory every --checkpoint-every steps, and continue from what it holds: a killed run, started again with the same command, ends exactly as an uninterrupted one. The files are deleted when the run has finished (unless --keep-checkpoint); `lpom inspect DIR` shows how far the run has got.")
     var checkpoint: String?
 
     @Option(parsing: .number, help: "Steps between checkpoints (--checkpoint).")

@@ -197,6 +197,67 @@ final class InversionCheckpointTests: XCTestCase {
         }
     }
 
+    /// `InversionCheckpoint.summary` (what `lpom inspect DIR` prints): surfing stopped after its
+    /// first intermediate network reports it; regular Adam stopped after a save on the final
+    /// network reports each chunk's step and rows still descending, as the files hold them; a
+    /// file that does not parse is named, not thrown; a directory without checkpoint files and
+    /// a path that is not a directory are refused with one line.
+    func testTheSummaryReportsHowFarAStoppedRunGot() throws {
+        let (net, snaps) = try InversionWorkersTests.generator(seed: 73)
+        let problem = InversionProblem(network: net)
+        try snaps.load(2, into: net)
+        var trials = InversionTrials.inRange(generator: problem, count: 7, distribution: .uniform, seed: 8)
+        scatter(gather(trials.truth!, [2]), into: &trials.starts[0], rows: [2])   // trial 2 starts at x*: stops at once
+        func inverter(_ method: InversionMethod, _ path: String) -> Inverter<Float> {
+            let inv = Inverter(problem: problem, snapshots: snaps, settings: settings(method, batch: 3))
+            inv.checkpoint = InversionCheckpoint(directory: path, every: 20, fingerprint: "run \(method)")
+            return inv
+        }
+        InversionCheckpoint.interruptAfterPhase = { $0 == 0 }
+        XCTAssertThrowsError(try inverter(.surfing, dir + "/surf").run(trials))
+        InversionCheckpoint.interruptAfterPhase = nil
+        let surf = try InversionCheckpoint.summary(of: dir + "/surf")
+        XCTAssertEqual(surf.phase, 0); XCTAssertEqual(surf.phases, 3)
+        XCTAssertEqual(surf.chunks, [])
+        XCTAssertEqual(surf.progress, "intermediate network 1 of 2 done")
+        XCTAssertEqual(surf.fingerprint, "run surfing")
+
+        InversionCheckpoint.interruptAfterSave = { $0 == 60 }
+        XCTAssertThrowsError(try inverter(.adam, dir + "/adam").run(trials))
+        InversionCheckpoint.interruptAfterSave = nil
+        let adam = try InversionCheckpoint.summary(of: dir + "/adam")
+        XCTAssertEqual(adam.chunks.map(\.firstRow), [0], "batches of 3: the run stopped in the first chunk")
+        XCTAssertEqual(adam.chunks.first?.endRow, 3)
+        XCTAssertEqual(adam.chunks.first?.step, 60)
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/adam/chunk-0-3.json"))) as? [String: Any]
+        XCTAssertEqual(adam.chunks.first?.descending, (saved?["slots"] as? [Any])?.count)
+        XCTAssertEqual(adam.progress, "final network: step 60, \(adam.chunks[0].descending) of 3 trials not stopped (no stopping test met yet)")
+        XCTAssertEqual(adam.fingerprint, "run adam")
+        XCTAssertTrue(adam.problems.isEmpty)
+        // Run to the end (the files stay until the caller removes them): every chunk, none descending.
+        // Run to the end (the files stay until the caller removes them): every chunk, its failed
+        // trials (out of steps) the ones left in it.
+        let result = try inverter(.adam, dir + "/adam").run(trials)
+        XCTAssertEqual(result[2].success, true)
+        let failed = [0..<3, 3..<6, 6..<7].map { r in r.filter { result[$0].success == false }.count }
+        XCTAssertLessThan(failed[0], 3, "not vacuous: a trial of the first chunk stopped")
+        let done = try InversionCheckpoint.summary(of: dir + "/adam")
+        XCTAssertEqual(done.chunks.map(\.firstRow), [0, 3, 6])
+        XCTAssertEqual(done.chunks.map(\.endRow), [3, 6, 7])
+        XCTAssertEqual(done.chunks.map(\.descending), failed)
+        XCTAssertTrue(done.progress.hasSuffix("\(failed.reduce(0, +)) of 7 trials not stopped (no stopping test met yet)"), done.progress)
+
+        try "{ not json".write(toFile: dir + "/adam/chunk-3-6.json", atomically: true, encoding: .utf8)
+        let broken = try InversionCheckpoint.summary(of: dir + "/adam")
+        XCTAssertEqual(broken.chunks.count, 2)
+        XCTAssertEqual(broken.problems.count, 1)
+        XCTAssertTrue(broken.problems.first?.hasPrefix("chunk-3-6.json: not readable") ?? false, "\(broken.problems)")
+
+        try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
+        XCTAssertTrue(refusal { try InversionCheckpoint.summary(of: self.dir + "/empty") }.hasSuffix("holds no lpom surf checkpoint files (chunk-*.json, phases.json, split.json, clock.json)"))
+        XCTAssertEqual(refusal { try InversionCheckpoint.summary(of: self.dir + "/adam/chunk-0-3.json") }, "checkpoint \(dir)/adam/chunk-0-3.json: not a directory")
+    }
+
     func refusal(_ body: () throws -> Any) -> String {
         do { _ = try body(); return "no error" } catch { return "\(error)" }
     }

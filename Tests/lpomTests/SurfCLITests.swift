@@ -156,6 +156,18 @@ final class SurfCLITests: CLITestCase {
             InversionCheckpoint.interruptAfterSave = { $0 == 150 }
             XCTAssertThrowsError(try json(["--checkpoint", ckpt, "--checkpoint-every", "50"]), "\(extra)")
             XCTAssertFalse(InversionCheckpoint.files(in: ckpt).isEmpty)
+            // `lpom inspect DIR` reports how far the stopped run got.
+            var inspect = try InspectCommand.parse([ckpt, "--json"])
+            let report = try JSONSerialization.jsonObject(with: Data(capturingStandardOutput { try inspect.run() }.utf8)) as? [String: Any] ?? [:]
+            let chunks = report["chunks"] as? [[String: Any]] ?? []
+            XCTAssertEqual(chunks.compactMap { $0["step"] as? Int }.max(), 150, "\(extra): the save that stopped the run")
+            XCTAssertEqual(chunks.compactMap { ($0["rows"] as? [Int]).map { $0[1] - $0[0] } }.reduce(0, +), 6, "\(extra): every trial in a chunk")
+            XCTAssertEqual(report["workers"] as? Int, extra.contains("--threads") ? 2 : 1, "\(extra)")
+            XCTAssertEqual((report["fingerprint"] as? String)?.contains(fixture), true, "\(extra)")
+            XCTAssertEqual((report["problems"] as? [Any])?.count, 0, "\(extra)")
+            XCTAssertGreaterThan(report["cpu_seconds"] as? Double ?? 0, 0, "\(extra)")
+            var text = try InspectCommand.parse([ckpt])
+            XCTAssertTrue(try capturingStandardOutput { try text.run() }.contains("progress   final network: step "), "\(extra)")
             XCTAssertEqual(surfError(args.filter { $0 != "--json" } + extra + ["--seed", "5", "--checkpoint", ckpt])?.contains("saved by another run"), true,
                            "another seed: other trials")
             InversionCheckpoint.interruptAfterSave = nil
