@@ -24,8 +24,17 @@ struct SurfCommand: ParsableCommand {
         commandName: "surf",
         abstract: "Invert a generator through its training history (surfing; Song, Fan, Lafferty 2019).",
         discussion: """
+        Examples: the paper's protocol (Table 1; surfing first runs regular Adam on the same trials to \
+        measure its schedule's budget; 300 trials on the paper's generators take 1–3 CPU hours); your \
+        own images; a resumable run.
+          lpom surf gen.h5 --protocol paper --method surfing
+          lpom surf gen.h5 --protocol paper --method adam
+          lpom surf gen.h5 --targets imgs/ --save found.h5 --grid found.png
+          lpom surf gen.h5 --checkpoint ck/        (how far: lpom inspect ck/)
+
         Minimises f(x) = ½‖A G(x) − A y‖² over the latent x for --trials targets y, with A = I or a \
-        Gaussian m×n matrix of N(0, 1/m) entries (--measurements m, one matrix per run). Methods: \
+        Gaussian m×n matrix (--measurements m: one N(0, 1/m) matrix per run, or a fresh N(0, 1) one per \
+        trial with --measurement-matrix per-trial, the paper protocol's). Methods: \
         adam (Adam on the final network only), restarts (Bora et al.: --restarts R × --restart-steps S, \
         lowest loss kept), surfing (Adam warm-started through the snapshots, state reset at each; \
         --schedule front-loaded: --first-steps on θ_0 halving down to --min-steps; uniform: \
@@ -33,7 +42,8 @@ struct SurfCommand: ParsableCommand {
         over the linear pieces within --tau of x; ReLU dense generators). Targets: in-range (y = G(x*), \
         x* and x_init from U[−1,1]^k for GANs or N(0, I) for a VAE, from the history's training method \
         unless --prior) with success ‖x̂ − x*‖ < --tolerance; test-images (held-out images of \
-        the history's data set, per-pixel RMSE √(‖G(x̂) − y‖²/n)). Trials run as one batch of up to \
+        the history's data set, per-pixel RMSE √(‖G(x̂) − y‖²/n)); or your own (--targets: images or \
+        latents). Trials run as one batch of up to \
         1024 rows (every product one BLAS call; solved trials leave the batch); --batch-size 1 runs them one at a time.
         """)
 
