@@ -133,7 +133,7 @@ public struct CheckpointSummary: Sendable {
     /// steps it has taken and how many of its rows have met no stopping test (tolerance,
     /// plateau, gradient): still descending, or, once the chunk has used its budget, failed.
     public struct Chunk: Sendable, Equatable {
-        public var firstRow: Int, endRow: Int, step: Int, descending: Int
+        public var firstRow: Int, endRow: Int, step: Int, notStopped: Int
     }
     public var directory: String
     /// What identifies the run (its command's settings, history and trials), from any file.
@@ -153,7 +153,7 @@ public struct CheckpointSummary: Sendable {
         if !chunks.isEmpty {
             let steps = Set(chunks.map(\.step)).sorted().map { $0.formatted() }.joined(separator: "/")
             let rows = chunks.reduce(0) { $0 + $1.endRow - $1.firstRow }
-            return "final network: step \(steps), \(chunks.reduce(0) { $0 + $1.descending }) of \(rows) trials not stopped (no stopping test met yet)"
+            return "final network: step \(steps), \(chunks.reduce(0) { $0 + $1.notStopped }) of \(rows) trials not stopped (no stopping test met yet)"
         }
         if let phase, let phases { return "intermediate network \(phase + 1) of \(phases - 1) done" }
         return "started, nothing saved yet"
@@ -171,7 +171,7 @@ extension InversionCheckpoint {
         let names = files(in: directory).map { URL(fileURLWithPath: $0).lastPathComponent }.filter { !$0.hasSuffix(".tmp") }
         guard !names.isEmpty else { throw CheckpointError(directory, "holds no lpom surf checkpoint files (chunk-*.json, phases.json, split.json, clock.json)") }
         var out = CheckpointSummary(directory: directory)
-        // Only the small fields are decoded (JSONDecoder skips the rest); a chunk of 300 trials
+        // Only the small fields are kept (the number arrays are parsed and dropped); a chunk of 300 trials
         // with k = 100 is ≈ 2.4 MB, so 256 MiB is far above any real file and below trouble.
         func read<T: Decodable>(_ name: String, as type: T.Type, limit: Int = 256 << 20) -> T? {
             let path = directory + "/" + name
@@ -194,7 +194,7 @@ extension InversionCheckpoint {
                 if let p = read(name, as: Phases.self) { out.phase = p.phase; out.phases = p.phases; out.fingerprint = out.fingerprint ?? p.fingerprint }
             default:
                 guard let c = read(name, as: Chunk.self) else { continue }
-                out.chunks.append(.init(firstRow: c.rows.first ?? 0, endRow: (c.rows.last ?? -1) + 1, step: c.step, descending: c.slots.count))
+                out.chunks.append(.init(firstRow: c.rows.first ?? 0, endRow: (c.rows.last ?? -1) + 1, step: c.step, notStopped: c.slots.count))
                 out.fingerprint = out.fingerprint ?? c.fingerprint
             }
         }

@@ -145,7 +145,7 @@ func describe(_ spec: ModelSpec) -> String {
 
 extension InspectCommand {
     /// `lpom inspect DIR` on a `lpom surf --checkpoint` directory: how far the run has got (the
-    /// chunks' final-network steps and rows still descending, or surfing's last finished
+    /// chunks' final-network steps and trials not stopped yet, or surfing's last finished
     /// intermediate network), its time so far, the split it was saved with and its identity.
     /// Files being written by the run are safe to read: lpom writes beside them and renames.
     func inspectCheckpoint() throws {
@@ -154,7 +154,7 @@ extension InspectCommand {
         if output.json {
             var object: [String: Any] = [
                 "checkpoint": history, "progress": c.progress,
-                "chunks": c.chunks.map { ["rows": [$0.firstRow, $0.endRow], "step": $0.step, "descending": $0.descending] },
+                "chunks": c.chunks.map { ["rows": [$0.firstRow, $0.endRow], "step": $0.step, "not_stopped": $0.notStopped] },
                 "problems": c.problems]
             if let f = c.fingerprint { object["fingerprint"] = f }
             if let w = c.workers, let b = c.batchSize { object["workers"] = w; object["batch_size"] = b }
@@ -166,7 +166,7 @@ extension InspectCommand {
         print("checkpoint \(history) (lpom surf --checkpoint)")
         print("progress   \(c.progress)")
         if c.chunks.count > 1 {
-            for k in c.chunks { print("           rows \(k.firstRow)..<\(k.endRow): step \(k.step.formatted()), \(k.descending) still descending") }
+            for k in c.chunks { print("           rows \(k.firstRow)..<\(k.endRow): step \(k.step.formatted()), \(k.notStopped) not stopped") }
         }
         if let t = c.time { print(String(format: "time       %.1f CPU min, %.1f min wall so far (all invocations)", t.cpuSeconds / 60, t.seconds / 60)) }
         if let w = c.workers, let b = c.batchSize { print("split      \(w) worker(s) (--threads), batches of \(b): continue it with the same --threads") }

@@ -199,7 +199,7 @@ final class InversionCheckpointTests: XCTestCase {
 
     /// `InversionCheckpoint.summary` (what `lpom inspect DIR` prints): surfing stopped after its
     /// first intermediate network reports it; regular Adam stopped after a save on the final
-    /// network reports each chunk's step and rows still descending, as the files hold them; a
+    /// network reports each chunk's step and trials not stopped, as the files hold them; a
     /// file that does not parse is named, not thrown; a directory without checkpoint files and
     /// a path that is not a directory are refused with one line.
     func testTheSummaryReportsHowFarAStoppedRunGot() throws {
@@ -230,11 +230,10 @@ final class InversionCheckpointTests: XCTestCase {
         XCTAssertEqual(adam.chunks.first?.endRow, 3)
         XCTAssertEqual(adam.chunks.first?.step, 60)
         let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/adam/chunk-0-3.json"))) as? [String: Any]
-        XCTAssertEqual(adam.chunks.first?.descending, (saved?["slots"] as? [Any])?.count)
-        XCTAssertEqual(adam.progress, "final network: step 60, \(adam.chunks[0].descending) of 3 trials not stopped (no stopping test met yet)")
+        XCTAssertEqual(adam.chunks.first?.notStopped, (saved?["slots"] as? [Any])?.count)
+        XCTAssertEqual(adam.progress, "final network: step 60, \(adam.chunks[0].notStopped) of 3 trials not stopped (no stopping test met yet)")
         XCTAssertEqual(adam.fingerprint, "run adam")
         XCTAssertTrue(adam.problems.isEmpty)
-        // Run to the end (the files stay until the caller removes them): every chunk, none descending.
         // Run to the end (the files stay until the caller removes them): every chunk, its failed
         // trials (out of steps) the ones left in it.
         let result = try inverter(.adam, dir + "/adam").run(trials)
@@ -244,7 +243,7 @@ final class InversionCheckpointTests: XCTestCase {
         let done = try InversionCheckpoint.summary(of: dir + "/adam")
         XCTAssertEqual(done.chunks.map(\.firstRow), [0, 3, 6])
         XCTAssertEqual(done.chunks.map(\.endRow), [3, 6, 7])
-        XCTAssertEqual(done.chunks.map(\.descending), failed)
+        XCTAssertEqual(done.chunks.map(\.notStopped), failed)
         XCTAssertTrue(done.progress.hasSuffix("\(failed.reduce(0, +)) of 7 trials not stopped (no stopping test met yet)"), done.progress)
 
         try "{ not json".write(toFile: dir + "/adam/chunk-3-6.json", atomically: true, encoding: .utf8)
