@@ -150,7 +150,12 @@ extension InspectCommand {
     /// Files being written by the run are safe to read: lpom writes beside them and renames.
     func inspectCheckpoint() throws {
         let c: CheckpointSummary
-        do { c = try InversionCheckpoint.summary(of: history) } catch let e as CheckpointError { throw CommandError(e.description) }
+        do { c = try InversionCheckpoint.summary(of: history) } catch let e as CheckpointError {
+            // A folder of histories rather than a checkpoint: point at the command that lists them.
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: history)) ?? []
+            let hint = names.contains { $0.hasSuffix(".h5") } ? " (a folder of histories? `lpom runs \(history)` lists them)" : ""
+            throw CommandError(e.description + hint)
+        }
         if output.json {
             var object: [String: Any] = [
                 "checkpoint": history, "progress": c.progress,

@@ -166,6 +166,13 @@ final class SurfCLITests: CLITestCase {
             XCTAssertEqual((report["fingerprint"] as? String)?.contains(fixture), true, "\(extra)")
             XCTAssertEqual((report["problems"] as? [Any])?.count, 0, "\(extra)")
             XCTAssertGreaterThan(report["cpu_seconds"] as? Double ?? 0, 0, "\(extra)")
+            // A folder of histories is not a checkpoint: one line pointing at `lpom runs`.
+            let folder = dir + "/histories"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: folder + "/a.h5", contents: Data())
+            do { var c = try InspectCommand.parse([folder]); try c.run(); XCTFail("a folder of histories was inspected") } catch {
+                XCTAssertEqual(InspectCommand.message(for: error), "checkpoint \(folder): holds no lpom surf checkpoint files (chunk-*.json, phases.json, split.json, clock.json) (a folder of histories? `lpom runs \(folder)` lists them)")
+            }
             var text = try InspectCommand.parse([ckpt])
             XCTAssertTrue(try capturingStandardOutput { try text.run() }.contains("progress   final network: step "), "\(extra)")
             XCTAssertEqual(surfError(args.filter { $0 != "--json" } + extra + ["--seed", "5", "--checkpoint", ckpt])?.contains("saved by another run"), true,
