@@ -276,6 +276,8 @@ cell() {
     local model=$1 k=$2 g=$3
     local c="$model-k$k-g$g-s$SEED"
     [ -s "$RES/$c-adam.json" ] && [ -s "$RES/$c-surfing.json" ] && return 0   # done (no retraining)
+    local adam_before=0
+    [ -s "$RES/$c-adam.json" ] && adam_before=1
     generator "$model" "$k" "$g" || return 0
     if [ ! -s "$RES/$c-adam.json" ]; then
         if compgen -G "$OUT/$c-adam.pieces/*.json" > /dev/null; then
@@ -286,6 +288,11 @@ cell() {
         fi
         [ -s "$RES/$c-adam.json" ] || return 0
     fi
+    # Regular Adam finished before this walk (perhaps on another machine, the generator since
+    # trained again): surfing pairs with it only on the same generator, so check it first (added
+    # 2026-12-05, session 17: WGAN k = 5's second seed lost its history between its regular Adam
+    # and its surfing).
+    if ((adam_before)); then retrained_ok "$model" "$k" "$g" || return 0; fi
     local b
     b=$(field "$RES/$c-adam.json" mean_successful_iterations)
     if [ -n "$b" ]; then b=$(printf '%.0f' "$b"); else b=published; fi

@@ -272,6 +272,34 @@ class WholeSweepTests(unittest.TestCase):
             self.assertEqual([c for c in lost.calls() if opt(c["argv"], "method") == "restarts"], [])
             self.assertRegex(lost.output.strip().splitlines()[-1], r"but the failed units")
 
+    def test_surfing_waits_for_the_check_when_its_regular_adam_ran_on_a_lost_generator(self):
+        # WGAN k = 5's second seed (2026-12-05): regular Adam finished, then the machine and the
+        # generator went; surfing pairs with that Adam run only on the same generator.
+        name = "wgan-k5-g2"
+        for salt, same in (("", True), ("other kernels", False)):
+            with sweep_from(self.s) as lost:
+                shutil.rmtree(os.path.join(lost.root, "gen"))
+                shutil.rmtree(os.path.join(lost.root, "surf"))
+                os.remove(os.path.join(lost.res, f"{name}-s1-surfing.json"))
+                self.assertEqual(lost.run(STUB_SALT=salt), 0, lost.output[-2000:])
+                calls = lost.calls()
+                surfs = [i for i, c in enumerate(calls) if c["argv"][0] == "surf"
+                         and os.path.basename(c["argv"][1]) == name + ".h5"]
+                checks = [i for i in surfs if opt(calls[i]["argv"], "method") == "adam"]
+                self.assertEqual(len(checks), 1, salt)             # the retrain check: regular Adam, a prefix
+                self.assertNotIn("--keep-checkpoint", calls[checks[0]]["argv"])
+                surfing = [i for i in surfs if opt(calls[i]["argv"], "method") == "surfing"]
+                if same:
+                    self.assertTrue(json.load(open(os.path.join(lost.res, "retrained", name + ".json")))["equal"])
+                    self.assertEqual(len(surfing), 1)
+                    self.assertLess(checks[0], surfing[0])
+                    self.assertEqual(lost.small(f"{name}-s1-surfing.json")["successes"],
+                                     self.s.small(f"{name}-s1-surfing.json")["successes"])
+                else:
+                    self.assertIn("NOT the same generator", lost.output)
+                    self.assertEqual(surfing, [])
+                    self.assertFalse(os.path.exists(os.path.join(lost.res, f"{name}-s1-surfing.json")))
+
 
 class FailureAndCheckpointTests(unittest.TestCase):
     def test_a_failing_unit_is_marked_and_skipped_and_the_rest_finishes(self):
