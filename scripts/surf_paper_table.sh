@@ -30,9 +30,10 @@
 # their number chosen on validation trials (restarts_tuned) on DCGAN k = 10; DCGAN k = 5's fair
 # comparisons and restarts_tuned; the fair comparisons and restarts_tuned of WGAN-GP and WGAN at
 # k = 10; the other k = 20 cells (moved here 2026-12-05, session 15); WGAN k = 5's fair
-# comparisons and restarts_tuned; a second generator seed of the GAN cells at k = 5; the rest of
-# the fair comparisons and the ablation; compressed sensing (DCGAN k = 20,
-# fresh N(0, 1) A per trial). With two streams, the second takes the next unit in this order while the first
+# comparisons and restarts_tuned; a second generator seed of the GAN cells at k = 5; compressed
+# sensing at m = 100 (DCGAN k = 20, fresh N(0, 1) A per trial; moved before the rest on
+# 2026-12-05, session 17, as the one question without any answer); the rest of the fair
+# comparisons and the ablation; compressed sensing at the other m. With two streams, the second takes the next unit in this order while the first
 # holds one (a cell's surfing waits on its regular Adam).
 #
 # Generators (train.py and the model files of the released code; batch 128, Adam β₁ = 0.5,
@@ -423,6 +424,18 @@ ablation() {
     PIECE=$SURF_PIECE surf "$c" snapshots10 --method surfing --prefinal-budget "$b" --snapshots 10 || true
 }
 
+# cs M: compressed sensing (compressX.py) on the DCGAN k = 20 generator, M measurements, 100
+# in-range trials, a fresh N(0, 1) A per trial; regular Adam, then surfing. The generator is the
+# table's k = 20 cell's (trained again and checked when its history is gone).
+cs() {
+    local m=$1 c="dcgan-k20-g1-s$SEED"
+    [ -s "$RES/$c-cs-m$m-adam.json" ] && [ -s "$RES/$c-cs-m$m-surfing.json" ] && return 0
+    generator dcgan 20 1 || return 0
+    retrained_ok dcgan 20 1 || return 0
+    TRIALS=100 surf "$c" "cs-m$m-adam" --method adam --measurements "$m" || true
+    TRIALS=100 surf "$c" "cs-m$m-surfing" --method surfing --measurements "$m" || true
+}
+
 walk() {
 for k in 5 10; do
     for model in dcgan wgan-gp wgan vae; do cell "$model" "$k" 1; done
@@ -447,16 +460,15 @@ for model in vae wgan-gp wgan; do cell "$model" 20 1; done
 fair wgan 5 1    # its equal-budget run is free: its regular Adam ran to 61,000 steps
 restarts_tuned wgan 5 1
 for model in dcgan wgan-gp wgan; do cell "$model" 5 2; done
+# Compressed sensing at one m before second answers to the fair comparisons and the ablation
+# (moved here 2026-12-05, session 17: it had no answer at all, and its five m are ≈ 17 CPU hours).
+cs 100
 for k in 5 20; do
     for model in dcgan wgan-gp wgan; do fair "$model" "$k" 1; restarts_tuned "$model" "$k" 1; done
 done
 for model in wgan-gp wgan; do ablation "$model" 5 1; done
-# Compressed sensing (compressX.py): DCGAN k = 20, 100 in-range trials per m, fresh A per trial.
-for m in 20 50 100 200 400; do
-    c="dcgan-k20-g1-s$SEED"
-    TRIALS=100 surf "$c" "cs-m$m-adam" --method adam --measurements "$m" || true
-    TRIALS=100 surf "$c" "cs-m$m-surfing" --method surfing --measurements "$m" || true
-done
+# Compressed sensing, the other values of m.
+for m in 20 50 200 400; do cs "$m"; done
 }
 
 # Walk the order until a walk finishes nothing and finds nothing held by another stream; while

@@ -300,6 +300,23 @@ class WholeSweepTests(unittest.TestCase):
                     self.assertEqual(surfing, [])
                     self.assertFalse(os.path.exists(os.path.join(lost.res, f"{name}-s1-surfing.json")))
 
+    def test_compressed_sensing_on_a_new_machine_trains_and_checks_the_k20_generator_first(self):
+        with sweep_from(self.s) as lost:
+            shutil.rmtree(os.path.join(lost.root, "gen"))
+            shutil.rmtree(os.path.join(lost.root, "surf"))
+            for t in ("adam", "surfing"):
+                os.remove(os.path.join(lost.res, f"dcgan-k20-g1-s1-cs-m100-{t}.json"))
+            self.assertEqual(lost.run(), 0, lost.output[-2000:])
+            calls = lost.calls()
+            trains = [os.path.basename(opt(c["argv"], "history")) for c in calls if c["argv"][0] == "train"]
+            self.assertEqual(trains, ["dcgan-k20-g1.h5.part"])
+            self.assertTrue(json.load(open(os.path.join(lost.res, "retrained", "dcgan-k20-g1.json")))["equal"])
+            kinds = [(opt(c["argv"], "method"), opt(c["argv"], "measurements")) for c in calls if c["argv"][0] == "surf"]
+            self.assertEqual(kinds, [("adam", None), ("adam", "100"), ("surfing", "100")])   # the check first
+            for t in ("adam", "surfing"):
+                self.assertEqual(lost.small(f"dcgan-k20-g1-s1-cs-m100-{t}.json")["successes"],
+                                 self.s.small(f"dcgan-k20-g1-s1-cs-m100-{t}.json")["successes"])
+
 
 class FailureAndCheckpointTests(unittest.TestCase):
     def test_a_failing_unit_is_marked_and_skipped_and_the_rest_finishes(self):
