@@ -110,6 +110,19 @@ def sweep_from(base=None):
         s.cleanup()
 
 
+@contextmanager
+def new_machine(base, lost_results, **env):
+    """A copy of BASE's sweep on a machine that lost every history and full run, and the given
+    small JSONs; run once (with ENV). Yields the Sweep."""
+    with sweep_from(base) as s:
+        shutil.rmtree(os.path.join(s.root, "gen"))
+        shutil.rmtree(os.path.join(s.root, "surf"))
+        for f in lost_results:
+            os.remove(os.path.join(s.res, f))
+        s.rc = s.run(**env)
+        yield s
+
+
 def surf_calls(calls, history_name, **want):
     """The surf calls on that generator whose options have the given values."""
     out = []
@@ -239,12 +252,8 @@ class WholeSweepTests(unittest.TestCase):
             self.assertEqual(again.results(), expected_results())
 
     def test_a_new_machine_trains_a_lost_generator_again_and_checks_it_before_using_it(self):
-        with sweep_from(self.s) as lost:
-            shutil.rmtree(os.path.join(lost.root, "gen"))
-            shutil.rmtree(os.path.join(lost.root, "surf"))
-            for f in ("restarts", "adam-total"):
-                os.remove(os.path.join(lost.res, f"wgan-gp-k5-g1-s1-{f}.json"))
-            self.assertEqual(lost.run(), 0, lost.output[-2000:])
+        with new_machine(self.s, [f"wgan-gp-k5-g1-s1-{f}.json" for f in ("restarts", "adam-total")]) as lost:
+            self.assertEqual(lost.rc, 0, lost.output[-2000:])
             calls = lost.calls()
             trains = [c["argv"] for c in calls if c["argv"][0] == "train"]
             self.assertEqual([os.path.basename(opt(a, "history")) for a in trains], ["wgan-gp-k5-g1.h5.part"])
@@ -277,11 +286,8 @@ class WholeSweepTests(unittest.TestCase):
         # generator went; surfing pairs with that Adam run only on the same generator.
         name = "wgan-k5-g2"
         for salt, same in (("", True), ("other kernels", False)):
-            with sweep_from(self.s) as lost:
-                shutil.rmtree(os.path.join(lost.root, "gen"))
-                shutil.rmtree(os.path.join(lost.root, "surf"))
-                os.remove(os.path.join(lost.res, f"{name}-s1-surfing.json"))
-                self.assertEqual(lost.run(STUB_SALT=salt), 0, lost.output[-2000:])
+            with new_machine(self.s, [f"{name}-s1-surfing.json"], STUB_SALT=salt) as lost:
+                self.assertEqual(lost.rc, 0, lost.output[-2000:])
                 calls = lost.calls()
                 surfs = [i for i, c in enumerate(calls) if c["argv"][0] == "surf"
                          and os.path.basename(c["argv"][1]) == name + ".h5"]
@@ -301,12 +307,8 @@ class WholeSweepTests(unittest.TestCase):
                     self.assertFalse(os.path.exists(os.path.join(lost.res, f"{name}-s1-surfing.json")))
 
     def test_compressed_sensing_on_a_new_machine_trains_and_checks_the_k20_generator_first(self):
-        with sweep_from(self.s) as lost:
-            shutil.rmtree(os.path.join(lost.root, "gen"))
-            shutil.rmtree(os.path.join(lost.root, "surf"))
-            for t in ("adam", "surfing"):
-                os.remove(os.path.join(lost.res, f"dcgan-k20-g1-s1-cs-m100-{t}.json"))
-            self.assertEqual(lost.run(), 0, lost.output[-2000:])
+        with new_machine(self.s, [f"dcgan-k20-g1-s1-cs-m100-{t}.json" for t in ("adam", "surfing")]) as lost:
+            self.assertEqual(lost.rc, 0, lost.output[-2000:])
             calls = lost.calls()
             trains = [os.path.basename(opt(c["argv"], "history")) for c in calls if c["argv"][0] == "train"]
             self.assertEqual(trains, ["dcgan-k20-g1.h5.part"])
