@@ -5,6 +5,18 @@
 #   bash scripts/surf_sweep.sh start     # resume (finished pieces and generators are skipped)
 #   bash scripts/surf_sweep.sh status    # running or not, the last log lines, what has finished
 #   bash scripts/surf_sweep.sh stop      # stop it (the piece under way is lost, nothing else)
+#   bash scripts/surf_sweep.sh save      # copy the runs under way (their checkpoints and finished
+#                                        # pieces, a few hundred KB) to $KEEP, to commit
+#   bash scripts/surf_sweep.sh restore   # copy them back into runs/ (start does it first)
+#
+# Runs under way outlive the machine. A new machine has lost runs/ (generators, checkpoints): the
+# generators are trained again and checked bit for bit, but a run of hours (compressed sensing's
+# surfing: ≈ 3.5 CPU hours per m) would start over every session. `save` copies what each
+# unfinished unit has done — its pieces' checkpoint directories (`lpom surf --checkpoint`: x,
+# Adam's m and v, steps, per chunk) and its finished pieces' JSON — to $KEEP (in git); `start`
+# copies them back where runs/ has none. A checkpoint names its generator by a digest of the
+# final network (not the history's path), so it continues on the history trained again, and is
+# refused, with one line, on any other. Units finished since are dropped from $KEEP by `save`.
 #
 # `start` runs copies under $ROOT/bin (the sweep never sees a rebuild or an edit mid-run): the
 # scripts are refreshed from scripts/ each time; the binary is copied from .build/release/lpom
@@ -18,11 +30,52 @@ cd "$(dirname "$0")/.."
 ROOT=${ROOT:-runs/paper}
 BIN=$ROOT/bin
 LOG=$ROOT/sweep.log
+KEEP=${KEEP:-notebooks-md/03-results/in-progress}
+RES=${RES:-notebooks-md/03-results}
 running() { pgrep -f "$BIN/surf_paper_table.sh" > /dev/null; }
 
+# The saved progress of the units not finished: UNIT.pieces/ (finished pieces' JSON, checkpoint
+# directories), from $1 to $2, skipping what $2 already has (a newer state) and finished units.
+copy_progress() {
+    local from=$1 to=$2 d unit f n=0
+    for d in "$from"/*.pieces; do
+        [ -d "$d" ] || continue
+        unit=$(basename "$d" .pieces)
+        [ -s "$RES/$unit.json" ] && continue
+        for f in "$d"/[0-9]*-[0-9]*.json "$d"/[0-9]*-[0-9]*.ckpt; do
+            [ -e "$f" ] || continue
+            [ -e "$to/$unit.pieces/$(basename "$f")" ] && continue
+            # a piece already finished there needs no checkpoint
+            [ "${f%.ckpt}" != "$f" ] && [ -s "$to/$unit.pieces/$(basename "${f%.ckpt}").json" ] && continue
+            mkdir -p "$to/$unit.pieces"
+            cp -r "$f" "$to/$unit.pieces/.tmp-$(basename "$f")" && mv "$to/$unit.pieces/.tmp-$(basename "$f")" "$to/$unit.pieces/$(basename "$f")"
+            n=$((n + 1))
+        done
+    done
+    echo "$n"
+}
+
+restore_progress() {
+    [ -d "$KEEP" ] || return 0
+    mkdir -p "$ROOT/surf"
+    local n; n=$(copy_progress "$KEEP" "$ROOT/surf")
+    ((n == 0)) || echo "surf_sweep: continuing $n saved piece(s) and checkpoint(s) from $KEEP"
+}
+
 case "${1:-status}" in
+save)
+    # A fresh copy: the saved state of every unit not finished, nothing else.
+    tmp=$KEEP.new; rm -rf "$tmp"; mkdir -p "$tmp"
+    n=$(copy_progress "$ROOT/surf" "$tmp")
+    rm -rf "$KEEP"
+    if ((n > 0)); then mv "$tmp" "$KEEP"; else rm -rf "$tmp"; fi
+    echo "surf_sweep: saved $n piece(s) and checkpoint(s) of unfinished runs in $KEEP ($(du -sh "$KEEP" 2>/dev/null | cut -f1 || echo 0)); commit it"
+    ;;
+restore)
+    restore_progress ;;
 start)
     if running; then echo "surf_sweep: already running (bash scripts/surf_sweep.sh status)"; exit 0; fi
+    restore_progress
     mkdir -p "$BIN"
     if [ ! -x "$BIN/lpom" ] || [ "${FRESH_BINARY:-0}" = 1 ]; then
         [ -x .build/release/lpom ] || swift build -c release
@@ -63,5 +116,5 @@ stop)
     echo "surf_sweep: stopped"
     ;;
 *)
-    echo "usage: bash scripts/surf_sweep.sh start|status|stop" >&2; exit 2 ;;
+    echo "usage: bash scripts/surf_sweep.sh start|status|stop|save|restore" >&2; exit 2 ;;
 esac

@@ -324,8 +324,9 @@ struct SurfCommand: ParsableCommand {
     }
 
     /// What identifies this run in its checkpoints: every option that changes what is computed
-    /// (as resolved: the settings, the trials' seed, range and targets, A) and the history's
-    /// path and size. Threads, output and checkpoint options are left out: they change nothing
+    /// (as resolved: the settings, the trials' seed, range and targets, A) and the generator
+    /// (its final network's digest, `SurfSetup.historyDigest`; not the history's path, so a
+    /// checkpoint continues wherever the same history is, e.g. on a new machine). Threads, output and checkpoint options are left out: they change nothing
     /// the descent computes per trial (a chunk's file is also named by its rows). So is regular
     /// Adam's budget: a trial's descent does not depend on it (the run of S steps is the first S
     /// steps of any longer one, `InverterTests.testALongerBudgetKeepsTheShorterRunAsItsPrefix`),
@@ -334,9 +335,8 @@ struct SurfCommand: ParsableCommand {
     func checkpointFingerprint(_ settings: InversionSettings, setup: SurfSetup) -> String {
         var s = settings
         if s.method == .adam { s.finalSteps = 0 }
-        let size = ((try? FileManager.default.attributesOfItem(atPath: history))?[.size] as? NSNumber)?.intValue ?? -1
         let parts: [String] = [
-            "lpom \(lpomVersion)", "history \(URL(fileURLWithPath: history).standardizedFileURL.path) \(size) bytes",
+            "lpom \(lpomVersion)", "history with final network \(setup.historyDigest) (\(setup.snapshotCount) snapshots)",
             "trials \(trials) range \(trialRange ?? "all") seed \(seed) target \(targets ?? target.rawValue) prior \(setup.prior.rawValue)",
             "measurements \(measurements.map(String.init) ?? "none") matrix \(measurementMatrix?.rawValue ?? "default") protocol \(self.protocol.rawValue)",
             "path \(path.rawValue) refine \(refine) dataset \(dataset?.rawValue ?? "history's")",

@@ -25,6 +25,13 @@ final class SurfSetup {
     let needsMeasuredBudget: Bool
     /// The workers the trials split over (nil on one thread).
     let workers: InversionWorkers<Float>?
+    /// What identifies the generator in a checkpoint's fingerprint: a digest of the final
+    /// network's parameters and buffers, not the history's path or size, so that a checkpoint
+    /// continues on another machine whose history was trained again bit for bit (the sweep checks
+    /// that first: scripts/surf_retrain_check.py) or copied elsewhere, and is refused on another
+    /// generator. A history is written by one deterministic training run, so its final network
+    /// decides the snapshots before it.
+    let historyDigest: String
 
     init(_ c: SurfCommand) throws {
         // `--threads`: the trials split over that many workers (InversionWorkers). OpenBLAS stays on
@@ -81,6 +88,7 @@ final class SurfSetup {
         trials = trialRows.map { all.subset(Array($0)) } ?? all
         let snaps = GeneratorSnapshots(steps: reader.snapshotSteps) { try reader.values(at: $0, for: network) }
         snapshotCount = snaps.count
+        historyDigest = Self.digest(try reader.values(at: snaps.count - 1, for: network))
         snapshots = (c.path == .linear ? try snaps.linearPath() : snaps).refined(c.refine)
         if paper && snaps.count != 101 && c.method != .adam && c.method != .restarts {
             printErr("warning: \(path): the paper protocol expects 101 snapshots (θ_0 and 100 checkpoints every `inter` steps); this history has \(snaps.count)")
@@ -127,6 +135,19 @@ final class SurfSetup {
         }
         s.exactPieces = (c.pieceSolver ?? (identityOutput ? .exact : .gradient)) == .exact
         settings = s
+    }
+
+    /// SHA-256 (its first 16 hex digits) over the names, sizes and bytes of the values, in name order.
+    static func digest(_ snapshot: (parameters: [String: [Float]], buffers: [String: [Float]])) -> String {
+        var sha = SHA256()
+        for (kind, values) in [("parameter", snapshot.parameters), ("buffer", snapshot.buffers)] {
+            for name in values.keys.sorted() {
+                let v = values[name]!
+                sha.update(Array("\(kind) \(name) \(v.count)\n".utf8))
+                sha.update(v.withUnsafeBytes { Array($0) })
+            }
+        }
+        return String(SHA256.hex(sha.finalize()).prefix(16))
     }
 
     /// Snapshots the method visits (1 for adam and restarts).

@@ -147,8 +147,8 @@ final class SurfCLITests: CLITestCase {
         for extra in [["--method", "adam", "--threads", "2"],
                       ["--method", "surfing", "--measurements", "20", "--first-steps", "60", "--min-steps", "20"]] {
             let args = [fixture, "--trials", "6", "--steps", "300", "--seed", "4", "--json", "--quiet"] + extra
-            func json(_ more: [String]) throws -> [String: Any] {
-                var c = try SurfCommand.parse(args + more)
+            func json(_ more: [String], history: String? = nil) throws -> [String: Any] {
+                var c = try SurfCommand.parse((history.map { [$0] + args.dropFirst() } ?? args) + more)
                 let text = try capturingStandardOutput { try c.run() }
                 return try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
             }
@@ -163,7 +163,8 @@ final class SurfCLITests: CLITestCase {
             XCTAssertEqual(chunks.compactMap { $0["step"] as? Int }.max(), 150, "\(extra): the save that stopped the run")
             XCTAssertEqual(chunks.compactMap { ($0["rows"] as? [Int]).map { $0[1] - $0[0] } }.reduce(0, +), 6, "\(extra): every trial in a chunk")
             XCTAssertEqual(report["workers"] as? Int, extra.contains("--threads") ? 2 : 1, "\(extra)")
-            XCTAssertEqual((report["fingerprint"] as? String)?.contains(fixture), true, "\(extra)")
+            XCTAssertEqual((report["fingerprint"] as? String)?.contains("history with final network "), true, "\(extra)")
+            XCTAssertEqual((report["fingerprint"] as? String)?.contains(fixture), false, "\(extra): the generator, not its path")
             XCTAssertEqual((report["problems"] as? [Any])?.count, 0, "\(extra)")
             XCTAssertGreaterThan(report["cpu_seconds"] as? Double ?? 0, 0, "\(extra)")
             // A folder of histories is not a checkpoint: one line pointing at `lpom runs`.
@@ -181,7 +182,13 @@ final class SurfCLITests: CLITestCase {
             let threads = extra.contains("--threads") ? "1" : "2"
             XCTAssertEqual(surfError(args.filter { $0 != "--json" } + extra + ["--threads", threads, "--checkpoint", ckpt])?.contains("continue it with those"), true,
                            "another split of the trials")
-            let resumed = try json(["--checkpoint", ckpt, "--checkpoint-every", "50"])
+            // Continued from a copy of the history elsewhere (another machine: a history trained
+            // again bit for bit, or copied): the checkpoint names the generator, not the file.
+            let moved = dir + "/elsewhere/generator.h5"
+            try? FileManager.default.createDirectory(atPath: dir + "/elsewhere", withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(atPath: moved)
+            try FileManager.default.copyItem(atPath: fixture, toPath: moved)
+            let resumed = try json(["--checkpoint", ckpt, "--checkpoint-every", "50"], history: moved)
             // The continued run reports the whole run's time: the interrupted invocation's up to its last save, plus its own.
             let before = resumed["seconds_before_continued"] as? Double ?? 0, cpuBefore = resumed["cpu_seconds_before_continued"] as? Double ?? 0
             XCTAssertGreaterThan(before, 0, "\(extra)")
@@ -206,6 +213,21 @@ final class SurfCLITests: CLITestCase {
     /// given that budget from the start (every trial's x̂ and iterations); the budget it was saved
     /// at is not part of what identifies the run, but a smaller budget than the saved step, and
     /// surfing's budget, are refused.
+    /// The generator's digest in a checkpoint's fingerprint: the same for the same values
+    /// whatever the dictionaries' order, another for one bit of one value, for a value moved to
+    /// another name, or for a buffer given as a parameter.
+    func testTheGeneratorDigestNamesTheValuesNotTheFile() {
+        let p: [String: [Float]] = ["w": [1, 2, 3], "b": [0.5]], buf: [String: [Float]] = ["mean": [0.25, -1]]
+        let d = SurfSetup.digest((p, buf))
+        XCTAssertEqual(d.count, 16)
+        XCTAssertEqual(d, SurfSetup.digest((Dictionary(uniqueKeysWithValues: p.reversed()), buf)))
+        var flipped = p
+        flipped["w"]![1] = Float(bitPattern: p["w"]![1].bitPattern ^ 1)
+        XCTAssertNotEqual(d, SurfSetup.digest((flipped, buf)))
+        XCTAssertNotEqual(d, SurfSetup.digest((["w": [1, 2], "b": [3, 0.5]], buf)))
+        XCTAssertNotEqual(d, SurfSetup.digest((p.merging(buf) { a, _ in a }, [:])))
+    }
+
     func testAKeptRegularAdamCheckpointContinuesToALargerBudget() throws {
         let ckpt = dir + "/kept"
         let args = [fixture, "--trials", "8", "--seed", "6", "--method", "adam", "--lr", "0.003", "--json", "--quiet"]
