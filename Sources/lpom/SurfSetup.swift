@@ -31,7 +31,11 @@ final class SurfSetup {
     /// that first: scripts/surf_retrain_check.py) or copied elsewhere, and is refused on another
     /// generator. A history is written by one deterministic training run, so its final network
     /// decides the snapshots before it.
-    let historyDigest: String
+    /// Computed when first asked (a checkpoint is used): it reads the final snapshot again.
+    private(set) lazy var historyDigest: String = {
+        do { return Self.digest(try finalSnapshot()) } catch { return "unreadable final snapshot (\(error))" }
+    }()
+    private let finalSnapshot: () throws -> (parameters: [String: [Float]], buffers: [String: [Float]])
 
     init(_ c: SurfCommand) throws {
         // `--threads`: the trials split over that many workers (InversionWorkers). OpenBLAS stays on
@@ -88,7 +92,8 @@ final class SurfSetup {
         trials = trialRows.map { all.subset(Array($0)) } ?? all
         let snaps = GeneratorSnapshots(steps: reader.snapshotSteps) { try reader.values(at: $0, for: network) }
         snapshotCount = snaps.count
-        historyDigest = Self.digest(try reader.values(at: snaps.count - 1, for: network))
+        let last = snaps.count - 1
+        finalSnapshot = { try reader.values(at: last, for: network) }
         snapshots = (c.path == .linear ? try snaps.linearPath() : snaps).refined(c.refine)
         if paper && snaps.count != 101 && c.method != .adam && c.method != .restarts {
             printErr("warning: \(path): the paper protocol expects 101 snapshots (θ_0 and 100 checkpoints every `inter` steps); this history has \(snaps.count)")
