@@ -64,11 +64,20 @@ struct InspectCommand: ParsableCommand {
         }
         if let plot { try makePlot(reader: reader, record: record).write(to: plot) }
         let training = (try? JSONSerialization.jsonObject(with: Data(record.json().utf8))) as? [String: Any] ?? [:]
+        // The final network's digest, as `lpom surf` checkpoints name the generator (SurfSetup.digest
+        // over the values the network loads): two histories with equal digests hold bit-identical
+        // final networks (the sweep compares a generator trained again with the one its results
+        // were computed on).
+        let digest: String? = problem != nil || steps.isEmpty ? nil : try {
+            let network = try loadNetwork(from: reader, snapshot: -1)
+            return SurfSetup.digest(try reader.values(at: -1, for: network))
+        }()
         if output.json {
             var object: [String: Any] = ["history": history, "created_by": reader.createdBy, "model": (try? JSONSerialization.jsonObject(with: Data(reader.model.utf8))) ?? reader.model,
                        "training": training, "provenance": training["provenance"] ?? [], "snapshots": steps.count, "snapshot_steps": steps,
                        "parameters": params, "parameter_count": total, "metrics": metrics, "checked": problem == nil]
             if let problem { object["problem"] = problem }
+            if let digest { object["final_network_digest"] = digest }
             printJSON(object)
             return
         }
@@ -84,6 +93,7 @@ struct InspectCommand: ParsableCommand {
         do { _ = try reader.trainingRecord() } catch { print("          \(error)") }
         if let f = steps.first, let l = steps.last {
             print("snapshots \(steps.count), steps \(f) … \(l)")
+            if let digest { print("final θ   digest \(digest) (SHA-256 of its parameters and buffers: equal digests, bit-identical networks)") }
         } else {
             print("snapshots none")
         }

@@ -165,6 +165,12 @@ final class SurfCLITests: CLITestCase {
             XCTAssertEqual(report["workers"] as? Int, extra.contains("--threads") ? 2 : 1, "\(extra)")
             XCTAssertEqual((report["fingerprint"] as? String)?.contains("history with final network "), true, "\(extra)")
             XCTAssertEqual((report["fingerprint"] as? String)?.contains(fixture), false, "\(extra): the generator, not its path")
+            // `lpom inspect HISTORY` reports the same digest (what the sweep compares).
+            var history = try InspectCommand.parse([fixture, "--json"])
+            let h = try JSONSerialization.jsonObject(with: Data(capturingStandardOutput { try history.run() }.utf8)) as? [String: Any] ?? [:]
+            let digest = h["final_network_digest"] as? String ?? "none"
+            XCTAssertEqual(digest.count, 16)
+            XCTAssertEqual((report["fingerprint"] as? String)?.contains("history with final network \(digest) "), true, "\(extra)")
             XCTAssertEqual((report["problems"] as? [Any])?.count, 0, "\(extra)")
             XCTAssertGreaterThan(report["cpu_seconds"] as? Double ?? 0, 0, "\(extra)")
             // A folder of histories is not a checkpoint: one line pointing at `lpom runs`.

@@ -11,6 +11,7 @@ What the stub keeps of lpom, because the sweep relies on it:
   settings, never of --trial-range or the budget beyond the step it stops at: regular Adam given
   more steps keeps the shorter run as its prefix (what scripts/surf_cap.py and the retrain check
   rest on);
+- `inspect HISTORY --json`: the final network's digest, a function of the generator;
 - --checkpoint DIR: split.json (the workers) written at the start, a state file "every
   --checkpoint-every steps", everything removed at the end unless --keep-checkpoint; a run started
   with a checkpoint of another worker count is refused, as lpom refuses it.
@@ -161,6 +162,12 @@ def main():
         train(rest, o)
     elif cmd == "surf":
         surf(rest, o)
+    elif cmd == "inspect":
+        log({"argv": argv})
+        # the final network's digest: the generator's identity (a resumed training ends where an
+        # uninterrupted one would)
+        gen = open(rest[0]).read().replace(" resumed", "")
+        json.dump({"history": rest[0], "final_network_digest": hashlib.sha256(gen.encode()).hexdigest()[:16]}, sys.stdout)
     else:
         sys.exit(f"lpom: error: the stub knows no command {cmd!r}")
 

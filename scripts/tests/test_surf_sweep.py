@@ -270,6 +270,28 @@ class WholeSweepTests(unittest.TestCase):
             self.assertEqual(len(total), 1)
             self.assertIsNone(total[0]["resumed_from"])
 
+    def test_a_generator_checked_once_is_checked_by_its_digest_on_the_next_machine(self):
+        lost_files = [f"wgan-gp-k5-g1-s1-{f}.json" for f in ("restarts", "adam-total")]
+        with new_machine(self.s, lost_files) as first:
+            self.assertEqual(first.rc, 0, first.output[-2000:])
+            record = json.load(open(os.path.join(first.res, "retrained", "wgan-gp-k5-g1.json")))
+            self.assertTrue(record["equal"])
+            self.assertRegex(record["final_network_digest"], r"^[0-9a-f]{16}$")
+            for salt, same in (("", True), ("other kernels", False)):
+                with new_machine(first, lost_files, STUB_SALT=salt) as second:
+                    self.assertEqual(second.rc, 0, second.output[-2000:])
+                    calls = second.calls()
+                    self.assertEqual([c for c in calls if c["argv"][0] == "surf" and opt(c["argv"], "method") == "adam"
+                                      and opt(c["argv"], "steps") != str(first.small(lost_files[1])["final_steps"])], [],
+                                     "no regular-Adam rerun to check it")
+                    self.assertEqual(len([c for c in calls if c["argv"][0] == "inspect"]), 1)
+                    if same:
+                        self.assertIn("as recorded in", second.output)
+                        self.assertEqual(second.results(), expected_results())
+                    else:
+                        self.assertIn("NOT the same generator", second.output)
+                        self.assertFalse(os.path.exists(os.path.join(second.res, lost_files[0])))
+
     def test_another_generator_trained_on_a_new_machine_is_refused(self):
         with sweep_from(self.s) as lost:
             shutil.rmtree(os.path.join(lost.root, "gen"))
@@ -313,8 +335,11 @@ class WholeSweepTests(unittest.TestCase):
             trains = [os.path.basename(opt(c["argv"], "history")) for c in calls if c["argv"][0] == "train"]
             self.assertEqual(trains, ["dcgan-k20-g1.h5.part"])
             self.assertTrue(json.load(open(os.path.join(lost.res, "retrained", "dcgan-k20-g1.json")))["equal"])
-            kinds = [(opt(c["argv"], "method"), opt(c["argv"], "measurements")) for c in calls if c["argv"][0] == "surf"]
-            self.assertEqual(kinds, [("adam", None), ("adam", "100"), ("surfing", "100")])   # the check first
+            # the check first: by the digest recorded when the generator was first checked
+            kinds = [c["argv"][0] if c["argv"][0] != "surf" else (opt(c["argv"], "method"), opt(c["argv"], "measurements"))
+                     for c in calls if c["argv"][0] != "train"]
+            self.assertEqual(kinds, ["inspect", ("adam", "100"), ("surfing", "100")])
+            self.assertIn("dcgan-k20-g1: final network digest", lost.output)
             for t in ("adam", "surfing"):
                 self.assertEqual(lost.small(f"dcgan-k20-g1-s1-cs-m100-{t}.json")["successes"],
                                  self.s.small(f"dcgan-k20-g1-s1-cs-m100-{t}.json")["successes"])
