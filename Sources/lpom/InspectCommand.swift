@@ -68,7 +68,8 @@ struct InspectCommand: ParsableCommand {
         // over the values the network loads): two histories with equal digests hold bit-identical
         // final networks (the sweep compares a generator trained again with the one its results
         // were computed on).
-        let digest: String? = problem != nil || steps.isEmpty ? nil : try {
+        // (A report: a history whose final network cannot be loaded is still inspected, without it.)
+        let digest: String? = problem != nil || steps.isEmpty ? nil : try? {
             let network = try loadNetwork(from: reader, snapshot: -1)
             return SurfSetup.digest(try reader.values(at: -1, for: network))
         }()
