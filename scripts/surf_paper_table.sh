@@ -397,7 +397,7 @@ check_generator() {
     # SHA-256 of its parameters and buffers): comparing digests is the same check, bit for bit,
     # in seconds instead of a regular-Adam rerun (38 minutes for DCGAN k = 20).
     local want got
-    want=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1])).get('final_network_digest', ''))" "$record" 2>/dev/null || true)
+    want=$(field "$record" final_network_digest 2>/dev/null || true)
     if [ -n "$want" ]; then
         got=$(digest_of "$h") || { failed "$h" "checking $name: lpom inspect could not read it"; return 1; }
         if [ "$got" = "$want" ]; then
@@ -491,7 +491,7 @@ fair wgan 5 1    # its equal-budget run is free: its regular Adam ran to 61,000 
 restarts_tuned wgan 5 1
 for model in dcgan wgan-gp wgan; do cell "$model" 5 2; done
 # Compressed sensing at one m before second answers to the fair comparisons and the ablation
-# (moved here 2026-12-05, session 17: it had no answer at all, and its five m are ≈ 17 CPU hours).
+# (moved here 2026-12-05, session 17: it had no answer at all, and its five m are 25–33 CPU hours).
 cs 100
 for k in 5 20; do
     for model in dcgan wgan-gp wgan; do fair "$model" "$k" 1; restarts_tuned "$model" "$k" 1; done

@@ -11,7 +11,7 @@
 #
 # Runs under way outlive the machine. A new machine has lost runs/ (generators, checkpoints): the
 # generators are trained again and checked bit for bit, but a run of hours (compressed sensing's
-# surfing: ≈ 3.5 CPU hours per m) would start over every session. `save` copies what each
+# surfing: 5–6.5 CPU hours per m) would start over every session. `save` copies what each
 # unfinished unit has done — its pieces' checkpoint directories (`lpom surf --checkpoint`: x,
 # Adam's m and v, steps, per chunk) and its finished pieces' JSON — to $KEEP (in git); `start`
 # copies them back where runs/ has none. A checkpoint names its generator by a digest of the
@@ -48,7 +48,9 @@ copy_progress() {
             # a piece already finished there needs no checkpoint
             [ "${f%.ckpt}" != "$f" ] && [ -s "$to/$unit.pieces/$(basename "${f%.ckpt}").json" ] && continue
             mkdir -p "$to/$unit.pieces"
-            cp -r "$f" "$to/$unit.pieces/.tmp-$(basename "$f")" && mv "$to/$unit.pieces/.tmp-$(basename "$f")" "$to/$unit.pieces/$(basename "$f")"
+            local tmp="$to/$unit.pieces/.tmp-$(basename "$f")"
+            rm -rf "$tmp"   # left by an interrupted copy (cp -r into it would nest)
+            cp -r "$f" "$tmp" && mv "$tmp" "$to/$unit.pieces/$(basename "$f")"
             n=$((n + 1))
         done
     done

@@ -64,15 +64,13 @@ struct InspectCommand: ParsableCommand {
         }
         if let plot { try makePlot(reader: reader, record: record).write(to: plot) }
         let training = (try? JSONSerialization.jsonObject(with: Data(record.json().utf8))) as? [String: Any] ?? [:]
-        // The final network's digest, as `lpom surf` checkpoints name the generator (SurfSetup.digest
-        // over the values the network loads): two histories with equal digests hold bit-identical
+        // The final network's digest, as `lpom surf` checkpoints name the generator
+        // (SurfSetup.finalNetworkDigest): two histories with equal digests hold bit-identical
         // final networks (the sweep compares a generator trained again with the one its results
         // were computed on).
         // (A report: a history whose final network cannot be loaded is still inspected, without it.)
-        let digest: String? = problem != nil || steps.isEmpty ? nil : try? {
-            let network = try loadNetwork(from: reader, snapshot: -1)
-            return SurfSetup.digest(try reader.values(at: -1, for: network))
-        }()
+        let digest: String? = problem != nil || steps.isEmpty ? nil
+            : try? SurfSetup.finalNetworkDigest(reader, loadNetwork(from: reader, snapshot: -1))
         if output.json {
             var object: [String: Any] = ["history": history, "created_by": reader.createdBy, "model": (try? JSONSerialization.jsonObject(with: Data(reader.model.utf8))) ?? reader.model,
                        "training": training, "provenance": training["provenance"] ?? [], "snapshots": steps.count, "snapshot_steps": steps,

@@ -33,9 +33,9 @@ final class SurfSetup {
     /// decides the snapshots before it.
     /// Computed when first asked (a checkpoint is used): it reads the final snapshot again.
     private(set) lazy var historyDigest: String = {
-        do { return Self.digest(try finalSnapshot()) } catch { return "unreadable final snapshot (\(error))" }
+        do { return try finalDigest() } catch { return "unreadable final snapshot (\(error))" }
     }()
-    private let finalSnapshot: () throws -> (parameters: [String: [Float]], buffers: [String: [Float]])
+    private let finalDigest: () throws -> String
 
     init(_ c: SurfCommand) throws {
         // `--threads`: the trials split over that many workers (InversionWorkers). OpenBLAS stays on
@@ -92,8 +92,7 @@ final class SurfSetup {
         trials = trialRows.map { all.subset(Array($0)) } ?? all
         let snaps = GeneratorSnapshots(steps: reader.snapshotSteps) { try reader.values(at: $0, for: network) }
         snapshotCount = snaps.count
-        let last = snaps.count - 1
-        finalSnapshot = { try reader.values(at: last, for: network) }
+        finalDigest = { try Self.finalNetworkDigest(reader, network) }
         snapshots = (c.path == .linear ? try snaps.linearPath() : snaps).refined(c.refine)
         if paper && snaps.count != 101 && c.method != .adam && c.method != .restarts {
             printErr("warning: \(path): the paper protocol expects 101 snapshots (θ_0 and 100 checkpoints every `inter` steps); this history has \(snaps.count)")
@@ -140,6 +139,12 @@ final class SurfSetup {
         }
         s.exactPieces = (c.pieceSolver ?? (identityOutput ? .exact : .gradient)) == .exact
         settings = s
+    }
+
+    /// The digest of a history's final network: the values `network` loads from its last
+    /// snapshot (the one definition `lpom surf` checkpoints and `lpom inspect` share).
+    static func finalNetworkDigest(_ reader: HistoryReader, _ network: Network<Float>) throws -> String {
+        digest(try reader.values(at: -1, for: network))
     }
 
     /// SHA-256 (its first 16 hex digits) over the names, sizes and bytes of the values, in name order.
