@@ -8,10 +8,12 @@ then, unsolved for every other.
     python3 scripts/surf_retrain_check.py plan ADAM_SMALL.json
         prints "FROM:TO THREADS STEPS": the finished run's first piece (--trial-range, --threads,
         read from its command) and the fewest steps by which 10 of that piece's trials were solved
-    python3 scripts/surf_retrain_check.py compare ADAM_SMALL.json RERUN.json OUT.json
+    python3 scripts/surf_retrain_check.py compare ADAM_SMALL.json RERUN.json OUT.json [DIGEST]
         compares the rerun (`lpom surf --json --method adam --steps STEPS --trial-range FROM:TO
         --threads THREADS`, the cell's other options) with the finished run; writes OUT.json (both
-        sides per solved trial, the verdict) and exits 0 when all agree, 3 when any differs
+        sides per solved trial, the verdict and, when all agree, DIGEST — the generator's final
+        network digest from `lpom inspect --json`, which later machines compare instead) and exits
+        0 when all agree, 3 when any differs
 
 Why regular Adam over the whole piece. A trial's descent does not depend on the budget, and the
 batch holds the same unsolved trials at each step, so the rerun is bit for bit the finished run's
@@ -23,6 +25,7 @@ their iterations moved by 1–5% on the same generator, which this check then co
 thread count or other BLAS kernels ends elsewhere and fails at once.
 """
 import json
+import os
 import re
 import sys
 
@@ -47,7 +50,7 @@ def plan(path):
     print(f"{a}:{b} {threads} {solved[SOLVED - 1]}")
 
 
-def compare(small_path, rerun_path, out_path):
+def compare(small_path, rerun_path, out_path, digest=None):
     d = json.load(open(small_path))
     r = json.load(open(rerun_path))
     a, b = r.get("trial_range") or [0, r["trials"]]
@@ -70,7 +73,11 @@ def compare(small_path, rerun_path, out_path):
     rec = {"finished_run": small_path, "history": r.get("history"), "trial_range": [a, b], "steps": steps,
            "solved_trials": rows, "unsolved_in_both": unsolved_ok, "equal": equal,
            "rerun_cpu_seconds": r.get("cpu_seconds"), "command": r.get("command")}
-    json.dump(rec, open(out_path, "w"), indent=1)
+    if equal and digest:
+        rec["final_network_digest"] = digest
+    with open(out_path + ".tmp", "w") as f:
+        json.dump(rec, f, indent=1)
+    os.replace(out_path + ".tmp", out_path)
     n = sum(x["equal"] for x in rows)
     print(f"surf_retrain_check: regular Adam, trials {a}:{b}, {steps} steps: {n} of {len(rows)} solved trials "
           f"equal to {small_path} and {unsolved_ok} unsolved in both: "
@@ -81,7 +88,7 @@ def compare(small_path, rerun_path, out_path):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "plan":
         plan(sys.argv[2])
-    elif len(sys.argv) == 5 and sys.argv[1] == "compare":
+    elif len(sys.argv) in (5, 6) and sys.argv[1] == "compare":
         compare(*sys.argv[2:])
     else:
         sys.exit(__doc__)

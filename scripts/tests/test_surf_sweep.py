@@ -326,6 +326,11 @@ class WholeSweepTests(unittest.TestCase):
                 else:
                     self.assertIn("NOT the same generator", lost.output)
                     self.assertEqual(surfing, [])
+                    # its record says why, and holds no digest a later machine would take for a pass
+                    with open(os.path.join(lost.res, "retrained", name + ".json")) as f:
+                        record = json.load(f)
+                    self.assertFalse(record["equal"])
+                    self.assertNotIn("final_network_digest", record)
                     self.assertFalse(os.path.exists(os.path.join(lost.res, f"{name}-s1-surfing.json")))
 
     def test_compressed_sensing_on_a_new_machine_trains_and_checks_the_k20_generator_first(self):
