@@ -96,6 +96,13 @@ start)
     done
     ;;
 status)
+    # eta PROGRESS CPU_MIN: on the intermediate networks, their rest at the rate so far (the final
+    # network's steps come after, and depend on how many trials stop early).
+    eta() {
+        awk -v p="$1" -v c="$2" 'BEGIN { if (match(p, /intermediate network [0-9]+ of [0-9]+ done/)) {
+            split(substr(p, RSTART, RLENGTH), w, " "); d = w[3]; n = w[5]
+            if (d > 0 && c > 0 && n > d) printf " (≈ %.1f CPU h more for networks %d–%d at this rate, then the final network)", c / d * (n - d) / 60, d + 1, n } }'
+    }
     if running; then echo "surf_sweep: running"; else echo "surf_sweep: not running"; fi
     ps -o etime=,time=,args= -C lpom 2>/dev/null | grep -F "$BIN/lpom" | cut -c1-160 | sed 's/^/  /' || true
     [ -f "$LOG" ] && tail -n 5 "$LOG" | sed 's/^/  /'
@@ -108,7 +115,9 @@ status)
         [ -n "$(find "$ck/clock.json" -mmin -30)" ] || continue
         report=$("$LPOM" inspect "$ck" 2>/dev/null) || continue
         unit="$(basename "$(dirname "$ck")" .pieces) trials $(basename "$ck" .ckpt | tr - :)"
-        echo "  under way: $unit: $(sed -n 's/^progress *//p' <<< "$report"); $(sed -n 's/^time *\([0-9.]*\) CPU min.*/\1/p' <<< "$report") CPU min so far"
+        progress=$(sed -n 's/^progress *//p' <<< "$report")
+        cpu=$(sed -n 's/^time *\([0-9.]*\) CPU min.*/\1/p' <<< "$report")
+        echo "  under way: $unit: $progress; $cpu CPU min so far$(eta "$progress" "$cpu")"
     done
     python3 scripts/surf_paper_summary.py notebooks-md/03-results | grep -E "cells finished" || true
     ;;
