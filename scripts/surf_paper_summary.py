@@ -123,6 +123,30 @@ def across_seeds(runs):
         print("\n".join(rows))
 
 
+def generator_passes(runs):
+    """One row per cell run again on a generator trained with two generator passes per step (gen
+    seed "Nf2": the released trainers' batch-norm running statistics, the same θ as seed N) beside
+    seed N: each method's rate on both, McNemar's test between them on the same trials (same x*,
+    x_init), and surfing against Adam on the Nf2 generator."""
+    rows = []
+    for (m, k, g, tag) in sorted(runs):
+        if tag != "surfing" or not g.endswith("f2"):
+            continue
+        base = g[:-2]
+        one = {t: runs.get((m, k, base, t)) for t in ("adam", "surfing")}
+        two = {t: runs.get((m, k, g, t)) for t in ("adam", "surfing")}
+        paper = PAPER.get((m, k))
+        rows.append("| %s | %d | %s | %s / %s | %s | %s / %s | %s | %s | %s |" % (
+            m, k, base, pct(one["adam"]), pct(two["adam"]), pvalue(two["adam"], one["adam"]),
+            pct(one["surfing"]), pct(two["surfing"]), pvalue(two["surfing"], one["surfing"]),
+            pvalue(two["surfing"], two["adam"]), "%.1f → %.1f" % paper if paper else "—"))
+    if rows:
+        print("\n### The generator's batch-norm running statistics as the released trainers leave them (two generator passes per step; the same θ)\n")
+        print("| model | k | gen seed | Adam % (1 pass / 2 passes) | McNemar p (2 only / 1 only) | surfing % (1 pass / 2 passes) | McNemar p (2 only / 1 only) | 2 passes: surfing vs Adam p | paper Adam → surfing |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(rows))
+
+
 def main(directory):
     runs = load(directory)
     print("### Table 1 under the authors' protocol (300 trials, ‖x̂ − x*‖ < 0.01)\n")
@@ -147,6 +171,7 @@ def main(directory):
         print("\n† regular Adam's 60,000 steps are the first 60,000 of one longer run (scripts/surf_cap.py); "
               "the CPU minutes are that run's.")
     across_seeds(runs)
+    generator_passes(runs)
 
     def against_surfing(title, header, tags, note=lambda tag, d: ""):
         """One row per surfing run with either of the two runs `tags` of its cell: each one's success

@@ -30,6 +30,17 @@ public struct GANConfiguration: Sendable {
     public var penaltyWeight: Double = 0.25
     /// WGAN-GP penalty: per sample (Gulrajani et al.) or as the authors' released code forms it.
     public var penaltyStyle: PenaltyStyle = .perSample
+    /// Training-mode forward passes of the generator per step, on the last critic update's
+    /// latents: 1 — the generator update reuses that update's fake batch (the PyTorch DCGAN
+    /// example); 2 — as the surfing authors' released GAN.py / WGAN.py / WGAN_GP.py, whose critic
+    /// update and generator update are two `sess.run` calls on the same `batch_z`, each running the
+    /// generator in training mode with `tf.contrib.layers.batch_norm(updates_collections=None)`
+    /// (running statistics updated in place by every such pass). θ and every loss are the same
+    /// either way (the second pass repeats the first: same θ, same latents); only the generator's
+    /// batch-norm running statistics differ — with 2 they take the same batch statistics twice per
+    /// step, r ← 0.81 r + 0.19 s for TF's decay 0.9 — and with them the eval-mode network that
+    /// inversion uses.
+    public var generatorForwardsPerStep = 1
 
     /// The defaults for `method` (see the type's documentation).
     public init(method: GenerativeMethod) {
@@ -88,6 +99,8 @@ public final class GANTrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
                                    "beta1": configuration.adam.beta1, "beta2": configuration.adam.beta2,
                                    "adam_eps": configuration.adam.epsilon, "n_critic": Double(configuration.criticSteps)]
         if model == .wgan { h["clip"] = configuration.clip }
+        // Recorded only when not 1, so histories written before the setting existed resume.
+        if configuration.generatorForwardsPerStep != 1 { h["g_forwards"] = Double(configuration.generatorForwardsPerStep) }
         if model == .wganGP {
             h["gp_lambda"] = configuration.penaltyWeight
             h["gp_released"] = configuration.penaltyStyle == .released ? 1 : 0
@@ -110,14 +123,15 @@ public final class GANTrainer<Scalar: GenerativeScalar>: GenerativeTrainer {
     /// One generator update after `criticSteps` critic updates, one per batch of `.images`.
     public func step(_ batch: Batch<Scalar>) throws -> StepReport {
         var metrics: [String: Double] = [:]
-        var fake = Tensor<Scalar>(zeros: [0])
+        var fake = Tensor<Scalar>(zeros: [0]), z = fake
         for real in try batch.images(count: configuration.criticSteps, method: method) {
-            let z: Tensor<Scalar> = LatentDistribution.uniform.sample(rows: real.rows, latent: latent, using: &noise)
+            z = LatentDistribution.uniform.sample(rows: real.rows, latent: latent, using: &noise)
             fake = generator.forward(z, training: true)
             metrics = discriminatorGradients(real: real, fake: fake, rng: &noise)
             discriminatorOptimizer.update(discriminator.parameters)
             if model == .wgan { discriminator.parameters.clip(Scalar(configuration.clip)) }
         }
+        for _ in 1..<max(1, configuration.generatorForwardsPerStep) { fake = generator.forward(z, training: true) }
         metrics["g_loss"] = generatorGradients(fake: fake)
         generatorOptimizer.update(generator.parameters)
         return StepReport(losses: metrics)

@@ -51,6 +51,9 @@ struct GenerativeOptions: ParsableArguments {
     @Option(help: "Batch norm in the paper-architecture discriminator/critic: on | off (default: on, off for the WGAN-GP critic; the surfing authors' WGAN-GP keeps it on).")
     var criticBatchnorm: Switch?
 
+    @Option(parsing: .number, help: "GANs: generator forward passes per step, on the same latents: 1 (the generator update reuses the critic update's batch), or 2 (the surfing authors' released trainers: the generator's batch-norm running statistics advance twice per step; θ is the same).")
+    var generatorForwards: Int = 1
+
     @Option(parsing: .number, help: "Standard deviation of the initial weights N(0, σ²).")
     var initStd: Double = 0.02
 
@@ -73,6 +76,8 @@ struct GenerativeOptions: ParsableArguments {
         if let nCritic { guard nCritic >= 1 else { throw ValidationError("--n-critic must be at least 1, got \(nCritic)") } }
         guard clip > 0, clip.isFinite else { throw ValidationError("--clip must be positive, got \(clip)") }
         guard gpLambda >= 0, gpLambda.isFinite else { throw ValidationError("--gp-lambda must be ≥ 0, got \(gpLambda)") }
+        guard generatorForwards == 1 || generatorForwards == 2 else { throw ValidationError("--generator-forwards must be 1 or 2, got \(generatorForwards)") }
+        if generatorForwards != 1 && model == .vae { throw ValidationError("--generator-forwards is for the GANs (the VAE has no critic step)") }
         guard initStd > 0, initStd.isFinite else { throw ValidationError("--init-std must be positive, got \(initStd)") }
         guard genHidden >= 1 && genHidden <= 100_000 else { throw ValidationError("--gen-hidden must be between 1 and 100000, got \(genHidden)") }
         if genOutput == .identity && (generator != .fc || model == .vae) {
@@ -99,6 +104,7 @@ struct GenerativeOptions: ParsableArguments {
         s.gan.clip = clip
         s.gan.penaltyWeight = gpLambda
         s.gan.penaltyStyle = gpStyle
+        s.gan.generatorForwardsPerStep = generatorForwards
         s.criticBatchNorm = criticBatchnorm.map { $0 == .on }
         return s
     }

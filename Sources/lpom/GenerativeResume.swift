@@ -111,6 +111,10 @@ extension TrainCommand {
             guard let n = Int(exactly: try value("n_critic")), n >= 1 else { throw CommandError("\(path): n_critic is not a positive whole number") }
             setup.gan.criticSteps = n
             if model == .wgan { setup.gan.clip = try value("clip") }
+            if let f = hp["g_forwards"] {
+                guard let n = Int(exactly: f), n >= 1 else { throw CommandError("\(path): g_forwards is not a positive whole number") }
+                setup.gan.generatorForwardsPerStep = n
+            }
             if model == .wganGP {
                 setup.gan.penaltyWeight = try value("gp_lambda")
                 setup.gan.penaltyStyle = try value("gp_released") == 1 ? .released : .perSample

@@ -73,6 +73,38 @@ final class GenerativeTrainingTests: XCTestCase {
         XCTAssertNotEqual(g.parameters.values, g0, "one generator update")
     }
 
+    /// `generatorForwardsPerStep = 2` (the authors' released trainers: the critic update and the
+    /// generator update each run the generator in training mode on the same latents) moves θ, the
+    /// critic and every loss exactly as 1 does, and advances the generator's batch-norm running
+    /// statistics twice with the same batch statistics: from r₀ = 0 (mean) and 1 (variance), one
+    /// step gives 0.19 s and 0.81 + 0.19 v against 0.1 s and 0.9 + 0.1 v (momentum 0.1 = TF's decay
+    /// 0.9), whatever s and v are.
+    func testTheReleasedTrainersTwoGeneratorPassesAdvanceOnlyTheRunningStatisticsTwice() throws {
+        func run(_ forwards: Int) throws -> (GANTrainer<Double>, [String: Double]) {
+            let g = try tinyNetwork(input: [3], [dense(0, 3, 6), bn(1, 6), act("relu"), dense(3, 6, 8), act("sigmoid")], seed: 1)
+            let d = try tinyNetwork(input: [8], [dense(0, 8, 6), act("leaky_relu", 0.2), dense(2, 6, 1)], seed: 2)
+            var c = GANConfiguration(method: .wgan)
+            c.criticSteps = 1
+            c.generatorForwardsPerStep = forwards
+            let t = try GANTrainer(generator: g, discriminator: d, configuration: c, seed: 4)
+            let m = try t.step(.images([randomPixels(rows: 5, cols: 8, seed: 3)])).metrics
+            XCTAssertEqual(t.hyperparameters["g_forwards"], forwards == 1 ? nil : 2)
+            return (t, m)
+        }
+        let (one, m1) = try run(1), (two, m2) = try run(2)
+        XCTAssertEqual(m1, m2)
+        XCTAssertEqual(one.generator.parameters.values, two.generator.parameters.values)
+        XCTAssertEqual(one.discriminator.parameters.values, two.discriminator.parameters.values)
+        let mean1 = one.generator.buffers["layers.1.running_mean"]!.data, mean2 = two.generator.buffers["layers.1.running_mean"]!.data
+        let var1 = one.generator.buffers["layers.1.running_var"]!.data, var2 = two.generator.buffers["layers.1.running_var"]!.data
+        for j in 0..<6 {
+            let s = mean1[j] / 0.1, v = (var1[j] - 0.9) / 0.1
+            XCTAssertGreaterThan(abs(s), 1e-6, "a batch mean that is not zero")
+            XCTAssertEqual(mean2[j], 0.19 * s, accuracy: 1e-12)
+            XCTAssertEqual(var2[j], 0.81 + 0.19 * v, accuracy: 1e-12)
+        }
+    }
+
     /// Every generative trainer's state (both Adam states, the partner network, the noise) goes
     /// into a trainer built from another seed, which then exports the same state and takes the
     /// same next step; a state lacking an array, holding a foreign one, or of the wrong size is

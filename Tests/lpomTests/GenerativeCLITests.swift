@@ -25,6 +25,8 @@ final class GenerativeCLITests: CLITestCase {
         XCTAssertTrue(parseError(["--model", "dcgan", "--lr", "0.1"])?.contains("--g-lr") ?? false)
         XCTAssertTrue(parseError(["--model", "wgan", "--n-critic", "0"])?.contains("--n-critic") ?? false)
         XCTAssertTrue(parseError(["--model", "vae", "--sample-grid", "x.jpg"])?.contains(".png") ?? false)
+        XCTAssertTrue(parseError(["--model", "wgan", "--generator-forwards", "3"])?.contains("1 or 2") ?? false)
+        XCTAssertTrue(parseError(["--model", "vae", "--generator-forwards", "2"])?.contains("GANs") ?? false)
     }
 
     func testFullyConnectedGANHistoryHoldsTheGeneratorOnly() throws {

@@ -201,7 +201,7 @@ final class ResumeCLITests: CLITestCase {
     func testGenerativeRunsResumeExactly() throws {
         let models: [[String]] = [
             ["--model", "vae", "--generator", "fc", "--gen-hidden", "16"],
-            ["--model", "dcgan", "--generator", "paper"],
+            ["--model", "dcgan", "--generator", "paper", "--generator-forwards", "2"],
             ["--model", "wgan", "--generator", "fc", "--gen-hidden", "16", "--n-critic", "2"],
             ["--model", "wgan-gp", "--generator", "fc", "--gen-hidden", "16", "--n-critic", "1", "--gp-style", "released"],
         ]

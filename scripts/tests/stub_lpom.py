@@ -5,7 +5,7 @@ JSON `lpom surf --json` prints, with made-up but deterministic per-trial results
 appended to $STUB_LOG as one JSON line (argv, and whether a checkpoint was there to continue).
 
 What the stub keeps of lpom, because the sweep relies on it:
-- a "generator" is a function of what trained it: model, latent, seed, --threads, the BLAS kernels
+- a "generator" is a function of what trained it: model, latent, seed, --generator-forwards, --threads, the BLAS kernels
   ($OPENBLAS_CORETYPE) and $STUB_SALT (so a generator trained again differently is another one);
 - a trial's result is a function of the generator, the seed, the trial index and the method's
   settings, never of --trial-range or the budget beyond the step it stops at: regular Adam given
@@ -60,8 +60,8 @@ def train(argv, o):
         with open(part, "a") as f:
             f.write(" resumed")
     else:
-        content = "stub generator model={} latent={} seed={} threads={} kernels={} salt={}".format(
-            o.get("model"), o.get("latent"), o.get("seed"), o.get("threads"),
+        content = "stub generator model={} latent={} seed={} forwards={} threads={} kernels={} salt={}".format(
+            o.get("model"), o.get("latent"), o.get("seed"), o.get("generator-forwards", "1"), o.get("threads"),
             os.environ.get("OPENBLAS_CORETYPE", ""), os.environ.get("STUB_SALT", ""))
         with open(o["history"], "w") as f:
             f.write(content)

@@ -40,6 +40,11 @@ def write_run(directory, model, k, g, tag, successes, **extra):
         json.dump(d, f)
 
 
+def write_cell(directory, model, k, g, surfing, adam):
+    write_run(directory, model, k, g, "surfing", surfing)
+    write_run(directory, model, k, g, "adam", adam)
+
+
 def run_main(directory):
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
@@ -73,10 +78,8 @@ class AcrossSeedsTests(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             s1, a1 = strings(35, 1, both=200, neither=64)   # 300 trials: surfing 235, Adam 201
             s2, a2 = strings(10, 0, both=150, neither=140)  # 300 trials: surfing 160, Adam 150
-            write_run(d, "wgan", 5, "1", "surfing", s1)
-            write_run(d, "wgan", 5, "1", "adam", a1)
-            write_run(d, "wgan", 5, "2", "surfing", s2)
-            write_run(d, "wgan", 5, "2", "adam", a2)
+            write_cell(d, "wgan", 5, "1", s1, a1)
+            write_cell(d, "wgan", 5, "2", s2, a2)
             write_run(d, "dcgan", 5, "1", "surfing", s1)  # one seed: no across-seeds row
             write_run(d, "dcgan", 5, "1", "adam", a1)
             write_run(d, "dcgan", 5, "2", "adam", a2)    # seed 2's surfing not run yet
@@ -99,17 +102,39 @@ class AcrossSeedsTests(unittest.TestCase):
     def test_no_table_with_one_seed_each(self):
         with tempfile.TemporaryDirectory() as d:
             s1, a1 = strings(3, 3)
-            write_run(d, "wgan", 5, "1", "surfing", s1)
-            write_run(d, "wgan", 5, "1", "adam", a1)
+            write_cell(d, "wgan", 5, "1", s1, a1)
             self.assertNotIn("Across generator seeds", run_main(d))
+
+
+class GeneratorPassesTests(unittest.TestCase):
+    def test_a_two_pass_generator_is_compared_with_its_seed_and_kept_out_of_the_seed_tables(self):
+        with tempfile.TemporaryDirectory() as d:
+            s1, a1 = strings(35, 1, both=200, neither=64)
+            write_cell(d, "wgan", 5, "1", s1, a1)
+            # two passes: surfing solves 10 more trials than seed 1's surfing and loses none
+            s2 = s1[:236] + "1" * 10 + s1[246:]
+            self.assertEqual((len(s2), s1[236:246]), (300, "0" * 10))
+            write_cell(d, "wgan", 5, "1f2", s2, a1)
+            out = run_main(d)
+        self.assertIn("### The generator's batch-norm running statistics", out)
+        after = out.split("### The generator's batch-norm running statistics")[1]
+        passes = [line for line in after.split("\n") if line.startswith("| wgan | 5 | 1 | ")]
+        self.assertEqual(len(passes), 1, out)
+        cells = [c.strip() for c in passes[0].strip("|").split("|")]
+        self.assertEqual(cells[3], "%.1f / %.1f" % (100 * 201 / 300, 100 * 201 / 300))
+        self.assertEqual(cells[4], "1 (0/0)")
+        self.assertEqual(cells[5], "%.1f / %.1f" % (100 * 235 / 300, 100 * 245 / 300))
+        self.assertEqual(cells[6], "%.2g (10/0)" % GOLDEN[(10, 0)])
+        self.assertEqual(cells[8], "48.3 → 86.7")
+        self.assertNotIn("Across generator seeds", out)       # not a second generator seed
+        self.assertFalse(any(line.startswith("| wgan | 5 | 1f2") for line in out.split("\n")))
 
 
 class UpdateTests(unittest.TestCase):
     def test_update_replaces_tables_and_keeps_prose(self):
         with tempfile.TemporaryDirectory() as d:
             s1, a1 = strings(35, 1, both=200, neither=64)
-            write_run(d, "wgan", 5, "1", "surfing", s1)
-            write_run(d, "wgan", 5, "1", "adam", a1)
+            write_cell(d, "wgan", 5, "1", s1, a1)
             fresh = run_main(d).split("\n")
             header = next(line for line in fresh if line.startswith("| model | k | gen seed |"))
             nb = os.path.join(d, "nb.md")

@@ -29,7 +29,7 @@ import stub_lpom  # noqa: E402  (its option parser reads the logged calls)
 GANS = ("dcgan", "wgan-gp", "wgan")
 MODELS = GANS + ("vae",)
 # Generators first trained on two threads (train_threads_of in the sweep); the rest on TRAIN_THREADS.
-TWO_THREADS = {"wgan-gp-k5-g1", "wgan-k5-g1"}
+TWO_THREADS = {"wgan-gp-k5-g1", "wgan-k5-g1", "wgan-k5-g1f2"}
 
 
 def expected_results():
@@ -50,6 +50,7 @@ def expected_results():
     for mm in (20, 50, 100, 200, 400):
         names |= {f"dcgan-k20-g1-s1-cs-m{mm}-{t}.json" for t in ("adam", "surfing")}
     names.add("dcgan-k20-g1-s1-adam-lr0.01.json")      # the step-size question at k = 20
+    names |= {f"wgan-k5-g1f2-s1-{t}.json" for t in ("adam-long", "adam", "surfing")}   # two generator passes
     return names
 
 
@@ -155,7 +156,7 @@ class WholeSweepTests(unittest.TestCase):
         trains = [(i, c["argv"]) for i, c in enumerate(self.calls) if c["argv"][0] == "train"]
         names = [os.path.basename(opt(a, "history")).replace(".h5.part", "") for _, a in trains]
         self.assertEqual(len(names), len(set(names)), names)
-        self.assertEqual(len(names), 12 + 3)
+        self.assertEqual(len(names), 12 + 3 + 1)   # Table 1, second seeds at k = 5, WGAN k = 5 seed 1 with two passes
         for (i, a), name in zip(trains, names):
             self.assertEqual(opt(a, "threads"), "2" if name in TWO_THREADS else "1", name)
             first_surf = min(j for j, c in enumerate(self.calls)
@@ -237,6 +238,19 @@ class WholeSweepTests(unittest.TestCase):
         self.assertEqual(len(lr), 1)
         self.assertEqual((opt(lr[0]["argv"], "trials"), opt(lr[0]["argv"], "seed"), opt(lr[0]["argv"], "steps")),
                          ("300", "1", "60000"))
+
+    def test_the_released_trainers_generator_passes_train_seed_1_again_with_two(self):
+        trains = [c["argv"] for c in self.calls if c["argv"][0] == "train" and "resume" not in stub_lpom.opts(c["argv"])]
+        f2 = [a for a in trains if os.path.basename(opt(a, "history")).startswith("wgan-k5-g1f2")]
+        self.assertEqual(len(f2), 1)
+        self.assertEqual((opt(f2[0], "seed"), opt(f2[0], "generator-forwards"), opt(f2[0], "threads")), ("1", "2", "2"))
+        g1 = [a for a in trains if os.path.basename(opt(a, "history")) == "wgan-k5-g1.h5.part"][0]
+        i = f2[0].index("--generator-forwards")
+        self.assertEqual(f2[0][:i] + f2[0][i + 2:],
+                         [x.replace("wgan-k5-g1.", "wgan-k5-g1f2.") for x in g1], "otherwise seed 1's command")
+        self.assertTrue(all(opt(a, "generator-forwards") is None for a in trains if a is not f2[0]))
+        surfing = surf_calls(self.calls, "wgan-k5-g1f2.h5", method="surfing")
+        self.assertEqual([opt(c["argv"], "seed") for c in surfing], ["1"])   # the same trials as seed 1's
 
     def test_compressed_sensing_runs_100_trials_per_m(self):
         for mm in (20, 50, 100, 200, 400):
