@@ -119,6 +119,20 @@ status)
         cpu=$(sed -n 's/^time *\([0-9.]*\) CPU min.*/\1/p' <<< "$report")
         echo "  under way: $unit: $progress; $cpu CPU min so far$(eta "$progress" "$cpu")"
     done
+    # Each generator in training (written in the last half hour): its last snapshot, and the rest
+    # at the rate since this invocation started (`lpom inspect --json`: snapshot steps, provenance).
+    for part in "$ROOT"/gen/*.h5.part; do
+        [ -f "$part" ] && [ -n "$(find "$part" -mmin -30)" ] || continue
+        "$LPOM" inspect "$part" --json 2>/dev/null | python3 -c '
+import datetime as dt, json, sys
+d = json.load(sys.stdin); name = sys.argv[1]
+step, total, last = d["snapshot_steps"][-1], d["training"]["steps"], d["provenance"][-1]
+start = dt.datetime.fromisoformat(last["date"].replace("Z", "+00:00"))
+hours = (dt.datetime.now(dt.timezone.utc) - start).total_seconds() / 3600
+done = step - last.get("from_step", 0)
+eta = " (≈ %.1f h more at %.0f steps an hour)" % ((total - step) / (done / hours), done / hours) if done > 0 and hours > 0 else ""
+print("  training: %s: snapshot at step %d of %d%s" % (name, step, total, eta))' "$(basename "$part" .h5.part)" || true
+    done
     python3 scripts/surf_paper_summary.py notebooks-md/03-results | grep -E "cells finished" || true
     ;;
 stop)
