@@ -11,7 +11,8 @@ step (decay 0.9 twice: r ← 0.81 r + 0.19 s), lpom once (r ← 0.9 r + 0.1 s): 
 noise. This measures the size of what that choice can change, on a generator lpom trained; the
 answer to whether it changes inversion is the sweep's unit `cell wgan 5 1f2`.
 
-    /work/venv/bin/python scripts/surf_bn_lag.py runs/paper/gen/wgan-k5-g2.h5 [--snapshots 1,5,25,50,99,100]
+    # with a Python that has torch, h5py and numpy (the README's venv):
+    python scripts/surf_bn_lag.py runs/paper/gen/wgan-k5-g2.h5 [--snapshots 1,5,25,50,99,100]
 
 Prints per snapshot: RMS over 1,024 latents and 784 pixels of G_recorded(x) − G_population(x);
 RMS of G_recorded(x) − G_previous snapshot(x); the relative distance of the running mean and
@@ -45,7 +46,7 @@ def main():
     bns = [m for m in g.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     if not bns:
         sys.exit("surf_bn_lag: %s: the generator has no batch norm" % a.history)
-    k = int(h.model["input_shape"][0]) if "input_shape" in h.model else next(g.parameters()).shape[1]
+    k = int(h.model["input_shape"][0])
     rng = np.random.default_rng(1)
     probe = torch.from_numpy(rng.uniform(-1, 1, size=(1024, k)).astype(np.float32))
     snaps = [int(s) for s in a.snapshots.split(",")]
@@ -79,8 +80,6 @@ def main():
         nm = sum(float((b.running_mean ** 2).sum()) for b in bns)
         dv = sum(float(((b.running_var - v) ** 2).sum()) for b, (_, v) in zip(bns, saved))
         nv = sum(float((b.running_var ** 2).sum()) for b in bns)
-        for b in bns:
-            b.momentum = 0.1
         row = {"snapshot": t, "step": int(h.steps[t]),
                "rms_recorded_vs_population": float(torch.sqrt(((recorded - population) ** 2).mean())),
                "rms_recorded_vs_previous_snapshot": None if previous is None else float(torch.sqrt(((recorded - previous) ** 2).mean())),
