@@ -11,7 +11,8 @@
 # below and takes the first unit (a generator, or one surf run) that is not done, not failed and
 # not held by another copy (flock on $GEN/NAME.lock, $OUT/CELL-TAG.lock), skipping the units that
 # wait for one held elsewhere; a copy walks the order again until a whole walk finds nothing to do
-# and nothing held. Two streams of one worker each do more per CPU second than one stream of two
+# and nothing held; each walk first takes only the units whose generator is at hand, and a stream
+# trains no generator while another trains one ("Generators at hand first", below). Two streams of one worker each do more per CPU second than one stream of two
 # workers, because every product pays for packing the layer's weights once per call whatever its
 # rows (OpenBLAS), and a run's tail of still-failing trials has few rows: measured on the DCGAN
 # k = 5 generator (2026-12-04, sweep paused, two runs each way), two runs of 18 trials one after
@@ -151,11 +152,31 @@ forwards_of() { case $1 in *f2) echo "--generator-forwards 2" ;; esac; }
 # trains it, nor after a failure). A .part left by a killed sweep is continued from its last snapshot
 # (`lpom train --resume`, exactly as if never stopped); one that cannot be (written before lpom
 # saved the state of generative runs) is trained afresh.
+#
+# Generators at hand first (added 2026-12-06, session 19). A new machine has lost every history,
+# and training one again costs 0.3–1.2 CPU hours, lost again if the machine is replaced before the
+# runs on it finish. So each walk of the order first takes only the units whose generator is here
+# (HAVE_ONLY=1: generator() trains nothing), and a stream trains a generator only when nothing is
+# left on those and no other stream is training one (it waits for that one instead, BUSY): both
+# streams work on one generator at a time where they can, rather than each training its own.
+HAVE_ONLY=0
+WAIT=${WAIT:-60}
+# another_training: some stream holds a generator's training lock (flock on $GEN/*.h5.lock).
+another_training() {
+    local f
+    for f in "$GEN"/*.h5.lock; do
+        [ -e "$f" ] || continue
+        ( flock -n 9 ) 9< "$f" || return 0
+    done
+    return 1
+}
 generator() {
     local model=$1 k=$2 g=$3
     local h="$GEN/$model-k$k-g$g.h5"
     if [ -s "$h" ]; then return 0; fi
     if [ -e "$h.failed" ]; then return 1; fi
+    if ((HAVE_ONLY)); then return 1; fi
+    if another_training; then BUSY=1; return 1; fi
     locked "$h.lock" train_generator "$model" "$k" "$g" || return 1
     [ -s "$h" ]
 }
@@ -206,7 +227,7 @@ surf_run() {
     local h="$GEN/${cell%-s*}.h5"
     if [ ! -s "$h" ]; then log "skip $cell $tag: no generator $h"; return 1; fi
     mkdir -p "$dir"
-    local t0=$SECONDS a=0 b f pieces=() threads
+    local t0=$SECONDS a=0 b f pieces=() threads=""   # (none when every piece had finished before)
     while ((a < TRIALS)); do
         # A finished piece starting at trial a (of whatever size an earlier run used) is kept.
         b=""
@@ -241,7 +262,7 @@ surf_run() {
     done
     "$PY" "$MERGE" "$full" "${pieces[@]}" > /dev/null || { failed "$OUT/$cell-$tag" "merging $cell $tag"; return 1; }
     local ranges="${pieces[*]##*/}"; ranges=${ranges//.json/}; ranges=${ranges//-/:}
-    "$PY" - "$full" "$small" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED $*, in pieces (--trial-range) ${ranges// /, } (the last run with --threads $threads)${NOTE:+; $NOTE}" <<'EOF'
+    "$PY" - "$full" "$small" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED $*, in pieces (--trial-range) ${ranges// /, } ${threads:+ (the last run with --threads $threads)}${NOTE:+; $NOTE}" <<'EOF'
 import json, sys
 full, small, cmd = sys.argv[1:4]
 d = json.load(open(full))
@@ -504,15 +525,22 @@ for m in 20 50 200 400; do cs "$m"; done
 }
 
 # Walk the order until a walk finishes nothing and finds nothing held by another stream; while
-# the only work left waits for another stream's unit, look again every minute.
+# the only work left waits for another stream's unit, look again every $WAIT seconds. Each time,
+# the units on generators at hand first (HAVE_ONLY above), then the whole order.
 done_count() { find "$RES" "$GEN" -maxdepth 1 \( -name '*.json' -o -name '*.h5' \) | wc -l; }
 log "stream $STREAM: $SURF_THREADS worker(s) per surf run, $TRAIN_THREADS training thread(s), OpenBLAS kernels ${OPENBLAS_CORETYPE:-chosen by OpenBLAS}"
+waiting=0
 while :; do
     before=$(done_count); BUSY=0
-    walk
+    HAVE_ONLY=1 walk
+    if (($(done_count) == before)); then HAVE_ONLY=0 walk; fi
     if (($(done_count) == before)); then
         ((BUSY)) || break
-        sleep 60
+        ((waiting)) || log "stream $STREAM: waiting for another stream (a generator it trains, or the only units left)"
+        waiting=1
+        sleep "$WAIT"
+    else
+        waiting=0
     fi
 done
 log "stream $STREAM: nothing left to do$(compgen -G "$OUT/*.failed" > /dev/null || compgen -G "$GEN/*.failed" > /dev/null && echo " but the failed units (*.failed)")"

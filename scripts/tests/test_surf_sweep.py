@@ -265,6 +265,15 @@ class WholeSweepTests(unittest.TestCase):
             self.assertEqual(again.calls(), [])
             self.assertEqual(again.results(), expected_results())
 
+    def test_a_result_lost_while_its_pieces_are_kept_is_merged_again_without_a_run(self):
+        with sweep_from(self.s) as again:
+            os.remove(os.path.join(again.res, "vae-k5-g1-s1-surfing.json"))
+            self.assertEqual(again.run(), 0, again.output[-2000:])
+            # (the generator is checked first, as after any lost result: a short regular-Adam prefix)
+            self.assertEqual([c for c in again.calls() if opt(c["argv"], "method") == "surfing"], [])
+            self.assertEqual(again.small("vae-k5-g1-s1-surfing.json")["successes"],
+                             self.s.small("vae-k5-g1-s1-surfing.json")["successes"])
+
     def test_a_new_machine_trains_a_lost_generator_again_and_checks_it_before_using_it(self):
         with new_machine(self.s, [f"wgan-gp-k5-g1-s1-{f}.json" for f in ("restarts", "adam-total")]) as lost:
             self.assertEqual(lost.rc, 0, lost.output[-2000:])
@@ -362,6 +371,74 @@ class WholeSweepTests(unittest.TestCase):
             for t in ("adam", "surfing"):
                 self.assertEqual(lost.small(f"dcgan-k20-g1-s1-cs-m100-{t}.json")["successes"],
                                  self.s.small(f"dcgan-k20-g1-s1-cs-m100-{t}.json")["successes"])
+
+
+class GeneratorsAtHandTests(unittest.TestCase):
+    """A new machine keeps both streams on the generator at hand (added 2026-12-06, session 19)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Sweep()
+        assert cls.s.run() == 0, cls.s.output[-2000:]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.cleanup()
+
+    @contextmanager
+    def machine(self):
+        """The finished sweep on a machine that kept only the DCGAN k = 20 generator (checked), and
+        lost WGAN-GP k = 5's restarts (early in the order) and compressed sensing at m = 20 (late)."""
+        with sweep_from(self.s) as m:
+            gen = os.path.join(m.root, "gen")
+            for f in os.listdir(gen):
+                if not f.startswith("dcgan-k20-g1."):
+                    os.remove(os.path.join(gen, f))
+            shutil.rmtree(os.path.join(m.root, "surf"))
+            for f in ["wgan-gp-k5-g1-s1-restarts.json"] + [f"dcgan-k20-g1-s1-cs-m20-{t}.json" for t in ("adam", "surfing")]:
+                os.remove(os.path.join(m.res, f))
+            yield m
+
+    def test_the_units_on_the_generator_at_hand_run_before_another_is_trained(self):
+        with self.machine() as m:
+            self.assertEqual(m.run(), 0, m.output[-2000:])
+            calls = m.calls()
+            train = [i for i, c in enumerate(calls) if c["argv"][0] == "train"]
+            cs = [i for i, c in enumerate(calls) if c["argv"][0] == "surf" and opt(c["argv"], "measurements") == "20"]
+            self.assertEqual([os.path.basename(opt(calls[i]["argv"], "history")) for i in train], ["wgan-gp-k5-g1.h5.part"])
+            self.assertEqual(len(cs), 2)
+            self.assertLess(max(cs), train[0])          # the order alone would train WGAN-GP k = 5 first
+            self.assertEqual(m.results(), expected_results())
+
+    def test_a_stream_does_not_train_a_generator_while_another_stream_trains_one(self):
+        import fcntl
+        import time
+        with self.machine() as m:
+            # only WGAN-GP k = 5's restarts left: its generator must be trained
+            for t in ("adam", "surfing"):
+                shutil.copy(os.path.join(self.s.res, f"dcgan-k20-g1-s1-cs-m20-{t}.json"), m.res)
+            held = open(os.path.join(m.root, "gen", "vae-k20-g1.h5.lock"), "w")    # another stream trains it
+            fcntl.flock(held, fcntl.LOCK_EX)
+            e = dict(os.environ, REPO=REPO, ROOT=m.root, RES=m.res, LPOM=m.lpom, PY=sys.executable,
+                     MERGE=os.path.join(SCRIPTS, "surf_merge_pieces.py"), CAP=os.path.join(SCRIPTS, "surf_cap.py"),
+                     CHECK=os.path.join(SCRIPTS, "surf_retrain_check.py"), STUB_LOG=m.log, STREAM="2",
+                     SURF_THREADS="1", WAIT="1")
+            for k in ("STUB_FAIL", "STUB_SALT", "TRAIN_THREADS", "PIECE", "SURF_PIECE"):
+                e.pop(k, None)
+            p = subprocess.Popen(["bash", SWEEP], env=e, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            try:
+                time.sleep(4)
+                self.assertIsNone(p.poll(), "it must wait while the lock is held")
+                self.assertEqual([c for c in m.calls() if c["argv"][0] == "train"], [])
+            finally:
+                fcntl.flock(held, fcntl.LOCK_UN)
+                held.close()
+                out, _ = p.communicate(timeout=120)
+            self.assertEqual(p.returncode, 0, out[-2000:])
+            self.assertIn("waiting for another stream", out)
+            self.assertEqual([os.path.basename(opt(c["argv"], "history")) for c in m.calls() if c["argv"][0] == "train"],
+                             ["wgan-gp-k5-g1.h5.part"])
+            self.assertEqual(m.results(), expected_results())
 
 
 class FailureAndCheckpointTests(unittest.TestCase):
