@@ -16,7 +16,12 @@ answer to whether it changes inversion is the sweep's unit `cell wgan 5 1f2`.
 
 Prints per snapshot: RMS over 1,024 latents and 784 pixels of G_recorded(x) − G_population(x);
 RMS of G_recorded(x) − G_previous snapshot(x); the relative distance of the running mean and
-variance from the population's, over all batch-norm layers. `--json FILE` writes them.
+variance from the population's, over all batch-norm layers; and RMS of G_recorded(x) − the same
+network with TF's running variance. TF's `batch_norm` (non-fused, the dense layers) averages the
+biased batch variance, lpom and PyTorch the unbiased one: the running average is linear in the
+batch statistics, so TF's is exactly lpom's × (n − 1)/n on the dense layers (n = 128 rows); on the
+convolutional layer n = 128·14·14 and TF's fused kernel keeps the unbiased variance, so it is left
+as is. `--json FILE` writes them.
 """
 import argparse
 import json
@@ -34,6 +39,7 @@ def main():
     ap.add_argument("history")
     ap.add_argument("--snapshots", default="1,5,25,50,99,100")
     ap.add_argument("--batches", type=int, default=64, help="training-mode batches of 128 for the population statistics")
+    ap.add_argument("--batch", type=int, default=128, help="the training batch (TF's biased variance: × (batch − 1)/batch)")
     ap.add_argument("--json")
     a = ap.parse_args()
 
@@ -54,7 +60,8 @@ def main():
         sys.exit("surf_bn_lag: snapshots must be in 0 … %d" % (len(h) - 1))
 
     def eval_out(state):
-        g.load_state_dict(state)
+        if state is not None:
+            g.load_state_dict(state)
         g.eval()
         with torch.no_grad():
             return g(probe).reshape(len(probe), -1)
@@ -80,17 +87,24 @@ def main():
         nm = sum(float((b.running_mean ** 2).sum()) for b in bns)
         dv = sum(float(((b.running_var - v) ** 2).sum()) for b, (_, v) in zip(bns, saved))
         nv = sum(float((b.running_var ** 2).sum()) for b in bns)
+        g.load_state_dict(state)
+        for b in bns:
+            if isinstance(b, torch.nn.BatchNorm1d):
+                b.running_var.mul_((a.batch - 1) / a.batch)
+        tf_variance = eval_out(None)
         row = {"snapshot": t, "step": int(h.steps[t]),
                "rms_recorded_vs_population": float(torch.sqrt(((recorded - population) ** 2).mean())),
                "rms_recorded_vs_previous_snapshot": None if previous is None else float(torch.sqrt(((recorded - previous) ** 2).mean())),
                "running_mean_relative_distance": (dm / nm) ** 0.5 if nm > 0 else None,
-               "running_var_relative_distance": (dv / nv) ** 0.5}
+               "running_var_relative_distance": (dv / nv) ** 0.5,
+               "rms_recorded_vs_biased_running_variance": float(torch.sqrt(((recorded - tf_variance) ** 2).mean()))}
         rows.append(row)
         print("snapshot %3d: RMS G_recorded − G_population %.4f; G_recorded − previous snapshot %s; "
-              "running mean %.3f, var %.3f relative distance from the population's"
+              "running mean %.3f, var %.3f relative distance from the population's; TF's biased running variance %.5f"
               % (t, row["rms_recorded_vs_population"],
                  "—" if previous is None else "%.4f" % row["rms_recorded_vs_previous_snapshot"],
-                 row["running_mean_relative_distance"] or 0, row["running_var_relative_distance"]), flush=True)
+                 row["running_mean_relative_distance"] or 0, row["running_var_relative_distance"],
+                 row["rms_recorded_vs_biased_running_variance"]), flush=True)
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"history": os.path.basename(a.history), "batches": a.batches, "probe_latents": len(probe), "rows": rows}, f, indent=1)

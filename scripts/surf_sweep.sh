@@ -123,6 +123,14 @@ status)
     # at the rate since this invocation started (`lpom inspect --json`: snapshot steps, provenance).
     for part in "$ROOT"/gen/*.h5.part; do
         [ -f "$part" ] && [ -n "$(find "$part" -mmin -30)" ] || continue
+        # not held: no stream trains it now (it waits for the generators at hand to be used first)
+        if [ -e "${part%.part}.lock" ] && ( flock -n 9 ) 9< "${part%.part}.lock"; then
+            "$LPOM" inspect "$part" --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print("  paused: %s: snapshot at step %d of %d (no stream trains it now)" % (sys.argv[1], d["snapshot_steps"][-1], d["training"]["steps"]))' "$(basename "$part" .h5.part)" || true
+            continue
+        fi
         "$LPOM" inspect "$part" --json 2>/dev/null | python3 -c '
 import datetime as dt, json, sys
 d = json.load(sys.stdin); name = sys.argv[1]
