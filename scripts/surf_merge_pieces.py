@@ -21,7 +21,7 @@ import sys
 PER_PIECE = {"trials", "trial_range", "results", "seconds", "cpu_seconds", "mean_iterations", "median_iterations",
              "mean_final_iterations", "mean_rmse", "median_rmse", "mean_loss", "total_steps", "successes",
              "mean_successful_iterations", "success_rate", "median_distance", "mean_pieces", "reference_adam",
-             "seconds_before_continued", "cpu_seconds_before_continued"}
+             "seconds_before_continued", "cpu_seconds_before_continued", "denormals"}
 
 
 def fail(msg):
@@ -84,6 +84,8 @@ def merge(pieces):
         "pieces": [{"trial_range": [a, b], "seconds": p["seconds"]} for a, b, _, p in ranges],
         "results": results,
     })
+    # How each piece's lpom treated denormal floats (pieces from before 2026-12-06 kept them: "ieee").
+    out["denormals"] = ", ".join(sorted({p.get("denormals", "ieee") for _, _, _, p in ranges}))
     if "mean_pieces" in first:
         out["mean_pieces"] = mean([t.get("pieces", 0) for t in results])
     if expect != first["trials_drawn"]:

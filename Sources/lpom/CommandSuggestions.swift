@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiftedTrain
 
 extension LPOMCommand {
     /// The entry point: a first word that is no subcommand, but close to one, gets a suggestion
@@ -9,6 +10,9 @@ extension LPOMCommand {
             printErr(line)
             Foundation.exit(64)   // EX_USAGE, as ArgumentParser exits for a usage error
         }
+        // Denormals flushed to zero before anything runs, so every thread created later inherits it
+        // (`Denormals` in LiftedTrain; `LPOM_DENORMALS=ieee` keeps IEEE gradual underflow).
+        Denormals.configureFromEnvironment()
         main(nil)
     }
 

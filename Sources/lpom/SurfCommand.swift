@@ -386,7 +386,7 @@ struct SurfCommand: ParsableCommand {
                 "mean_iterations": s.meanIterations, "median_iterations": s.medianIterations,
                 "mean_final_iterations": s.meanFinalIterations, "mean_rmse": s.meanRMSE, "median_rmse": s.medianRMSE,
                 "mean_loss": num(s.meanLoss), "total_steps": totalSteps,
-                "protocol": self.protocol.rawValue, "learning_rate": set.learningRate,
+                "protocol": self.protocol.rawValue, "learning_rate": set.learningRate, "denormals": Denormals.description,
                 "final_learning_rate": set.finalLearningRate ?? set.learningRate, "final_steps": set.finalSteps,
                 "schedule": set.schedule.rawValue, "first_snapshot": set.firstSnapshot, "path": path.rawValue,
                 "measurement_matrix": measurements == nil ? NSNull() : (measurementMatrix ?? (self.protocol == .paper ? .perTrial : .shared)).rawValue,

@@ -102,6 +102,35 @@ final class SurfCLITests: CLITestCase {
     /// scripts/surf_cap.py reads regular Adam of 400 steps off a run of 3,000, through lpom's own
     /// JSON: the same successes, iterations and summaries as running 400 steps (the Table-1 sweep
     /// gets regular Adam at 60,000 steps and with surfing's whole budget from one run this way).
+    /// The lpom binary flushes denormals to zero from its first line (LPOMCommand.main, before any
+    /// thread exists) and says so in `lpom surf --json`; `LPOM_DENORMALS=ieee` keeps IEEE
+    /// arithmetic. The trials here come out the same either way.
+    func testTheBinaryFlushesDenormalsUnlessToldToKeepThem() throws {
+        guard let binary = MPICLITests.binary else { throw XCTSkip("the lpom binary was not built beside the tests") }
+        func run(_ env: [String: String]) throws -> [String: Any] {
+            let proc = Process(), out = Pipe()
+            proc.executableURL = URL(fileURLWithPath: binary)
+            proc.arguments = ["surf", fixture, "--method", "adam", "--trials", "4", "--steps", "50", "--seed", "3", "--json", "--quiet"]
+            proc.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+            proc.standardOutput = out; proc.standardError = FileHandle.nullDevice
+            try proc.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            proc.waitUntilExit()
+            XCTAssertEqual(proc.terminationStatus, 0)
+            return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        }
+        var plain = ProcessInfo.processInfo.environment["LPOM_DENORMALS"] == nil ? [:] : ["LPOM_DENORMALS": ""]
+        let flushed = try run(plain)
+        plain["LPOM_DENORMALS"] = "ieee"
+        let ieee = try run(plain)
+        #if arch(x86_64)
+        XCTAssertEqual(flushed["denormals"] as? String, "flushed to zero")
+        #endif
+        XCTAssertEqual(ieee["denormals"] as? String, "ieee")
+        XCTAssertEqual(flushed["successes"] as? String, ieee["successes"] as? String)
+        XCTAssertEqual("\(flushed["total_steps"] ?? "")", "\(ieee["total_steps"] ?? "")")
+    }
+
     func testCappedLongAdamRunIsTheShortRun() throws {
         let python = URL(fileURLWithPath: "/usr/bin/python3")
         guard FileManager.default.isExecutableFile(atPath: python.path) else { throw XCTSkip("python3 not found") }
