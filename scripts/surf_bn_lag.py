@@ -60,8 +60,7 @@ def main():
         sys.exit("surf_bn_lag: snapshots must be in 0 … %d" % (len(h) - 1))
 
     def eval_out(state):
-        if state is not None:
-            g.load_state_dict(state)
+        g.load_state_dict(state)
         g.eval()
         with torch.no_grad():
             return g(probe).reshape(len(probe), -1)
@@ -87,11 +86,11 @@ def main():
         nm = sum(float((b.running_mean ** 2).sum()) for b in bns)
         dv = sum(float(((b.running_var - v) ** 2).sum()) for b, (_, v) in zip(bns, saved))
         nv = sum(float((b.running_var ** 2).sum()) for b in bns)
-        g.load_state_dict(state)
-        for b in bns:
+        biased = dict(state)                 # TF's running variance on the dense layers
+        for name, b in g.named_modules():
             if isinstance(b, torch.nn.BatchNorm1d):
-                b.running_var.mul_((a.batch - 1) / a.batch)
-        tf_variance = eval_out(None)
+                biased[name + ".running_var"] = state[name + ".running_var"] * ((a.batch - 1) / a.batch)
+        tf_variance = eval_out(biased)
         row = {"snapshot": t, "step": int(h.steps[t]),
                "rms_recorded_vs_population": float(torch.sqrt(((recorded - population) ** 2).mean())),
                "rms_recorded_vs_previous_snapshot": None if previous is None else float(torch.sqrt(((recorded - previous) ** 2).mean())),

@@ -265,7 +265,7 @@ surf_run() {
     done
     "$PY" "$MERGE" "$full" "${pieces[@]}" > /dev/null || { failed "$OUT/$cell-$tag" "merging $cell $tag"; return 1; }
     local ranges="${pieces[*]##*/}"; ranges=${ranges//.json/}; ranges=${ranges//-/:}
-    "$PY" - "$full" "$small" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED $*, in pieces (--trial-range) ${ranges// /, } ${threads:+ (the last run with --threads $threads)}${NOTE:+; $NOTE}" <<'EOF'
+    "$PY" - "$full" "$small" "lpom surf $h --protocol paper --trials $TRIALS --seed $SEED $*, in pieces (--trial-range) ${ranges// /, }${threads:+ (the last run with --threads $threads)}${NOTE:+; $NOTE}" <<'EOF'
 import json, sys
 full, small, cmd = sys.argv[1:4]
 d = json.load(open(full))

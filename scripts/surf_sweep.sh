@@ -124,22 +124,19 @@ status)
     for part in "$ROOT"/gen/*.h5.part; do
         [ -f "$part" ] && [ -n "$(find "$part" -mmin -30)" ] || continue
         # not held: no stream trains it now (it waits for the generators at hand to be used first)
-        if [ -e "${part%.part}.lock" ] && ( flock -n 9 ) 9< "${part%.part}.lock"; then
-            "$LPOM" inspect "$part" --json 2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print("  paused: %s: snapshot at step %d of %d (no stream trains it now)" % (sys.argv[1], d["snapshot_steps"][-1], d["training"]["steps"]))' "$(basename "$part" .h5.part)" || true
-            continue
-        fi
+        paused=0
+        if [ -e "${part%.part}.lock" ] && ( flock -n 9 ) 9< "${part%.part}.lock"; then paused=1; fi
         "$LPOM" inspect "$part" --json 2>/dev/null | python3 -c '
 import datetime as dt, json, sys
-d = json.load(sys.stdin); name = sys.argv[1]
+d = json.load(sys.stdin); name, paused = sys.argv[1], sys.argv[2] == "1"
 step, total, last = d["snapshot_steps"][-1], d["training"]["steps"], d["provenance"][-1]
+if paused:
+    sys.exit(print("  paused: %s: snapshot at step %d of %d (no stream trains it now)" % (name, step, total)))
 start = dt.datetime.fromisoformat(last["date"].replace("Z", "+00:00"))
 hours = (dt.datetime.now(dt.timezone.utc) - start).total_seconds() / 3600
 done = step - last.get("from_step", 0)
 eta = " (≈ %.1f h more at %.0f steps an hour)" % ((total - step) / (done / hours), done / hours) if done > 0 and hours > 0 else ""
-print("  training: %s: snapshot at step %d of %d%s" % (name, step, total, eta))' "$(basename "$part" .h5.part)" || true
+print("  training: %s: snapshot at step %d of %d%s" % (name, step, total, eta))' "$(basename "$part" .h5.part)" "$paused" || true
     done
     python3 scripts/surf_paper_summary.py notebooks-md/03-results | grep -E "cells finished" || true
     ;;

@@ -24,10 +24,9 @@ final class DenormalsTests: XCTestCase {
         XCTAssertEqual(Denormals.description, "flushed to zero")
         XCTAssertEqual(tiny * one, 0, "denormals-are-zero")
         // BLAS on this thread: a 1×1 product of a denormal with 1.
-        var a = Tensor<Float>(shape: [1, 1], data: [tiny]), b = Tensor<Float>(shape: [1, 1], data: [one])
+        let a = Tensor<Float>(shape: [1, 1], data: [tiny]), b = Tensor<Float>(shape: [1, 1], data: [one])
         XCTAssertEqual(matmul(a, b).data[0], 0)
         Denormals.setOnThisThread(flush: false)
-        a = Tensor<Float>(shape: [1, 1], data: [tiny]); b = Tensor<Float>(shape: [1, 1], data: [one])
         XCTAssertGreaterThan(matmul(a, b).data[0], 0)
         #endif
     }

@@ -99,9 +99,6 @@ final class SurfCLITests: CLITestCase {
         XCTAssertNotEqual(try merge([paths[1], paths[1], paths[2]]), 0, "a piece twice")
     }
 
-    /// scripts/surf_cap.py reads regular Adam of 400 steps off a run of 3,000, through lpom's own
-    /// JSON: the same successes, iterations and summaries as running 400 steps (the Table-1 sweep
-    /// gets regular Adam at 60,000 steps and with surfing's whole budget from one run this way).
     /// The lpom binary flushes denormals to zero from its first line (LPOMCommand.main, before any
     /// thread exists) and says so in `lpom surf --json`; `LPOM_DENORMALS=ieee` keeps IEEE
     /// arithmetic. The trials here come out the same either way.
@@ -131,6 +128,9 @@ final class SurfCLITests: CLITestCase {
         XCTAssertEqual("\(flushed["total_steps"] ?? "")", "\(ieee["total_steps"] ?? "")")
     }
 
+    /// scripts/surf_cap.py reads regular Adam of 400 steps off a run of 3,000, through lpom's own
+    /// JSON: the same successes, iterations and summaries as running 400 steps (the Table-1 sweep
+    /// gets regular Adam at 60,000 steps and with surfing's whole budget from one run this way).
     func testCappedLongAdamRunIsTheShortRun() throws {
         let python = URL(fileURLWithPath: "/usr/bin/python3")
         guard FileManager.default.isExecutableFile(atPath: python.path) else { throw XCTSkip("python3 not found") }

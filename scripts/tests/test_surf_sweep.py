@@ -74,7 +74,8 @@ class Sweep:
             f.write(f'#!/bin/sh\nexec "{sys.executable}" "{STUB}" "$@"\n')
         os.chmod(self.lpom, 0o755)
 
-    def run(self, **env):
+    def env(self, **env):
+        """The sweep's environment here (stream 1, one worker), with ENV on top."""
         e = dict(os.environ, REPO=REPO, ROOT=self.root, RES=self.res, LPOM=self.lpom, PY=sys.executable,
                  MERGE=os.path.join(SCRIPTS, "surf_merge_pieces.py"), CAP=os.path.join(SCRIPTS, "surf_cap.py"),
                  CHECK=os.path.join(SCRIPTS, "surf_retrain_check.py"), STUB_LOG=self.log, STREAM="1",
@@ -82,7 +83,10 @@ class Sweep:
         for k in ("STUB_FAIL", "STUB_SALT", "TRAIN_THREADS", "PIECE", "SURF_PIECE"):
             e.pop(k, None)
         e.update(env)
-        p = subprocess.run(["bash", SWEEP], env=e, capture_output=True, text=True, timeout=600)
+        return e
+
+    def run(self, **env):
+        p = subprocess.run(["bash", SWEEP], env=self.env(**env), capture_output=True, text=True, timeout=600)
         self.output = p.stdout + p.stderr
         return p.returncode
 
@@ -419,13 +423,8 @@ class GeneratorsAtHandTests(unittest.TestCase):
                 shutil.copy(os.path.join(self.s.res, f"dcgan-k20-g1-s1-cs-m20-{t}.json"), m.res)
             held = open(os.path.join(m.root, "gen", "vae-k20-g1.h5.lock"), "w")    # another stream trains it
             fcntl.flock(held, fcntl.LOCK_EX)
-            e = dict(os.environ, REPO=REPO, ROOT=m.root, RES=m.res, LPOM=m.lpom, PY=sys.executable,
-                     MERGE=os.path.join(SCRIPTS, "surf_merge_pieces.py"), CAP=os.path.join(SCRIPTS, "surf_cap.py"),
-                     CHECK=os.path.join(SCRIPTS, "surf_retrain_check.py"), STUB_LOG=m.log, STREAM="2",
-                     SURF_THREADS="1", WAIT="1")
-            for k in ("STUB_FAIL", "STUB_SALT", "TRAIN_THREADS", "PIECE", "SURF_PIECE"):
-                e.pop(k, None)
-            p = subprocess.Popen(["bash", SWEEP], env=e, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            p = subprocess.Popen(["bash", SWEEP], env=m.env(STREAM="2", WAIT="1"), stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True)
             try:
                 time.sleep(4)
                 self.assertIsNone(p.poll(), "it must wait while the lock is held")

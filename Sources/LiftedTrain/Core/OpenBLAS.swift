@@ -80,12 +80,8 @@ public enum Denormals {
     }
 
     /// lpom's start-up: flush unless the environment asks for IEEE arithmetic (`LPOM_DENORMALS=ieee`).
-    /// Returns what the process now does, for the run's record.
-    @discardableResult
-    public static func configureFromEnvironment() -> String {
-        let keep = ProcessInfo.processInfo.environment["LPOM_DENORMALS"]?.lowercased() == "ieee"
-        setOnThisThread(flush: !keep)
-        return description
+    public static func configureFromEnvironment() {
+        setOnThisThread(flush: ProcessInfo.processInfo.environment["LPOM_DENORMALS"]?.lowercased() != "ieee")
     }
 
     /// "flushed to zero" or "ieee" (the calling thread's setting), for records.
