@@ -210,20 +210,19 @@ def main(directory):
     against_surfing("Homotopy ablation (same pre-final budget)",
                     ("surfing (history) %", "linear θ_0 → θ_T %", "McNemar p", "10 snapshots %", "McNemar p"),
                     ("linear", "snapshots10"))
-    cs = sorted((key, d) for key, d in runs.items() if key[3].startswith("cs-"))
+    cs = sorted({(m, k, g, int(tag.split("-")[1][1:])) for (m, k, g, tag) in runs if re.fullmatch(r"cs-m\d+-\w+", tag)})
     if cs:
         print("\n### Compressed sensing (fresh N(0, 1) A per trial, in-range targets)\n")
-        print("| model | k | m | Adam % | surfing % | McNemar p | median ‖x̂ − x*‖ Adam / surfing |")
-        print("|---|---|---|---|---|---|---|")
-        seen = set()
-        for (m, k, g, tag), d in cs:
-            meas = tag.split("-")[1]
-            if (m, k, g, meas) in seen:
-                continue
-            seen.add((m, k, g, meas))
-            a, s = runs.get((m, k, g, "cs-%s-adam" % meas)), runs.get((m, k, g, "cs-%s-surfing" % meas))
-            med = lambda d: "—" if d is None or d.get("median_distance") is None else "%.3g" % d["median_distance"]
-            print("| %s g%s | %d | %s | %s | %s | %s | %s / %s |" % (m, g, k, meas[1:], pct(a), pct(s), pvalue(s, a), med(a), med(s)))
+        print("| model | k | m | Adam % | surfing % | McNemar p | 10 restarts % (steps each) | McNemar p | "
+              "mean steps per trial Adam / surfing / restarts | failures ≥ 0.1 from x*: Adam / surfing / restarts |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for (m, k, g, meas) in cs:
+            a, s, r = (runs.get((m, k, g, "cs-m%d-%s" % (meas, t))) for t in ("adam", "surfing", "restarts"))
+            steps = lambda d: "—" if d is None else "{:,}".format(round(d["mean_iterations"]))
+            far = lambda d: "—" if d is None else str(sum(1 for x, ok in zip(d["distances"], d["successes"]) if ok == "0" and x >= 0.1))
+            print("| %s g%s | %d | %d | %s | %s | %s | %s%s | %s | %s | %s |" % (
+                m, g, k, meas, pct(a), pct(s), pvalue(s, a), pct(r), restart_steps("restarts", r), pvalue(s, r),
+                " / ".join(map(steps, (a, s, r))), " / ".join(map(far, (a, s, r)))))
 
 
 def update(directory, notebook):

@@ -487,6 +487,23 @@ cs() {
     TRIALS=100 surf "$c" "cs-m$m-surfing" --method surfing --measurements "$m" || true
 }
 
+# cs_restarts M: Bora et al.'s peer in compressed sensing: 10 random restarts on the final network
+# sharing surfing's mean steps per trial, on the same 100 trials and A. Each restart is regular
+# Adam as compressX.py's normal_adamGD runs it (step 0.002, no gradient stop; PaperProtocol
+# .finalNetworkOnly). Added 2026-12-06 (session 20): surfing's 83% against regular Adam's 60% at
+# m = 100 spent 20 times regular Adam's steps per trial.
+cs_restarts() {
+    local m=$1 c="dcgan-k20-g1-s$SEED"
+    [ -s "$RES/$c-cs-m$m-surfing.json" ] || return 0
+    [ -s "$RES/$c-cs-m$m-restarts.json" ] && return 0
+    generator dcgan 20 1 || return 0
+    retrained_ok dcgan 20 1 || return 0
+    local mean
+    mean=$(field "$RES/$c-cs-m$m-surfing.json" mean_iterations)
+    TRIALS=100 surf "$c" "cs-m$m-restarts" --method restarts --measurements "$m" --restarts 10 \
+        --restart-steps "$($PY -c "import math; print(max(1, math.ceil($mean / 10)))")" || true
+}
+
 walk() {
 for k in 5 10; do
     for model in dcgan wgan-gp wgan vae; do cell "$model" "$k" 1; done
@@ -515,6 +532,11 @@ for model in dcgan wgan-gp wgan; do cell "$model" 5 2; done
 # (moved here 2026-12-05, session 17: it had no answer at all, and its five m are 25–33 CPU hours).
 cs 100
 fair wgan-gp 5 1; restarts_tuned wgan-gp 5 1
+# DCGAN k = 20 next (moved up 2026-12-06, session 20): the generator with the most work left (its
+# fair comparisons, compressed sensing's restarts and four more m), retrained in ≈ 0.5 h where the
+# WGAN-GP and WGAN generators take 1–2.5 h; a session that trains it finishes more.
+fair dcgan 20 1; restarts_tuned dcgan 20 1
+cs_restarts 100
 # WGAN k = 5's surfing falls 8.7 points short of the paper on both generator seeds: the generator's
 # batch-norm running statistics as the released trainers leave them (forwards_of; added
 # 2026-12-06, session 18), on generator seed 1's θ and trials.

@@ -388,6 +388,7 @@ struct SurfCommand: ParsableCommand {
                 "mean_loss": num(s.meanLoss), "total_steps": totalSteps,
                 "protocol": self.protocol.rawValue, "learning_rate": set.learningRate, "denormals": Denormals.description,
                 "final_learning_rate": set.finalLearningRate ?? set.learningRate, "final_steps": set.finalSteps,
+                "gradient_tolerance": ["snapshots": num(set.snapshotGradientTolerance), "final": num(set.finalGradientTolerance)],
                 "schedule": set.schedule.rawValue, "first_snapshot": set.firstSnapshot, "path": path.rawValue,
                 "measurement_matrix": measurements == nil ? NSNull() : (measurementMatrix ?? (self.protocol == .paper ? .perTrial : .shared)).rawValue,
                 "successes": results.map { $0.success == true ? "1" : "0" }.joined(),

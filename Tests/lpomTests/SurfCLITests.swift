@@ -128,6 +128,40 @@ final class SurfCLITests: CLITestCase {
         XCTAssertEqual("\(flushed["total_steps"] ?? "")", "\(ieee["total_steps"] ?? "")")
     }
 
+    /// Compressed sensing under `--protocol paper` (compressX.py): regular Adam (`normal_adamGD`)
+    /// takes step 0.002 for 20,000 steps with no gradient stop; surfing (`seq_adamGD`) 0.01 on the
+    /// intermediate networks, 0.002 for 15,000 on the final one, and stops a network's descent at
+    /// ‖∇f‖ < 5e-4. Random restarts are regular Adam started R times: regular Adam's settings.
+    /// Without A the gradient stop is off for every method. What the user passes still wins.
+    func testCompressedSensingSettingsFollowTheReleasedCodePerMethod() throws {
+        func settings(_ extra: [String]) throws -> InversionSettings {
+            try SurfSetup(SurfCommand.parse([fixture, "--protocol", "paper", "--trials", "2", "--quiet"] + extra)).settings
+        }
+        let cs = ["--measurements", "20"]
+        for method in ["adam", "restarts"] {
+            let s = try settings(cs + ["--method", method])
+            XCTAssertEqual(s.learningRate, 0.002, method)
+            XCTAssertNil(s.finalLearningRate, method)
+            XCTAssertNil(s.finalGradientTolerance, method)
+            XCTAssertNil(s.snapshotGradientTolerance, method)
+            XCTAssertEqual(s.finalSteps, 20_000, method)
+        }
+        let surfing = try settings(cs + ["--method", "surfing"])
+        XCTAssertEqual(surfing.learningRate, 0.01)
+        XCTAssertEqual(surfing.finalLearningRate, 0.002)
+        XCTAssertEqual(surfing.finalGradientTolerance, 5e-4)
+        XCTAssertEqual(surfing.snapshotGradientTolerance, 5e-4)
+        XCTAssertEqual(surfing.finalSteps, 15_000)
+        XCTAssertEqual(surfing.stepsPerSnapshot, 3000)
+        for method in ["adam", "restarts", "surfing"] {
+            let s = try settings(["--method", method])
+            XCTAssertNil(s.finalGradientTolerance, method)
+            XCTAssertEqual(s.finalSteps, 60_000, method)
+        }
+        XCTAssertEqual(try settings(cs + ["--method", "restarts", "--lr", "0.005"]).learningRate, 0.005)
+        XCTAssertEqual(try settings(cs + ["--method", "restarts", "--final-gtol", "1e-3"]).finalGradientTolerance, 1e-3)
+    }
+
     /// scripts/surf_cap.py reads regular Adam of 400 steps off a run of 3,000, through lpom's own
     /// JSON: the same successes, iterations and summaries as running 400 steps (the Table-1 sweep
     /// gets regular Adam at 60,000 steps and with surfing's whole budget from one run this way).

@@ -130,6 +130,29 @@ class GeneratorPassesTests(unittest.TestCase):
         self.assertFalse(any(line.startswith("| wgan | 5 | 1f2") for line in out.split("\n")))
 
 
+class CompressedSensingTests(unittest.TestCase):
+    def test_rows_in_order_of_m_with_restarts_budgets_and_far_failures(self):
+        with tempfile.TemporaryDirectory() as d:
+            s, a = strings(10, 0)                  # 22 paired trials: surfing only 10, both 7, neither 5
+            n = len(s)
+            dist = lambda ok, far: [0.005 if c == "1" else far for c in ok]
+            for m, far in ((20, 2.0), (100, 0.05)):
+                write_run(d, "dcgan", 20, "1", "cs-m%d-adam" % m, a, mean_iterations=15651.6, distances=dist(a, far))
+                write_run(d, "dcgan", 20, "1", "cs-m%d-surfing" % m, s, mean_iterations=306522.3, distances=dist(s, far))
+            r = "0" * n                            # restarts solve nothing at m = 100
+            write_run(d, "dcgan", 20, "1", "cs-m100-restarts", r, mean_iterations=306530, distances=[3.0] * n,
+                      command="lpom surf h --method restarts --restarts 10 --restart-steps 30653, in pieces")
+            out = run_main(d)
+        rows = [line for line in out.split("\n") if line.startswith("| dcgan g1 | 20 |")]
+        self.assertEqual([row.split("|")[3].strip() for row in rows], ["20", "100"])   # not "100" < "20"
+        c20 = [c.strip() for c in rows[0].strip("|").split("|")]
+        self.assertEqual(c20[3:10], ["31.8", "77.3", "%.2g (10/0)" % GOLDEN[(10, 0)], "—", "—",
+                                     "15,652 / 306,522 / —", "15 / 5 / —"])
+        c100 = [c.strip() for c in rows[1].strip("|").split("|")]
+        self.assertEqual(c100[6:10], ["0.0 (30653)", "%.2g (17/0)" % (2 * 0.5 ** 17),
+                                      "15,652 / 306,522 / 306,530", "0 / 0 / 22"])
+
+
 class UpdateTests(unittest.TestCase):
     def test_update_replaces_tables_and_keeps_prose(self):
         with tempfile.TemporaryDirectory() as d:

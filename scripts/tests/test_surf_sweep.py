@@ -49,6 +49,7 @@ def expected_results():
             names |= {f"{m}-k{k}-g1-s1-val1001-restarts{r}.json" for r in (1, 2, 5, 10)}
     for mm in (20, 50, 100, 200, 400):
         names |= {f"dcgan-k20-g1-s1-cs-m{mm}-{t}.json" for t in ("adam", "surfing")}
+    names.add("dcgan-k20-g1-s1-cs-m100-restarts.json")  # Bora et al.'s peer with surfing's budget
     names.add("dcgan-k20-g1-s1-adam-lr0.01.json")      # the step-size question at k = 20
     names |= {f"wgan-k5-g1f2-s1-{t}.json" for t in ("adam-long", "adam", "surfing")}   # two generator passes
     return names
@@ -190,7 +191,7 @@ class WholeSweepTests(unittest.TestCase):
                 c, h = f"{m}-k{k}-g1-s1", f"{m}-k{k}-g1.h5"
                 surfing = self.s.small(c + "-surfing.json")
                 b = surfing["prefinal_budget"]     # the steps surfing spent before the final network
-                r = surf_calls(self.calls, h, method="restarts", restarts="10", seed="1")
+                r = surf_calls(self.calls, h, method="restarts", restarts="10", seed="1", measurements=None)
                 self.assertEqual(len(r), 1, c)
                 self.assertEqual(int(opt(r[0]["argv"], "restart-steps")), math.ceil(surfing["mean_iterations"] / 10), c)
                 total = surf_calls(self.calls, h, method="adam", steps=str(b + 60000))
@@ -262,6 +263,15 @@ class WholeSweepTests(unittest.TestCase):
                 cs = surf_calls(self.calls, "dcgan-k20-g1.h5", method=method, measurements=str(mm))
                 self.assertEqual(len(cs), 1, (mm, method))
                 self.assertEqual(opt(cs[0]["argv"], "trials"), "100")
+
+    def test_compressed_sensing_restarts_share_surfings_mean_budget_on_the_same_trials(self):
+        surfing = self.s.small("dcgan-k20-g1-s1-cs-m100-surfing.json")
+        r = surf_calls(self.calls, "dcgan-k20-g1.h5", method="restarts", measurements="100")
+        self.assertEqual(len(r), 1)
+        a = r[0]["argv"]
+        self.assertEqual((opt(a, "restarts"), opt(a, "trials"), opt(a, "seed")), ("10", "100", "1"))
+        self.assertEqual(int(opt(a, "restart-steps")), math.ceil(surfing["mean_iterations"] / 10))
+        self.assertEqual(surf_calls(self.calls, "dcgan-k20-g1.h5", method="restarts", measurements="20"), [])
 
     def test_started_again_it_runs_nothing(self):
         with sweep_from(self.s) as again:
