@@ -10,6 +10,9 @@ extension LPOMCommand {
             printErr(line)
             Foundation.exit(64)   // EX_USAGE, as ArgumentParser exits for a usage error
         }
+        // OpenBLAS's kernels for this CPU's instruction set when it took an older CPU's: starts
+        // this binary again with OPENBLAS_CORETYPE set (BLASKernelChoice in LiftedTrain).
+        BLASKernelChoice.restartIfMisdetected()
         // Denormals flushed to zero before anything runs, so every thread created later inherits it
         // (`Denormals` in LiftedTrain; `LPOM_DENORMALS=ieee` keeps IEEE gradual underflow).
         Denormals.configureFromEnvironment()

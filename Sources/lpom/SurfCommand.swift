@@ -387,6 +387,7 @@ struct SurfCommand: ParsableCommand {
                 "mean_final_iterations": s.meanFinalIterations, "mean_rmse": s.meanRMSE, "median_rmse": s.medianRMSE,
                 "mean_loss": num(s.meanLoss), "total_steps": totalSteps,
                 "protocol": self.protocol.rawValue, "learning_rate": set.learningRate, "denormals": Denormals.description,
+                "blas_kernels": BLASCore.name, "blas_kernels_replaced": BLASKernelChoice.replaced ?? NSNull(),
                 "final_learning_rate": set.finalLearningRate ?? set.learningRate, "final_steps": set.finalSteps,
                 "gradient_tolerance": ["snapshots": num(set.snapshotGradientTolerance), "final": num(set.finalGradientTolerance)],
                 "schedule": set.schedule.rawValue, "first_snapshot": set.firstSnapshot, "path": path.rawValue,

@@ -128,6 +128,47 @@ final class SurfCLITests: CLITestCase {
         XCTAssertEqual("\(flushed["total_steps"] ?? "")", "\(ieee["total_steps"] ?? "")")
     }
 
+    /// The binary starts itself again with OpenBLAS's kernels for the CPU's instruction set when
+    /// OpenBLAS took an older CPU's (BLASKernelChoice), unless OPENBLAS_CORETYPE or
+    /// LPOM_BLAS_CORE=keep says otherwise. OpenBLAS knows this CPU, so the test makes the binary see
+    /// Prescott on an AVX2-only CPU (LPOM_BLAS_CORE_TEST): the run then reports Haswell or Zen
+    /// kernels — what OpenBLAS loaded after the restart — and the same trials.
+    func testTheBinaryAsksOpenBLASForTheCPUsKernelsWhenItTookAnOlderCPUs() throws {
+        guard let binary = MPICLITests.binary else { throw XCTSkip("the lpom binary was not built beside the tests") }
+        func run(_ env: [String: String]) throws -> [String: Any] {
+            let proc = Process(), out = Pipe()
+            proc.executableURL = URL(fileURLWithPath: binary)
+            proc.arguments = ["surf", fixture, "--method", "adam", "--trials", "4", "--steps", "50", "--seed", "3", "--json", "--quiet"]
+            var e = ProcessInfo.processInfo.environment
+            for k in ["OPENBLAS_CORETYPE", "LPOM_BLAS_CORE", "LPOM_BLAS_CORE_TEST", "LPOM_BLAS_CORE_REPLACED"] { e[k] = nil }
+            proc.environment = e.merging(env) { $1 }
+            proc.standardOutput = out; proc.standardError = FileHandle.nullDevice
+            try proc.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            proc.waitUntilExit()
+            XCTAssertEqual(proc.terminationStatus, 0)
+            return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        }
+        #if os(Linux) && arch(x86_64)
+        let (vendor, flags) = BLASKernelChoice.cpu()
+        guard flags.contains("avx2") && flags.contains("fma") else { throw XCTSkip("no AVX2 here") }
+        let own = try run([:])
+        XCTAssertTrue(own["blas_kernels_replaced"] is NSNull)
+        let seen = "Prescott;sse3 avx avx2 fma"
+        let restarted = try run(["LPOM_BLAS_CORE_TEST": seen])
+        XCTAssertEqual(restarted["blas_kernels"] as? String, vendor == "AuthenticAMD" ? "Zen" : "Haswell")
+        XCTAssertEqual(restarted["blas_kernels_replaced"] as? String, "Prescott")
+        XCTAssertEqual(restarted["successes"] as? String, own["successes"] as? String)
+        let chosen = try run(["LPOM_BLAS_CORE_TEST": seen, "OPENBLAS_CORETYPE": "SkylakeX"])
+        XCTAssertEqual(chosen["blas_kernels"] as? String, flags.contains("avx512f") ? "SkylakeX" : own["blas_kernels"] as? String)
+        XCTAssertTrue(chosen["blas_kernels_replaced"] is NSNull)
+        let kept = try run(["LPOM_BLAS_CORE_TEST": seen, "LPOM_BLAS_CORE": "keep"])
+        XCTAssertEqual(kept["blas_kernels"] as? String, own["blas_kernels"] as? String)
+        #else
+        throw XCTSkip("x86-64 Linux only")
+        #endif
+    }
+
     /// Compressed sensing under `--protocol paper` (compressX.py): regular Adam (`normal_adamGD`)
     /// takes step 0.002 for 20,000 steps with no gradient stop; surfing (`seq_adamGD`) 0.01 on the
     /// intermediate networks, 0.002 for 15,000 on the final one, and stops a network's descent at

@@ -45,8 +45,9 @@ public enum BLASProfile {
     }
 }
 
-/// Which OpenBLAS kernels run (OpenBLAS honours `OPENBLAS_CORETYPE`, which this machine's
-/// environment sets to Haswell: AVX2 kernels even though the CPU has AVX-512).
+/// Which OpenBLAS kernels run (OpenBLAS honours `OPENBLAS_CORETYPE`; some machines' environments
+/// set it, e.g. to Haswell: AVX2 kernels even though the CPU has AVX-512; `BLASKernelChoice`
+/// corrects a choice below the CPU's instruction set when nobody set it).
 public enum BLASCore {
     /// OpenBLAS's name for the kernels in use (e.g. "Haswell", "SkylakeX", "Cooperlake").
     public static var name: String { String(cString: openblas_get_corename()) }
@@ -86,4 +87,98 @@ public enum Denormals {
 
     /// "flushed to zero" or "ieee" (the calling thread's setting), for records.
     public static var description: String { flushedOnThisThread ? "flushed to zero" : "ieee" }
+}
+
+/// OpenBLAS kernels for the CPU's instruction set when OpenBLAS's own choice is an older CPU's.
+///
+/// OpenBLAS built with DYNAMIC_ARCH picks its kernels from the CPU's family and model when the
+/// library loads; a model newer than the library (Debian 12's 0.3.21 on a Xeon of family 6 model
+/// 207, 2026-12-06) falls back to Prescott, SSE3 kernels: sgemm ran at 32 GFLOP/s there against
+/// 155 with the Cooperlake kernels the CPU can run. The choice is made before `main`, and OpenBLAS
+/// reads `OPENBLAS_CORETYPE` only then, so `lpom` starts itself again (`execv` of its own binary,
+/// the same arguments and process id) with `OPENBLAS_CORETYPE` set, once, before anything else
+/// runs. It does so only when the chosen kernels lack AVX2 while the CPU has it — a misdetection,
+/// not a preference: Haswell or Zen kernels on an AVX-512 CPU stay. `OPENBLAS_CORETYPE` already in
+/// the environment is the user's choice and always wins; `LPOM_BLAS_CORE=keep` keeps OpenBLAS's.
+/// Results differ from the slow kernels' in the last bits (another summation order), as between
+/// any two kernels.
+public enum BLASKernelChoice {
+    /// The instruction-set level of an OpenBLAS x86-64 kernel family (its `openblas_get_corename`
+    /// name): 0 SSE only, 1 AVX, 2 AVX2 and FMA, 3 AVX-512, 4 AVX-512 BF16. nil for names not listed.
+    static func level(ofKernel name: String) -> Int? {
+        switch name.lowercased() {
+        case "katmai", "coppermine", "northwood", "prescott", "banias", "core2", "penryn", "dunnington", "nehalem",
+             "atom", "athlon", "opteron", "opteron_sse3", "barcelona", "nano", "bobcat": return 0
+        case "sandybridge", "bulldozer", "piledriver": return 1
+        case "haswell", "steamroller", "excavator", "zen": return 2
+        case "skylakex": return 3
+        case "cooperlake", "sapphirerapids": return 4
+        default: return nil
+        }
+    }
+
+    /// The level of a CPU from its `/proc/cpuinfo` flags (the same scale as `level(ofKernel:)`).
+    static func level(ofFlags flags: Set<String>) -> Int {
+        let avx512 = ["avx512f", "avx512vl", "avx512bw", "avx512dq", "avx512cd"].allSatisfy(flags.contains)
+        if avx512 && flags.contains("avx512_bf16") { return 4 }
+        if avx512 { return 3 }
+        if flags.contains("avx2") && flags.contains("fma") { return 2 }
+        if flags.contains("avx") { return 1 }
+        return 0
+    }
+
+    /// The kernels to ask OpenBLAS for instead of `kernel`, on a CPU with `flags` from `vendor`
+    /// (e.g. "GenuineIntel", "AuthenticAMD"); nil when OpenBLAS's choice stands.
+    public static func better(than kernel: String, flags: Set<String>, vendor: String) -> String? {
+        guard let have = level(ofKernel: kernel), have < 2 else { return nil }
+        switch level(ofFlags: flags) {
+        case 4: return "Cooperlake"
+        case 3: return "SkylakeX"
+        case 2: return vendor == "AuthenticAMD" ? "Zen" : "Haswell"
+        default: return nil
+        }
+    }
+
+    /// This CPU's vendor and flags, from /proc/cpuinfo (empty where there is none).
+    public static func cpu() -> (vendor: String, flags: Set<String>) {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return ("", []) }
+        var vendor = "", flags = Set<String>()
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let key = parts[0].trimmingCharacters(in: .whitespaces), value = parts[1].trimmingCharacters(in: .whitespaces)
+            if key == "vendor_id", vendor.isEmpty { vendor = value }
+            if key == "flags" { flags = Set(value.split(separator: " ").map(String.init)); break }
+        }
+        return (vendor, flags)
+    }
+
+    /// What OpenBLAS chose before lpom started itself again with other kernels (nil when it did not).
+    public static var replaced: String? { ProcessInfo.processInfo.environment["LPOM_BLAS_CORE_REPLACED"] }
+
+    /// lpom's start-up: when OpenBLAS took kernels below the CPU's instruction set and nobody chose
+    /// them (`OPENBLAS_CORETYPE` unset, `LPOM_BLAS_CORE` not "keep"), start this binary again with
+    /// the better kernels. Returns only when it does not (or when `execv` fails: the run goes on
+    /// with OpenBLAS's kernels). `LPOM_BLAS_CORE_TEST="KERNEL;FLAGS"` makes it see KERNEL and the
+    /// space-separated FLAGS instead of the real ones (for tests on a CPU OpenBLAS knows).
+    public static func restartIfMisdetected() {
+        let env = ProcessInfo.processInfo.environment
+        guard env["OPENBLAS_CORETYPE"] == nil, env["LPOM_BLAS_CORE"]?.lowercased() != "keep" else { return }
+        var kernel = BLASCore.name, (vendor, flags) = cpu()
+        if let test = env["LPOM_BLAS_CORE_TEST"] {
+            let parts = test.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
+            kernel = String(parts[0])
+            if parts.count > 1 { flags = Set(parts[1].split(separator: " ").map(String.init)) }
+        }
+        guard let target = better(than: kernel, flags: flags, vendor: vendor) else { return }
+        setenv("OPENBLAS_CORETYPE", target, 1)
+        setenv("LPOM_BLAS_CORE_REPLACED", kernel, 1)
+        let args = CommandLine.arguments
+        var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
+        argv.append(nil)
+        execv("/proc/self/exe", &argv)
+        // execv returned: it failed; carry on with OpenBLAS's kernels (and say so).
+        unsetenv("OPENBLAS_CORETYPE"); unsetenv("LPOM_BLAS_CORE_REPLACED")
+        FileHandle.standardError.write(Data("note: OpenBLAS runs \(kernel) kernels on a CPU that can run \(target) (slower products); set OPENBLAS_CORETYPE=\(target) to use them\n".utf8))
+    }
 }
