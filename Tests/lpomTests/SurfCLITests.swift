@@ -99,23 +99,29 @@ final class SurfCLITests: CLITestCase {
         XCTAssertNotEqual(try merge([paths[1], paths[1], paths[2]]), 0, "a piece twice")
     }
 
+    /// `BINARY surf` on the fixture (4 trials, 50 regular-Adam steps, --json) with ENV on top of
+    /// this process's environment less REMOVING; its JSON (exit status 0 asserted).
+    func binarySurfJSON(_ binary: String, env: [String: String], removing: [String] = []) throws -> [String: Any] {
+        let proc = Process(), out = Pipe()
+        proc.executableURL = URL(fileURLWithPath: binary)
+        proc.arguments = ["surf", fixture, "--method", "adam", "--trials", "4", "--steps", "50", "--seed", "3", "--json", "--quiet"]
+        var e = ProcessInfo.processInfo.environment
+        for k in removing { e[k] = nil }
+        proc.environment = e.merging(env) { $1 }
+        proc.standardOutput = out; proc.standardError = FileHandle.nullDevice
+        try proc.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        proc.waitUntilExit()
+        XCTAssertEqual(proc.terminationStatus, 0)
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
     /// The lpom binary flushes denormals to zero from its first line (LPOMCommand.main, before any
     /// thread exists) and says so in `lpom surf --json`; `LPOM_DENORMALS=ieee` keeps IEEE
     /// arithmetic. The trials here come out the same either way.
     func testTheBinaryFlushesDenormalsUnlessToldToKeepThem() throws {
         guard let binary = MPICLITests.binary else { throw XCTSkip("the lpom binary was not built beside the tests") }
-        func run(_ env: [String: String]) throws -> [String: Any] {
-            let proc = Process(), out = Pipe()
-            proc.executableURL = URL(fileURLWithPath: binary)
-            proc.arguments = ["surf", fixture, "--method", "adam", "--trials", "4", "--steps", "50", "--seed", "3", "--json", "--quiet"]
-            proc.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-            proc.standardOutput = out; proc.standardError = FileHandle.nullDevice
-            try proc.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            proc.waitUntilExit()
-            XCTAssertEqual(proc.terminationStatus, 0)
-            return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-        }
+        func run(_ env: [String: String]) throws -> [String: Any] { try binarySurfJSON(binary, env: env) }
         var plain = ProcessInfo.processInfo.environment["LPOM_DENORMALS"] == nil ? [:] : ["LPOM_DENORMALS": ""]
         let flushed = try run(plain)
         plain["LPOM_DENORMALS"] = "ieee"
@@ -135,20 +141,8 @@ final class SurfCLITests: CLITestCase {
     /// kernels — what OpenBLAS loaded after the restart — and the same trials.
     func testTheBinaryAsksOpenBLASForTheCPUsKernelsWhenItTookAnOlderCPUs() throws {
         guard let binary = MPICLITests.binary else { throw XCTSkip("the lpom binary was not built beside the tests") }
-        func run(_ env: [String: String]) throws -> [String: Any] {
-            let proc = Process(), out = Pipe()
-            proc.executableURL = URL(fileURLWithPath: binary)
-            proc.arguments = ["surf", fixture, "--method", "adam", "--trials", "4", "--steps", "50", "--seed", "3", "--json", "--quiet"]
-            var e = ProcessInfo.processInfo.environment
-            for k in ["OPENBLAS_CORETYPE", "LPOM_BLAS_CORE", "LPOM_BLAS_CORE_TEST", "LPOM_BLAS_CORE_REPLACED"] { e[k] = nil }
-            proc.environment = e.merging(env) { $1 }
-            proc.standardOutput = out; proc.standardError = FileHandle.nullDevice
-            try proc.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            proc.waitUntilExit()
-            XCTAssertEqual(proc.terminationStatus, 0)
-            return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-        }
+        let blasVariables = ["OPENBLAS_CORETYPE", "LPOM_BLAS_CORE", "LPOM_BLAS_CORE_TEST", "LPOM_BLAS_CORE_REPLACED"]
+        func run(_ env: [String: String]) throws -> [String: Any] { try binarySurfJSON(binary, env: env, removing: blasVariables) }
         #if os(Linux) && arch(x86_64)
         let (vendor, flags) = BLASKernelChoice.cpu()
         guard flags.contains("avx2") && flags.contains("fma") else { throw XCTSkip("no AVX2 here") }
