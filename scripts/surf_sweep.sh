@@ -110,19 +110,24 @@ status)
     # `lpom inspect DIR` reads it (this checkout's build; the running copy if there is none).
     LPOM=.build/release/lpom; [ -x "$LPOM" ] || LPOM=$BIN/lpom
     for ck in "$ROOT"/surf/*.pieces/*.ckpt; do
-        # finished (a kept checkpoint beside its piece's result), or not touched for half an hour
+        # finished: a kept checkpoint beside its piece's result
         [ -f "$ck/clock.json" ] && [ ! -f "${ck%.ckpt}.json" ] || continue
-        [ -n "$(find "$ck/clock.json" -mmin -30)" ] || continue
         report=$("$LPOM" inspect "$ck" 2>/dev/null) || continue
         unit="$(basename "$(dirname "$ck")" .pieces) trials $(basename "$ck" .ckpt | tr - :)"
         progress=$(sed -n 's/^progress *//p' <<< "$report")
         cpu=$(sed -n 's/^time *\([0-9.]*\) CPU min.*/\1/p' <<< "$report")
-        echo "  under way: $unit: $progress; $cpu CPU min so far$(eta "$progress" "$cpu")"
+        # not saved for half an hour (a checkpoint every 1,000 steps): no stream runs it now
+        if [ -n "$(find "$ck/clock.json" -mmin -30)" ]; then
+            echo "  under way: $unit: $progress; $cpu CPU min so far$(eta "$progress" "$cpu")"
+        else
+            echo "  paused: $unit: $progress; $cpu CPU min so far (not saved for half an hour: no stream runs it now)"
+        fi
     done
-    # Each generator in training (written in the last half hour): its last snapshot, and the rest
-    # at the rate since this invocation started (`lpom inspect --json`: snapshot steps, provenance).
+    # Each generator whose training has begun: its last snapshot, and the rest at the rate since
+    # this invocation started (`lpom inspect --json`: snapshot steps, provenance); paused when no
+    # stream holds its lock, however long ago it was written.
     for part in "$ROOT"/gen/*.h5.part; do
-        [ -f "$part" ] && [ -n "$(find "$part" -mmin -30)" ] || continue
+        [ -f "$part" ] || continue
         # not held: no stream trains it now (it waits for the generators at hand to be used first)
         paused=0
         if [ -e "${part%.part}.lock" ] && ( flock -n 9 ) 9< "${part%.part}.lock"; then paused=1; fi
