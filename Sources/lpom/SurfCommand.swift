@@ -83,7 +83,7 @@ struct SurfCommand: ParsableCommand {
     @Option(parsing: .number, help: "Step budget on the final network (default 60000; paper protocol with --measurements: 20000 adam, 15000 surfing).")
     var steps: Int?
 
-    @Option(parsing: .number, help: "Adam learning rate on x (default 0.01; paper protocol: 0.001 for DCGAN and WGAN-GP at k ≥ 20, 0.002 in compressed sensing).")
+    @Option(parsing: .number, help: "Adam learning rate on x (default 0.01; paper protocol: 0.001 for DCGAN and WGAN-GP at k ≥ 20; with --measurements 0.01 for surfing, 0.002 for adam and restarts).")
     var lr: Double?
 
     @Option(parsing: .number, help: "Adam learning rate on the final network (default --lr; paper protocol with --measurements: 0.002).")
@@ -107,7 +107,7 @@ struct SurfCommand: ParsableCommand {
     @Option(help: "Measurement matrix: shared (one N(0,1/m) A per run) | per-trial (a fresh N(0,1) A per trial, the authors'); default shared, paper protocol per-trial.")
     var measurementMatrix: MeasurementDraw?
 
-    @Option(parsing: .number, help: "Stop a trial on the final network once ‖∇f‖ < this (paper protocol with --measurements: 5e-4 on every network).")
+    @Option(parsing: .number, help: "Stop a trial on the final network once ‖∇f‖ < this (paper protocol with --measurements: 5e-4 on every network for surfing, none for adam and restarts).")
     var finalGtol: Double?
 
     @Option(parsing: .number, help: "Front-loaded: steps on θ_0.")
