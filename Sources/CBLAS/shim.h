@@ -1,6 +1,10 @@
 #include <cblas.h>
 /* OpenBLAS thread control (declared in cblas.h of OpenBLAS). */
 
+/* OpenBLAS (pthreads build): stops and joins its thread pool; the next threaded call starts a
+   new pool from the calling thread, whose floating-point control the new threads inherit. */
+extern int blas_thread_shutdown_(void);
+
 /* The calling thread's SSE control and status register (x86-64): bit 15 flush-to-zero, bit 6
    denormals-are-zero. lpom sets both at start-up (LiftedTrain's `Denormals`): on Intel CPUs a
    product with denormal operands runs through microcode assists (sgemm 97 → 0.7 GFLOP/s measured

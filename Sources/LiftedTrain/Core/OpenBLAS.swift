@@ -66,8 +66,12 @@ public enum BLASCore {
 /// denormals in its kernels the same way; PyTorch keeps them unless `torch.set_flush_denormal`.
 /// A value that would be denormal (|x| < 1.2e-38) becomes 0; results that never pass through one
 /// are unchanged to the bit. `LPOM_DENORMALS=ieee` keeps IEEE gradual underflow.
-/// OpenBLAS's own pool threads (a product on more than one BLAS thread) were created when the
-/// library loaded and keep the default.
+/// OpenBLAS's own pool threads (a product on more than one BLAS thread) were created before
+/// `main` with IEEE arithmetic. Measured (OpenBLAS 0.3.21, `DenormalsTests`): the columns a pool
+/// thread computes come out flushed when the caller flushes or when the pool thread was created by
+/// a flushing thread, so a flushing caller was already enough; lpom's start-up still stops that
+/// pool (`restartBLASPool`) so that OpenBLAS starts a new one from the first threaded call's
+/// thread and every thread of the process runs with one setting.
 public enum Denormals {
     static let mask: UInt32 = 0x8040
 
@@ -80,10 +84,18 @@ public enum Denormals {
         lpom_fp_control_set(flush ? c | mask : c & ~mask)
     }
 
-    /// lpom's start-up: flush unless the environment asks for IEEE arithmetic (`LPOM_DENORMALS=ieee`).
+    /// lpom's start-up: flush unless the environment asks for IEEE arithmetic (`LPOM_DENORMALS=ieee`),
+    /// and OpenBLAS's pool restarted under the setting.
     public static func configureFromEnvironment() {
-        setOnThisThread(flush: ProcessInfo.processInfo.environment["LPOM_DENORMALS"]?.lowercased() != "ieee")
+        let flush = ProcessInfo.processInfo.environment["LPOM_DENORMALS"]?.lowercased() != "ieee"
+        setOnThisThread(flush: flush)
+        if flush { restartBLASPool() }
     }
+
+    /// Stops OpenBLAS's thread pool; its next threaded product starts a new pool from the calling
+    /// thread, whose threads inherit that thread's denormal setting (call it with no BLAS call
+    /// running).
+    public static func restartBLASPool() { _ = blas_thread_shutdown_() }
 
     /// "flushed to zero" or "ieee" (the calling thread's setting), for records.
     public static var description: String { flushedOnThisThread ? "flushed to zero" : "ieee" }
