@@ -176,12 +176,12 @@ public enum BLASKernelChoice {
     public static func restartIfMisdetected() {
         let env = ProcessInfo.processInfo.environment
         guard env["OPENBLAS_CORETYPE"] == nil, env["LPOM_BLAS_CORE"]?.lowercased() != "keep" else { return }
-        var kernel = BLASCore.name, (vendor, flags) = cpu()
-        if let test = env["LPOM_BLAS_CORE_TEST"] {
-            let parts = test.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
-            kernel = String(parts[0])
-            if parts.count > 1 { flags = Set(parts[1].split(separator: " ").map(String.init)) }
-        }
+        var kernel = BLASCore.name
+        let test = env["LPOM_BLAS_CORE_TEST"]?.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
+        if let test { kernel = String(test[0]) }
+        guard let have = level(ofKernel: kernel), have < 2 else { return }   // /proc/cpuinfo unread
+        var (vendor, flags) = cpu()
+        if let test, test.count > 1 { flags = Set(test[1].split(separator: " ").map(String.init)) }
         guard let target = better(than: kernel, flags: flags, vendor: vendor) else { return }
         setenv("OPENBLAS_CORETYPE", target, 1)
         setenv("LPOM_BLAS_CORE_REPLACED", kernel, 1)
