@@ -176,6 +176,10 @@ generator() {
     if [ -s "$h" ]; then return 0; fi
     if [ -e "$h.failed" ]; then return 1; fi
     if ((HAVE_ONLY)); then return 1; fi
+    # A walk that has finished a unit trains nothing more: the next walk takes the units on the
+    # generators now at hand first (added 2026-12-06, session 20: a stream that finished a unit on
+    # WGAN-GP k = 5 went on to train DCGAN k = 20 while that generator's ablation waited).
+    if (($(done_count) != WALK_START)); then BUSY=1; return 1; fi
     if another_training; then BUSY=1; return 1; fi
     locked "$h.lock" train_generator "$model" "$k" "$g" || return 1
     [ -s "$h" ]
@@ -558,7 +562,7 @@ waiting=0
 while :; do
     before=$(done_count); BUSY=0
     HAVE_ONLY=1 walk
-    if (($(done_count) == before)); then HAVE_ONLY=0 walk; fi
+    if (($(done_count) == before)); then WALK_START=$before HAVE_ONLY=0 walk; fi
     if (($(done_count) == before)); then
         ((BUSY)) || break
         ((waiting)) || log "stream $STREAM: waiting for another stream (a generator it trains, or the only units left)"

@@ -450,6 +450,26 @@ class GeneratorsAtHandTests(unittest.TestCase):
             self.assertEqual(m.results(), expected_results())
 
 
+class OneGeneratorAtATimeTests(unittest.TestCase):
+    def test_a_walk_that_finished_a_unit_takes_the_units_at_hand_before_training_another(self):
+        """A new machine (no generator) that lost WGAN-GP k = 5's restarts (early in the order) and
+        its 10-snapshot ablation (late), and DCGAN k = 20's regular Adam with surfing's budget
+        (between them): WGAN-GP k = 5 is trained once and both its units run before DCGAN k = 20
+        is trained (added 2026-12-06, session 20)."""
+        with sweep_from() as base:
+            self.assertEqual(base.run(), 0, base.output[-2000:])
+            lost = ["wgan-gp-k5-g1-s1-restarts.json", "dcgan-k20-g1-s1-adam-total.json", "wgan-gp-k5-g1-s1-snapshots10.json"]
+            with new_machine(base, lost) as m:
+                self.assertEqual(m.rc, 0, m.output[-2000:])
+                calls = m.calls()
+                train = [(i, os.path.basename(opt(c["argv"], "history"))) for i, c in enumerate(calls) if c["argv"][0] == "train"]
+                self.assertEqual([t for _, t in train], ["wgan-gp-k5-g1.h5.part", "dcgan-k20-g1.h5.part"])
+                ten = [i for i, c in enumerate(calls) if c["argv"][0] == "surf" and opt(c["argv"], "snapshots") == "10"]
+                self.assertEqual(len(ten), 1)
+                self.assertLess(ten[0], train[1][0], "the ablation on the generator at hand waited for another's training")
+                self.assertEqual(m.results(), expected_results())
+
+
 class FailureAndCheckpointTests(unittest.TestCase):
     def test_a_failing_unit_is_marked_and_skipped_and_the_rest_finishes(self):
         with sweep_from() as s:
