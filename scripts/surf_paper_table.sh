@@ -343,6 +343,9 @@ cell() {
 # copy: only the steps after its last ones run, and the result is that of a run given
 # B + 60,000 steps from the start — tested in SurfCLITests; its times include adam-long's, saved
 # in the checkpoint's clock), else run whole.
+# share MEAN R: steps per restart when R restarts share a mean budget of MEAN steps, ⌈MEAN / R⌉
+# (at least 1).
+share() { "$PY" -c "import math, sys; print(max(1, math.ceil(float(sys.argv[1]) / int(sys.argv[2]))))" "$1" "$2"; }
 fair() {
     local model=$1 k=$2 g=$3
     local c="$model-k$k-g$g-s$SEED"
@@ -355,7 +358,7 @@ fair() {
     m=$(field "$RES/$c-surfing.json" mean_iterations)
     # Random restarts first: surfing-like (≈ 40 CPU minutes), where regular Adam's whole budget
     # may be a 60,000-step run again (≈ 150) when adam-long's checkpoint is gone.
-    PIECE=$SURF_PIECE surf "$c" restarts --method restarts --restarts 10 --restart-steps "$($PY -c "import math; print(max(1, math.ceil($m / 10)))")" || true
+    PIECE=$SURF_PIECE surf "$c" restarts --method restarts --restarts 10 --restart-steps "$(share "$m" 10)" || true
     local long=$RES/$c-adam-long.json
     local kept="$OUT/$c-adam-long.pieces/0-$TRIALS.ckpt" into="$OUT/$c-adam-total.pieces/0-$TRIALS.ckpt"
     if [ -s "$long" ] && ((b + 60000 <= $(field "$long" final_steps))); then
@@ -389,7 +392,7 @@ restarts_tuned() {
     m=$(field "$RES/$c-surfing.json" mean_iterations)
     for r in 1 2 5 10; do
         SEED=$VAL_SEED TRIALS=100 PIECE=100 surf "$c" "val$VAL_SEED-restarts$r" --method restarts --restarts $r \
-            --restart-steps "$($PY -c "import math; print(max(1, math.ceil($m / $r)))")" || return 0
+            --restart-steps "$(share "$m" "$r")" || return 0
         vals+=("$RES/$c-val$VAL_SEED-restarts$r.json")
     done
     local best
@@ -408,7 +411,7 @@ EOF2
     else
         NOTE="R = $best chosen among 1, 2, 5, 10 on 100 validation trials (--seed $VAL_SEED)" PIECE=$SURF_PIECE \
             surf "$c" restarts-tuned --method restarts --restarts "$best" \
-            --restart-steps "$($PY -c "import math; print(max(1, math.ceil($m / $best)))")" || true
+            --restart-steps "$(share "$m" "$best")" || true
     fi
 }
 
@@ -505,7 +508,7 @@ cs_restarts() {
     local mean
     mean=$(field "$RES/$c-cs-m$m-surfing.json" mean_iterations)
     TRIALS=100 surf "$c" "cs-m$m-restarts" --method restarts --measurements "$m" --restarts 10 \
-        --restart-steps "$($PY -c "import math; print(max(1, math.ceil($mean / 10)))")" || true
+        --restart-steps "$(share "$mean" 10)" || true
 }
 
 walk() {

@@ -50,10 +50,24 @@ enum PaperProtocol {
     /// Adam step on x. GD_surfing.py and GD_regular.py of DCGAN and WGAN-GP: 0.01 at k = 5 and
     /// 10, 0.001 at k = 20 (taken here as k ≥ 20); WGAN's and VAE's files use 0.01 at every k.
     /// compressX.py (DCGAN, WGAN): 0.01 on the intermediate networks, step/5 = 0.002 on the
-    /// final one and for regular Adam (`normal_adamGD(..., 0.002, 20000, ...)`).
-    static func learningRate(model: String, latent k: Int, compressed: Bool) -> Double {
-        if compressed { return 0.01 }
+    /// final one and for regular Adam (`normal_adamGD(..., 0.002, 20000, ...)`), so 0.002
+    /// throughout for the methods on the final network alone (`finalNetworkOnly`).
+    static func learningRate(model: String, latent k: Int, compressed: Bool, method: InversionMethod) -> Double {
+        if compressed { return finalNetworkOnly(method) ? 0.002 : 0.01 }
         return (model == "gan" || model == "wgan-gp") && k >= 20 ? 0.001 : 0.01
+    }
+
+    /// Adam step on the final network when it differs from `learningRate`: compressX.py's
+    /// `seq_adamGD` divides its step by 5 there (0.002); nil otherwise.
+    static func finalLearningRate(compressed: Bool, method: InversionMethod) -> Double? {
+        compressed && !finalNetworkOnly(method) ? 0.002 : nil
+    }
+
+    /// The gradient stop on every network: `compressedGradientTolerance` in compressed sensing
+    /// for the methods that follow `seq_adamGD`; none otherwise (`normal_adamGD` and
+    /// GD_surfing.py / GD_regular.py have none).
+    static func gradientTolerance(compressed: Bool, method: InversionMethod) -> Double? {
+        compressed && !finalNetworkOnly(method) ? compressedGradientTolerance : nil
     }
 
     /// Steps on the final network: GD_surfing.py and GD_regular.py, `60000`; compressX.py

@@ -102,12 +102,8 @@ final class SurfSetup {
         let compressed = c.measurements != nil
         var s = InversionSettings()
         s.method = c.method; s.tolerance = c.tolerance
-        let paperLR = PaperProtocol.learningRate(model: model, latent: k, compressed: compressed)
-        // Random restarts are regular Adam started R times: in compressed sensing they take regular
-        // Adam's step and, like it, no gradient stop (PaperProtocol.finalNetworkOnly).
-        let finalOnly = PaperProtocol.finalNetworkOnly(c.method)
-        s.learningRate = c.lr ?? (paper ? (compressed && finalOnly ? 0.002 : paperLR) : 0.01)
-        s.finalLearningRate = c.finalLr ?? (paper && compressed && !finalOnly ? 0.002 : nil)
+        s.learningRate = c.lr ?? (paper ? PaperProtocol.learningRate(model: model, latent: k, compressed: compressed, method: c.method) : 0.01)
+        s.finalLearningRate = c.finalLr ?? (paper ? PaperProtocol.finalLearningRate(compressed: compressed, method: c.method) : nil)
         s.finalSteps = c.steps ?? (paper ? PaperProtocol.finalSteps(method: c.method, compressed: compressed) : 60_000)
         s.clip = c.clip == .on || (c.clip == .auto && prior == .uniform)
         s.schedule = c.schedule ?? (paper ? (compressed ? .uniform : .paper) : .frontLoaded)
@@ -115,7 +111,7 @@ final class SurfSetup {
         s.stepsPerSnapshot = paper && compressed && c.schedule == nil ? PaperProtocol.compressedStepsPerSnapshot : c.stepsPerSnapshot
         s.firstSnapshot = (c.firstSnapshot ?? (paper ? 1 : 0)) * c.refine   // an index of the history, after refinement
         s.snapshots = c.snapshots; s.restarts = c.restarts; s.restartSteps = c.restartSteps
-        let gtol = paper && compressed && !finalOnly ? PaperProtocol.compressedGradientTolerance : nil
+        let gtol = paper ? PaperProtocol.gradientTolerance(compressed: compressed, method: c.method) : nil
         s.snapshotGradientTolerance = c.snapshotGtol ?? gtol
         s.finalGradientTolerance = c.finalGtol ?? gtol
         var measured = false

@@ -139,10 +139,13 @@ public enum BLASKernelChoice {
         return 0
     }
 
+    /// Kernels without AVX2 (a name this list knows): the only choice of OpenBLAS's lpom replaces.
+    static func lacksAVX2(_ kernel: String) -> Bool { level(ofKernel: kernel).map { $0 < 2 } ?? false }
+
     /// The kernels to ask OpenBLAS for instead of `kernel`, on a CPU with `flags` from `vendor`
     /// (e.g. "GenuineIntel", "AuthenticAMD"); nil when OpenBLAS's choice stands.
     public static func better(than kernel: String, flags: Set<String>, vendor: String) -> String? {
-        guard let have = level(ofKernel: kernel), have < 2 else { return nil }
+        guard lacksAVX2(kernel) else { return nil }
         switch level(ofFlags: flags) {
         case 4: return "Cooperlake"
         case 3: return "SkylakeX"
@@ -179,7 +182,7 @@ public enum BLASKernelChoice {
         var kernel = BLASCore.name
         let test = env["LPOM_BLAS_CORE_TEST"]?.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
         if let test { kernel = String(test[0]) }
-        guard let have = level(ofKernel: kernel), have < 2 else { return }   // /proc/cpuinfo unread
+        guard lacksAVX2(kernel) else { return }   // /proc/cpuinfo unread
         var (vendor, flags) = cpu()
         if let test, test.count > 1 { flags = Set(test[1].split(separator: " ").map(String.init)) }
         guard let target = better(than: kernel, flags: flags, vendor: vendor) else { return }
