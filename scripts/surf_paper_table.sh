@@ -381,6 +381,15 @@ fair() {
 # highest validation success (ties: fewer mean steps) then runs once on the table's 300 trials
 # ("restarts-tuned"; R = 10 is the "restarts" run already there, copied with the choice noted).
 VAL_SEED=${VAL_SEED:-1001}
+# chosen_copy FROM TO R NOTE: FROM's result as the restarts chosen on validation (R, the note).
+chosen_copy() {
+    "$PY" - "$1" "$2" "$3" "$VAL_SEED" "$4" <<'EOF2'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+d["chosen_on_validation"] = {"restarts": int(sys.argv[3]), "validation_seed": int(sys.argv[4]), "note": sys.argv[5]}
+json.dump(d, open(sys.argv[2] + ".tmp", "w"), indent=0); os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+EOF2
+}
 restarts_tuned() {
     local model=$1 k=$2 g=$3
     local c="$model-k$k-g$g-s$SEED"
@@ -402,12 +411,19 @@ rows = [(json.load(open(f)), r) for f, r in zip(sys.argv[1:], (1, 2, 5, 10))]
 print(max(rows, key=lambda t: (t[0]['success_rate'], -t[0]['mean_iterations']))[1])" "${vals[@]}")
     log "restarts for $c chosen on validation trials (seed $VAL_SEED): R = $best"
     if ((best == 10)); then
-        "$PY" - "$RES/$c-restarts.json" "$RES/$c-restarts-tuned.json" "$VAL_SEED" <<'EOF2'
-import json, os, sys
-d = json.load(open(sys.argv[1]))
-d["chosen_on_validation"] = {"restarts": 10, "validation_seed": int(sys.argv[3]), "note": "R = 10 chosen: the 'restarts' run itself"}
-json.dump(d, open(sys.argv[2] + ".tmp", "w"), indent=0); os.replace(sys.argv[2] + ".tmp", sys.argv[2])
-EOF2
+        chosen_copy "$RES/$c-restarts.json" "$RES/$c-restarts-tuned.json" 10 "R = 10 chosen: the 'restarts' run itself"
+    elif ((best == 1)) && [ ! -e "$OUT/$c-adam-total.failed" ]; then
+        # One restart of S steps is regular Adam cut at S steps (the same start, step and descent:
+        # SurfCLITests.testOneRandomRestartIsRegularAdamCutAtItsSteps), so R = 1 is read off the
+        # fair comparison's whole-budget run (scripts/surf_cap.py, exact) rather than run again
+        # (added 2026-12-06, session 21: DCGAN and WGAN-GP k = 10 chose R = 1 and ran it, equal to
+        # the iteration; a run of ≈ 1–1.5 CPU h per cell). Waits while that run is under way.
+        if [ ! -s "$RES/$c-adam-total.json" ]; then BUSY=1; return 0; fi
+        local capped="$OUT/$c-restarts-tuned.capped.json"
+        locked "$OUT/$c-restarts-tuned.lock" cap "$RES/$c-adam-total.json" "$(share "$m" 1)" "$capped" || return 0
+        chosen_copy "$capped" "$RES/$c-restarts-tuned.json" 1 \
+            "R = 1 chosen: one restart is regular Adam cut at its steps, read off the adam-total run"
+        log "restarts for $c, R = 1: the first $(share "$m" 1) steps of its regular Adam with surfing's whole budget"
     else
         NOTE="R = $best chosen among 1, 2, 5, 10 on 100 validation trials (--seed $VAL_SEED)" PIECE=$SURF_PIECE \
             surf "$c" restarts-tuned --method restarts --restarts "$best" \

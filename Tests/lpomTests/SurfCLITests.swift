@@ -235,6 +235,30 @@ final class SurfCLITests: CLITestCase {
         XCTAssertNotEqual(try cap([short, "300x", capped]), 0, "a cap that is not a number")
     }
 
+    /// One random restart of S steps is regular Adam cut at S steps: the same start, step size and
+    /// descent, trial for trial (x̂, iterations, success), under lpom's settings and `--protocol
+    /// paper`. On this ground the Table-1 sweep reads "restarts, R = 1 chosen on validation" off
+    /// regular Adam's whole-budget run instead of running it again (scripts/surf_paper_table.sh,
+    /// restarts_tuned; added 2026-12-06, session 21).
+    func testOneRandomRestartIsRegularAdamCutAtItsSteps() throws {
+        for extra in [[String](), ["--protocol", "paper"]] {
+            let common = [fixture, "--trials", "16", "--seed", "3"] + extra
+            let adam = try surf(common + ["--method", "adam", "--steps", "400"])
+            let one = try surf(common + ["--method", "restarts", "--restarts", "1", "--restart-steps", "400"])
+            XCTAssertEqual(adam.count, 16)
+            XCTAssertEqual(one.count, 16)
+            for (i, (a, b)) in zip(adam, one).enumerated() {
+                XCTAssertEqual(a.x, b.x, "trial \(i) \(extra)")
+                XCTAssertEqual(a.iterations, b.iterations, "trial \(i) \(extra)")
+                XCTAssertEqual(a.success, b.success, "trial \(i) \(extra)")
+            }
+            // Not vacuous: within 400 steps some trials are solved and some are not.
+            let solved = adam.filter { $0.success == true }.count
+            XCTAssertGreaterThan(solved, 0, "\(extra)")
+            XCTAssertLessThan(solved, 16, "\(extra)")
+        }
+    }
+
     /// `lpom surf --checkpoint DIR`, stopped after a save (as a kill would) and run again with the
     /// same command, prints the same JSON per trial as a run without checkpoints (x̂, iterations,
     /// successes), on two workers and for surfing with compressed sensing; the directory is gone

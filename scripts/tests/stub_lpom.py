@@ -75,13 +75,16 @@ def trial(gen, o, seed, i):
     steps = int(o.get("steps", 60000))
     key = (gen, seed, i, o.get("measurements", "none"))
     if method == "adam":
-        solvable = u(*key, "adam") < 0.6
+        # k = 20 generators are easier for regular Adam here, so that validation chooses R = 1 there
+        solvable = u(*key, "adam") < (0.95 if "latent=20 " in gen else 0.6)
         t = 50 + int(u(*key, "adam-t") * 4000)
         if solvable and t <= steps:
             return t, t, True, 0.005
         return steps, steps, False, 0.4 + u(*key, "d")
     if method == "restarts":
         r, each = int(o.get("restarts", 10)), int(o.get("restart-steps", 1000))
+        if r == 1:      # as lpom: one restart is regular Adam cut at its steps
+            return trial(gen, dict(o, method="adam", steps=str(each)), seed, i)
         used = 0
         for j in range(r):
             t = 50 + int(u(*key, "restart", j) * 4000)

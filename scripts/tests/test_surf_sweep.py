@@ -220,11 +220,21 @@ class WholeSweepTests(unittest.TestCase):
             tuned = self.s.small(c + "-restarts-tuned.json")
             if best == 10:
                 self.assertEqual(tuned["chosen_on_validation"]["restarts"], 10)
+            elif best == 1:
+                # read off regular Adam with surfing's whole budget, not run again
+                self.assertEqual(surf_calls(self.calls, h, method="restarts", restarts="1", seed="1"), [], c)
+                self.assertEqual(tuned["chosen_on_validation"]["restarts"], 1)
+                cap, tot = math.ceil(m), self.s.small(c + "-adam-total.json")
+                self.assertEqual(tuned["final_steps"], cap)
+                want = "".join("1" if s == "1" and t <= cap else "0" for s, t in zip(tot["successes"], tot["iterations"]))
+                self.assertEqual(tuned["successes"], want, c)
+                self.assertIn("1", want)
             else:
                 t = surf_calls(self.calls, h, method="restarts", restarts=str(best), seed="1")
                 self.assertEqual(len(t), 1, (c, best))
                 self.assertEqual(opt(t[0]["argv"], "trials"), "300")
-        self.assertGreater(len(chosen), 1, "the stub should make both branches (R = 10 copied, R < 10 run) happen")
+        self.assertEqual(len(chosen - {1, 10}) > 0 and {1, 10} <= chosen, True,
+                         f"the stub should make all three branches (R = 10 copied, R = 1 read off, others run) happen: {chosen}")
 
     def test_the_ablation_runs_surfings_own_budget_along_the_line_and_along_ten_snapshots(self):
         for m in GANS:
