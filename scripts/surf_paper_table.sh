@@ -379,7 +379,8 @@ fair() {
 # Bora et al.'s 10. On 100 validation trials drawn with another seed (VAL_SEED; never the table's
 # trials) each R in 1 2 5 10 gets surfing's mean total steps per trial split R ways; the R with the
 # highest validation success (ties: fewer mean steps) then runs once on the table's 300 trials
-# ("restarts-tuned"; R = 10 is the "restarts" run already there, copied with the choice noted).
+# ("restarts-tuned"; R = 10 is the "restarts" run already there, copied with the choice noted;
+# R = 1 is the first steps of "adam-total", read off it).
 VAL_SEED=${VAL_SEED:-1001}
 # chosen_copy FROM TO R NOTE: FROM's result as the restarts chosen on validation (R, the note).
 chosen_copy() {
