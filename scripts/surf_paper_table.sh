@@ -420,11 +420,12 @@ print(max(rows, key=lambda t: (t[0]['success_rate'], -t[0]['mean_iterations']))[
         # (added 2026-12-06, session 21: DCGAN and WGAN-GP k = 10 chose R = 1 and ran it, equal to
         # the iteration; a run of ≈ 1–1.5 CPU h per cell). Waits while that run is under way.
         if [ ! -s "$RES/$c-adam-total.json" ]; then BUSY=1; return 0; fi
-        local capped="$OUT/$c-restarts-tuned.capped.json"
-        locked "$OUT/$c-restarts-tuned.lock" cap "$RES/$c-adam-total.json" "$(share "$m" 1)" "$capped" || return 0
+        local capped="$OUT/$c-restarts-tuned.capped.json" steps
+        steps=$(share "$m" 1)
+        locked "$OUT/$c-restarts-tuned.lock" cap "$RES/$c-adam-total.json" "$steps" "$capped" || return 0
         chosen_copy "$capped" "$RES/$c-restarts-tuned.json" 1 \
             "R = 1 chosen: one restart is regular Adam cut at its steps, read off the adam-total run"
-        log "restarts for $c, R = 1: the first $(share "$m" 1) steps of its regular Adam with surfing's whole budget"
+        log "restarts for $c, R = 1: the first $steps steps of its regular Adam with surfing's whole budget"
     else
         NOTE="R = $best chosen among 1, 2, 5, 10 on 100 validation trials (--seed $VAL_SEED)" PIECE=$SURF_PIECE \
             surf "$c" restarts-tuned --method restarts --restarts "$best" \
