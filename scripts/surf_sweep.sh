@@ -11,7 +11,7 @@
 #
 # Runs under way outlive the machine. A new machine has lost runs/ (generators, checkpoints): the
 # generators are trained again and checked bit for bit, but a run of hours (compressed sensing's
-# surfing: 5–6.5 CPU hours per m) would start over every session. `save` copies what each
+# surfing: 3.5–7 CPU hours per m, by machine) would start over every session. `save` copies what each
 # unfinished unit has done — its pieces' checkpoint directories (`lpom surf --checkpoint`: x,
 # Adam's m and v, steps, per chunk) and its finished pieces' JSON — to $KEEP (in git); `start`
 # copies them back where runs/ has none. A checkpoint names its generator by a digest of the
