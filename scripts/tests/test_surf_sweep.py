@@ -411,53 +411,87 @@ class GeneratorsAtHandTests(unittest.TestCase):
         cls.s.cleanup()
 
     @contextmanager
-    def machine(self):
+    def machine(self, lost=("wgan-gp-k5-g1-s1-restarts.json", "dcgan-k20-g1-s1-cs-m100-restarts.json")):
         """The finished sweep on a machine that kept only the DCGAN k = 20 generator (checked), and
-        lost WGAN-GP k = 5's restarts (early in the order) and compressed sensing at m = 20 (late)."""
+        lost the given results: by default WGAN-GP k = 5's restarts (early in the order) and
+        compressed sensing's restarts at m = 100 on the generator at hand (later)."""
         with sweep_from(self.s) as m:
             gen = os.path.join(m.root, "gen")
             for f in os.listdir(gen):
                 if not f.startswith("dcgan-k20-g1."):
                     os.remove(os.path.join(gen, f))
             shutil.rmtree(os.path.join(m.root, "surf"))
-            for f in ["wgan-gp-k5-g1-s1-restarts.json"] + [f"dcgan-k20-g1-s1-cs-m20-{t}.json" for t in ("adam", "surfing")]:
+            for f in lost:
                 os.remove(os.path.join(m.res, f))
             yield m
+
+    CS20 = tuple(f"dcgan-k20-g1-s1-cs-m20-{t}.json" for t in ("adam", "surfing"))
+
+    @staticmethod
+    def trained(calls):
+        return [(i, os.path.basename(opt(c["argv"], "history"))) for i, c in enumerate(calls) if c["argv"][0] == "train"]
 
     def test_the_units_on_the_generator_at_hand_run_before_another_is_trained(self):
         with self.machine() as m:
             self.assertEqual(m.run(), 0, m.output[-2000:])
             calls = m.calls()
-            train = [i for i, c in enumerate(calls) if c["argv"][0] == "train"]
-            cs = [i for i, c in enumerate(calls) if c["argv"][0] == "surf" and opt(c["argv"], "measurements") == "20"]
-            self.assertEqual([os.path.basename(opt(calls[i]["argv"], "history")) for i in train], ["wgan-gp-k5-g1.h5.part"])
-            self.assertEqual(len(cs), 2)
-            self.assertLess(max(cs), train[0])          # the order alone would train WGAN-GP k = 5 first
+            train = self.trained(calls)
+            r = [i for i, c in enumerate(calls) if c["argv"][0] == "surf" and opt(c["argv"], "method") == "restarts"
+                 and opt(c["argv"], "measurements") == "100"]
+            self.assertEqual([t for _, t in train], ["wgan-gp-k5-g1.h5.part"])
+            self.assertEqual(len(r), 1)
+            self.assertLess(r[0], train[0][0])          # the order alone would train WGAN-GP k = 5 first
             self.assertEqual(m.results(), expected_results())
 
-    def test_a_stream_does_not_train_a_generator_while_another_stream_trains_one(self):
+    def test_late_units_on_the_generator_at_hand_wait_for_the_earlier_units_generator(self):
+        """Compressed sensing's other m are late (added 2026-12-06, session 23): one stream trains
+        the generators earlier units need before it runs them, although their generator is here:
+        both of them, not only the first (a walk that finished a unit goes back to the top)."""
+        with self.machine(("wgan-gp-k5-g1-s1-restarts.json", "wgan-k5-g1-s1-linear.json") + self.CS20) as m:
+            self.assertEqual(m.run(), 0, m.output[-2000:])
+            calls = m.calls()
+            train = self.trained(calls)
+            cs = [i for i, c in enumerate(calls) if c["argv"][0] == "surf" and opt(c["argv"], "measurements") == "20"]
+            self.assertEqual([t for _, t in train], ["wgan-gp-k5-g1.h5.part", "wgan-k5-g1.h5.part"])
+            self.assertEqual(len(cs), 2)
+            self.assertLess(train[1][0], min(cs))
+            self.assertEqual(m.results(), expected_results())
+
+    def run_beside_a_training_stream(self, m):
+        """Stream 2 run while another stream holds a generator's training lock (for 4 s): the calls
+        it made while the lock was held, and its output when it is done."""
         import fcntl
         import time
-        with self.machine() as m:
-            # only WGAN-GP k = 5's restarts left: its generator must be trained
-            for t in ("adam", "surfing"):
-                shutil.copy(os.path.join(self.s.res, f"dcgan-k20-g1-s1-cs-m20-{t}.json"), m.res)
-            held = open(os.path.join(m.root, "gen", "vae-k20-g1.h5.lock"), "w")    # another stream trains it
-            fcntl.flock(held, fcntl.LOCK_EX)
-            p = subprocess.Popen(["bash", SWEEP], env=m.env(STREAM="2", WAIT="1"), stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True)
-            try:
-                time.sleep(4)
-                self.assertIsNone(p.poll(), "it must wait while the lock is held")
-                self.assertEqual([c for c in m.calls() if c["argv"][0] == "train"], [])
-            finally:
-                fcntl.flock(held, fcntl.LOCK_UN)
-                held.close()
-                out, _ = p.communicate(timeout=120)
-            self.assertEqual(p.returncode, 0, out[-2000:])
+        held = open(os.path.join(m.root, "gen", "vae-k20-g1.h5.lock"), "w")    # another stream trains it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        p = subprocess.Popen(["bash", SWEEP], env=m.env(STREAM="2", WAIT="1"), stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        try:
+            time.sleep(4)
+            self.assertIsNone(p.poll(), "it must wait while the lock is held")
+            during = m.calls()
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+            held.close()
+            out, _ = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 0, out[-2000:])
+        return during, out
+
+    def test_a_stream_does_not_train_a_generator_while_another_stream_trains_one(self):
+        with self.machine(("wgan-gp-k5-g1-s1-restarts.json",)) as m:    # its generator must be trained
+            during, out = self.run_beside_a_training_stream(m)
+            self.assertEqual([c for c in during if c["argv"][0] == "train"], [])
             self.assertIn("waiting for another stream", out)
-            self.assertEqual([os.path.basename(opt(c["argv"], "history")) for c in m.calls() if c["argv"][0] == "train"],
-                             ["wgan-gp-k5-g1.h5.part"])
+            self.assertEqual([t for _, t in self.trained(m.calls())], ["wgan-gp-k5-g1.h5.part"])
+            self.assertEqual(m.results(), expected_results())
+
+    def test_while_another_stream_trains_a_stream_runs_the_late_units_at_hand(self):
+        with self.machine(("wgan-gp-k5-g1-s1-restarts.json",) + self.CS20) as m:
+            during, out = self.run_beside_a_training_stream(m)
+            self.assertEqual([c for c in during if c["argv"][0] == "train"], [])
+            self.assertEqual(len([c for c in during if c["argv"][0] == "surf" and opt(c["argv"], "measurements") == "20"]), 2,
+                             "compressed sensing at m = 20 should run while the other stream trains")
+            self.assertEqual([t for _, t in self.trained(m.calls())], ["wgan-gp-k5-g1.h5.part"])
             self.assertEqual(m.results(), expected_results())
 
 
