@@ -538,7 +538,7 @@ cs_restarts() {
 # at k = 20 and the ablation on WGAN k = 5 — answers the notebook's tables still lack — waited for
 # their generators. A late unit is skipped by the pass over generators at hand (HAVE_ONLY) and by a
 # walk that has finished a unit (the next walk looks at the earlier units first); it runs when the
-# earlier units are done, or wait for a generator another stream is training (BUSY), so that
+# earlier units are done or are waiting for a generator another stream is training (BUSY): one
 # stream trains while the other runs the late units on the generator at hand.
 late() {
     if ((HAVE_ONLY)) || (($(done_count) != WALK_START)); then return 0; fi
@@ -578,16 +578,16 @@ fair wgan-gp 5 1; restarts_tuned wgan-gp 5 1
 # WGAN-GP and WGAN generators take 1–2.5 h; a session that trains it finishes more.
 fair dcgan 20 1; restarts_tuned dcgan 20 1
 cs_restarts 100
-# WGAN k = 5's surfing falls 8.7 points short of the paper on both generator seeds: the generator's
-# batch-norm running statistics as the released trainers leave them (forwards_of; added
-# 2026-12-06, session 18), on generator seed 1's θ and trials.
 for k in 5 20; do
     for model in dcgan wgan-gp wgan; do fair "$model" "$k" 1; restarts_tuned "$model" "$k" 1; done
 done
 for model in wgan-gp wgan; do ablation "$model" 5 1; done
+# WGAN k = 5's surfing falls 8.7 points short of the paper on both generator seeds: the generator's
+# batch-norm running statistics as the released trainers leave them (forwards_of; added
+# 2026-12-06, session 18), on generator seed 1's θ and trials.
 # (moved after the fair comparisons and the ablation 2026-12-06, session 23: a side question)
 cell wgan 5 1f2
-# Compressed sensing, the other values of m: late units (below), ≈ 7 CPU h each on this generator.
+# Compressed sensing, the other values of m: late units (`late` above), ≈ 7 CPU h each on this generator.
 for m in 20 50 200 400; do late cs "$m"; done
 }
 
