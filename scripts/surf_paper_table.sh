@@ -182,7 +182,7 @@ generator() {
     # A walk that has finished a unit trains nothing more: the next walk takes the units on the
     # generators now at hand first (added 2026-12-06, session 20: a stream that finished a unit on
     # WGAN-GP k = 5 went on to train DCGAN k = 20 while that generator's ablation waited).
-    if (($(done_count) != WALK_START)); then BUSY=1; return 1; fi
+    if walk_finished_a_unit; then BUSY=1; return 1; fi
     if another_training; then BUSY=1; return 1; fi
     locked "$h.lock" train_generator "$model" "$k" "$g" || return 1
     [ -s "$h" ]
@@ -541,7 +541,7 @@ cs_restarts() {
 # earlier units are done or are waiting for a generator another stream is training (BUSY): one
 # stream trains while the other runs the late units on the generator at hand.
 late() {
-    if ((HAVE_ONLY)) || (($(done_count) != WALK_START)); then return 0; fi
+    if ((HAVE_ONLY)) || walk_finished_a_unit; then return 0; fi
     "$@"
 }
 
@@ -595,6 +595,8 @@ for m in 20 50 200 400; do late cs "$m"; done
 # the only work left waits for another stream's unit, look again every $WAIT seconds. Each time,
 # the units on generators at hand first (HAVE_ONLY above), then the whole order.
 done_count() { find "$RES" "$GEN" -maxdepth 1 \( -name '*.json' -o -name '*.h5' \) | wc -l; }
+# walk_finished_a_unit: this walk (the full pass, started at WALK_START) has finished a unit.
+walk_finished_a_unit() { (($(done_count) != WALK_START)); }
 log "stream $STREAM: $SURF_THREADS worker(s) per surf run, $TRAIN_THREADS training thread(s), OpenBLAS kernels ${OPENBLAS_CORETYPE:-chosen by OpenBLAS}"
 waiting=0
 while :; do

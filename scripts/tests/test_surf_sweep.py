@@ -129,6 +129,11 @@ def new_machine(base, lost_results, **env):
         yield s
 
 
+def trained(calls):
+    """(index, history file name) of each training call, in order."""
+    return [(i, os.path.basename(opt(c["argv"], "history"))) for i, c in enumerate(calls) if c["argv"][0] == "train"]
+
+
 def surf_calls(calls, history_name, **want):
     """The surf calls on that generator whose options have the given values."""
     out = []
@@ -385,7 +390,7 @@ class WholeSweepTests(unittest.TestCase):
         with new_machine(self.s, [f"dcgan-k20-g1-s1-cs-m100-{t}.json" for t in ("adam", "surfing")]) as lost:
             self.assertEqual(lost.rc, 0, lost.output[-2000:])
             calls = lost.calls()
-            trains = [os.path.basename(opt(c["argv"], "history")) for c in calls if c["argv"][0] == "train"]
+            trains = [t for _, t in trained(calls)]
             self.assertEqual(trains, ["dcgan-k20-g1.h5.part"])
             self.assertTrue(json.load(open(os.path.join(lost.res, "retrained", "dcgan-k20-g1.json")))["equal"])
             # the check first: by the digest recorded when the generator was first checked
@@ -427,15 +432,11 @@ class GeneratorsAtHandTests(unittest.TestCase):
 
     CS20 = tuple(f"dcgan-k20-g1-s1-cs-m20-{t}.json" for t in ("adam", "surfing"))
 
-    @staticmethod
-    def trained(calls):
-        return [(i, os.path.basename(opt(c["argv"], "history"))) for i, c in enumerate(calls) if c["argv"][0] == "train"]
-
     def test_the_units_on_the_generator_at_hand_run_before_another_is_trained(self):
         with self.machine() as m:
             self.assertEqual(m.run(), 0, m.output[-2000:])
             calls = m.calls()
-            train = self.trained(calls)
+            train = trained(calls)
             r = [i for i, c in enumerate(calls) if c["argv"][0] == "surf" and opt(c["argv"], "method") == "restarts"
                  and opt(c["argv"], "measurements") == "100"]
             self.assertEqual([t for _, t in train], ["wgan-gp-k5-g1.h5.part"])
@@ -450,7 +451,7 @@ class GeneratorsAtHandTests(unittest.TestCase):
         with self.machine(("wgan-gp-k5-g1-s1-restarts.json", "wgan-k5-g1-s1-linear.json") + self.CS20) as m:
             self.assertEqual(m.run(), 0, m.output[-2000:])
             calls = m.calls()
-            train = self.trained(calls)
+            train = trained(calls)
             cs = [i for i, c in enumerate(calls) if c["argv"][0] == "surf" and opt(c["argv"], "measurements") == "20"]
             self.assertEqual([t for _, t in train], ["wgan-gp-k5-g1.h5.part", "wgan-k5-g1.h5.part"])
             self.assertEqual(len(cs), 2)
@@ -482,7 +483,7 @@ class GeneratorsAtHandTests(unittest.TestCase):
             during, out = self.run_beside_a_training_stream(m)
             self.assertEqual([c for c in during if c["argv"][0] == "train"], [])
             self.assertIn("waiting for another stream", out)
-            self.assertEqual([t for _, t in self.trained(m.calls())], ["wgan-gp-k5-g1.h5.part"])
+            self.assertEqual([t for _, t in trained(m.calls())], ["wgan-gp-k5-g1.h5.part"])
             self.assertEqual(m.results(), expected_results())
 
     def test_while_another_stream_trains_a_stream_runs_the_late_units_at_hand(self):
@@ -491,7 +492,7 @@ class GeneratorsAtHandTests(unittest.TestCase):
             self.assertEqual([c for c in during if c["argv"][0] == "train"], [])
             self.assertEqual(len([c for c in during if c["argv"][0] == "surf" and opt(c["argv"], "measurements") == "20"]), 2,
                              "compressed sensing at m = 20 should run while the other stream trains")
-            self.assertEqual([t for _, t in self.trained(m.calls())], ["wgan-gp-k5-g1.h5.part"])
+            self.assertEqual([t for _, t in trained(m.calls())], ["wgan-gp-k5-g1.h5.part"])
             self.assertEqual(m.results(), expected_results())
 
 
@@ -507,7 +508,7 @@ class OneGeneratorAtATimeTests(unittest.TestCase):
             with new_machine(base, lost) as m:
                 self.assertEqual(m.rc, 0, m.output[-2000:])
                 calls = m.calls()
-                train = [(i, os.path.basename(opt(c["argv"], "history"))) for i, c in enumerate(calls) if c["argv"][0] == "train"]
+                train = trained(calls)
                 self.assertEqual([t for _, t in train], ["wgan-gp-k5-g1.h5.part", "dcgan-k20-g1.h5.part"])
                 ten = [i for i, c in enumerate(calls) if c["argv"][0] == "surf" and opt(c["argv"], "snapshots") == "10"]
                 self.assertEqual(len(ten), 1)
