@@ -113,12 +113,13 @@ status)
         # finished: a kept checkpoint beside its piece's result
         [ -f "$ck/clock.json" ] && [ ! -f "${ck%.ckpt}.json" ] || continue
         report=$("$LPOM" inspect "$ck" 2>/dev/null) || continue
-        unit="$(basename "$(dirname "$ck")" .pieces) trials $(basename "$ck" .ckpt | tr - :)"
+        name=$(basename "$(dirname "$ck")" .pieces)
+        unit="$name trials $(basename "$ck" .ckpt | tr - :)"
         progress=$(sed -n 's/^progress *//p' <<< "$report")
         cpu=$(sed -n 's/^time *\([0-9.]*\) CPU min.*/\1/p' <<< "$report")
         # on the final network, regular Adam's or the restarts' steps left: their budget is in the
         # options of the unit's last "surf GEN UNIT trials A:B ...: OPTIONS" line in the log
-        opts=$(awk -v u="$(basename "$(dirname "$ck")" .pieces)" '$3 == "surf" && $4 "-" $5 == u {
+        opts=$(awk -v u="$name" '$3 == "surf" && $4 "-" $5 == u {
             sub(/.*worker\(s\): /, ""); a = $0 } END { print a }' "$LOG" 2>/dev/null || true)
         left=$("$LPOM" inspect "$ck" --json 2>/dev/null | python3 scripts/surf_eta.py "$opts" || true)
         # not saved for half an hour (a checkpoint every 1,000 steps): no stream runs it now
