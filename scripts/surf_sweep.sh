@@ -122,8 +122,10 @@ status)
         opts=$(awk -v u="$name" '$3 == "surf" && $4 "-" $5 == u {
             sub(/.*worker\(s\): /, ""); a = $0 } END { print a }' "$LOG" 2>/dev/null || true)
         left=$("$LPOM" inspect "$ck" --json 2>/dev/null | python3 scripts/surf_eta.py "$opts" || true)
+        # finished while this ran: the run removes its checkpoint as it writes its result
+        [ -f "$ck/clock.json" ] || continue
         # not saved for half an hour (a checkpoint every 1,000 steps): no stream runs it now
-        if [ -n "$(find "$ck/clock.json" -mmin -30)" ]; then
+        if [ -n "$(find "$ck/clock.json" -mmin -30 2>/dev/null)" ]; then
             echo "  under way: $unit: $progress; $cpu CPU min so far$(eta "$progress" "$cpu")$left"
         else
             echo "  paused: $unit: $progress; $cpu CPU min so far (not saved for half an hour: no stream runs it now)$left"
