@@ -39,6 +39,7 @@
 # generator the fair comparisons need is trained before them; added 2026-12-06, session 23). With
 # two streams, the second takes the next unit in this order while the first holds one (a cell's
 # surfing waits on its regular Adam), and runs the late units while the first trains a generator.
+# Last, a third generator seed of the GAN cells at k = 5 (added 2026-12-07, session 25).
 #
 # Generators (train.py and the model files of the released code; batch 128, Adam β₁ = 0.5,
 # weights N(0, 0.02²), $TRAIN_THREADS threads):
@@ -589,6 +590,11 @@ for model in wgan-gp wgan; do ablation "$model" 5 1; done
 cell wgan 5 1f2
 # Compressed sensing, the other values of m: late units (`late` above), ≈ 7 CPU h each on this generator.
 for m in 20 50 200 400; do late cs "$m"; done
+# A third generator seed of the GAN cells at k = 5 (issue 13: "at least 2 … 3 if affordable"; added
+# 2026-12-07, session 25): after everything else, ≈ 6–12 CPU h (seed 2's three cells cost 4.4 h of
+# inversion, seed 1's 10.7; a generator ≈ 0.3–0.6 h). Not late units: each trains its generator, so
+# a stream reaches them only when the late units are done or held by the other.
+for model in dcgan wgan-gp wgan; do cell "$model" 5 3; done
 }
 
 # Walk the order until a walk finishes nothing and finds nothing held by another stream; while

@@ -39,7 +39,8 @@ def expected_results():
         for m in MODELS:
             names |= {f"{m}-k{k}-g1-s1-{t}.json" for t in ("adam-long", "adam", "surfing")}
     for m in GANS:
-        names |= {f"{m}-k5-g2-s1-{t}.json" for t in ("adam-long", "adam", "surfing")}
+        for g in (2, 3):                           # more generator seeds at k = 5
+            names |= {f"{m}-k5-g{g}-s1-{t}.json" for t in ("adam-long", "adam", "surfing")}
         for k in (5, 10, 20):
             names |= {f"{m}-k{k}-g1-s1-{t}.json" for t in ("restarts", "adam-total")}
         names |= {f"{m}-k5-g1-s1-{t}.json" for t in ("linear", "snapshots10")}
@@ -166,12 +167,20 @@ class WholeSweepTests(unittest.TestCase):
         trains = [(i, c["argv"]) for i, c in enumerate(self.calls) if c["argv"][0] == "train"]
         names = [os.path.basename(opt(a, "history")).replace(".h5.part", "") for _, a in trains]
         self.assertEqual(len(names), len(set(names)), names)
-        self.assertEqual(len(names), 12 + 3 + 1)   # Table 1, second seeds at k = 5, WGAN k = 5 seed 1 with two passes
+        self.assertEqual(len(names), 12 + 3 + 3 + 1)   # Table 1, second and third seeds at k = 5, WGAN k = 5 seed 1 with two passes
         for (i, a), name in zip(trains, names):
             self.assertEqual(opt(a, "threads"), "2" if name in TWO_THREADS else "1", name)
             first_surf = min(j for j, c in enumerate(self.calls)
                              if c["argv"][0] == "surf" and os.path.basename(c["argv"][1]) == name + ".h5")
             self.assertLess(i, first_surf, name)
+
+    def test_the_third_generator_seeds_come_after_every_other_unit(self):
+        # "3 if affordable": the third seed's generators are trained, and their cells run, only
+        # when everything else (the late units of compressed sensing too) is done
+        g3 = [i for i, c in enumerate(self.calls) if any("-k5-g3" in x for x in c["argv"])]
+        rest = [i for i, c in enumerate(self.calls) if not any("-k5-g3" in x for x in c["argv"])]
+        self.assertEqual(len(g3), 3 * 3)   # per GAN: training, regular Adam, surfing
+        self.assertGreater(min(g3), max(rest))
 
     def test_surfing_gets_regular_adams_mean_iterations_as_its_prefinal_budget(self):
         for k in (5, 10, 20):
