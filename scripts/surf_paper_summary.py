@@ -13,7 +13,8 @@
    total steps; McNemar's exact test of surfing against each, paired by trial (same x*, x_init);
    random restarts with their number R chosen on validation trials of another seed.
 3. The homotopy ablation (linear path, 10 snapshots) against surfing, McNemar.
-4. Compressed sensing (fresh A per trial).
+4. Compressed sensing (fresh A per trial): in-range targets (success), and held-out test images
+   (the paper's Fig. 4: per-pixel RMSE, paired sign test of surfing against regular Adam).
 
 McNemar's exact test: of the trials where exactly one method succeeds (b surfing only, c the
 other only), b ~ Binomial(b + c, 1/2) under "equally good"; two-sided p = min(1, 2 P[X <= min(b, c)]).
@@ -223,6 +224,41 @@ def main(directory):
             print("| %s g%s | %d | %d | %s | %s | %s | %s%s | %s | %s | %s |" % (
                 m, g, k, meas, pct(a), pct(s), pvalue(s, a), pct(r), restart_steps("restarts", r), pvalue(s, r),
                 " / ".join(map(steps, (a, s, r))), " / ".join(map(far, (a, s, r)))))
+    rate_distortion(runs)
+
+
+def sign_test(a, b):
+    """Paired two-sided exact sign test of per-trial values a, b (lower is better): returns
+    (p, a lower, b lower); ties are dropped."""
+    lower_a = sum(1 for x, y in zip(a, b) if x < y)
+    lower_b = sum(1 for x, y in zip(a, b) if y < x)
+    n = lower_a + lower_b
+    if n == 0:
+        return 1.0, 0, 0
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(lower_a, lower_b) + 1)) / 2 ** n), lower_a, lower_b
+
+
+def rate_distortion(runs):
+    """The paper's Fig. 4 as a table: held-out test images, m measurements, per-pixel RMSE
+    √(‖G(x̂) − y‖²/n) of regular Adam and surfing on the same images, A and starts."""
+    rd = sorted({(m, k, g, int(tag.split("-")[2][1:])) for (m, k, g, tag) in runs if re.fullmatch(r"cs-real-m\d+-\w+", tag)})
+    if not rd:
+        return
+    print("\n### Compressed sensing on held-out test images (the paper's Fig. 4: per-pixel RMSE, lower is better)\n")
+    print("| model | k | m | images | Adam RMSE mean / median | surfing RMSE mean / median | surfing lower / Adam lower (sign test p) | "
+          "mean steps per trial Adam / surfing | CPU min Adam / surfing |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (m, k, g, meas) in rd:
+        a, s = (runs.get((m, k, g, "cs-real-m%d-%s" % (meas, t))) for t in ("adam", "surfing"))
+        err = lambda d: "—" if d is None else "%.4f / %.4f" % (d["mean_rmse"], d["median_rmse"])
+        steps = lambda d: "—" if d is None else "{:,}".format(round(d["mean_iterations"]))
+        test = "—"
+        if a is not None and s is not None and a.get("rmses") and len(a["rmses"]) == len(s.get("rmses") or []):
+            p, x, y = sign_test(s["rmses"], a["rmses"])
+            test = "%d / %d (%.2g)" % (x, y, p)
+        n = (a or s).get("trials", len((a or s).get("rmses") or []))
+        print("| %s g%s | %d | %d | %s | %s | %s | %s | %s | %s |" % (
+            m, g, k, meas, n, err(a), err(s), test, " / ".join(map(steps, (a, s))), " / ".join(map(mins, (a, s)))))
 
 
 def update(directory, notebook):

@@ -280,6 +280,7 @@ d = json.load(open(full))
 r = d.pop("results")
 d["iterations"] = [t["iterations"] for t in r]
 d["distances"] = [round(t["distance"], 6) if t.get("distance") is not None else None for t in r]
+d["rmses"] = [round(t["rmse"], 6) if t.get("rmse") is not None else None for t in r]   # per trial (from session 28)
 d["run_seconds"] = round(d["seconds"])
 d["command"] = cmd
 tmp = small + ".tmp"
@@ -516,6 +517,22 @@ cs() {
     TRIALS=100 surf "$c" "cs-m$m-surfing" --method surfing --measurements "$m" || true
 }
 
+# cs_real M: the paper's Fig. 4 (rate-distortion; compress.py): 100 held-out Fashion-MNIST test
+# images y (no x*: the per-pixel RMSE √(‖G(x̂) − y‖²/n) is the measure), M measurements, a fresh
+# N(0, 1) A per trial, starts from N(0, I) clipped (the paper protocol's settings for test images
+# with measurements, `PaperProtocol.compressedImageStart`); regular Adam, then surfing, paired.
+# Added 2026-12-07 (session 28): the paper's Fig. 4 had no answer. One M (100, where Fig. 3's
+# comparison has restarts too) at 100 images: ≈ 7 CPU h, the paper's 9 M × 200 images on two
+# generators would be 36 times that.
+cs_real() {
+    local m=$1 c="dcgan-k20-g1-s$SEED"
+    [ -s "$RES/$c-cs-real-m$m-adam.json" ] && [ -s "$RES/$c-cs-real-m$m-surfing.json" ] && return 0
+    generator dcgan 20 1 || return 0
+    retrained_ok dcgan 20 1 || return 0
+    TRIALS=100 surf "$c" "cs-real-m$m-adam" --method adam --measurements "$m" --target test-images --data-dir "$DATA" || true
+    TRIALS=100 surf "$c" "cs-real-m$m-surfing" --method surfing --measurements "$m" --target test-images --data-dir "$DATA" || true
+}
+
 # cs_restarts M: Bora et al.'s peer in compressed sensing: 10 random restarts on the final network
 # sharing surfing's mean steps per trial, on the same 100 trials and A. Each restart is regular
 # Adam as compressX.py's normal_adamGD runs it (step 0.002, no gradient stop; PaperProtocol
@@ -590,6 +607,10 @@ for model in wgan-gp wgan; do ablation "$model" 5 1; done
 cell wgan 5 1f2
 # Compressed sensing, the other values of m: late units (`late` above), ≈ 7 CPU h each on this generator.
 for m in 20 50 200 400; do late cs "$m"; done
+# The paper's Fig. 4 at one m (cs_real above; added 2026-12-07, session 28), after the in-range
+# values of m and before the third generator seed: a claim with no answer before a third answer
+# to claims two seeds already agree on.
+late cs_real 100
 # A third generator seed of the GAN cells at k = 5 (issue 13: "at least 2 … 3 if affordable"; added
 # 2026-12-07, session 25): after everything else, ≈ 6–12 CPU h (seed 2's three cells cost 4.4 h of
 # inversion, seed 1's 10.7; a generator ≈ 0.3–0.6 h). Not late units: each trains its generator, so

@@ -68,10 +68,10 @@ struct SurfCommand: ParsableCommand {
     @Option(parsing: .number, help: "Latent size k; checked against the model's input size.")
     var latent: Int?
 
-    @Option(help: "Latent prior uniform (U[−1,1]^k) | normal (N(0,I)); default from the history's training method (vae → normal).")
+    @Option(help: "Latent prior uniform (U[−1,1]^k) | normal (N(0,I)); default from the history's training method (vae → normal); paper protocol with test-images and --measurements: normal starts, clipped (compress.py).")
     var prior: LatentDistribution?
 
-    @Option(help: "Clip x to [−1, 1] after each step: auto (for the uniform prior), on, off.")
+    @Option(help: "Clip x to [−1, 1] after each step: auto (for the uniform prior, and the paper protocol's test-images with --measurements), on, off.")
     var clip: ClipMode = .auto
 
     @Option(parsing: .number, help: "Seed of x*, x_init, A and the test-image choice.")
@@ -131,7 +131,7 @@ struct SurfCommand: ParsableCommand {
     @Option(parsing: .number, help: "Steps per restart S (method restarts).")
     var restartSteps = 1000
 
-    @Option(parsing: .number, help: "Stop a trial when its loss falls by less than 1e-4 (relative) over this many steps (default: 1000 for test-images, off for in-range; 0 = off).")
+    @Option(parsing: .number, help: "Stop a trial when its loss falls by less than 1e-4 (relative) over this many steps (default: 1000 for test-images, off for in-range and for the paper protocol's test-images with --measurements; 0 = off).")
     var plateauWindow: Int?
 
     @Option(parsing: .number, help: "Trials per batch (default: all at once, up to 1024 rows; 1 = one at a time).")
@@ -390,6 +390,7 @@ struct SurfCommand: ParsableCommand {
                 "blas_kernels": BLASCore.name, "blas_kernels_replaced": BLASKernelChoice.replaced ?? NSNull(),
                 "final_learning_rate": set.finalLearningRate ?? set.learningRate, "final_steps": set.finalSteps,
                 "gradient_tolerance": ["snapshots": num(set.snapshotGradientTolerance), "final": num(set.finalGradientTolerance)],
+                "clip": set.clip, "plateau_window": num(set.plateauWindow.map(Double.init)),
                 "schedule": set.schedule.rawValue, "first_snapshot": set.firstSnapshot, "path": path.rawValue,
                 "measurement_matrix": measurements == nil ? NSNull() : (measurementMatrix ?? (self.protocol == .paper ? .perTrial : .shared)).rawValue,
                 "successes": results.map { $0.success == true ? "1" : "0" }.joined(),

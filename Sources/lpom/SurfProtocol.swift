@@ -101,6 +101,14 @@ enum PaperProtocol {
     /// minimise ½‖·‖²): 5e-4 on our gradient.
     static let compressedGradientTolerance = 5e-4
 
+    /// compress.py (the paper's Fig. 4: held-out test images y, `--target test-images` with
+    /// `--measurements`): the same budgets, steps and gradient stop as compressX.py, but the start
+    /// is `init = np.random.randn(n, 1, dim)`, N(0, I), clipped to [−1, 1] after every step
+    /// (`clip`), and no plateau stop (lpom's default for targets without x*): a trial ends when its
+    /// budget or the gradient stop does. It picks images with `np.random.randint(10000, size=n)`
+    /// (with replacement); lpom takes n distinct test images.
+    static let compressedImageStart = LatentDistribution.normal
+
     /// compressX.py: 3000 Adam steps on every intermediate network.
     static let compressedStepsPerSnapshot = 3000
 

@@ -66,9 +66,12 @@ final class SurfSetup {
         model = record.method ?? ""
         // The training JSON's `latent_prior` when it names one (lpom's generative trainers write it),
         // else from the method (vae → N(0, I)).
-        prior = c.prior ?? record.latentPrior.flatMap(LatentDistribution.init(rawValue:))
-            ?? LatentDistribution.prior(forTrainingMethod: record.method)
         let paper = c.protocol == .paper
+        // compress.py (the paper's Fig. 4): held-out test images through m measurements.
+        let paperImages = paper && c.measurements != nil && c.targets == nil && c.target == .testImages
+        prior = c.prior ?? (paperImages ? PaperProtocol.compressedImageStart : nil)
+            ?? record.latentPrior.flatMap(LatentDistribution.init(rawValue:))
+            ?? LatentDistribution.prior(forTrainingMethod: record.method)
         let draw = c.measurementMatrix ?? (paper ? .perTrial : .shared)
         var shared: MeasurementMatrix<Float>? = nil, perTrial: [MeasurementMatrix<Float>]? = nil
         if let m = c.measurements {
@@ -105,7 +108,7 @@ final class SurfSetup {
         s.learningRate = c.lr ?? (paper ? PaperProtocol.learningRate(model: model, latent: k, compressed: compressed, method: c.method) : 0.01)
         s.finalLearningRate = c.finalLr ?? (paper ? PaperProtocol.finalLearningRate(compressed: compressed, method: c.method) : nil)
         s.finalSteps = c.steps ?? (paper ? PaperProtocol.finalSteps(method: c.method, compressed: compressed) : 60_000)
-        s.clip = c.clip == .on || (c.clip == .auto && prior == .uniform)
+        s.clip = c.clip == .on || (c.clip == .auto && (prior == .uniform || paperImages))
         s.schedule = c.schedule ?? (paper ? (compressed ? .uniform : .paper) : .frontLoaded)
         s.firstSteps = c.firstSteps; s.minSteps = c.minSteps
         s.stepsPerSnapshot = paper && compressed && c.schedule == nil ? PaperProtocol.compressedStepsPerSnapshot : c.stepsPerSnapshot
@@ -125,7 +128,7 @@ final class SurfSetup {
         case .measured: measured = s.schedule == .paper && (c.method == .surfing)
         }
         needsMeasuredBudget = measured
-        let window = c.plateauWindow ?? (trials.truth == nil ? 1000 : 0)
+        let window = c.plateauWindow ?? (trials.truth == nil && !paperImages ? 1000 : 0)
         s.plateauWindow = window > 0 ? window : nil
         // Default: every trial in one batch, but no more than 1024 rows (restarts count as rows),
         // which bounds the activations held for the backward pass.

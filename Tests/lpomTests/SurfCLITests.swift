@@ -466,16 +466,7 @@ final class SurfCLITests: CLITestCase {
     /// Test-image targets on the tiny MNIST fixture through a generator whose output is 28×28.
     func testTestImageTargetsReportRMSE() throws {
         let h = dir + "/g784.h5"
-        var rng = SplitMix64(seed: 2)
-        let spec = try ModelSpec.parse("""
-        {"input_shape": [5], "layers": [{"name": "layers.0", "type": "dense", "in": 5, "out": 16}, {"type": "relu"},
-          {"name": "layers.2", "type": "dense", "in": 16, "out": 784}, {"type": "sigmoid"}]}
-        """)
-        let net = try Network<Float>(spec: spec, rng: &rng)
-        let w = try HistoryWriter(path: h, model: spec.json(), training: "{\"method\": \"vae\", \"dataset\": \"mnist\"}",
-                                  createdBy: "tests", parameters: net.parameters.shapes, buffers: [])
-        try w.appendSnapshot(step: 0, parameters: net.parameters.floatArrays(), buffers: [:])
-        try w.close()
+        let (spec, net) = try writeGenerator784(h, method: "vae", seed: 2)
         // A training JSON's latent_prior (lpom's generative trainers) wins over the method.
         let h2 = dir + "/prior.h5"
         let w2 = try HistoryWriter(path: h2, model: spec.json(), training: "{\"method\": \"gan\", \"latent_prior\": \"normal\"}",
@@ -498,5 +489,61 @@ final class SurfCLITests: CLITestCase {
         let y = Array(setup.trials.signals.data[0..<784])
         let rmse = (zip(g.data, y).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / 784).squareRoot()
         XCTAssertEqual(r[0].rmse, rmse, accuracy: 1e-6)
+    }
+
+    /// The paper protocol on held-out images through m measurements follows compress.py: starts
+    /// from N(0, I), clipped after every step, no plateau stop; without measurements (no released
+    /// script) and under lpom's protocol, lpom's defaults stay (the GAN's U[−1, 1]^k, a plateau stop).
+    func testThePaperProtocolOnTestImagesWithMeasurementsStartsAsCompressPy() throws {
+        let h = dir + "/gan784.h5"
+        _ = try writeGenerator784(h, method: "gan", seed: 3, steps: [0, 40, 80])
+        func setup(_ extra: [String]) throws -> SurfSetup {
+            try SurfSetup(SurfCommand.parse([h, "--target", "test-images", "--data-dir", fixtures, "--trials", "6",
+                                             "--steps", "20", "--quiet"] + extra))
+        }
+        let paper = try setup(["--protocol", "paper", "--measurements", "30", "--method", "surfing"])
+        XCTAssertEqual(paper.prior, .normal, "compress.py: init = np.random.randn(n, 1, dim)")
+        XCTAssertTrue(paper.inverter.settings.clip, "compress.py clips after every step")
+        XCTAssertNil(paper.inverter.settings.plateauWindow, "compress.py has no plateau stop")
+        XCTAssertEqual(paper.inverter.settings.snapshotGradientTolerance, PaperProtocol.compressedGradientTolerance)
+        // The starts are N(0, I): some coordinates outside [−1, 1] (30 draws, P(none) ≈ 1e-4).
+        XCTAssertTrue(paper.trials.starts[0].data.contains { abs($0) > 1 }, "N(0, I) starts")
+        let adam = try setup(["--protocol", "paper", "--measurements", "30", "--method", "adam"])
+        XCTAssertEqual(adam.prior, .normal)
+        XCTAssertNil(adam.inverter.settings.plateauWindow)
+        // Explicit options still win.
+        let told = try setup(["--protocol", "paper", "--measurements", "30", "--prior", "uniform", "--clip", "off",
+                              "--plateau-window", "500"])
+        XCTAssertEqual(told.prior, .uniform)
+        XCTAssertFalse(told.inverter.settings.clip)
+        XCTAssertEqual(told.inverter.settings.plateauWindow, 500)
+        // No released script for the others: lpom's defaults.
+        for extra in [["--protocol", "paper"], ["--measurements", "30"], []] {
+            let s = try setup(extra)
+            XCTAssertEqual(s.prior, .uniform, "\(extra)")
+            XCTAssertTrue(s.inverter.settings.clip, "\(extra)")
+            XCTAssertEqual(s.inverter.settings.plateauWindow, 1000, "\(extra)")
+            XCTAssertFalse(s.trials.starts[0].data.contains { abs($0) > 1 }, "\(extra)")
+        }
+        // In-range targets under the paper protocol (compressX.py): U[−1, 1]^k, no plateau stop.
+        let inRange = try SurfSetup(SurfCommand.parse([h, "--protocol", "paper", "--measurements", "30", "--trials", "4", "--quiet"]))
+        XCTAssertEqual(inRange.prior, .uniform)
+        XCTAssertNil(inRange.inverter.settings.plateauWindow)
+    }
+
+    /// A 5 → 16 → 784 sigmoid generator (the tiny MNIST fixture's image size) written as a history
+    /// trained by `method` on mnist, the same θ at every step of `steps`.
+    private func writeGenerator784(_ path: String, method: String, seed: UInt64, steps: [Int] = [0]) throws -> (ModelSpec, Network<Float>) {
+        var rng = SplitMix64(seed: seed)
+        let spec = try ModelSpec.parse("""
+        {"input_shape": [5], "layers": [{"name": "layers.0", "type": "dense", "in": 5, "out": 16}, {"type": "relu"},
+          {"name": "layers.2", "type": "dense", "in": 16, "out": 784}, {"type": "sigmoid"}]}
+        """)
+        let net = try Network<Float>(spec: spec, rng: &rng)
+        let w = try HistoryWriter(path: path, model: spec.json(), training: "{\"method\": \"\(method)\", \"dataset\": \"mnist\"}",
+                                  createdBy: "tests", parameters: net.parameters.shapes, buffers: [])
+        for step in steps { try w.appendSnapshot(step: step, parameters: net.parameters.floatArrays(), buffers: [:]) }
+        try w.close()
+        return (spec, net)
     }
 }

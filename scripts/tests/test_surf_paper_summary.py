@@ -153,6 +153,35 @@ class CompressedSensingTests(unittest.TestCase):
                                       "15,652 / 306,522 / 306,530", "0 / 0 / 22"])
 
 
+class RateDistortionTests(unittest.TestCase):
+    def test_a_row_per_m_with_rmse_and_the_paired_sign_test(self):
+        with tempfile.TemporaryDirectory() as d:
+            n = 22                                 # surfing lower on 10 images, Adam on 0, 12 ties
+            adam = [0.2] * 10 + [0.1] * 12
+            surf = [0.05] * 10 + [0.1] * 12
+            for m in (400, 100):
+                write_run(d, "dcgan", 20, "1", "cs-real-m%d-adam" % m, "0" * n, success_rate=None, rmses=adam,
+                          mean_rmse=sum(adam) / n, median_rmse=0.1, mean_iterations=20000, trials=n)
+                write_run(d, "dcgan", 20, "1", "cs-real-m%d-surfing" % m, "0" * n, success_rate=None, rmses=surf,
+                          mean_rmse=sum(surf) / n, median_rmse=0.1, mean_iterations=312000, trials=n, cpu_seconds=600.0)
+            out = run_main(d)
+        self.assertIn("held-out test images", out)
+        rows = [line for line in out.split("\n") if line.startswith("| dcgan g1 | 20 |")]
+        self.assertEqual([row.split("|")[3].strip() for row in rows], ["100", "400"])
+        c = [x.strip() for x in rows[0].strip("|").split("|")]
+        self.assertEqual(c[3:9], ["22", "0.1455 / 0.1000", "0.0773 / 0.1000", "10 / 0 (%.2g)" % GOLDEN[(10, 0)],
+                                  "20,000 / 312,000", "1 / 10"])
+        # in-range tables are not fed by these runs
+        self.assertNotIn("in-range targets)", out)
+
+    def test_the_sign_test_is_mcnemars_binomial_on_who_is_lower(self):
+        for (b, c), p in GOLDEN.items():
+            a = [0.0] * b + [1.0] * c + [0.5] * 3
+            s = [1.0] * b + [0.0] * c + [0.5] * 3
+            self.assertAlmostEqual(sps.sign_test(a, s)[0] / p, 1.0, places=9)
+            self.assertEqual(sps.sign_test(a, s)[1:], (b, c))
+
+
 class UpdateTests(unittest.TestCase):
     def test_update_replaces_tables_and_keeps_prose(self):
         with tempfile.TemporaryDirectory() as d:

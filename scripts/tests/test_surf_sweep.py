@@ -51,6 +51,7 @@ def expected_results():
     for mm in (20, 50, 100, 200, 400):
         names |= {f"dcgan-k20-g1-s1-cs-m{mm}-{t}.json" for t in ("adam", "surfing")}
     names.add("dcgan-k20-g1-s1-cs-m100-restarts.json")  # Bora et al.'s peer with surfing's budget
+    names |= {f"dcgan-k20-g1-s1-cs-real-m100-{t}.json" for t in ("adam", "surfing")}   # the paper's Fig. 4
     names.add("dcgan-k20-g1-s1-adam-lr0.01.json")      # the step-size question at k = 20
     names |= {f"wgan-k5-g1f2-s1-{t}.json" for t in ("adam-long", "adam", "surfing")}   # two generator passes
     return names
@@ -285,9 +286,32 @@ class WholeSweepTests(unittest.TestCase):
     def test_compressed_sensing_runs_100_trials_per_m(self):
         for mm in (20, 50, 100, 200, 400):
             for method in ("adam", "surfing"):
-                cs = surf_calls(self.calls, "dcgan-k20-g1.h5", method=method, measurements=str(mm))
+                cs = surf_calls(self.calls, "dcgan-k20-g1.h5", method=method, measurements=str(mm), target=None)
                 self.assertEqual(len(cs), 1, (mm, method))
                 self.assertEqual(opt(cs[0]["argv"], "trials"), "100")
+
+    def test_the_papers_rate_distortion_runs_both_methods_on_100_test_images_at_m_100(self):
+        real = [i for i, c in enumerate(self.calls) if c["argv"][0] == "surf" and opt(c["argv"], "target") == "test-images"]
+        self.assertEqual(len(real), 2)
+        argv = [self.calls[i]["argv"] for i in real]
+        self.assertEqual([opt(a, "method") for a in argv], ["adam", "surfing"])
+        for a in argv:
+            self.assertEqual(os.path.basename(a[1]), "dcgan-k20-g1.h5")
+            self.assertEqual((opt(a, "measurements"), opt(a, "trials"), opt(a, "seed"), opt(a, "protocol")),
+                             ("100", "100", "1", "paper"))
+            self.assertIsNotNone(opt(a, "data-dir"))
+        # after every in-range value of m, before the third generator seed
+        in_range = [i for i, c in enumerate(self.calls) if c["argv"][0] == "surf" and opt(c["argv"], "measurements")
+                    and opt(c["argv"], "target") is None]
+        g3 = [i for i, c in enumerate(self.calls) if any("-k5-g3" in x for x in c["argv"])]
+        self.assertGreater(min(real), max(in_range))
+        self.assertLess(max(real), min(g3))
+        # the small JSON keeps each trial's RMSE (no x*: no distances)
+        for t in ("adam", "surfing"):
+            small = self.s.small(f"dcgan-k20-g1-s1-cs-real-m100-{t}.json")
+            self.assertEqual(len(small["rmses"]), 100)
+            self.assertTrue(all(r is not None and r > 0 for r in small["rmses"]))
+            self.assertEqual(small["distances"], [None] * 100)
 
     def test_compressed_sensing_restarts_share_surfings_mean_budget_on_the_same_trials(self):
         surfing = self.s.small("dcgan-k20-g1-s1-cs-m100-surfing.json")
