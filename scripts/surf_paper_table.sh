@@ -520,7 +520,8 @@ cs() {
 # cs_real M: the paper's Fig. 4 (rate-distortion; compress.py): 100 held-out Fashion-MNIST test
 # images y (no x*: the per-pixel RMSE √(‖G(x̂) − y‖²/n) is the measure), M measurements, a fresh
 # N(0, 1) A per trial, starts from N(0, I) clipped (the paper protocol's settings for test images
-# with measurements, `PaperProtocol.compressedImageStart`); regular Adam, then surfing, paired.
+# with measurements, `PaperProtocol.compressedImageStart`; given here explicitly too, because the
+# sweep keeps the binary it started with, which may predate them); regular Adam, then surfing, paired.
 # Added 2026-12-07 (session 28): the paper's Fig. 4 had no answer. One M (100, where Fig. 3's
 # comparison has restarts too) at 100 images: ≈ 7 CPU h, the paper's 9 M × 200 images on two
 # generators would be 36 times that.
@@ -529,8 +530,9 @@ cs_real() {
     [ -s "$RES/$c-cs-real-m$m-adam.json" ] && [ -s "$RES/$c-cs-real-m$m-surfing.json" ] && return 0
     generator dcgan 20 1 || return 0
     retrained_ok dcgan 20 1 || return 0
-    TRIALS=100 surf "$c" "cs-real-m$m-adam" --method adam --measurements "$m" --target test-images --data-dir "$DATA" || true
-    TRIALS=100 surf "$c" "cs-real-m$m-surfing" --method surfing --measurements "$m" --target test-images --data-dir "$DATA" || true
+    local real=(--measurements "$m" --target test-images --data-dir "$DATA" --prior normal --clip on --plateau-window 0)
+    TRIALS=100 surf "$c" "cs-real-m$m-adam" --method adam "${real[@]}" || true
+    TRIALS=100 surf "$c" "cs-real-m$m-surfing" --method surfing "${real[@]}" || true
 }
 
 # cs_restarts M: Bora et al.'s peer in compressed sensing: 10 random restarts on the final network

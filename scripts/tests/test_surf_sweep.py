@@ -300,6 +300,8 @@ class WholeSweepTests(unittest.TestCase):
             self.assertEqual((opt(a, "measurements"), opt(a, "trials"), opt(a, "seed"), opt(a, "protocol")),
                              ("100", "100", "1", "paper"))
             self.assertIsNotNone(opt(a, "data-dir"))
+            # compress.py's starts and stops, explicit (the sweep's binary may predate the preset's)
+            self.assertEqual((opt(a, "prior"), opt(a, "clip"), opt(a, "plateau-window")), ("normal", "on", "0"))
         # after every in-range value of m, before the third generator seed
         in_range = [i for i, c in enumerate(self.calls) if c["argv"][0] == "surf" and opt(c["argv"], "measurements")
                     and opt(c["argv"], "target") is None]
