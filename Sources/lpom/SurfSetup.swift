@@ -64,11 +64,12 @@ final class SurfSetup {
         if c.method == .projected { try ProjectedSurfing.checkArchitecture(network.spec) }
         let record = trainingRecord(reader)
         model = record.method ?? ""
-        // The training JSON's `latent_prior` when it names one (lpom's generative trainers write it),
-        // else from the method (vae → N(0, I)).
         let paper = c.protocol == .paper
         // compress.py (the paper's Fig. 4): held-out test images through m measurements.
         let paperImages = paper && c.measurements != nil && c.targets == nil && c.target == .testImages
+        // The latent prior (of x* and the starts): compress.py's N(0, I) starts there; else the
+        // training JSON's `latent_prior` when it names one (lpom's generative trainers write it),
+        // else from the method (vae → N(0, I)).
         prior = c.prior ?? (paperImages ? PaperProtocol.compressedImageStart : nil)
             ?? record.latentPrior.flatMap(LatentDistribution.init(rawValue:))
             ?? LatentDistribution.prior(forTrainingMethod: record.method)
