@@ -2,9 +2,12 @@
 """One SVG with the empirical CDFs of log10 ‖x̂ − x*‖ of several `lpom surf --json` outputs.
 
     python3 scripts/surf_cdf_svg.py OUT.svg "Adam=/path/a.json" "surfing=/path/b.json" ...
+    python3 scripts/surf_cdf_svg.py --rmse OUT.svg "Adam=…" "surfing=…"   # per-pixel RMSE of G(x̂)
 
 Standard library only; the curves are read from the JSON files' per-trial distances (the full
-output's "results", or the "distances" of a small JSON in notebooks-md/03-results, rounded to 1e-6).
+output's "results", or the "distances" of a small JSON in notebooks-md/03-results, rounded to 1e-6);
+with --rmse from the per-trial RMSE √(‖G(x̂) − y‖²/n) ("rmse" of each result, or a small JSON's
+"rmses"), the measure when x* is unknown (held-out images, the paper's Fig. 4).
 """
 import json
 import math
@@ -14,16 +17,30 @@ W, H, L, R, T, B = 560, 340, 60, 20, 30, 45
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
 
-def main():
-    out, series = sys.argv[1], [a.split("=", 1) for a in sys.argv[2:]]
+def values(d, rmse):
+    """A run's per-trial distances (or RMSEs), None where a trial has none."""
+    key, small = ("rmse", "rmses") if rmse else ("distance", "distances")
+    if "results" in d:
+        return [r.get(key) for r in d["results"]]
+    return d.get(small) or []
+
+
+def main(argv):
+    rmse = bool(argv) and argv[0] == "--rmse"
+    if rmse:
+        argv = argv[1:]
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    out, series = argv[0], [a.rsplit("=", 1) for a in argv[1:]]   # a label may hold "="
     curves = []
     for label, path in series:
         with open(path) as f:
             d = json.load(f)
-        raw = [r["distance"] for r in d["results"]] if "results" in d else d["distances"]
-        ds = sorted(max(x, 1e-6) for x in raw if x is not None)
+        ds = sorted(max(x, 1e-6) for x in values(d, rmse) if x is not None)
+        if not ds:
+            sys.exit(f"surf_cdf_svg: {path} holds no per-trial {'RMSE' if rmse else 'distance'}")
         curves.append((label, [math.log10(x) for x in ds], d.get("tolerance", 0.01)))
-    lo, hi = -6.0, 1.0
+    lo, hi = (-4.0, 0.0) if rmse else (-6.0, 1.0)
     sx = lambda v: L + (min(max(v, lo), hi) - lo) / (hi - lo) * (W - L - R)
     sy = lambda p: T + (1 - p) * (H - T - B)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
@@ -35,16 +52,20 @@ def main():
     for p in (0, 0.25, 0.5, 0.75, 1):
         parts.append(f'<line x1="{L}" y1="{sy(p):.1f}" x2="{W - R}" y2="{sy(p):.1f}" stroke="#eee"/>')
         parts.append(f'<text x="{L - 6}" y="{sy(p) + 4:.1f}" text-anchor="end">{p:g}</text>')
-    tol = math.log10(curves[0][2]) if curves else -2
-    parts.append(f'<line x1="{sx(tol):.1f}" y1="{T}" x2="{sx(tol):.1f}" y2="{H - B}" stroke="black" stroke-dasharray="4,3"/>')
+    if not rmse:   # the success threshold (no x*, no threshold: RMSE is a rate-distortion measure)
+        tol = math.log10(curves[0][2])
+        parts.append(f'<line x1="{sx(tol):.1f}" y1="{T}" x2="{sx(tol):.1f}" y2="{H - B}" stroke="black" stroke-dasharray="4,3"/>')
     for i, (label, xs, _) in enumerate(curves):
         n = len(xs)
-        pts = " ".join(f"{sx(x):.1f},{sy((j + 1) / n):.1f}" for j, x in enumerate(xs))
+        # the empirical CDF as steps: 0 up to the smallest value, up by 1/n at each trial's value
+        pts = " ".join(f"{sx(x):.1f},{sy(j / n):.1f} {sx(x):.1f},{sy((j + 1) / n):.1f}" for j, x in enumerate(xs))
         c = COLORS[i % len(COLORS)]
-        parts.append(f'<polyline fill="none" stroke="{c}" stroke-width="2" points="{sx(lo):.1f},{sy(0):.1f} {pts}"/>')
+        parts.append(f'<polyline fill="none" stroke="{c}" stroke-width="2" points="{sx(lo):.1f},{sy(0):.1f} {pts} {sx(hi):.1f},{sy(1):.1f}"/>')
         # the legend in the left half, mid-height: the curves stay at 0 left of the threshold
         parts.append(f'<text x="{L + 10}" y="{sy(0.6) + 16 * i:.1f}" fill="{c}">{label} (n = {n})</text>')
-    parts.append(f'<text x="{(W + L) / 2:.0f}" y="{H - 8}" text-anchor="middle">‖x̂ − x*‖ (log scale; dashed: success threshold)</text>')
+    xlabel = ("per-pixel RMSE √(‖G(x̂) − y‖²/n) (log scale)" if rmse
+              else "‖x̂ − x*‖ (log scale; dashed: success threshold)")
+    parts.append(f'<text x="{(W + L) / 2:.0f}" y="{H - 8}" text-anchor="middle">{xlabel}</text>')
     parts.append(f'<text x="14" y="{(H - B + T) / 2:.0f}" transform="rotate(-90 14 {(H - B + T) / 2:.0f})" text-anchor="middle">fraction of trials</text>')
     parts.append("</svg>")
     with open(out, "w") as f:
@@ -52,6 +73,4 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    main()
+    main(sys.argv[1:])
