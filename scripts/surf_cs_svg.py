@@ -59,7 +59,6 @@ def svg(series):
         parts.append(f'<text x="{L - 6}" y="{sy(p) + 4:.1f}" text-anchor="end">{p:g}</text>')
     # the legend at the bottom right: high m with a low rate is the corner the curves leave empty
     shown = [key for key, _, _ in METHODS if series.get(key)]
-    legend = 0
     for i, (key, label, colour) in enumerate(METHODS):
         pts = series.get(key)
         if not pts:
@@ -78,9 +77,8 @@ def svg(series):
             parts.append(f'<line x1="{x:.1f}" y1="{sy(a):.1f}" x2="{x:.1f}" y2="{sy(b):.1f}" stroke="{colour}"/>')
             parts.append(f'<circle cx="{x:.1f}" cy="{sy(k / n):.1f}" r="3.5" fill="{colour}"><title>{label}, m = {m}: {k} of {n}</title></circle>')
         trials = sorted({n for _, _, n in pts})
-        y = H - B - 10 - 16 * (len(shown) - 1 - legend)
+        y = H - B - 10 - 16 * (len(shown) - 1 - shown.index(key))
         parts.append(f'<text x="{W - R - 10}" y="{y:.1f}" text-anchor="end" fill="{colour}">{label} (n = {"/".join(map(str, trials))} per m)</text>')
-        legend += 1
     parts.append(f'<text x="{(W + L) / 2:.0f}" y="{H - 8}" text-anchor="middle">number of measurements m (log scale); bars: 95% Wilson intervals</text>')
     parts.append(f'<text x="14" y="{(H - B + T) / 2:.0f}" transform="rotate(-90 14 {(H - B + T) / 2:.0f})" text-anchor="middle">fraction recovered (‖x̂ − x*‖ &lt; 0.01)</text>')
     parts.append("</svg>")

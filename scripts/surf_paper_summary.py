@@ -35,17 +35,22 @@ PAPER = {  # Table 1 of Song, Fan, Lafferty (2019): regular Adam -> surfing, % o
 MODELS = ["vae", "dcgan", "wgan", "wgan-gp"]
 
 
+def binomial_p(b, c):
+    """Two-sided exact p of b against c discordant pairs under "equally good": b ~ Binomial(b + c,
+    1/2); min(1, 2 P[X <= min(b, c)]), and 1 when there are none."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n)
+
+
 def mcnemar(a, b):
     """Two-sided exact McNemar p of success strings a, b (same trials); returns (p, only_a, only_b)."""
     if not a or not b or len(a) != len(b):
         return None, 0, 0
     only_a = sum(1 for x, y in zip(a, b) if x == "1" and y == "0")
     only_b = sum(1 for x, y in zip(a, b) if x == "0" and y == "1")
-    n = only_a + only_b
-    if n == 0:
-        return 1.0, 0, 0
-    tail = sum(math.comb(n, i) for i in range(min(only_a, only_b) + 1)) / 2 ** n
-    return min(1.0, 2 * tail), only_a, only_b
+    return binomial_p(only_a, only_b), only_a, only_b
 
 
 def load(directory):
@@ -91,10 +96,7 @@ def pooled_mcnemar(pairs):
     for s, a in pairs:
         _, x, y = mcnemar(s, a)
         b, c = b + x, c + y
-    n = b + c
-    if n == 0:
-        return 1.0, 0, 0
-    return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n), b, c
+    return binomial_p(b, c), b, c
 
 
 def across_seeds(runs):
@@ -232,10 +234,7 @@ def sign_test(a, b):
     (p, a lower, b lower); ties are dropped."""
     lower_a = sum(1 for x, y in zip(a, b) if x < y)
     lower_b = sum(1 for x, y in zip(a, b) if y < x)
-    n = lower_a + lower_b
-    if n == 0:
-        return 1.0, 0, 0
-    return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(lower_a, lower_b) + 1)) / 2 ** n), lower_a, lower_b
+    return binomial_p(lower_a, lower_b), lower_a, lower_b
 
 
 def rate_distortion(runs):
