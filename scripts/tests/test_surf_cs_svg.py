@@ -2,7 +2,7 @@
 interval against golden values from an independent implementation, and what the figure draws.
 
 Golden intervals: SciPy 1.x, `scipy.stats.binomtest(k, n).proportion_ci(method="wilson")`,
-computed once in /work/venv on 2026-12-07 and written here."""
+computed once (SciPy in a virtual environment) on 2026-12-07 and written here."""
 import json
 import os
 import re

@@ -3,7 +3,7 @@ golden values from an independent implementation, the across-seeds table on a fa
 directory, and --update's replacement of the notebook's tables.
 
 Golden p-values: SciPy 1.x, `scipy.stats.binomtest(min(b, c), b + c, 0.5).pvalue` (two-sided),
-computed once in /work/venv on 2026-12-05 and written here."""
+computed once (SciPy in a virtual environment) on 2026-12-05 and written here."""
 import contextlib
 import io
 import json
