@@ -262,9 +262,19 @@ surf_run() {
         if [ -s "$dir/$a-$b.ckpt/split.json" ]; then
             threads=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['workers'])" "$dir/$a-$b.ckpt/split.json")
         fi
+        # SAVE=FILE: the run's x̂, G(x̂) and targets (`lpom surf --save`, HDF5, out of git), for a unit
+        # run as one piece. lpom writes it at the run's end and refuses an existing file, so a launch
+        # (new or continued from its checkpoint) first removes what an interrupted one may have left.
+        local save=()
+        if [ -n "${SAVE:-}" ]; then
+            if ((a != 0 || b != TRIALS)); then
+                failed "$OUT/$cell-$tag" "$cell $tag: SAVE needs the unit in one piece, not trials $a:$b"; return 1
+            fi
+            rm -f "$SAVE"; save=(--save "$SAVE")
+        fi
         log "surf $cell $tag trials $a:$b$([ -d "$dir/$a-$b.ckpt" ] && echo " (continued from its checkpoint)") on $threads worker(s): $*"
         if ! "$LPOM" surf "$h" --protocol paper --trials "$TRIALS" --trial-range "$a:$b" --seed "$SEED" --threads "$threads" --json --quiet \
-            --checkpoint "$dir/$a-$b.ckpt" --checkpoint-every "$CHECKPOINT_EVERY" "$@" \
+            --checkpoint "$dir/$a-$b.ckpt" --checkpoint-every "$CHECKPOINT_EVERY" "${save[@]}" "$@" \
             > "$dir/$a-$b.json.tmp" 2> "$dir/$a-$b.err"; then
             failed "$OUT/$cell-$tag" "$cell $tag trials $a:$b: $(tail -1 "$dir/$a-$b.err")"; return 1
         fi
@@ -526,13 +536,32 @@ cs() {
 # comparison has restarts too) at 100 images: ≈ 7 CPU h, the paper's 9 M × 200 images on two
 # generators would be 36 times that.
 cs_real() {
-    local m=$1 c="dcgan-k20-g1-s$SEED"
-    [ -s "$RES/$c-cs-real-m$m-adam.json" ] && [ -s "$RES/$c-cs-real-m$m-surfing.json" ] && return 0
+    local m=$1 c="dcgan-k20-g1-s$SEED" t finished=1
+    for t in adam surfing; do   # a run finished earlier: its picture, if not drawn yet
+        if [ -s "$RES/$c-cs-real-m$m-$t.json" ]; then recon_png "$OUT/$c-cs-real-m$m-$t.h5" "$RES/$c-cs-real-m$m-$t.png"
+        else finished=0; fi
+    done
+    ((finished)) && return 0
     generator dcgan 20 1 || return 0
     retrained_ok dcgan 20 1 || return 0
     local real=(--measurements "$m" --target test-images --data-dir "$DATA" --prior normal --clip on --plateau-window 0)
-    TRIALS=100 surf "$c" "cs-real-m$m-adam" --method adam "${real[@]}" || true
-    TRIALS=100 surf "$c" "cs-real-m$m-surfing" --method surfing "${real[@]}" || true
+    for t in adam surfing; do
+        SAVE="$OUT/$c-cs-real-m$m-$t.h5" TRIALS=100 PIECE=100 surf "$c" "cs-real-m$m-$t" --method "$t" "${real[@]}" || true
+        recon_png "$OUT/$c-cs-real-m$m-$t.h5" "$RES/$c-cs-real-m$m-$t.png"
+    done
+}
+# recon_png SAVE.h5 OUT.png: the first 10 test images above what the run found for them
+# (scripts/surf_recon_png.py), rendered once, as soon as the run is done: the PNG (≈ 40 KB) is
+# committed with the results, the run's HDF5 stays in runs/ and a new machine loses it.
+RECON=${RECON:-$ROOT/bin/surf_recon_png.py}
+recon_png() {
+    [ -s "$2" ] && return 0
+    if [ ! -s "$1" ]; then   # (said once per machine)
+        if [ -e "${2%.png}.json" ] && [ ! -e "$1.lost" ]; then touch "$1.lost"; log "no $1 (lost with another machine?): $2 not drawn"; fi
+        return 0
+    fi
+    "$PY" "$RECON" "$2" "$1" --columns 10 --scale 3 > /dev/null 2> "$2.err" \
+        && { rm -f "$2.err"; log "drew $2"; } || { log "warning: drawing $2 failed: $(tail -1 "$2.err")"; rm -f "$2" "$2.err"; }
 }
 
 # cs_restarts M: Bora et al.'s peer in compressed sensing: 10 random restarts on the final network

@@ -83,7 +83,7 @@ start)
         [ -x .build/release/lpom ] || swift build -c release
         cp .build/release/lpom "$BIN/lpom.new" && mv "$BIN/lpom.new" "$BIN/lpom"
     fi
-    for f in surf_paper_table.sh surf_merge_pieces.py surf_cap.py surf_retrain_check.py; do
+    for f in surf_paper_table.sh surf_merge_pieces.py surf_cap.py surf_retrain_check.py surf_recon_png.py; do
         cp "scripts/$f" "$BIN/$f.new" && mv "$BIN/$f.new" "$BIN/$f"   # a new file: a running copy keeps its own
     done
     rm -f "$ROOT"/surf/*/*.json.tmp "$ROOT"/surf/*.failed "$ROOT"/gen/*.failed   # retry what failed last time

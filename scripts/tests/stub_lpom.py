@@ -15,6 +15,7 @@ What the stub keeps of lpom, because the sweep relies on it:
 - --checkpoint DIR: split.json (the workers) written at the start, a state file "every
   --checkpoint-every steps", everything removed at the end unless --keep-checkpoint; a run started
   with a checkpoint of another worker count is refused, as lpom refuses it.
+- --save FILE: refused when FILE exists; written (HDF5: targets, generated, rmse) at the end.
 $STUB_FAIL: a substring of the command line; a call containing it fails with one line on stderr.
 """
 import hashlib
@@ -121,6 +122,9 @@ def surf(argv, o):
         os.makedirs(ck, exist_ok=True)
         json.dump({"workers": threads}, open(os.path.join(ck, "split.json"), "w"))
         json.dump({"step": int(o.get("steps", 60000))}, open(os.path.join(ck, "state.json"), "w"))
+    save = o.get("save")
+    if save and os.path.exists(save):       # as lpom: nothing is overwritten
+        sys.exit(f"lpom: error: --save {save} exists; choose a new file (nothing is overwritten)")
     log({"argv": ["surf"] + argv, "resumed_from": resumed})
     results = []
     images = o.get("target") == "test-images"   # no x*: no success, no distance (as lpom)
@@ -148,9 +152,28 @@ def surf(argv, o):
     if method == "surfing":
         b_ = o.get("prefinal-budget", "600")
         out["prefinal_budget"] = max(0, int(b_) - 5) if str(b_).isdigit() else 595
+    if save:
+        write_save(save, gen, seed, a, results)
     if ck and "keep-checkpoint" not in o:
         shutil.rmtree(ck)
     json.dump(out, sys.stdout)
+
+
+def write_save(path, gen, seed, a, results):
+    """--save: targets (a function of the seed and the trial, 4×4 pixels here), what was found
+    (a function of the generator too) and per-trial RMSE, as lpom's HDF5 names them; written at
+    the run's end, as lpom writes it. Nothing without h5py (the sweep then has no picture to draw)."""
+    try:
+        import h5py
+    except ImportError:
+        return
+    n = len(results)
+    targets = [[u(seed, a + i, "pixel", j) for j in range(16)] for i in range(n)]
+    found = [[u(gen, seed, a + i, "found", j) for j in range(16)] for i in range(n)]
+    with h5py.File(path, "w") as f:
+        f["targets"], f["generated"] = targets, found
+        f["rmse"] = [t["rmse"] for t in results]
+        f["x_hat"] = [t["x"] for t in results]
 
 
 def main():

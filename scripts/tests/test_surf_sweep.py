@@ -81,7 +81,8 @@ class Sweep:
         """The sweep's environment here (stream 1, one worker), with ENV on top."""
         e = dict(os.environ, REPO=REPO, ROOT=self.root, RES=self.res, LPOM=self.lpom, PY=sys.executable,
                  MERGE=os.path.join(SCRIPTS, "surf_merge_pieces.py"), CAP=os.path.join(SCRIPTS, "surf_cap.py"),
-                 CHECK=os.path.join(SCRIPTS, "surf_retrain_check.py"), STUB_LOG=self.log, STREAM="1",
+                 CHECK=os.path.join(SCRIPTS, "surf_retrain_check.py"), RECON=os.path.join(SCRIPTS, "surf_recon_png.py"),
+                 STUB_LOG=self.log, STREAM="1",
                  SURF_THREADS="1")
         for k in ("STUB_FAIL", "STUB_SALT", "TRAIN_THREADS", "PIECE", "SURF_PIECE"):
             e.pop(k, None)
@@ -314,6 +315,58 @@ class WholeSweepTests(unittest.TestCase):
             self.assertEqual(len(small["rmses"]), 100)
             self.assertTrue(all(r is not None and r > 0 for r in small["rmses"]))
             self.assertEqual(small["distances"], [None] * 100)
+
+    def test_the_rate_distortion_runs_save_what_they_found_and_draw_it_at_once(self):
+        real = [c["argv"] for c in self.calls if c["argv"][0] == "surf" and opt(c["argv"], "target") == "test-images"]
+        saves = [opt(a, "save") for a in real]
+        self.assertEqual([os.path.basename(x) for x in saves],
+                         [f"dcgan-k20-g1-s1-cs-real-m100-{t}.h5" for t in ("adam", "surfing")])
+        for a, x in zip(real, saves):
+            self.assertTrue(x.startswith(self.s.root + os.sep))        # runs/, out of git
+            self.assertEqual(opt(a, "trial-range"), "0:100")           # one piece: one file
+        try:
+            import h5py  # noqa: F401
+        except ImportError:
+            self.skipTest("needs h5py (the stub writes no --save file without it)")
+        for t in ("adam", "surfing"):
+            png = os.path.join(self.s.res, f"dcgan-k20-g1-s1-cs-real-m100-{t}.png")
+            with open(png, "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        self.assertIn("drew ", self.s.output)
+        self.assertNotIn(".png failed", self.s.output)
+        self.assertEqual([f for f in os.listdir(self.s.res) if f.endswith(".err")], [])
+
+    def test_a_rate_distortion_run_interrupted_after_saving_runs_again_and_draws(self):
+        """lpom refuses an existing --save file: a run whose file outlived its result (killed
+        between the two) must not be refused when the sweep launches it again."""
+        try:
+            import h5py  # noqa: F401
+        except ImportError:
+            self.skipTest("needs h5py (the stub writes no --save file without it)")
+        with sweep_from(self.s) as again:
+            for f in ("json", "png"):
+                os.remove(os.path.join(again.res, f"dcgan-k20-g1-s1-cs-real-m100-surfing.{f}"))
+            unit = os.path.join(again.root, "surf", "dcgan-k20-g1-s1-cs-real-m100-surfing")
+            shutil.rmtree(unit + ".pieces")       # its piece's output not written yet
+            os.remove(unit + ".json")
+            self.assertTrue(os.path.isfile(unit + ".h5"))
+            self.assertEqual(again.run(), 0, again.output[-2000:])
+            runs = [c["argv"] for c in again.calls() if c["argv"][0] == "surf" and opt(c["argv"], "target") == "test-images"]
+            self.assertEqual([opt(a, "method") for a in runs], ["surfing"])
+            self.assertNotIn("failed", again.output)
+            self.assertTrue(os.path.isfile(os.path.join(again.res, "dcgan-k20-g1-s1-cs-real-m100-surfing.png")))
+            self.assertTrue(os.path.isfile(os.path.join(again.res, "dcgan-k20-g1-s1-cs-real-m100-adam.png")))
+
+    def test_a_picture_not_drawn_is_drawn_from_the_saved_run_without_running_it_again(self):
+        try:
+            import h5py  # noqa: F401
+        except ImportError:
+            self.skipTest("needs h5py (the stub writes no --save file without it)")
+        with sweep_from(self.s) as again:
+            os.remove(os.path.join(again.res, "dcgan-k20-g1-s1-cs-real-m100-adam.png"))
+            self.assertEqual(again.run(), 0, again.output[-2000:])
+            self.assertEqual(again.calls(), [])
+            self.assertTrue(os.path.isfile(os.path.join(again.res, "dcgan-k20-g1-s1-cs-real-m100-adam.png")))
 
     def test_compressed_sensing_restarts_share_surfings_mean_budget_on_the_same_trials(self):
         surfing = self.s.small("dcgan-k20-g1-s1-cs-m100-surfing.json")
