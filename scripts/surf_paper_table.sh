@@ -551,7 +551,7 @@ cs_real() {
     done
 }
 # recon_png SAVE.h5 OUT.png: the first 10 test images above what the run found for them
-# (scripts/surf_recon_png.py), rendered once, as soon as the run is done: the PNG (≈ 40 KB) is
+# (scripts/surf_recon_png.py), rendered once, as soon as the run is done: the PNG (≈ 20 KB) is
 # committed with the results, the run's HDF5 stays in runs/ and a new machine loses it.
 RECON=${RECON:-$ROOT/bin/surf_recon_png.py}
 recon_png() {

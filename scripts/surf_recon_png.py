@@ -16,6 +16,7 @@ with the machine. Needs h5py and numpy.
 """
 import argparse
 import math
+import os
 import struct
 import sys
 import zlib
@@ -64,9 +65,11 @@ def png(path, pixels):
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    with open(path, "wb") as f:
+    tmp = f"{path}.{os.getpid()}.tmp"      # whole or not at all (another stream may draw it too)
+    with open(tmp, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
                 + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    os.replace(tmp, path)
 
 
 GAP, GREY = 2, 128
