@@ -21,6 +21,12 @@ import struct
 import sys
 import zlib
 
+try:
+    import h5py
+    import numpy as np
+except ImportError:
+    h5py = None
+
 MAX_TRIALS = 1_000_000      # sizes read from a file are checked before anything is built from them
 MAX_SIDE = 256
 
@@ -30,12 +36,7 @@ def fail(msg):
 
 
 def read(path):
-    """(targets, generated, rmse) of one --save file, each checked."""
-    try:
-        import h5py
-        import numpy as np
-    except ImportError:
-        fail("needs h5py and numpy")
+    """(targets, generated, rmse, side) of one --save file, each checked."""
     try:
         f = h5py.File(path, "r")
     except (OSError, ValueError) as e:
@@ -58,9 +59,9 @@ def read(path):
 
 
 def png(path, pixels):
-    """An 8-bit greyscale PNG of pixels (rows of ints 0–255)."""
-    h, w = len(pixels), len(pixels[0])
-    raw = b"".join(b"\x00" + bytes(row) for row in pixels)
+    """An 8-bit greyscale PNG of pixels (a 2-D uint8 array)."""
+    h, w = pixels.shape
+    raw = b"".join(b"\x00" + row.tobytes() for row in pixels)
 
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
@@ -76,22 +77,16 @@ GAP, GREY = 2, 128
 
 
 def layout(rows, side, scale):
-    """Rows of images (each a list of flat pixel arrays in [0, 1]) as one picture: a GAP-wide grey
-    line around and between the images."""
+    """Rows of images (each a list of flat pixel arrays in [0, 1]) as one uint8 picture: a GAP-wide
+    grey line around and between the images, each pixel a scale × scale block."""
     cols = len(rows[0])
     cell = side * scale
-    width, height = cols * cell + (cols + 1) * GAP, len(rows) * cell + (len(rows) + 1) * GAP
-    out = [[GREY] * width for _ in range(height)]
+    out = np.full((len(rows) * cell + (len(rows) + 1) * GAP, cols * cell + (cols + 1) * GAP), GREY, np.uint8)
     for r, images in enumerate(rows):
         for c, img in enumerate(images):
             y0, x0 = GAP + r * (cell + GAP), GAP + c * (cell + GAP)
-            for i in range(side):
-                line = []
-                for j in range(side):
-                    v = min(1.0, max(0.0, float(img[i * side + j])))
-                    line += [int(round(255 * v))] * scale
-                for s in range(scale):
-                    out[y0 + i * scale + s][x0:x0 + cell] = line
+            block = np.rint(255 * np.clip(np.asarray(img).reshape(side, side), 0, 1)).astype(np.uint8)
+            out[y0:y0 + cell, x0:x0 + cell] = np.kron(block, np.ones((scale, scale), np.uint8))
     return out
 
 
@@ -102,6 +97,8 @@ def main(argv=None):
     p.add_argument("--columns", type=int, default=10, help="trials shown: the first N (default 10)")
     p.add_argument("--scale", type=int, default=3, help="each pixel as an N×N block (default 3)")
     a = p.parse_args(argv)
+    if h5py is None:
+        fail("needs h5py and numpy")
     if not a.out.endswith(".png"):
         fail(f"writes a .png, got '{a.out}'")
     if not (1 <= a.columns <= 100) or not (1 <= a.scale <= 16):

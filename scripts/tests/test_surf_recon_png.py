@@ -3,6 +3,7 @@
     python3 -m unittest discover -s scripts/tests
 """
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -57,7 +58,6 @@ class ReconPNGTests(unittest.TestCase):
         self.s = self.save("surf.h5", self.targets, self.surf)
 
     def tearDown(self):
-        import shutil
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def save(self, name, targets, generated, rmse=None, skip=()):

@@ -57,6 +57,14 @@ def expected_results():
     return names
 
 
+def skip_without_h5py(test):
+    """The stub writes no --save file without h5py, so the sweep has no picture to draw."""
+    try:
+        import h5py  # noqa: F401
+    except ImportError:
+        test.skipTest("needs h5py (the stub writes no --save file without it)")
+
+
 def opt(argv, name):
     """The value of --name in argv (None when absent), read as the stub reads it."""
     return stub_lpom.opts(argv).get(name)
@@ -324,10 +332,7 @@ class WholeSweepTests(unittest.TestCase):
         for a, x in zip(real, saves):
             self.assertTrue(x.startswith(self.s.root + os.sep))        # runs/, out of git
             self.assertEqual(opt(a, "trial-range"), "0:100")           # one piece: one file
-        try:
-            import h5py  # noqa: F401
-        except ImportError:
-            self.skipTest("needs h5py (the stub writes no --save file without it)")
+        skip_without_h5py(self)
         for t in ("adam", "surfing"):
             png = os.path.join(self.s.res, f"dcgan-k20-g1-s1-cs-real-m100-{t}.png")
             with open(png, "rb") as f:
@@ -339,10 +344,7 @@ class WholeSweepTests(unittest.TestCase):
     def test_a_rate_distortion_run_interrupted_after_saving_runs_again_and_draws(self):
         """lpom refuses an existing --save file: a run whose file outlived its result (killed
         between the two) must not be refused when the sweep launches it again."""
-        try:
-            import h5py  # noqa: F401
-        except ImportError:
-            self.skipTest("needs h5py (the stub writes no --save file without it)")
+        skip_without_h5py(self)
         with sweep_from(self.s) as again:
             for f in ("json", "png"):
                 os.remove(os.path.join(again.res, f"dcgan-k20-g1-s1-cs-real-m100-surfing.{f}"))
@@ -358,10 +360,7 @@ class WholeSweepTests(unittest.TestCase):
             self.assertTrue(os.path.isfile(os.path.join(again.res, "dcgan-k20-g1-s1-cs-real-m100-adam.png")))
 
     def test_a_picture_not_drawn_is_drawn_from_the_saved_run_without_running_it_again(self):
-        try:
-            import h5py  # noqa: F401
-        except ImportError:
-            self.skipTest("needs h5py (the stub writes no --save file without it)")
+        skip_without_h5py(self)
         with sweep_from(self.s) as again:
             os.remove(os.path.join(again.res, "dcgan-k20-g1-s1-cs-real-m100-adam.png"))
             self.assertEqual(again.run(), 0, again.output[-2000:])
