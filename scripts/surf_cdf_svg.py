@@ -7,7 +7,8 @@
 Standard library only; the curves are read from the JSON files' per-trial distances (the full
 output's "results", or the "distances" of a small JSON in notebooks-md/03-results, rounded to 1e-6);
 with --rmse from the per-trial RMSE √(‖G(x̂) − y‖²/n) ("rmse" of each result, or a small JSON's
-"rmses"), the measure when x* is unknown (held-out images, the paper's Fig. 4).
+"rmses"), the measure when x* is unknown (held-out images, the paper's Fig. 4), on an axis over the
+decades the values span, ticks at 1, 2 and 5.
 """
 import json
 import math
@@ -40,15 +41,23 @@ def main(argv):
         if not ds:
             sys.exit(f"surf_cdf_svg: {path} holds no per-trial {'RMSE' if rmse else 'distance'}")
         curves.append((label, [math.log10(x) for x in ds], d.get("tolerance", 0.01)))
-    lo, hi = (-4.0, 0.0) if rmse else (-6.0, 1.0)
+    if rmse:
+        # the decades the values span (held-out images' RMSE sit within one or two), ticks at 1, 2, 5
+        lo = math.floor(min(xs[0] for _, xs, _ in curves) + 1e-9)
+        hi = max(lo + 1, math.ceil(max(xs[-1] for _, xs, _ in curves) - 1e-9))
+        ticks = [(e + math.log10(f), "%g" % (f * 10.0 ** e)) for e in range(lo, hi + 1) for f in (1, 2, 5)
+                 if e + math.log10(f) <= hi + 1e-9]
+    else:
+        lo, hi = -6, 1
+        ticks = [(e, "1e%d" % e) for e in range(lo, hi + 1)]
     sx = lambda v: L + (min(max(v, lo), hi) - lo) / (hi - lo) * (W - L - R)
     sy = lambda p: T + (1 - p) * (H - T - B)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
              f'<rect width="{W}" height="{H}" fill="white"/>']
-    for e in range(int(lo), int(hi) + 1):
-        x = sx(e)
+    for v, text in ticks:
+        x = sx(v)
         parts.append(f'<line x1="{x:.1f}" y1="{T}" x2="{x:.1f}" y2="{H - B}" stroke="#ddd"/>')
-        parts.append(f'<text x="{x:.1f}" y="{H - B + 15}" text-anchor="middle">1e{e}</text>')
+        parts.append(f'<text x="{x:.1f}" y="{H - B + 15}" text-anchor="middle">{text}</text>')
     for p in (0, 0.25, 0.5, 0.75, 1):
         parts.append(f'<line x1="{L}" y1="{sy(p):.1f}" x2="{W - R}" y2="{sy(p):.1f}" stroke="#eee"/>')
         parts.append(f'<text x="{L - 6}" y="{sy(p) + 4:.1f}" text-anchor="end">{p:g}</text>')

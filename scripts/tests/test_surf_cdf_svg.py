@@ -55,6 +55,17 @@ class CDFTests(unittest.TestCase):
         self.assertIn("per-pixel RMSE", svg)
         self.assertNotIn("stroke-dasharray", svg)       # no success threshold without x*
 
+    def test_rmse_axis_spans_the_decades_of_the_values(self):
+        labels = lambda svg: [t for t in re.findall(r'text-anchor="middle">([^<]*)</text>', svg) if re.fullmatch(r"[0-9.e-]+", t)]
+        svg = self.draw([{"rmses": [0.048, 0.2, 0.557]}], rmse=True)
+        self.assertEqual(labels(svg), ["0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"])
+        (pts,) = points(svg)
+        self.assertLess(pts[0][0], pts[1][0] - 100)    # the curve starts well inside the axis
+        svg = self.draw([{"rmses": [0.2, 0.3]}, {"rmses": [2e-5, 0.1]}], rmse=True)
+        self.assertEqual(labels(svg)[0], "1e-05")
+        self.assertEqual(labels(svg)[-1], "1")
+        self.assertEqual(labels(self.draw([{"rmses": [0.1, 0.1]}], rmse=True)), ["0.1", "0.2", "0.5", "1"])
+
     def test_a_run_without_the_values_is_one_clear_error(self):
         with self.assertRaises(SystemExit) as e:
             self.draw([{"distances": [None, None]}])
