@@ -8,7 +8,7 @@ Standard library only; the curves are read from the JSON files' per-trial distan
 output's "results", or the "distances" of a small JSON in notebooks-md/03-results, rounded to 1e-6);
 with --rmse from the per-trial RMSE √(‖G(x̂) − y‖²/n) ("rmse" of each result, or a small JSON's
 "rmses"), the measure when x* is unknown (held-out images, the paper's Fig. 4), on an axis over the
-decades the values span, ticks at 1, 2 and 5.
+decades the values span (ticks at 1, 2 and 5 over up to two decades).
 """
 import json
 import math
@@ -24,6 +24,21 @@ def values(d, rmse):
     if "results" in d:
         return [r.get(key) for r in d["results"]]
     return d.get(small) or []
+
+
+def legend_corner(curves, lo, hi):
+    """Where the legend's lines (≈ 6.5 px a character) cross no curve: the bottom right, if every
+    CDF has risen above the legend's top by the legend's left edge; else the top left, if every CDF
+    is still below the legend's bottom at its right edge; else the bottom right anyway."""
+    width = 6.5 * max(len("%s (n = %d)" % (label, len(xs))) for label, xs, _ in curves) + 16
+    frac = (16 * len(curves) + 8) / (H - T - B)                      # the legend's height on the y axis
+    value = lambda px: lo + (px - L) / (W - L - R) * (hi - lo)       # a pixel's x → the axis's value
+    cdf = lambda xs, v: sum(1 for x in xs if x <= v) / len(xs)
+    if all(cdf(xs, value(W - R - width)) > frac for _, xs, _ in curves):
+        return "bottom right"
+    if all(cdf(xs, value(L + width)) < 1 - frac for _, xs, _ in curves):
+        return "top left"
+    return "bottom right"
 
 
 def main(argv):
@@ -43,10 +58,11 @@ def main(argv):
         curves.append((label, [math.log10(x) for x in ds], d.get("tolerance", 0.01)))
     if rmse:
         # the decades the values span (held-out images' RMSE sit within one or two), ticks at 1, 2, 5
+        # over up to two decades, at each decade over more
         lo = math.floor(min(xs[0] for _, xs, _ in curves) + 1e-9)
         hi = max(lo + 1, math.ceil(max(xs[-1] for _, xs, _ in curves) - 1e-9))
-        ticks = [(e + math.log10(f), "%g" % (f * 10.0 ** e)) for e in range(lo, hi + 1) for f in (1, 2, 5)
-                 if e + math.log10(f) <= hi + 1e-9]
+        ticks = [(e + math.log10(f), "%g" % (f * 10.0 ** e)) for e in range(lo, hi + 1)
+                 for f in ((1, 2, 5) if hi - lo <= 2 else (1,)) if e + math.log10(f) <= hi + 1e-9]
     else:
         lo, hi = -6, 1
         ticks = [(e, "1e%d" % e) for e in range(lo, hi + 1)]
@@ -64,14 +80,20 @@ def main(argv):
     if not rmse:   # the success threshold (no x*, no threshold: RMSE is a rate-distortion measure)
         tol = math.log10(curves[0][2])
         parts.append(f'<line x1="{sx(tol):.1f}" y1="{T}" x2="{sx(tol):.1f}" y2="{H - B}" stroke="black" stroke-dasharray="4,3"/>')
+    legend = legend_corner(curves, lo, hi) if rmse else None
     for i, (label, xs, _) in enumerate(curves):
         n = len(xs)
         # the empirical CDF as steps: 0 up to the smallest value, up by 1/n at each trial's value
         pts = " ".join(f"{sx(x):.1f},{sy(j / n):.1f} {sx(x):.1f},{sy((j + 1) / n):.1f}" for j, x in enumerate(xs))
         c = COLORS[i % len(COLORS)]
         parts.append(f'<polyline fill="none" stroke="{c}" stroke-width="2" points="{sx(lo):.1f},{sy(0):.1f} {pts} {sx(hi):.1f},{sy(1):.1f}"/>')
-        # the legend in the left half, mid-height: the curves stay at 0 left of the threshold
-        parts.append(f'<text x="{L + 10}" y="{sy(0.6) + 16 * i:.1f}" fill="{c}">{label} (n = {n})</text>')
+        if legend == "bottom right":
+            parts.append(f'<text x="{W - R - 8}" y="{sy(0) - 8 - 16 * (len(curves) - 1 - i):.1f}" text-anchor="end" '
+                         f'fill="{c}">{label} (n = {n})</text>')
+        elif legend == "top left":
+            parts.append(f'<text x="{L + 8}" y="{sy(1) + 20 + 16 * i:.1f}" fill="{c}">{label} (n = {n})</text>')
+        else:      # the left half, mid-height: the curves stay at 0 left of the threshold
+            parts.append(f'<text x="{L + 10}" y="{sy(0.6) + 16 * i:.1f}" fill="{c}">{label} (n = {n})</text>')
     xlabel = ("per-pixel RMSE √(‖G(x̂) − y‖²/n) (log scale)" if rmse
               else "‖x̂ − x*‖ (log scale; dashed: success threshold)")
     parts.append(f'<text x="{(W + L) / 2:.0f}" y="{H - 8}" text-anchor="middle">{xlabel}</text>')

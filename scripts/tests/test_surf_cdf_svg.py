@@ -62,9 +62,22 @@ class CDFTests(unittest.TestCase):
         (pts,) = points(svg)
         self.assertLess(pts[0][0], pts[1][0] - 100)    # the curve starts well inside the axis
         svg = self.draw([{"rmses": [0.2, 0.3]}, {"rmses": [2e-5, 0.1]}], rmse=True)
-        self.assertEqual(labels(svg)[0], "1e-05")
-        self.assertEqual(labels(svg)[-1], "1")
+        self.assertEqual(labels(svg), ["1e-05", "0.0001", "0.001", "0.01", "0.1", "1"])   # decades only
         self.assertEqual(labels(self.draw([{"rmses": [0.1, 0.1]}], rmse=True)), ["0.1", "0.2", "0.5", "1"])
+
+    def test_rmse_legend_goes_where_no_curve_runs(self):
+        legend = lambda svg: re.findall(r'<text x="([0-9.]+)" y="([0-9.]+)"( text-anchor="end")? fill="#', svg)
+        # RMSEs at the left of their decades: the curves are up by the right half → bottom right
+        early = [{"rmses": [1.1e-5, 1.2e-5, 1.3e-5, 0.9]}, {"rmses": [1.5e-5, 2e-5]}]
+        rows = legend(self.draw(early, rmse=True))
+        self.assertEqual(len(rows), 2)
+        self.assertTrue(all(end for _, _, end in rows))
+        self.assertGreater(min(float(y) for _, y, _ in rows), 250)    # near the x axis (y = 295)
+        # RMSEs at the top of their decade: the curves cross the bottom right → top left
+        late = [{"rmses": [0.8, 0.9, 0.95]}, {"rmses": [0.7, 0.85, 0.99]}]
+        rows = legend(self.draw(late, rmse=True))
+        self.assertTrue(not any(end for _, _, end in rows))
+        self.assertLess(max(float(y) for _, y, _ in rows), 90)        # near the top (y = 30)
 
     def test_a_run_without_the_values_is_one_clear_error(self):
         with self.assertRaises(SystemExit) as e:
