@@ -88,12 +88,12 @@ def main(argv):
         c = COLORS[i % len(COLORS)]
         parts.append(f'<polyline fill="none" stroke="{c}" stroke-width="2" points="{sx(lo):.1f},{sy(0):.1f} {pts} {sx(hi):.1f},{sy(1):.1f}"/>')
         if legend == "bottom right":
-            parts.append(f'<text x="{W - R - 8}" y="{sy(0) - 8 - 16 * (len(curves) - 1 - i):.1f}" text-anchor="end" '
-                         f'fill="{c}">{label} (n = {n})</text>')
+            x, y, anchor = W - R - 8, sy(0) - 8 - 16 * (len(curves) - 1 - i), ' text-anchor="end"'
         elif legend == "top left":
-            parts.append(f'<text x="{L + 8}" y="{sy(1) + 20 + 16 * i:.1f}" fill="{c}">{label} (n = {n})</text>')
+            x, y, anchor = L + 8, sy(1) + 20 + 16 * i, ""
         else:      # the left half, mid-height: the curves stay at 0 left of the threshold
-            parts.append(f'<text x="{L + 10}" y="{sy(0.6) + 16 * i:.1f}" fill="{c}">{label} (n = {n})</text>')
+            x, y, anchor = L + 10, sy(0.6) + 16 * i, ""
+        parts.append(f'<text x="{x}" y="{y:.1f}"{anchor} fill="{c}">{label} (n = {n})</text>')
     xlabel = ("per-pixel RMSE √(‖G(x̂) − y‖²/n) (log scale)" if rmse
               else "‖x̂ − x*‖ (log scale; dashed: success threshold)")
     parts.append(f'<text x="{(W + L) / 2:.0f}" y="{H - 8}" text-anchor="middle">{xlabel}</text>')

@@ -6,7 +6,7 @@ x_init and A), so that each sentence's numbers come from a command:
 
 Per run: successes, mean steps per trial, CPU minutes, median ‖x̂ − x*‖, the failures binned by
 their distance to x* (< 0.1, [0.1, 1), ≥ 1; the nearest), and how many failures used the run's
-whole budget (still descending, not stopped); the per-pixel RMSE of G(x̂) against the target
+whole budget (no stopping test met); the per-pixel RMSE of G(x̂) against the target
 image (for held-out images, which have no x*, the only measure): mean, median and range. For the pair: the trials solved by each only and McNemar's exact p, the
 ratio of mean steps, and sign tests on ‖x̂ − x*‖ and on the RMSE (trials where each is lower). Standard library
 only; the p-values are surf_paper_summary's.
@@ -17,7 +17,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from surf_paper_summary import binomial_p, mcnemar, sign_test  # noqa: E402
+from surf_paper_summary import mcnemar, sign_test  # noqa: E402
 
 
 def fail(msg):
@@ -41,12 +41,19 @@ def budget(d):
     return (d.get("prefinal_budget") or 0) + (d.get("final_steps") or 0)
 
 
+def has_x_star(d):
+    """Whether the run's targets had an x*: a distance and a success per trial (held-out images
+    have neither)."""
+    s, dist = d.get("successes"), d.get("distances")
+    return bool(s) and bool(dist) and None not in dist and len(dist) == len(s) == len(d["iterations"])
+
+
 def describe(name, d):
     it = d["iterations"]
     lines = ["%s: %s" % (name, d.get("command", "?")),
              "  mean steps per trial %s, CPU %.1f min" % ("{:,.0f}".format(statistics.mean(it)), (d.get("cpu_seconds") or 0) / 60)]
-    s, dist = d.get("successes"), d.get("distances")
-    if s and dist and None not in dist and len(dist) == len(s) == len(it):
+    if has_x_star(d):
+        s, dist = d["successes"], d["distances"]
         failed = [(x, n) for x, n, ok in zip(dist, it, s) if ok == "0"]
         far = [x for x, _ in failed]
         whole = sum(1 for _, n in failed if n >= budget(d) > 0)
@@ -71,9 +78,8 @@ def main(argv):
         fail("%s has %d trials, %s %d: not paired" % (argv[0], len(a["iterations"]), argv[1], len(b["iterations"])))
     out = describe("A", a) + describe("B", b)
     out.append("A / B mean steps per trial: %.1f" % (statistics.mean(a["iterations"]) / statistics.mean(b["iterations"])))
-    sa, sb = a.get("successes"), b.get("successes")
-    if all(None not in (d.get("distances") or [None]) for d in (a, b)):
-        p, x, y = mcnemar(sa, sb)
+    if has_x_star(a) and has_x_star(b):
+        p, x, y = mcnemar(a["successes"], b["successes"])
         out.append("solved by A only %d, by B only %d; McNemar p %.2g" % (x, y, p))
         p, x, y = sign_test(a["distances"], b["distances"])
         out.append("ends nearer to x* in A %d, in B %d (ties dropped); sign test p %.2g" % (x, y, p))
