@@ -239,25 +239,32 @@ def sign_test(a, b):
 
 def rate_distortion(runs):
     """The paper's Fig. 4 as a table: held-out test images, m measurements, per-pixel RMSE
-    √(‖G(x̂) − y‖²/n) of regular Adam and surfing on the same images, A and starts."""
+    √(‖G(x̂) − y‖²/n) of regular Adam, surfing and 10 random restarts sharing surfing's steps
+    (Bora et al.'s peer; "—" until run) on the same images, A and starts, each paired with surfing."""
     rd = sorted({(m, k, g, int(tag.split("-")[2][1:])) for (m, k, g, tag) in runs if re.fullmatch(r"cs-real-m\d+-\w+", tag)})
     if not rd:
         return
     print("\n### Compressed sensing on held-out test images (the paper's Fig. 4: per-pixel RMSE, lower is better)\n")
-    print("| model | k | m | images | Adam RMSE mean / median | surfing RMSE mean / median | surfing lower / Adam lower (sign test p) | "
-          "mean steps per trial Adam / surfing | CPU min Adam / surfing |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| model | k | m | images | Adam RMSE mean / median | surfing RMSE mean / median | 10 restarts RMSE mean / median | "
+          "surfing lower / Adam lower (sign test p) | surfing lower / restarts lower (sign test p) | "
+          "mean steps per trial Adam / surfing / restarts | CPU min Adam / surfing / restarts |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for (m, k, g, meas) in rd:
-        a, s = (runs.get((m, k, g, "cs-real-m%d-%s" % (meas, t))) for t in ("adam", "surfing"))
+        a, s, r = (runs.get((m, k, g, "cs-real-m%d-%s" % (meas, t))) for t in ("adam", "surfing", "restarts"))
         err = lambda d: "—" if d is None else "%.4f / %.4f" % (d["mean_rmse"], d["median_rmse"])
         steps = lambda d: "—" if d is None else "{:,}".format(round(d["mean_iterations"]))
-        test = "—"
-        if a is not None and s is not None and a.get("rmses") and len(a["rmses"]) == len(s.get("rmses") or []):
-            p, x, y = sign_test(s["rmses"], a["rmses"])
-            test = "%d / %d (%.2g)" % (x, y, p)
-        n = (a or s).get("trials", len((a or s).get("rmses") or []))
-        print("| %s g%s | %d | %d | %s | %s | %s | %s | %s | %s |" % (
-            m, g, k, meas, n, err(a), err(s), test, " / ".join(map(steps, (a, s))), " / ".join(map(mins, (a, s)))))
+
+        def test(other):
+            """surfing against `other`, paired by image: who is lower, the sign test's p."""
+            if other is None or s is None or not other.get("rmses") or len(other["rmses"]) != len(s.get("rmses") or []):
+                return "—"
+            p, x, y = sign_test(s["rmses"], other["rmses"])
+            return "%d / %d (%.2g)" % (x, y, p)
+        d0 = next(d for d in (a, s, r) if d is not None)
+        n = d0.get("trials", len(d0.get("rmses") or []))
+        print("| %s g%s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            m, g, k, meas, n, err(a), err(s), err(r), test(a), test(r),
+            " / ".join(map(steps, (a, s, r))), " / ".join(map(mins, (a, s, r)))))
 
 
 def update(directory, notebook):

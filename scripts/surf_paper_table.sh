@@ -39,6 +39,8 @@
 # generator the fair comparisons need is trained before them; added 2026-12-06, session 23). With
 # two streams, the second takes the next unit in this order while the first holds one (a cell's
 # surfing waits on its regular Adam), and runs the late units while the first trains a generator.
+# Then the paper's Fig. 4 at m = 100 (regular Adam and surfing on 100 held-out test images; added
+# session 28) and its fair peer, 10 restarts sharing surfing's steps (session 31), late units too.
 # Last, a third generator seed of the GAN cells at k = 5 (added 2026-12-07, session 25).
 #
 # Generators (train.py and the model files of the released code; batch 128, Adam β₁ = 0.5,
@@ -550,6 +552,25 @@ cs_real() {
         recon_png "$OUT/$c-cs-real-m$m-$t.h5" "$RES/$c-cs-real-m$m-$t.png"
     done
 }
+# cs_real_restarts M: Bora et al.'s peer on Fig. 4's held-out images: 10 random restarts on the
+# final network sharing surfing's mean steps per trial (surfing ran all 312,000 on every image: no
+# x*, no success stop), on the same 100 images, A and first starts; each restart is regular Adam as
+# in cs_real (step 0.002, no gradient stop), the restart with the lowest measurement loss
+# ‖A G(x) − A y‖² kept (Bora et al.'s choice; y itself is not seen). Added 2026-12-07 (session 31):
+# surfing's lower RMSE than regular Adam's (78 of 100 images) came with 15.6 times its steps.
+cs_real_restarts() {
+    local m=$1 c="dcgan-k20-g1-s$SEED" t=restarts
+    [ -s "$RES/$c-cs-real-m$m-surfing.json" ] || return 0
+    if [ -s "$RES/$c-cs-real-m$m-$t.json" ]; then recon_png "$OUT/$c-cs-real-m$m-$t.h5" "$RES/$c-cs-real-m$m-$t.png"; return 0; fi
+    generator dcgan 20 1 || return 0
+    retrained_ok dcgan 20 1 || return 0
+    local mean
+    mean=$(field "$RES/$c-cs-real-m$m-surfing.json" mean_iterations)
+    SAVE="$OUT/$c-cs-real-m$m-$t.h5" TRIALS=100 PIECE=100 surf "$c" "cs-real-m$m-$t" --method restarts --restarts 10 \
+        --restart-steps "$(share "$mean" 10)" --measurements "$m" --target test-images --data-dir "$DATA" \
+        --prior normal --clip on --plateau-window 0 || true
+    recon_png "$OUT/$c-cs-real-m$m-$t.h5" "$RES/$c-cs-real-m$m-$t.png"
+}
 # recon_png SAVE.h5 OUT.png: the first 10 test images above what the run found for them
 # (scripts/surf_recon_png.py), rendered once, as soon as the run is done: the PNG (≈ 20 KB) is
 # committed with the results, the run's HDF5 stays in runs/ and a new machine loses it.
@@ -642,6 +663,9 @@ for m in 20 50 200 400; do late cs "$m"; done
 # values of m and before the third generator seed: a claim with no answer before a third answer
 # to claims two seeds already agree on.
 late cs_real 100
+# Its fair peer (cs_real_restarts above; added 2026-12-07, session 31), before the third seed for
+# the same reason: a claim made at 15.6 times the peer's steps has no equal-budget answer yet.
+late cs_real_restarts 100
 # A third generator seed of the GAN cells at k = 5 (issue 13: "at least 2 … 3 if affordable"; added
 # 2026-12-07, session 25): after everything else, ≈ 6–12 CPU h (seed 2's three cells cost 4.4 h of
 # inversion, seed 1's 10.7; a generator ≈ 0.3–0.6 h). Not late units: each trains its generator, so

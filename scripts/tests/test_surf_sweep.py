@@ -51,7 +51,7 @@ def expected_results():
     for mm in (20, 50, 100, 200, 400):
         names |= {f"dcgan-k20-g1-s1-cs-m{mm}-{t}.json" for t in ("adam", "surfing")}
     names.add("dcgan-k20-g1-s1-cs-m100-restarts.json")  # Bora et al.'s peer with surfing's budget
-    names |= {f"dcgan-k20-g1-s1-cs-real-m100-{t}.json" for t in ("adam", "surfing")}   # the paper's Fig. 4
+    names |= {f"dcgan-k20-g1-s1-cs-real-m100-{t}.json" for t in ("adam", "surfing", "restarts")}   # the paper's Fig. 4, its fair peer
     names.add("dcgan-k20-g1-s1-adam-lr0.01.json")      # the step-size question at k = 20
     names |= {f"wgan-k5-g1f2-s1-{t}.json" for t in ("adam-long", "adam", "surfing")}   # two generator passes
     return names
@@ -301,9 +301,9 @@ class WholeSweepTests(unittest.TestCase):
 
     def test_the_papers_rate_distortion_runs_both_methods_on_100_test_images_at_m_100(self):
         real = [i for i, c in enumerate(self.calls) if c["argv"][0] == "surf" and opt(c["argv"], "target") == "test-images"]
-        self.assertEqual(len(real), 2)
+        self.assertEqual(len(real), 3)
         argv = [self.calls[i]["argv"] for i in real]
-        self.assertEqual([opt(a, "method") for a in argv], ["adam", "surfing"])
+        self.assertEqual([opt(a, "method") for a in argv], ["adam", "surfing", "restarts"])
         for a in argv:
             self.assertEqual(os.path.basename(a[1]), "dcgan-k20-g1.h5")
             self.assertEqual((opt(a, "measurements"), opt(a, "trials"), opt(a, "seed"), opt(a, "protocol")),
@@ -328,12 +328,12 @@ class WholeSweepTests(unittest.TestCase):
         real = [c["argv"] for c in self.calls if c["argv"][0] == "surf" and opt(c["argv"], "target") == "test-images"]
         saves = [opt(a, "save") for a in real]
         self.assertEqual([os.path.basename(x) for x in saves],
-                         [f"dcgan-k20-g1-s1-cs-real-m100-{t}.h5" for t in ("adam", "surfing")])
+                         [f"dcgan-k20-g1-s1-cs-real-m100-{t}.h5" for t in ("adam", "surfing", "restarts")])
         for a, x in zip(real, saves):
             self.assertTrue(x.startswith(self.s.root + os.sep))        # runs/, out of git
             self.assertEqual(opt(a, "trial-range"), "0:100")           # one piece: one file
         skip_without_h5py(self)
-        for t in ("adam", "surfing"):
+        for t in ("adam", "surfing", "restarts"):
             png = os.path.join(self.s.res, f"dcgan-k20-g1-s1-cs-real-m100-{t}.png")
             with open(png, "rb") as f:
                 self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
@@ -367,9 +367,29 @@ class WholeSweepTests(unittest.TestCase):
             self.assertEqual(again.calls(), [])
             self.assertTrue(os.path.isfile(os.path.join(again.res, "dcgan-k20-g1-s1-cs-real-m100-adam.png")))
 
+    def test_the_rate_distortion_restarts_share_surfings_steps_on_the_same_images(self):
+        """Fig. 4's fair peer: 10 restarts of ⌈surfing's mean steps / 10⌉, regular Adam's settings
+        otherwise (the same images, A and starts: seed, trials, compress.py's options), after
+        surfing's result and before the third generator seed."""
+        real = [(i, c["argv"]) for i, c in enumerate(self.calls)
+                if c["argv"][0] == "surf" and opt(c["argv"], "target") == "test-images"]
+        (ia, adam), (isurf, _), (ir, r) = real
+        surfing = self.s.small("dcgan-k20-g1-s1-cs-real-m100-surfing.json")
+        self.assertEqual(opt(r, "method"), "restarts")
+        self.assertEqual(opt(r, "restarts"), "10")
+        self.assertEqual(int(opt(r, "restart-steps")), math.ceil(surfing["mean_iterations"] / 10))
+        for o in ("measurements", "trials", "seed", "protocol", "target", "prior", "clip", "plateau-window", "trial-range"):
+            self.assertEqual(opt(r, o), opt(adam, o), o)
+        self.assertEqual(os.path.basename(r[1]), "dcgan-k20-g1.h5")
+        self.assertGreater(ir, isurf)
+        g3 = [i for i, c in enumerate(self.calls) if any("-k5-g3" in x for x in c["argv"])]
+        self.assertLess(ir, min(g3))
+        small = self.s.small("dcgan-k20-g1-s1-cs-real-m100-restarts.json")
+        self.assertEqual(len(small["rmses"]), 100)
+
     def test_compressed_sensing_restarts_share_surfings_mean_budget_on_the_same_trials(self):
         surfing = self.s.small("dcgan-k20-g1-s1-cs-m100-surfing.json")
-        r = surf_calls(self.calls, "dcgan-k20-g1.h5", method="restarts", measurements="100")
+        r = surf_calls(self.calls, "dcgan-k20-g1.h5", method="restarts", measurements="100", target=None)
         self.assertEqual(len(r), 1)
         a = r[0]["argv"]
         self.assertEqual((opt(a, "restarts"), opt(a, "trials"), opt(a, "seed")), ("10", "100", "1"))
