@@ -538,19 +538,29 @@ cs() {
 # comparison has restarts too) at 100 images: ≈ 7 CPU h, the paper's 9 M × 200 images on two
 # generators would be 36 times that.
 cs_real() {
-    local m=$1 c="dcgan-k20-g1-s$SEED" t finished=1
-    for t in adam surfing; do   # a run finished earlier: its picture, if not drawn yet
-        if [ -s "$RES/$c-cs-real-m$m-$t.json" ]; then recon_png "$OUT/$c-cs-real-m$m-$t.h5" "$RES/$c-cs-real-m$m-$t.png"
-        else finished=0; fi
-    done
+    local m=$1 t finished=1
+    for t in adam surfing; do cs_real_done "$m" "$t" || finished=0; done
     ((finished)) && return 0
     generator dcgan 20 1 || return 0
     retrained_ok dcgan 20 1 || return 0
-    local real=(--measurements "$m" --target test-images --data-dir "$DATA" --prior normal --clip on --plateau-window 0)
-    for t in adam surfing; do
-        SAVE="$OUT/$c-cs-real-m$m-$t.h5" TRIALS=100 PIECE=100 surf "$c" "cs-real-m$m-$t" --method "$t" "${real[@]}" || true
-        recon_png "$OUT/$c-cs-real-m$m-$t.h5" "$RES/$c-cs-real-m$m-$t.png"
-    done
+    for t in adam surfing; do cs_real_run "$m" "$t" --method "$t"; done
+}
+# cs_real_done M TAG: that run on the held-out images finished earlier (its picture drawn now, if
+# it was not yet).
+cs_real_done() {
+    local c="dcgan-k20-g1-s$SEED"
+    [ -s "$RES/$c-cs-real-m$1-$2.json" ] || return 1
+    recon_png "$OUT/$c-cs-real-m$1-$2.h5" "$RES/$c-cs-real-m$1-$2.png"
+    return 0
+}
+# cs_real_run M TAG OPTION...: one run on the held-out images with M measurements and compress.py's
+# starts and stops (cs_real above), what it found saved in runs/ and drawn at once; the options
+# say the method.
+cs_real_run() {
+    local m=$1 t=$2 c="dcgan-k20-g1-s$SEED"; shift 2
+    SAVE="$OUT/$c-cs-real-m$m-$t.h5" TRIALS=100 PIECE=100 surf "$c" "cs-real-m$m-$t" "$@" --measurements "$m" \
+        --target test-images --data-dir "$DATA" --prior normal --clip on --plateau-window 0 || true
+    recon_png "$OUT/$c-cs-real-m$m-$t.h5" "$RES/$c-cs-real-m$m-$t.png"
 }
 # cs_real_restarts M: Bora et al.'s peer on Fig. 4's held-out images: 10 random restarts on the
 # final network sharing surfing's mean steps per trial (surfing ran all 312,000 on every image: no
@@ -559,17 +569,13 @@ cs_real() {
 # ‖A G(x) − A y‖² kept (Bora et al.'s choice; y itself is not seen). Added 2026-12-07 (session 31):
 # surfing's lower RMSE than regular Adam's (78 of 100 images) came with 15.6 times its steps.
 cs_real_restarts() {
-    local m=$1 c="dcgan-k20-g1-s$SEED" t=restarts
+    local m=$1 c="dcgan-k20-g1-s$SEED" mean
     [ -s "$RES/$c-cs-real-m$m-surfing.json" ] || return 0
-    if [ -s "$RES/$c-cs-real-m$m-$t.json" ]; then recon_png "$OUT/$c-cs-real-m$m-$t.h5" "$RES/$c-cs-real-m$m-$t.png"; return 0; fi
+    cs_real_done "$m" restarts && return 0
     generator dcgan 20 1 || return 0
     retrained_ok dcgan 20 1 || return 0
-    local mean
     mean=$(field "$RES/$c-cs-real-m$m-surfing.json" mean_iterations)
-    SAVE="$OUT/$c-cs-real-m$m-$t.h5" TRIALS=100 PIECE=100 surf "$c" "cs-real-m$m-$t" --method restarts --restarts 10 \
-        --restart-steps "$(share "$mean" 10)" --measurements "$m" --target test-images --data-dir "$DATA" \
-        --prior normal --clip on --plateau-window 0 || true
-    recon_png "$OUT/$c-cs-real-m$m-$t.h5" "$RES/$c-cs-real-m$m-$t.png"
+    cs_real_run "$m" restarts --method restarts --restarts 10 --restart-steps "$(share "$mean" 10)"
 }
 # recon_png SAVE.h5 OUT.png: the first 10 test images above what the run found for them
 # (scripts/surf_recon_png.py), rendered once, as soon as the run is done: the PNG (≈ 20 KB) is
