@@ -99,6 +99,25 @@ class AcrossSeedsTests(unittest.TestCase):
         # both seeds' rows are in Table 1 too
         self.assertIn("| wgan | 5 | 2 | 50.0 | 53.3 |", out)
 
+    def test_a_third_seed_joins_the_row_and_the_pooled_test(self):
+        with tempfile.TemporaryDirectory() as d:
+            s1, a1 = strings(35, 1, both=200, neither=64)   # surfing 235, Adam 201
+            s2, a2 = strings(10, 0, both=150, neither=140)  # surfing 160, Adam 150
+            s3, a3 = strings(4, 6, both=100, neither=190)   # surfing 104, Adam 106
+            for g, (s, a) in (("1", (s1, a1)), ("2", (s2, a2)), ("3", (s3, a3))):
+                write_cell(d, "dcgan", 5, g, s, a)
+            out = run_main(d)
+        rows = [line for line in out.split("\n") if line.startswith("| dcgan | 5 | 1, 2, 3 |")]
+        self.assertEqual(len(rows), 1, out)
+        cells = [c.strip() for c in rows[0].strip("|").split("|")]
+        self.assertEqual(cells[3], "%.1f / %.1f / %.1f" % (100 * 201 / 300, 50.0, 100 * 106 / 300))
+        self.assertEqual(cells[4], "%.1f / %.1f / %.1f" % (100 * 235 / 300, 100 * 160 / 300, 100 * 104 / 300))
+        self.assertEqual(cells[6], "%.1f" % (100 * 457 / 900))   # pooled Adam
+        self.assertEqual(cells[7], "%.1f" % (100 * 499 / 900))   # pooled surfing
+        # discordant trials summed over the three seeds: (35 + 10 + 4, 1 + 0 + 6) = (49, 7)
+        self.assertEqual(cells[9], "%.2g (49/7)" % sps.binomial_p(49, 7))
+        self.assertIn("| dcgan | 5 | 3 |", out)                # seed 3 in Table 1 too
+
     def test_no_table_with_one_seed_each(self):
         with tempfile.TemporaryDirectory() as d:
             s1, a1 = strings(3, 3)
