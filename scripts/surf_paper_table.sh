@@ -517,14 +517,19 @@ ablation() {
     PIECE=$SURF_PIECE surf "$c" snapshots10 --method surfing --prefinal-budget "$b" --snapshots 10 || true
 }
 
+# cs_generator: the DCGAN k = 20 generator every compressed-sensing unit inverts (the table's k = 20
+# cell's), at hand, and checked against the recorded digest when it was trained again.
+cs_generator() {
+    generator dcgan 20 1 && retrained_ok dcgan 20 1
+}
+
 # cs M: compressed sensing (compressX.py) on the DCGAN k = 20 generator, M measurements, 100
 # in-range trials, a fresh N(0, 1) A per trial; regular Adam, then surfing. The generator is the
 # table's k = 20 cell's (trained again and checked when its history is gone).
 cs() {
     local m=$1 c="dcgan-k20-g1-s$SEED"
     [ -s "$RES/$c-cs-m$m-adam.json" ] && [ -s "$RES/$c-cs-m$m-surfing.json" ] && return 0
-    generator dcgan 20 1 || return 0
-    retrained_ok dcgan 20 1 || return 0
+    cs_generator || return 0
     TRIALS=100 surf "$c" "cs-m$m-adam" --method adam --measurements "$m" || true
     TRIALS=100 surf "$c" "cs-m$m-surfing" --method surfing --measurements "$m" || true
 }
@@ -541,8 +546,7 @@ cs_real() {
     local m=$1 t finished=1
     for t in adam surfing; do cs_real_done "$m" "$t" || finished=0; done
     ((finished)) && return 0
-    generator dcgan 20 1 || return 0
-    retrained_ok dcgan 20 1 || return 0
+    cs_generator || return 0
     for t in adam surfing; do cs_real_run "$m" "$t" --method "$t"; done
 }
 # cs_real_done M TAG: that run on the held-out images finished earlier (its picture drawn now, if
@@ -572,8 +576,7 @@ cs_real_restarts() {
     local m=$1 c="dcgan-k20-g1-s$SEED" mean
     [ -s "$RES/$c-cs-real-m$m-surfing.json" ] || return 0
     cs_real_done "$m" restarts && return 0
-    generator dcgan 20 1 || return 0
-    retrained_ok dcgan 20 1 || return 0
+    cs_generator || return 0
     mean=$(field "$RES/$c-cs-real-m$m-surfing.json" mean_iterations)
     cs_real_run "$m" restarts --method restarts --restarts 10 --restart-steps "$(share "$mean" 10)"
 }
@@ -600,8 +603,7 @@ cs_restarts() {
     local m=$1 c="dcgan-k20-g1-s$SEED"
     [ -s "$RES/$c-cs-m$m-surfing.json" ] || return 0
     [ -s "$RES/$c-cs-m$m-restarts.json" ] && return 0
-    generator dcgan 20 1 || return 0
-    retrained_ok dcgan 20 1 || return 0
+    cs_generator || return 0
     local mean
     mean=$(field "$RES/$c-cs-m$m-surfing.json" mean_iterations)
     TRIALS=100 surf "$c" "cs-m$m-restarts" --method restarts --measurements "$m" --restarts 10 \
