@@ -29,7 +29,7 @@ def values(d, rmse):
 def legend_corner(curves, lo, hi):
     """Where the legend's lines (≈ 6.5 px a character) cross no curve: the bottom right, if every
     CDF has risen above the legend's top by the legend's left edge; else the top left, if every CDF
-    is still below the legend's bottom at its right edge; else the bottom right anyway."""
+    is still below the legend's bottom at its right edge; else the bottom right anyway, with a warning."""
     width = 6.5 * max(len("%s (n = %d)" % (label, len(xs))) for label, xs, _ in curves) + 16
     frac = (16 * len(curves) + 8) / (H - T - B)                      # the legend's height on the y axis
     value = lambda px: lo + (px - L) / (W - L - R) * (hi - lo)       # a pixel's x → the axis's value
@@ -38,6 +38,8 @@ def legend_corner(curves, lo, hi):
         return "bottom right"
     if all(cdf(xs, value(L + width)) < 1 - frac for _, xs, _ in curves):
         return "top left"
+    print("surf_cdf_svg: the legend crosses a curve in either corner (bottom right used); shorter labels would fit",
+          file=sys.stderr)
     return "bottom right"
 
 

@@ -1,6 +1,8 @@
 """Tests of scripts/surf_cdf_svg.py: the empirical CDF drawn as steps (no line from the axis's
 left end straight to the first trial), distances or, with --rmse, per-pixel RMSE, and one clear
 error for a run without the values asked for."""
+import contextlib
+import io
 import json
 import os
 import re
@@ -78,6 +80,18 @@ class CDFTests(unittest.TestCase):
         rows = legend(self.draw(late, rmse=True))
         self.assertTrue(not any(end for _, _, end in rows))
         self.assertLess(max(float(y) for _, y, _ in rows), 90)        # near the top (y = 30)
+
+    def test_a_legend_that_fits_in_neither_corner_is_said(self):
+        # one curve up by the legend's right edge at the top left, one still at 0 under it at the bottom right
+        crossing = [{"rmses": [0.03, 0.03, 0.03]}, {"rmses": [0.3, 0.3, 0.3]}]
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            self.draw(crossing, rmse=True)
+        self.assertIn("the legend crosses a curve in either corner", err.getvalue())
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            self.draw([{"rmses": [0.8, 0.9, 0.95]}], rmse=True)   # fits at the top left: nothing said
+        self.assertEqual(err.getvalue(), "")
 
     def test_a_run_without_the_values_is_one_clear_error(self):
         with self.assertRaises(SystemExit) as e:
